@@ -1,0 +1,3 @@
+"""dunning: a credit-control desk for companies that sell on credit."""
+
+__version__ = "0.1.0"

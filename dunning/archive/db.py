@@ -1,0 +1,45 @@
+"""The archive database: one SQLite file in WAL mode, written in BEGIN IMMEDIATE transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from dunning.archive.migrations import migrate
+
+BUSY_TIMEOUT_S = 30.0
+
+
+def open_archive(path: Path, *, migrate_schema: bool = True) -> sqlite_utils.Database:
+    """Open (and create or upgrade) the archive at `path`."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    db = sqlite_utils.Database(conn)
+    if migrate_schema:
+        migrate(db)
+    return db
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken with BEGIN IMMEDIATE so readers never deadlock a writer.
+
+    Write with `conn.execute` inside it: sqlite-utils' table helpers wrap themselves in
+    `with conn:`, which would commit this transaction half-way.
+    """
+    conn: sqlite3.Connection = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

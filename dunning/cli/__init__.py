@@ -1,0 +1,48 @@
+"""The `dunning` command line: thin commands that parse, call the library and render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dunning import __version__
+from dunning.errors import DunningError, NotADeskError
+
+
+class DunningGroup(click.Group):
+    """Turns library errors into one clear sentence and the SPEC's exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NotADeskError as exc:
+            raise click.UsageError(str(exc)) from None
+        except DunningError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=DunningGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--desk",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DUNNING_DESK",
+    help="The desk folder (default: $DUNNING_DESK, else this folder or its nearest parent).",
+)
+@click.version_option(__version__, prog_name="dunning")
+@click.pass_context
+def main(ctx: click.Context, desk: Path | None) -> None:
+    """dunning: a credit-control desk — ledger, contract archive, letter packs.
+
+    Example: dunning init ~/desk && cd ~/desk && dunning ingest ledger.xlsx && dunning aging
+    """
+    ctx.obj = {"desk": desk}
+
+
+def _register() -> None:
+    # Commands live in one module per area; importing them attaches them to `main`.
+    from dunning.cli import desk_commands, ledger_commands  # noqa: F401
+
+
+_register()

@@ -1,0 +1,3 @@
+"""Commands over the receivables: ingest, aging, customers, customer."""
+
+from __future__ import annotations

@@ -1,0 +1,179 @@
+"""The desk's settings, read from `dunning.toml`; every value has a sensible default."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from dunning.errors import ConfigError
+
+DEFAULT_TOML = """\
+# dunning desk settings. Lines starting with # are comments; remove the # to change a value.
+
+[company]
+name = "示例贸易有限公司"            # printed on every letter
+name_en = ""
+address = "浙江省杭州市西湖区文三路100号"
+phone = "0571-88880000"
+contact = "张会计"                  # the person customers call back
+contact_phone = "0571-88880001"
+email = ""
+
+[bank]
+name = "中国工商银行杭州文三路支行"
+account_name = "示例贸易有限公司"
+account_no = "1202 0000 0000 0000 000"
+
+[signatory]
+name = "李经理"
+title = "财务经理"
+
+[aging]
+# Upper edges of the overdue buckets in days: 30, 60, 90 gives 1-30, 31-60, 61-90, 91+.
+buckets = [30, 60, 90]
+
+[policy]
+tolerance = "100.00"          # overdue balances at or below this get no letters (yuan)
+default_terms_days = 30       # due date = invoice date + this, when a ledger has no due date
+payment_deadline_days = 10    # letters ask for payment within this many days
+reference_prefix = "CS"       # letter references look like CS-2025-000123
+
+# Escalation levels: a customer rises at most one level per letter, and gets nothing while
+# fewer than gap_days have passed since its last letter.
+[[policy.levels]]
+level = 1
+name = "reminder"
+title = "提醒函"
+min_days = 1
+gap_days = 14
+documents = ["statement", "reminder", "receipt"]
+
+[[policy.levels]]
+level = 2
+name = "demand"
+title = "催款函"
+min_days = 30
+gap_days = 14
+documents = ["statement", "demand", "receipt"]
+
+[[policy.levels]]
+level = 3
+name = "final"
+title = "最后催告函"
+min_days = 60
+gap_days = 14
+documents = ["statement", "final", "receipt"]
+
+[[policy.levels]]
+level = 4
+name = "lawyer"
+title = "律师函"
+min_days = 90
+gap_days = 14
+documents = ["lawyer", "statement", "contract", "visit"]
+
+[ingest]
+ocr_languages = "chi_sim+eng"
+max_file_mb = 100
+max_pages = 500
+extract_timeout_s = 120
+
+[watch]
+stability_delay_s = 2.0
+rescan_interval_s = 60.0
+"""
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    name: str
+    title: str
+    min_days: int
+    gap_days: int
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    company: dict[str, str] = field(default_factory=dict)
+    bank: dict[str, str] = field(default_factory=dict)
+    signatory: dict[str, str] = field(default_factory=dict)
+    bucket_edges: tuple[int, ...] = (30, 60, 90)
+    tolerance: Decimal = Decimal("100.00")
+    default_terms_days: int = 30
+    payment_deadline_days: int = 10
+    reference_prefix: str = "CS"
+    levels: tuple[Level, ...] = ()
+    ocr_languages: str = "chi_sim+eng"
+    max_file_mb: int = 100
+    max_pages: int = 500
+    extract_timeout_s: float = 120.0
+    stability_delay_s: float = 2.0
+    rescan_interval_s: float = 60.0
+
+
+def default_config() -> Config:
+    return parse_config(tomllib.loads(DEFAULT_TOML), Path("dunning.toml"))
+
+
+def load_config(path: Path) -> Config:
+    """Read a desk's `dunning.toml`; missing keys take the defaults."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings ({exc}); fix or restore it.") from exc
+    defaults = tomllib.loads(DEFAULT_TOML)
+    for section, values in defaults.items():
+        data.setdefault(section, {})
+        for key, value in values.items():
+            data[section].setdefault(key, value)
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    policy, aging, ingest, watch = data["policy"], data["aging"], data["ingest"], data["watch"]
+    edges = tuple(int(e) for e in aging["buckets"])
+    if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1:
+        raise ConfigError(f"{path}: [aging] buckets must be increasing day counts, like [30, 60, 90].")
+    try:
+        tolerance = Decimal(str(policy["tolerance"]))
+    except InvalidOperation as exc:
+        raise ConfigError(f"{path}: [policy] tolerance must be an amount like \"100.00\".") from exc
+    levels = tuple(_level(raw, path) for raw in policy["levels"])
+    if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
+        raise ConfigError(f"{path}: [[policy.levels]] must be numbered 1, 2, 3 … in order.")
+    return Config(
+        company={k: str(v) for k, v in data["company"].items()},
+        bank={k: str(v) for k, v in data["bank"].items()},
+        signatory={k: str(v) for k, v in data["signatory"].items()},
+        bucket_edges=edges,
+        tolerance=tolerance,
+        default_terms_days=int(policy["default_terms_days"]),
+        payment_deadline_days=int(policy["payment_deadline_days"]),
+        reference_prefix=str(policy["reference_prefix"]),
+        levels=levels,
+        ocr_languages=str(ingest["ocr_languages"]),
+        max_file_mb=int(ingest["max_file_mb"]),
+        max_pages=int(ingest["max_pages"]),
+        extract_timeout_s=float(ingest["extract_timeout_s"]),
+        stability_delay_s=float(watch["stability_delay_s"]),
+        rescan_interval_s=float(watch["rescan_interval_s"]),
+    )
+
+
+def _level(raw: dict[str, Any], path: Path) -> Level:
+    try:
+        return Level(
+            level=int(raw["level"]),
+            name=str(raw["name"]),
+            title=str(raw.get("title", raw["name"])),
+            min_days=int(raw["min_days"]),
+            gap_days=int(raw.get("gap_days", 14)),
+            documents=tuple(str(d) for d in raw["documents"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: a [[policy.levels]] entry is incomplete ({exc}).") from exc

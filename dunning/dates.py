@@ -1,0 +1,54 @@
+"""Dates as ledgers write them: ISO, slashes, dots, 年月日, Excel cells and serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),
+)
+_TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def parse_date(raw: object) -> dt.date:
+    """Read a date from a cell; raises ValueError with a short reason."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, bool):
+        raise ValueError("not a date")
+    if isinstance(raw, int | float):
+        return _from_serial(float(raw))
+    text = _TIME_TAIL.sub("", str(raw).strip())
+    if not text:
+        raise ValueError("empty date")
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return _from_serial(float(text))
+    for pattern in _PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                return dt.date(year, month, day)
+            except ValueError as exc:
+                raise ValueError("no such day") from exc
+    raise ValueError("not a date (use 2025-03-05, 2025/3/5 or 2025年3月5日)")
+
+
+def _from_serial(serial: float) -> dt.date:
+    # Excel serials for 1990..2100 are roughly 32874..73415; anything else is a mistake.
+    if not 20000 <= serial <= 80000:
+        raise ValueError("not a date")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def chinese_date(day: dt.date) -> str:
+    """2025-11-30 → 2025年11月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"
