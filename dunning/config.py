@@ -138,11 +138,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     policy, aging, ingest, watch = data["policy"], data["aging"], data["ingest"], data["watch"]
     edges = tuple(int(e) for e in aging["buckets"])
     if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1:
-        raise ConfigError(f"{path}: [aging] buckets must be increasing day counts, like [30, 60, 90].")
+        raise ConfigError(
+            f"{path}: [aging] buckets must be increasing day counts, like [30, 60, 90]."
+        )
     try:
         tolerance = Decimal(str(policy["tolerance"]))
     except InvalidOperation as exc:
-        raise ConfigError(f"{path}: [policy] tolerance must be an amount like \"100.00\".") from exc
+        raise ConfigError(f'{path}: [policy] tolerance must be an amount like "100.00".') from exc
     levels = tuple(_level(raw, path) for raw in policy["levels"])
     if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
         raise ConfigError(f"{path}: [[policy.levels]] must be numbered 1, 2, 3 … in order.")

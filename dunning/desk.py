@@ -82,7 +82,9 @@ def find_desk(given: Path | None = None, *, cwd: Path | None = None) -> Desk:
     if given is not None:
         if (given / CONFIG_NAME).is_file():
             return Desk(given.resolve())
-        raise NotADeskError(f"not a desk: {given} has no {CONFIG_NAME}; run `dunning init {given}`.")
+        raise NotADeskError(
+            f"not a desk: {given} has no {CONFIG_NAME}; run `dunning init {given}`."
+        )
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():

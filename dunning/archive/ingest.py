@@ -1,19 +1,44 @@
-"""The one ingest pipeline, shared by `dunning ingest` and the watcher.
+"""The one ingest pipeline, shared by `dunning ingest` and the watcher (SPEC §5).
 
-INTERFACE STUB — being written. classify → hash → duplicate check → parse → store → one
-transaction → remove from the inbox; failures go to failed/ with a reason.
+classify → hash → duplicate check → parse → atomic store copy → one transaction → remove from
+the inbox. A crash between any two steps leaves the file in the inbox; the next run finishes the
+job: the store copy is idempotent, and a file whose hash is already archived from the same inbox
+path is recognised as "already archived" and only removed. Failures go to failed/ with a reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from dunning.desk import Desk
+import sqlite_utils
+
+from dunning.archive import search, store
+from dunning.archive.contracts import ContractMeta, extract_meta, link_contract, record_contract
+from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
+from dunning.archive.ledger import Ledger, read_ledger
+from dunning.archive.ledger_import import import_ledger
+from dunning.archive.quarantine import quarantine
+from dunning.archive.sniff import sniff
+from dunning.config import Config
+from dunning.desk import INBOX_ROUTES, Desk
+from dunning.errors import DunningError, IngestError
 
 Status = Literal["archived", "duplicate", "failed"]
+_ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
+_DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
+_LEDGER_TYPES = {"csv", "xlsx"}
+_IGNORED_PREFIXES = ("~$", ".~lock", ".")
+_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".error.txt")
+_IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 
 
 @dataclass(frozen=True)
@@ -21,7 +46,7 @@ class Outcome:
     file: Path  # the path as it was given / found
     status: Status
     document: int | None = None  # the new document, or the existing one for a duplicate
-    kind: str | None = None  # ledger | contract | receipt | other
+    kind: str | None = None  # ledger | contract | receipt
     reason: str | None = None  # why it failed / which document it duplicates
     label: str = ""  # for log lines: "contract HT-2025-0001", "ledger invoices (120 rows)"
 
@@ -30,14 +55,419 @@ class Outcome:
 class IngestReport:
     outcomes: list[Outcome] = field(default_factory=list)
 
+    def of(self, status: Status) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        """The SPEC §4 shape of `ingest --json`."""
+        return {
+            "archived": [
+                {"file": str(o.file), "document": o.document, "kind": o.kind, "label": o.label}
+                for o in self.of("archived")
+            ],
+            "duplicates": [
+                {"file": str(o.file), "document": o.document, "reason": o.reason}
+                for o in self.of("duplicate")
+            ],
+            "failed": [{"file": str(o.file), "reason": o.reason} for o in self.of("failed")],
+        }
+
+
+def is_ignored(path: Path) -> bool:
+    """Editors' lock files, partial downloads, dotfiles, Windows litter, our error files."""
+    name = path.name
+    lower = name.lower()
+    return (
+        name.startswith(_IGNORED_PREFIXES)
+        or lower.endswith(_IGNORED_SUFFIXES)
+        or lower in _IGNORED_NAMES
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    kind: str
+    sha256: str
+    size: int
+    source: str  # desk-relative when inside the desk, else absolute
+    in_inbox: bool
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What parsing a file produced; built in worker processes, so plain and picklable."""
+
+    ledger: Ledger | None = None
+    text: ExtractedText | None = None
+    meta: ContractMeta | None = None
+
+
+def limits_for(config: Config) -> ExtractLimits:
+    return ExtractLimits(
+        max_bytes=config.max_file_mb * 1024 * 1024,
+        max_pages=config.max_pages,
+        ocr_languages=config.ocr_languages,
+    )
+
+
+def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
+    """Parse one file of a known kind; runs in a worker process for documents."""
+    if kind == "ledger":
+        return Parsed(ledger=read_ledger(path))
+    text = extract_text(path, limits)
+    return Parsed(text=text, meta=extract_meta(text.text, path.name))
+
+
+def _parse_job(job: tuple[str, str, ExtractLimits]) -> Parsed:
+    kind, path, limits = job
+    return parse_file(kind, Path(path), limits)
+
+
+class Pipeline:
+    """One desk's ingest: holds the database connection across files."""
+
+    def __init__(self, desk: Desk, db: sqlite_utils.Database | None = None) -> None:
+        self.desk = desk
+        self.config = desk.config
+        self.db = db or open_archive(desk.db_path)
+        self.limits = limits_for(self.config)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def ingest_file(self, path: Path, *, kind: str | None = None) -> Outcome:
+        try:
+            candidate = self._classify(path, kind)
+        except IngestError as exc:
+            return self._fail(path, None, exc)
+        early = self._check_duplicate(candidate)
+        if early is not None:
+            return early
+        try:
+            parsed = parse_file(candidate.kind, candidate.path, self.limits)
+        except IngestError as exc:
+            return self._fail(path, candidate.kind, exc)
+        return self._commit(candidate, parsed)
+
+    def ingest_many(
+        self,
+        paths: Iterable[Path],
+        *,
+        progress: Callable[[Outcome], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+
+        def done(outcome: Outcome) -> None:
+            report.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+
+        ready: list[_Candidate] = []
+        for path in paths:
+            try:
+                candidate = self._classify(path, None)
+            except IngestError as exc:
+                done(self._fail(path, None, exc))
+                continue
+            early = self._check_duplicate(candidate)
+            if early is not None:
+                done(early)
+            else:
+                ready.append(candidate)
+        for candidate, result in self._parse_all(ready):
+            if isinstance(result, Parsed):
+                done(self._commit(candidate, result))
+            else:
+                done(self._fail(candidate.path, candidate.kind, _as_ingest_error(result)))
+        return report
+
+    def _parse_all(
+        self, ready: list[_Candidate]
+    ) -> Iterator[tuple[_Candidate, Parsed | BaseException]]:
+        ledgers = [c for c in ready if c.kind == "ledger"]
+        documents = [c for c in ready if c.kind != "ledger"]
+        for candidate in ledgers:
+            try:
+                yield candidate, parse_file("ledger", candidate.path, self.limits)
+            except IngestError as exc:
+                yield candidate, exc
+        if not documents:
+            return
+        from dunning.archive.workers import run_isolated  # process pools only when needed
+
+        by_job = {(c.kind, str(c.path), self.limits): c for c in documents}
+        for job, result in run_isolated(
+            _parse_job, list(by_job), timeout_s=self.config.extract_timeout_s
+        ):
+            yield by_job[job], result
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _classify(self, path: Path, kind: str | None) -> _Candidate:
+        if not path.is_file():
+            raise IngestError(f"{path.name}: not a file (it may have been moved away).")
+        resolved = path.resolve()
+        in_inbox = self.desk.inbox.resolve() in resolved.parents
+        source = _relative(resolved, self.desk.root)
+        routed = _route(resolved, self.desk.inbox.resolve()) if in_inbox else None
+        sniffed = sniff(resolved)
+        kind = kind or routed or _kind_from_content(sniffed, resolved)
+        _check_type(kind, sniffed, resolved)
+        size = resolved.stat().st_size
+        if size > self.limits.max_bytes:
+            raise IngestError(
+                f"{path.name} is {size // (1024 * 1024)} MB, over the {self.config.max_file_mb} MB"
+                " limit: split it, or raise [ingest] max_file_mb in dunning.toml."
+            )
+        return _Candidate(resolved, kind, store.sha256_file(resolved), size, source, in_inbox)
+
+    def _check_duplicate(self, c: _Candidate) -> Outcome | None:
+        row = self.db.execute(
+            "SELECT id, kind, source_path, original_name, ingested_at FROM documents"
+            " WHERE sha256 = ?",
+            [c.sha256],
+        ).fetchone()
+        if row is None:
+            return None
+        doc_id, kind, source, name, when = row
+        if c.in_inbox and source == c.source:
+            # A crash after the commit, before the inbox file was removed: finish the job.
+            c.path.unlink(missing_ok=True)
+            return Outcome(c.path, "archived", doc_id, kind, None, f"{kind} (already archived)")
+        reason = f"same content as document {doc_id} ({name}, archived {when[:10]})"
+        if c.in_inbox:
+            quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+        return Outcome(c.path, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}")
+
+    def _commit(self, c: _Candidate, parsed: Parsed) -> Outcome:
+        stored = store.put(self.desk.store, c.path, c.sha256)
+        try:
+            with write_transaction(self.db) as conn:
+                doc_id, label = self._record(conn, c, parsed, stored)
+        except sqlite3.IntegrityError:
+            # The same content archived by a concurrent run between our check and commit.
+            dup = self._check_duplicate(c)
+            if dup is not None:
+                return dup
+            raise
+        except IngestError as exc:
+            self._drop_orphan(c.sha256, stored)
+            return self._fail(c.path, c.kind, exc)
+        if c.in_inbox:
+            c.path.unlink(missing_ok=True)
+        return Outcome(c.path, "archived", doc_id, c.kind, None, label)
+
+    def _drop_orphan(self, sha256: str, stored: Path) -> None:
+        # The transaction rolled back: a store file nobody records would fail `verify`.
+        if not self.db.execute("SELECT 1 FROM documents WHERE sha256 = ?", [sha256]).fetchone():
+            stored.unlink(missing_ok=True)
+
+    def _record(
+        self, conn: sqlite3.Connection, c: _Candidate, parsed: Parsed, stored: Path
+    ) -> tuple[int, str]:
+        text, meta = parsed.text, parsed.meta
+        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        link = None
+        if meta is not None:
+            link = link_contract(conn, meta, own_company=self.config.company.get("name", ""))
+        ledger = parsed.ledger
+        meta_json: dict[str, Any] = {}
+        if ledger is not None:
+            meta_json = {"ledger_kind": ledger.kind, "rows": ledger.row_count}
+        elif meta is not None:
+            meta_json = {
+                "parties": [list(p) for p in meta.parties],
+                "amount": str(meta.amount) if meta.amount is not None else None,
+                "signed_on": meta.signed_on.isoformat() if meta.signed_on else None,
+                "ocr_pages": text.ocr_pages if text else 0,
+            }
+        cur = conn.execute(
+            "INSERT INTO documents (sha256, kind, original_name, source_path, stored_path, size,"
+            " mime, title, customer_code, contract_no, needs_ocr, pages, meta, ingested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                c.sha256,
+                c.kind,
+                c.path.name,
+                c.source,
+                _relative(stored, self.desk.root),
+                c.size,
+                sniff(stored),
+                (text.title if text else None) or c.path.stem,
+                link.customer_code if link else None,
+                link.contract_no if link else None,
+                int(bool(text and text.needs_ocr)),
+                text.page_count if text else None,
+                json.dumps(meta_json, ensure_ascii=False),
+                now,
+            ],
+        )
+        doc_id = int(cur.lastrowid or 0)
+        label = self._record_content(conn, doc_id, c, parsed, link)
+        search.index_document(conn, doc_id)
+        return doc_id, label
+
+    def _record_content(
+        self,
+        conn: sqlite3.Connection,
+        doc_id: int,
+        c: _Candidate,
+        parsed: Parsed,
+        link: Any,
+    ) -> str:
+        if parsed.ledger is not None:
+            result = import_ledger(
+                conn,
+                parsed.ledger,
+                doc_id,
+                default_terms_days=self.config.default_terms_days,
+            )
+            conn.execute(
+                "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
+                [doc_id, ledger_text(parsed.ledger)],
+            )
+            return (
+                f"ledger {result.kind} ({result.rows} rows: {result.inserted} new,"
+                f" {result.updated} updated)"
+            )
+        text = parsed.text
+        assert text is not None and parsed.meta is not None
+        conn.execute(
+            "INSERT INTO document_text (document_id, text) VALUES (?, ?)", [doc_id, text.text]
+        )
+        if c.kind == "contract":
+            record_contract(
+                conn,
+                parsed.meta,
+                link,
+                doc_id,
+                own_company=self.config.company.get("name", ""),
+            )
+        number = link.contract_no if link and link.contract_no else c.path.name
+        flag = " (needs OCR)" if text.needs_ocr else ""
+        return f"{c.kind} {number}{flag}"
+
+    def _fail(self, path: Path, kind: str | None, exc: IngestError) -> Outcome:
+        reason = str(exc)
+        resolved = path.resolve() if path.exists() else path
+        if path.exists():
+            if self.desk.inbox.resolve() in resolved.parents:
+                quarantine(self.desk, resolved, exc.report())
+            else:
+                # A file given from outside the desk stays where it is; failed/ keeps a copy.
+                copy = self.desk.failed / path.name
+                if not copy.exists():
+                    shutil.copy2(path, copy)
+                    copy.with_name(copy.name + ".error.txt").write_text(
+                        f"{exc.report()}\n\nsource: {resolved}\n", encoding="utf-8"
+                    )
+        return Outcome(path, "failed", None, kind, reason, f"failed {path.name}")
+
+
+def ledger_text(ledger: Ledger) -> str:
+    """Searchable text of a ledger: the invoice, contract and customer identifiers it holds."""
+    parts: list[str] = []
+    for inv in ledger.invoices:
+        parts.append(
+            " ".join(
+                filter(
+                    None, [inv.customer_code, inv.customer_name, inv.contract_no, inv.invoice_no]
+                )
+            )
+        )
+    for pay in ledger.payments:
+        parts.append(
+            " ".join(
+                filter(
+                    None, [pay.customer_code, pay.customer_name, pay.invoice_ref, pay.payment_no]
+                )
+            )
+        )
+    for cus in ledger.customers:
+        parts.append(" ".join(filter(None, [cus.code, cus.name, cus.address, cus.contact])))
+    return "\n".join(parts)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _route(path: Path, inbox: Path) -> str | None:
+    first = path.relative_to(inbox).parts[0]
+    if len(path.relative_to(inbox).parts) > 1 and first in INBOX_ROUTES:
+        return _ROUTE_KIND[first]
+    return None
+
+
+def _kind_from_content(sniffed: str, path: Path) -> str:
+    if sniffed in _LEDGER_TYPES:
+        return "ledger"
+    if sniffed in _DOCUMENT_TYPES:
+        return "contract"
+    _check_type("", sniffed, path)
+    return "unknown"  # pragma: no cover - _check_type raised
+
+
+def _check_type(kind: str, sniffed: str, path: Path) -> None:
+    if sniffed == "empty":
+        raise IngestError(f"{path.name} is empty (0 bytes): drop the complete file again.")
+    if kind == "ledger" and sniffed not in _LEDGER_TYPES:
+        raise IngestError(
+            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV or XLSX;"
+            " contracts and scans go to inbox/contracts/."
+        )
+    if kind in ("contract", "receipt") and sniffed not in _DOCUMENT_TYPES:
+        raise IngestError(
+            f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
+            " and drop it again."
+        )
+    if kind == "" or kind not in ("ledger", "contract", "receipt"):
+        raise IngestError(
+            f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
+            f" (found {sniffed}): nothing to archive."
+        )
+
+
+def _as_ingest_error(exc: BaseException) -> IngestError:
+    if isinstance(exc, IngestError):
+        return exc
+    if isinstance(exc, DunningError):
+        return IngestError(str(exc))
+    return IngestError(f"could not be read ({type(exc).__name__}: {exc}).")
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files under the given paths, sorted, with editor and temp files left out."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in sorted(files) if not is_ignored(Path(f)))
+        elif not is_ignored(path):
+            found.append(path)
+    return found
+
 
 def ingest_file(desk: Desk, path: Path, *, kind: str | None = None) -> Outcome:
-    """Ingest one file; `kind` forces the kind, else it comes from the inbox subfolder or content."""
-    raise NotImplementedError
+    """Ingest one file; `kind` forces the kind, else the inbox subfolder or content decides."""
+    pipeline = Pipeline(desk)
+    try:
+        return pipeline.ingest_file(path, kind=kind)
+    finally:
+        pipeline.close()
 
 
 def ingest_paths(
     desk: Desk, paths: list[Path], *, progress: Callable[[Outcome], None] | None = None
 ) -> IngestReport:
-    """Ingest files and folders (recursively), in parallel where parsing is heavy."""
-    raise NotImplementedError
+    """Ingest files and folders (recursively), parsing documents in worker processes."""
+    pipeline = Pipeline(desk)
+    try:
+        return pipeline.ingest_many(collect_files(paths), progress=progress)
+    finally:
+        pipeline.close()

@@ -20,4 +20,5 @@ def init(directory: Path) -> None:
     desk = init_desk(directory)
     click.echo(f"created desk {desk.root}")
     click.echo(f"  edit {desk.config_path.name} for your company, bank account and policy;")
-    click.echo(f"  drop ledgers and contract scans into {desk.inbox}/ and run `dunning ingest inbox`.")
+    click.echo(f"  drop ledgers and contract scans into {desk.inbox}/,")
+    click.echo("  then run `dunning ingest inbox` (or `dunning watch`).")

@@ -1,3 +1,235 @@
-"""Commands over the receivables: ingest, aging, customers, customer."""
+"""Commands over the receivables and the archive: ingest, aging, customers, customer, verify."""
 
 from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from dunning.archive.accounts import aging_json, aging_report, customer_record, list_customers
+from dunning.archive.db import open_archive
+from dunning.archive.verify import verify as verify_archive
+from dunning.cli import main
+from dunning.cli.output import F, current_desk, echo_json, echo_table, json_option, progress_enabled
+from dunning.money import format_amount
+
+
+def as_of_option(fn: F) -> F:
+    return click.option(
+        "--as-of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="Position on this date (YYYY-MM-DD; default: today).",
+    )(fn)
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="No progress or per-file lines.")
+@json_option
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bool) -> None:
+    """Ingest files or folders once (ledgers, contract PDFs, scans), like the watcher would.
+
+    Example: dunning ingest inbox/   or   dunning ingest ~/exports/应收台账.xlsx
+    """
+    # Imported here: PDF and OCR machinery is only loaded by the commands that ingest.
+    from dunning.archive.ingest import Outcome, collect_files, ingest_paths
+
+    desk = current_desk(ctx)
+    files = collect_files(paths)
+
+    def line(outcome: Outcome) -> None:
+        if quiet or as_json:
+            return
+        if outcome.status == "archived":
+            click.echo(
+                f"archived {outcome.label} (doc {outcome.document}): {outcome.file.name}", err=True
+            )
+        elif outcome.status == "duplicate":
+            click.echo(f"duplicate {outcome.file.name}: {outcome.reason}", err=True)
+        else:
+            click.echo(f"failed {outcome.file.name}: {outcome.reason}", err=True)
+
+    if progress_enabled(quiet) and not as_json and len(files) > 20:
+        with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+            report = ingest_paths(desk, files, progress=lambda o: bar.update(1))
+    else:
+        report = ingest_paths(desk, files, progress=line)
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        click.echo(
+            f"{len(report.of('archived'))} archived, {len(report.of('duplicate'))} duplicate,"
+            f" {len(report.of('failed'))} failed"
+        )
+    if report.of("failed"):
+        ctx.exit(1)
+
+
+@main.command()
+@as_of_option
+@json_option
+@click.pass_context
+def aging(ctx: click.Context, as_of: dt.datetime | None, as_json: bool) -> None:
+    """Per-customer balance, overdue amount and aging buckets.
+
+    Example: dunning aging --as-of 2025-12-31
+    """
+    desk = current_desk(ctx)
+    day = _as_of(as_of)
+    with open_archive(desk.db_path) as db:
+        report = aging_report(db, as_of=day, edges=desk.config.bucket_edges)
+    report.sort(key=lambda a: (-a.max_days_overdue, a.customer))
+    if as_json:
+        echo_json([aging_json(a) for a in report])
+        return
+    if not report:
+        click.echo("no receivables yet: ingest a ledger first.")
+        return
+    labels = list(report[0].buckets)
+    rows = [
+        [a.customer, a.name, format_amount(a.balance)]
+        + [format_amount(a.buckets[k]) for k in labels]
+        + [a.max_days_overdue]
+        for a in report
+    ]
+    echo_table(
+        ["customer", "name", "balance", *labels, "max days"],
+        rows,
+        right=set(range(2, 4 + len(labels))),
+    )
+    click.echo(f"as of {day.isoformat()}, {len(report)} customers")
+
+
+@main.command()
+@json_option
+@click.pass_context
+def customers(ctx: click.Context, as_json: bool) -> None:
+    """List customers with their status and balance.
+
+    Example: dunning customers --json
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        people = list_customers(db)
+        balances = {
+            a.customer: a
+            for a in aging_report(db, as_of=dt.date.today(), edges=desk.config.bucket_edges)
+        }
+    if as_json:
+        echo_json(
+            [
+                {
+                    "customer": c.code,
+                    "name": c.name,
+                    "status": c.status,
+                    "salesperson": c.salesperson,
+                    "credit_grade": c.credit_grade,
+                    "balance": f"{balances[c.code].balance:.2f}" if c.code in balances else "0.00",
+                }
+                for c in people
+            ]
+        )
+        return
+    echo_table(
+        ["customer", "name", "status", "balance", "max days"],
+        [
+            [
+                c.code,
+                c.name,
+                c.status,
+                format_amount(balances[c.code].balance) if c.code in balances else "0.00",
+                balances[c.code].max_days_overdue if c.code in balances else 0,
+            ]
+            for c in people
+        ],
+        right={3, 4},
+    )
+
+
+@main.command()
+@click.argument("code")
+@as_of_option
+@json_option
+@click.pass_context
+def customer(ctx: click.Context, code: str, as_of: dt.datetime | None, as_json: bool) -> None:
+    """One customer: invoices, payments, contracts, letters and the collection log.
+
+    Example: dunning customer C001 --json
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        record = customer_record(db, code, as_of=_as_of(as_of), edges=desk.config.bucket_edges)
+    if as_json:
+        echo_json(record)
+        return
+    click.echo(f"{record['customer']}  {record['name']}  [{record['status']}]")
+    for key in ("address", "contact", "phone", "salesperson", "credit_grade"):
+        if record[key]:
+            click.echo(f"  {key}: {record[key]}")
+    click.echo(
+        f"  balance {record['balance']}, overdue {record['overdue']},"
+        f" max {record['max_days_overdue']} days overdue (as of {record['as_of']})"
+    )
+    click.echo("\ninvoices")
+    echo_table(
+        ["invoice", "contract", "date", "due", "amount", "received", "open", "days"],
+        [
+            [
+                i["invoice"],
+                i["contract"],
+                i["date"],
+                i["due"],
+                i["amount"],
+                i["received"],
+                i["open"],
+                i["days_overdue"],
+            ]
+            for i in record["invoices"]
+        ],
+        right={4, 5, 6, 7},
+    )
+    _section("payments", record["payments"], ["date", "amount", "invoice"])
+    _section("contracts", record["contracts"], ["contract", "amount", "signed_on", "document"])
+    _section("letters", record["letters"], ["ref", "level_name", "date", "status"])
+    _section("log", record["log"], ["at", "kind", "note"])
+
+
+def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:
+    click.echo(f"\n{title}")
+    if not rows:
+        click.echo("  (none)")
+        return
+    echo_table(keys, [[r[k] for k in keys] for r in rows])
+
+
+@main.command()
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, as_json: bool) -> None:
+    """Re-hash every stored original and check database and store against each other.
+
+    Exit 1 when anything is missing, altered or unrecorded.
+
+    Example: dunning verify --json
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        report = verify_archive(desk, db)
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        for p in report.problems:
+            doc = f"document {p.document}: " if p.document else ""
+            click.echo(f"{p.kind}: {doc}{p.path}: {p.detail}")
+        verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(f"{report.documents} documents, {report.store_files} stored files: {verdict}")
+    if not report.ok:
+        ctx.exit(1)

@@ -47,7 +47,9 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def echo_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, right: set[int] | None = None) -> None:
+def echo_table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, right: set[int] | None = None
+) -> None:
     """A plain aligned table that keeps Chinese columns straight."""
     right = right or set()
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]

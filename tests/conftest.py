@@ -1,0 +1,67 @@
+"""Shared fixtures: a real desk in tmp_path, a CliRunner, sample ledgers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dunning.desk import Desk, init_desk
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never let a developer's own desk leak into a test.
+    monkeypatch.delenv("DUNNING_DESK", raising=False)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    return init_desk(tmp_path / "desk")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def in_desk(desk: Desk) -> Iterator[Desk]:
+    old = Path.cwd()
+    os.chdir(desk.root)
+    try:
+        yield desk
+    finally:
+        os.chdir(old)
+
+
+INVOICE_CSV = """客户编号,客户名称,合同编号,发票号码,开票日期,到期日,应收金额,已收金额
+C001,杭州明远贸易有限公司,HT-2025-0001,FP0001,2025-01-05,2025-02-04,"10,000.00",0
+C001,杭州明远贸易有限公司,HT-2025-0001,FP0002,2025/2/10,2025/3/12,￥5000.50,1000
+C002,宁波海辰机械有限公司,HT-2025-0002,FP0003,2025年3月1日,2025年3月31日,8800,0
+C003,绍兴&华 <HK> 有限公司,HT-2025-0003,FP0004,2025.4.1,2025.5.1,1200.00,1200.00
+合计,,,,,,"25,000.50",
+"""
+
+PAYMENT_CSV = """客户编号,客户名称,回款日期,回款金额,对应发票号
+C001,杭州明远贸易有限公司,2025-03-01,3000.00,FP0002
+C001,杭州明远贸易有限公司,2025-03-15,2000.00,
+C002,宁波海辰机械有限公司,2025-04-10,800.00,
+"""
+
+
+@pytest.fixture
+def invoice_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "应收台账.csv"
+    path.write_text(INVOICE_CSV, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def payment_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "回款明细.csv"
+    path.write_text(PAYMENT_CSV, encoding="gbk")
+    return path

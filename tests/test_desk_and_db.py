@@ -1,0 +1,158 @@
+"""The desk, the archive database and its migrations, the store, verify."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dunning.archive import store
+from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.migrations import MIGRATIONS, migrate
+from dunning.archive.verify import verify
+from dunning.cli import main
+from dunning.config import load_config
+from dunning.desk import Desk, find_desk, init_desk
+from dunning.errors import DeskExistsError, NotADeskError
+
+
+def test_init_creates_the_desk_layout(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "d")
+    for name in (
+        "inbox",
+        "inbox/contracts",
+        "inbox/ledgers",
+        "inbox/receipts",
+        "store",
+        "failed",
+        "out",
+        "templates",
+    ):
+        assert (desk.root / name).is_dir(), name
+    assert desk.db_path.is_file()
+    config = load_config(desk.config_path)
+    assert config.bucket_edges == (30, 60, 90)
+    assert [lv.min_days for lv in config.levels] == [1, 30, 60, 90]
+    assert str(config.tolerance) == "100.00"
+
+
+def test_init_never_clobbers_an_existing_desk(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "d")
+    desk.config_path.write_text(desk.config_path.read_text() + "\n# mine\n", encoding="utf-8")
+    with pytest.raises(DeskExistsError):
+        init_desk(tmp_path / "d")
+    assert desk.config_path.read_text().endswith("# mine\n")
+
+
+def test_desk_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = init_desk(tmp_path / "a")
+    b = init_desk(tmp_path / "b")
+    nested = a.root / "inbox" / "contracts"
+    assert find_desk(cwd=nested).root == a.root
+    monkeypatch.setenv("DUNNING_DESK", str(b.root))
+    assert find_desk(cwd=nested).root == b.root
+    assert find_desk(a.root, cwd=nested).root == a.root
+    monkeypatch.delenv("DUNNING_DESK")
+    with pytest.raises(NotADeskError, match="not a desk"):
+        find_desk(cwd=tmp_path)
+
+
+def test_cli_outside_a_desk_exits_2_with_one_sentence(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["aging"])
+    assert result.exit_code == 2
+    assert "not a desk: run `dunning init`" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_init_then_init_again(tmp_path: Path, runner: CliRunner) -> None:
+    first = runner.invoke(main, ["init", str(tmp_path / "d")])
+    assert first.exit_code == 0, first.output
+    assert "created desk" in first.stdout
+    again = runner.invoke(main, ["init", str(tmp_path / "d")])
+    assert again.exit_code == 1
+    assert "already a desk" in again.stderr
+
+
+def test_database_is_wal_with_foreign_keys(desk: Desk) -> None:
+    db = open_archive(desk.db_path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError), write_transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO invoices (invoice_no, customer_code, invoice_date, due_date, amount_fen,"
+            " import_id) VALUES ('X', 'nobody', '2025-01-01', '2025-01-31', 100, 1)"
+        )
+    db.close()
+
+
+def test_migrations_on_a_blank_database(tmp_path: Path) -> None:
+    db = open_archive(tmp_path / "blank.db")
+    names = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name")]
+    assert names == sorted(fn.__name__ for fn in MIGRATIONS)
+    assert migrate(db) == []  # idempotent
+    db.close()
+
+
+def test_upgrade_from_an_old_database_keeps_its_rows(tmp_path: Path) -> None:
+    db = open_archive(tmp_path / "old.db", migrate_schema=False)
+    conn = db.conn
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    MIGRATIONS[0](db)
+    conn.execute("INSERT INTO _migrations VALUES ('m001_initial', '2025-01-01')")
+    conn.execute(
+        "INSERT INTO customers (code, name, created_at, updated_at)"
+        " VALUES ('C1', '老客户', 'x', 'x')"
+    )
+    db.close()
+    upgraded = open_archive(tmp_path / "old.db")
+    applied = [r[0] for r in upgraded.execute("SELECT name FROM _migrations")]
+    assert set(applied) == {fn.__name__ for fn in MIGRATIONS}
+    assert upgraded.execute("SELECT name FROM customers").fetchone()[0] == "老客户"
+    assert "letters" in upgraded.table_names()
+    upgraded.close()
+
+
+def test_store_put_is_content_addressed_and_read_only(tmp_path: Path) -> None:
+    src = tmp_path / "a.PDF"
+    src.write_bytes(b"%PDF-1.4 hello")
+    sha = store.sha256_file(src)
+    target = store.put(tmp_path / "store", src, sha)
+    assert target.name == f"{sha}.pdf"
+    assert target.parent.name == sha[:2]
+    assert target.read_bytes() == src.read_bytes()
+    assert not target.stat().st_mode & 0o222
+    assert store.put(tmp_path / "store", src, sha) == target  # idempotent
+    assert not list((tmp_path / "store").glob("??/.tmp-*"))
+
+
+def test_store_refuses_a_file_that_changed_under_it(tmp_path: Path) -> None:
+    src = tmp_path / "a.csv"
+    src.write_text("x")
+    with pytest.raises(OSError, match="changed while"):
+        store.put(tmp_path / "store", src, "0" * 64)
+    assert store.iter_stored(tmp_path / "store") == []
+
+
+def test_verify_finds_missing_altered_and_unrecorded(desk: Desk, invoice_csv: Path) -> None:
+    from dunning.archive.ingest import ingest_paths
+
+    report = ingest_paths(desk, [invoice_csv])
+    assert len(report.of("archived")) == 1
+    db = open_archive(desk.db_path)
+    assert verify(desk, db).ok
+    stored = desk.root / db.execute("SELECT stored_path FROM documents").fetchone()[0]
+    stored.chmod(0o644)
+    stored.write_bytes(b"tampered")
+    stray = desk.store / "ff" / ("f" * 64 + ".pdf")
+    stray.parent.mkdir()
+    stray.write_bytes(b"x")
+    kinds = sorted(p.kind for p in verify(desk, db).problems)
+    assert kinds == ["altered", "unrecorded"]
+    stored.unlink()
+    assert sorted(p.kind for p in verify(desk, db).problems) == ["missing", "unrecorded"]
+    db.close()
