@@ -31,6 +31,13 @@ account_no = "1202 0000 0000 0000 000"
 name = "李经理"
 title = "财务经理"
 
+[lawyer]
+# The law firm that signs 律师函 on the company's behalf.
+firm = "浙江某某律师事务所"
+name = "王律师"
+phone = "0571-87000000"
+address = "浙江省杭州市上城区庆春路1号"
+
 [aging]
 # Upper edges of the overdue buckets in days: 30, 60, 90 gives 1-30, 31-60, 61-90, 91+.
 buckets = [30, 60, 90]
@@ -102,6 +109,7 @@ class Config:
     company: dict[str, str] = field(default_factory=dict)
     bank: dict[str, str] = field(default_factory=dict)
     signatory: dict[str, str] = field(default_factory=dict)
+    lawyer: dict[str, str] = field(default_factory=dict)
     bucket_edges: tuple[int, ...] = (30, 60, 90)
     tolerance: Decimal = Decimal("100.00")
     default_terms_days: int = 30
@@ -152,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         company={k: str(v) for k, v in data["company"].items()},
         bank={k: str(v) for k, v in data["bank"].items()},
         signatory={k: str(v) for k, v in data["signatory"].items()},
+        lawyer={k: str(v) for k, v in data["lawyer"].items()},
         bucket_edges=edges,
         tolerance=tolerance,
         default_terms_days=int(policy["default_terms_days"]),

@@ -1,0 +1,213 @@
+"""Commands for letters: pack and templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import click
+
+from dunning.archive.db import open_archive
+from dunning.cli import main
+from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.desk import PACKAGE_TEMPLATES
+from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
+
+
+@main.command()
+@click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Letter date (default: today)."
+)
+@click.option("--min-days", type=int, help="Only customers at least this many days overdue.")
+@click.option("--customer", "customers", multiple=True, help="Only this customer (repeatable).")
+@click.option(
+    "--level", type=int, help="Send this level regardless of the policy (recorded as manual)."
+)
+@click.option("--pdf", is_flag=True, help="Also make one print-ready PDF (needs LibreOffice).")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; write nothing.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Pack folder (default: out/<date>_<time>).",
+)
+@json_option
+@click.pass_context
+def pack(
+    ctx: click.Context,
+    as_of: dt.datetime | None,
+    min_days: int | None,
+    customers: tuple[str, ...],
+    level: int | None,
+    pdf: bool,
+    dry_run: bool,
+    out_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Generate a letter pack: statements, demand letters, receipts per the policy levels.
+
+    Example: dunning pack --as-of 2025-12-31 --pdf     (try --dry-run first)
+    """
+    desk = current_desk(ctx)
+    day = as_of.date() if as_of else dt.date.today()
+    with open_archive(desk.db_path) as db:
+        plan = plan_pack(
+            db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
+        )
+        if dry_run:
+            _show_plan(plan, desk.config.levels, as_json=as_json)
+            return
+        for warning in (w for c in plan.selected for w in c.warnings):
+            click.echo(f"warning: {warning}; the letters show a blank address.", err=True)
+        result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
+    if as_json:
+        echo_json(result.to_json())
+        return
+    for letter in result.letters:
+        click.echo(
+            f"{letter.ref}  {letter.customer} {letter.name}  level {letter.level} ({letter.level_name})  {letter.amount}"
+        )
+    click.echo(f"{len(result.letters)} letters in {result.pack_dir}")
+    if result.pdf:
+        click.echo(f"print-ready PDF: {result.pdf}")
+
+
+def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None:
+    rows = []
+    for cand in plan.candidates:
+        d = cand.decision
+        rows.append(
+            {
+                "customer": cand.customer.code,
+                "name": cand.customer.name,
+                "status": cand.customer.status,
+                "overdue": f"{cand.aging.overdue:.2f}",
+                "max_days_overdue": cand.aging.max_days_overdue,
+                "current_level": d.current_level,
+                "due_level": d.due_level,
+                "next_level": d.next_level,
+                "manual": d.manual,
+                "reason": d.reason,
+                "warnings": list(cand.warnings),
+            }
+        )
+    if as_json:
+        echo_json({"as_of": plan.as_of.isoformat(), "dry_run": True, "customers": rows})
+        return
+    echo_table(
+        ["customer", "name", "overdue", "days", "last", "next", "why"],
+        [
+            [
+                r["customer"],
+                r["name"],
+                r["overdue"],
+                r["max_days_overdue"],
+                r["current_level"] or "-",
+                r["next_level"] or "-",
+                r["reason"],
+            ]
+            for r in rows
+        ],
+        right={2, 3},
+    )
+    for cand in plan.selected:
+        for warning in cand.warnings:
+            click.echo(f"warning: {warning}; the letters would show a blank address.", err=True)
+    click.echo(
+        f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
+    )
+
+
+@main.group()
+def templates() -> None:
+    """List, check and export the desk's Word templates.
+
+    Example: dunning templates check
+    """
+
+
+@templates.command("list")
+@click.option("--context", "show_context", is_flag=True, help="Also list every template variable.")
+@json_option
+@click.pass_context
+def templates_list(ctx: click.Context, show_context: bool, as_json: bool) -> None:
+    """List the templates the desk uses (its own copy, else the default).
+
+    Example: dunning templates list --context
+    """
+    from dunning.letters.context import CONTEXT_DOC
+
+    desk = current_desk(ctx)
+    names = sorted(
+        {p.stem for p in PACKAGE_TEMPLATES.glob("*.docx")}
+        | {p.stem for p in desk.templates.glob("*.docx")}
+    )
+    entries = [
+        {
+            "template": n,
+            "path": str(template_path(desk, n)),
+            "source": "desk" if (desk.templates / f"{n}.docx").is_file() else "default",
+        }
+        for n in names
+    ]
+    if as_json:
+        echo_json({"templates": entries, "context": CONTEXT_DOC if show_context else None})
+        return
+    echo_table(
+        ["template", "source", "path"], [[e["template"], e["source"], e["path"]] for e in entries]
+    )
+    if show_context:
+        click.echo("\ntemplate variables ({{ name }} in Word):")
+        for key, doc in CONTEXT_DOC.items():
+            click.echo(f"  {key}: {doc}")
+
+
+@templates.command("check")
+@json_option
+@click.pass_context
+def templates_check(ctx: click.Context, as_json: bool) -> None:
+    """Check every template for unknown variables, Jinja errors and full-width braces.
+
+    Exit 1 when a template has a problem.
+
+    Example: dunning templates check
+    """
+    from dunning.letters.checks import check_template
+    from dunning.letters.context import CONTEXT_DOC
+
+    desk = current_desk(ctx)
+    paths = sorted(desk.templates.glob("*.docx")) or sorted(PACKAGE_TEMPLATES.glob("*.docx"))
+    problems = [p for path in paths for p in check_template(path, set(CONTEXT_DOC))]
+    if as_json:
+        echo_json([{"file": str(p.file), "tag": p.tag, "problem": p.problem} for p in problems])
+    else:
+        for p in problems:
+            click.echo(f"{Path(p.file).name}: {p.problem} ({p.tag})")
+        click.echo(f"{len(paths)} templates checked, {len(problems)} problem(s)")
+    if problems:
+        ctx.exit(1)
+
+
+@templates.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--defaults", is_flag=True, help="Export the package defaults, not the desk's copies."
+)
+@click.pass_context
+def templates_export(ctx: click.Context, directory: Path, defaults: bool) -> None:
+    """Copy the templates into DIRECTORY (never overwrites a file there).
+
+    Example: dunning templates export ~/templates-backup
+    """
+    source = PACKAGE_TEMPLATES if defaults else current_desk(ctx).templates
+    directory.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(source.glob("*.docx")):
+        target = directory / path.name
+        if target.exists():
+            click.echo(f"skipped {target}: already there", err=True)
+            continue
+        shutil.copyfile(path, target)
+        copied += 1
+    click.echo(f"{copied} templates copied to {directory}")

@@ -1,0 +1,407 @@
+"""Letter packs: who gets which letter (the plan), and writing it out (SPEC §7).
+
+A pack is a folder per run: per customer the documents of its level, a manifest (CSV + JSON)
+and, with `pdf`, one print-ready PDF. Letters are registered in the archive with a unique
+reference in the same transaction that writes them; a failure removes the half-written pack.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from dunning.archive.accounts import Customer, get_customer, list_customers
+from dunning.archive.accounts import aging_report as load_aging
+from dunning.archive.db import write_transaction
+from dunning.config import Config, Level
+from dunning.desk import PACKAGE_TEMPLATES, Desk
+from dunning.errors import DunningError
+from dunning.letters.context import ContractInfo, CustomerInfo, LetterInput, OpenItem
+from dunning.letters.context import build_context as letter_context
+from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
+from dunning.letters.policy import Decision, LastLetter, decide
+from dunning.letters.render import TemplateError, render_letter
+from dunning.money import from_fen, to_fen
+from dunning.receivables import CustomerAging
+
+DOCUMENT_NAMES = {
+    "statement": "对账单-statement",
+    "reminder": "提醒函-reminder",
+    "demand": "催款函-demand",
+    "final": "最后催告函-final",
+    "lawyer": "律师函-lawyer",
+    "receipt": "签收回执-receipt",
+    "visit": "到访回执单-visit",
+    "contract": "合同副本-contract",
+}
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+class PackError(DunningError):
+    """A pack cannot be made as asked."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    customer: Customer
+    aging: CustomerAging
+    decision: Decision
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    as_of: dt.date
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def selected(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.decision.next_level is not None]
+
+
+@dataclass(frozen=True)
+class LetterRecord:
+    ref: str
+    customer: str
+    name: str
+    level: int
+    level_name: str
+    amount: str
+    overdue: str
+    files: tuple[str, ...]  # relative to the pack folder
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "files": list(self.files)}
+
+
+@dataclass
+class PackResult:
+    pack_dir: Path
+    letters: list[LetterRecord]
+    pdf: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pack": str(self.pack_dir),
+            "letters": [letter.to_json() for letter in self.letters],
+            "pdf": str(self.pdf) if self.pdf else None,
+        }
+
+
+def last_letters(db: sqlite_utils.Database) -> dict[str, LastLetter]:
+    """Each customer's most recent letter."""
+    latest: dict[str, LastLetter] = {}
+    for code, level, issued in db.execute(
+        "SELECT customer_code, level, issued_on FROM letters ORDER BY issued_on, id"
+    ):
+        latest[code] = LastLetter(int(level), dt.date.fromisoformat(issued))
+    return latest
+
+
+def plan_pack(
+    db: sqlite_utils.Database,
+    config: Config,
+    *,
+    as_of: dt.date,
+    customers: Sequence[str] = (),
+    min_days: int | None = None,
+    level: int | None = None,
+) -> Plan:
+    """Decide, for every customer with receivables (or those named), what goes out today."""
+    if level is not None and not 1 <= level <= len(config.levels):
+        raise PackError(f"--level must be 1 to {len(config.levels)} (see [[policy.levels]]).")
+    codes = [get_customer(db, c).code for c in customers] or None
+    statuses = {c.code: c for c in list_customers(db)}
+    latest = last_letters(db)
+    plan = Plan(as_of)
+    for aging in load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes):
+        cust = statuses[aging.customer]
+        decision = decide(
+            cust.code,
+            status=cust.status,
+            overdue=aging.overdue,
+            max_days_overdue=aging.max_days_overdue,
+            last=latest.get(cust.code),
+            as_of=as_of,
+            levels=config.levels,
+            tolerance=config.tolerance,
+            forced_level=level,
+        )
+        if min_days is not None and aging.max_days_overdue < min_days and decision.next_level:
+            decision = Decision(
+                cust.code,
+                decision.current_level,
+                decision.due_level,
+                None,
+                decision.manual,
+                f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
+            )
+        warnings = () if cust.address else (f"{cust.code} {cust.name} has no address on file",)
+        plan.candidates.append(Candidate(cust, aging, decision, warnings))
+    plan.candidates.sort(key=lambda c: c.customer.code)
+    return plan
+
+
+def template_path(desk: Desk, document: str) -> Path:
+    """The desk's copy wins; the package default is the fallback."""
+    own = desk.templates / f"{document}.docx"
+    return own if own.is_file() else PACKAGE_TEMPLATES / f"{document}.docx"
+
+
+def next_refs(conn: Any, prefix: str, year: int, count: int) -> list[str]:
+    """`count` fresh references, CS-2025-000123 style, inside the caller's write transaction."""
+    row = conn.execute(
+        "SELECT ref FROM letters WHERE ref LIKE ? ORDER BY ref DESC LIMIT 1", [f"{prefix}-{year}-%"]
+    ).fetchone()
+    start = int(row[0].rsplit("-", 1)[1]) + 1 if row else 1
+    return [f"{prefix}-{year}-{n:06d}" for n in range(start, start + count)]
+
+
+def write_pack(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    plan: Plan,
+    *,
+    out_dir: Path | None = None,
+    pdf: bool = False,
+) -> PackResult:
+    """Render, file and register every selected letter; nothing is left behind on failure."""
+    config = desk.config
+    selected = plan.selected
+    if pdf:
+        require_soffice()
+    _check_templates(desk, {d for c in selected for d in _level(config, c).documents})
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    pack_dir = out_dir or desk.out / f"{plan.as_of.isoformat()}_{stamp}"
+    if pack_dir.exists() and any(pack_dir.iterdir()):
+        raise PackError(f"{pack_dir} already holds files; choose another --out.")
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    letters: list[LetterRecord] = []
+    try:
+        with write_transaction(db) as conn:
+            refs = next_refs(conn, config.reference_prefix, plan.as_of.year, len(selected))
+            for cand, ref in zip(selected, refs, strict=True):
+                letters.append(_write_letter(desk, conn, plan, cand, ref, pack_dir))
+    except BaseException:
+        shutil.rmtree(pack_dir, ignore_errors=True)
+        raise
+    _write_manifest(pack_dir, letters)
+    result = PackResult(pack_dir, letters)
+    if pdf and letters:
+        result.pdf = _make_pdfs(pack_dir, letters)
+    return result
+
+
+def _level(config: Config, cand: Candidate) -> Level:
+    assert cand.decision.next_level is not None
+    return config.levels[cand.decision.next_level - 1]
+
+
+def _check_templates(desk: Desk, documents: set[str]) -> None:
+    from dunning.letters.checks import check_template
+    from dunning.letters.context import CONTEXT_DOC
+
+    for document in sorted(documents - {"contract"}):
+        path = template_path(desk, document)
+        if not path.is_file():
+            raise PackError(
+                f"no template for {document!r}: expected {path}; run `dunning templates export`."
+            )
+        problems = check_template(path, set(CONTEXT_DOC))
+        if problems:
+            first = problems[0]
+            raise TemplateError(path, first.problem, first.tag)
+
+
+def _write_letter(
+    desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path
+) -> LetterRecord:
+    config, cust, aging = desk.config, cand.customer, cand.aging
+    level = _level(config, cand)
+    folder = pack_dir / _UNSAFE.sub("_", f"{cust.code} {cust.name}").strip()
+    folder.mkdir()
+    contracts = _contracts(conn, cust.code, aging)
+    context = letter_context(_letter_input(config, plan.as_of, cand, level, ref, contracts))
+    files = []
+    for document in level.documents:
+        if document == "contract":
+            files.extend(_copy_contracts(desk, conn, contracts, folder))
+            continue
+        target = folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
+        target.write_bytes(render_letter(template_path(desk, document), context))
+        files.append(target)
+    rel = tuple(str(f.relative_to(pack_dir)) for f in files)
+    conn.execute(
+        "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
+        " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ref,
+            cust.code,
+            level.level,
+            level.name,
+            int(cand.decision.manual),
+            plan.as_of.isoformat(),
+            plan.as_of.isoformat(),
+            to_fen(aging.balance),
+            to_fen(aging.overdue),
+            str(pack_dir),
+            json.dumps(rel, ensure_ascii=False),
+        ],
+    )
+    _log_letter(conn, cust.code, ref, level, aging, manual=cand.decision.manual)
+    return LetterRecord(
+        ref,
+        cust.code,
+        cust.name,
+        level.level,
+        level.name,
+        f"{aging.balance:.2f}",
+        f"{aging.overdue:.2f}",
+        rel,
+    )
+
+
+def _log_letter(
+    conn: Any, code: str, ref: str, level: Level, aging: CustomerAging, *, manual: bool
+) -> None:
+    how = "by hand" if manual else "by policy"
+    conn.execute(
+        "INSERT INTO collection_log (customer_code, kind, note, letter_ref, logged_at)"
+        " VALUES (?, 'letter', ?, ?, ?)",
+        [
+            code,
+            f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}",
+            ref,
+            dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        ],
+    )
+
+
+def _contracts(conn: Any, code: str, aging: CustomerAging) -> list[tuple[ContractInfo, Any]]:
+    """The customer's contracts behind its open items (all of them when none is named)."""
+    rows = conn.execute(
+        "SELECT c.contract_no, c.signed_on, c.amount_fen, d.stored_path FROM contracts c"
+        " LEFT JOIN documents d ON d.id = c.document_id WHERE c.customer_code = ?"
+        " ORDER BY c.contract_no",
+        [code],
+    ).fetchall()
+    named = {a.item.invoice.contract_no for a in aging.items}
+    chosen = [r for r in rows if r[0] in named] or rows
+    return [
+        (
+            ContractInfo(
+                r[0],
+                dt.date.fromisoformat(r[1]) if r[1] else None,
+                from_fen(r[2]) if r[2] is not None else None,
+            ),
+            r[3],
+        )
+        for r in chosen
+    ]
+
+
+def _letter_input(
+    config: Config,
+    as_of: dt.date,
+    cand: Candidate,
+    level: Level,
+    ref: str,
+    contracts: list[tuple[ContractInfo, Any]],
+) -> LetterInput:
+    cust, aging = cand.customer, cand.aging
+    return LetterInput(
+        ref=ref,
+        level=level.level,
+        level_name=level.name,
+        level_title=level.title,
+        as_of=as_of,
+        deadline=as_of + dt.timedelta(days=config.payment_deadline_days),
+        customer=CustomerInfo(
+            cust.code, cust.name, cust.address or "", cust.contact or "", cust.phone or ""
+        ),
+        company=config.company,
+        bank=config.bank,
+        signatory=config.signatory,
+        lawyer=config.lawyer,
+        contracts=[info for info, _ in contracts],
+        items=[
+            OpenItem(
+                invoice_no=a.item.invoice.invoice_no,
+                contract_no=a.item.invoice.contract_no or "",
+                invoice_date=a.item.invoice.invoice_date,
+                due_date=a.item.invoice.due_date,
+                amount=a.item.invoice.amount,
+                received=a.item.paid,
+                open_amount=a.item.open_amount,
+                days_overdue=max(a.days_overdue, 0),
+            )
+            for a in aging.items
+        ],
+        total_open=aging.balance + aging.credit,
+        total_overdue=aging.overdue,
+        credit=aging.credit,
+        aging=dict(aging.buckets),
+    )
+
+
+def _copy_contracts(
+    desk: Desk, conn: Any, contracts: list[tuple[ContractInfo, Any]], folder: Path
+) -> list[Path]:
+    copies = []
+    for info, stored in contracts:
+        if stored and (desk.root / stored).suffix.lower() == ".pdf":
+            name = _UNSAFE.sub("_", f"{DOCUMENT_NAMES['contract']}-{info.contract_no}.pdf")
+            target = folder / name
+            shutil.copyfile(desk.root / stored, target)
+            target.chmod(0o644)
+            copies.append(target)
+    return copies
+
+
+def _write_manifest(pack_dir: Path, letters: list[LetterRecord]) -> None:
+    with (pack_dir / "manifest.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["ref", "customer", "name", "level", "level_name", "amount", "overdue", "files"]
+        )
+        for letter in letters:
+            writer.writerow(
+                [
+                    letter.ref,
+                    letter.customer,
+                    letter.name,
+                    letter.level,
+                    letter.level_name,
+                    letter.amount,
+                    letter.overdue,
+                    "; ".join(letter.files),
+                ]
+            )
+    (pack_dir / "manifest.json").write_text(
+        json.dumps([letter.to_json() for letter in letters], ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
+
+
+def _make_pdfs(pack_dir: Path, letters: list[LetterRecord]) -> Path:
+    """One PDF per customer (documents in level order, contract copies included) and the pack."""
+    docs = [pack_dir / f for letter in letters for f in letter.files if f.endswith(".docx")]
+    converted = dict(zip(docs, convert_to_pdf(docs), strict=True))
+    per_customer = []
+    for letter in letters:
+        parts = [converted.get(pack_dir / f, pack_dir / f) for f in letter.files]
+        target = (pack_dir / letter.files[0]).parent / f"{letter.ref}.pdf"
+        per_customer.append(merge_pdfs(parts, target))
+        for part in parts:
+            if part.suffix == ".pdf" and part in converted.values():
+                part.unlink()
+    return merge_pdfs(per_customer, pack_dir / "pack.pdf")
