@@ -23,7 +23,7 @@ bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 demo: $(STAMP)
-	$(BIN)/dunning demo
+	$(BIN)/dunning demo --replace
 
 clean:
 	rm -rf $(VENV) demo-desk .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _PATTERNS = (
@@ -13,6 +14,7 @@ _PATTERNS = (
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
+_NOT_A_DATE = "not a date (write it like 2025-03-05, 2025/3/5 or 2025年3月5日)"
 _TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
@@ -23,12 +25,13 @@ def parse_date(raw: object) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     if isinstance(raw, bool):
-        raise ValueError("not a date")
+        raise ValueError(_NOT_A_DATE)
     if isinstance(raw, int | float):
         return _from_serial(float(raw))
-    text = _TIME_TAIL.sub("", str(raw).strip())
+    # NFKC: full-width digits and punctuation (２０２５－０３－０５) read as their ASCII forms.
+    text = _TIME_TAIL.sub("", unicodedata.normalize("NFKC", str(raw)).strip())
     if not text:
-        raise ValueError("empty date")
+        raise ValueError("the date is empty")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text))
     for pattern in _PATTERNS:
@@ -38,14 +41,14 @@ def parse_date(raw: object) -> dt.date:
             try:
                 return dt.date(year, month, day)
             except ValueError as exc:
-                raise ValueError("no such day") from exc
-    raise ValueError("not a date (use 2025-03-05, 2025/3/5 or 2025年3月5日)")
+                raise ValueError("no such day (check the month and day)") from exc
+    raise ValueError(_NOT_A_DATE)
 
 
 def _from_serial(serial: float) -> dt.date:
     # Excel serials for 1990..2100 are roughly 32874..73415; anything else is a mistake.
     if not 20000 <= serial <= 80000:
-        raise ValueError("not a date")
+        raise ValueError(_NOT_A_DATE)
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
-_STRIP = re.compile(r"[\s,，￥¥$]|RMB|CNY|元", re.IGNORECASE)
+# After NFKC (￥→¥, ，→, full-width digits → ASCII): currency marks may sit before or after.
+_CURRENCY = re.compile(r"RMB|CNY|人民币|[¥$元]", re.IGNORECASE)
+# Thousands separators must group by three: "1.234,56" (European) must not read as 1.23456.
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+# Excel's accounting format shows zero as a dash, and "save as CSV" writes what is shown.
+_DASHES = frozenset({"-", "--", "—", "——", "–"})
+_NOT_AN_AMOUNT = "not an amount (write it like 1234.50, ￥1,234.50 or (300.00))"
 
 
 def quantize(value: Decimal) -> Decimal:
@@ -20,32 +27,41 @@ def parse_amount(raw: object) -> Decimal:
     Raises ValueError with a short reason when the value is not an amount.
     """
     if isinstance(raw, bool):
-        raise ValueError("not an amount")
+        raise ValueError(_NOT_AN_AMOUNT)
     if isinstance(raw, int):
-        return quantize(Decimal(raw))
+        return _finite(Decimal(raw))
     if isinstance(raw, float):
         # Excel numeric cells are binary floats: go through repr, then round half-up.
-        return quantize(Decimal(repr(raw)))
+        return _finite(Decimal(repr(raw)))
     if isinstance(raw, Decimal):
-        return quantize(raw)
-    text = str(raw).strip()
+        return _finite(raw)
+    return _parse_text(str(raw))
+
+
+def _parse_text(raw: str) -> Decimal:
+    text = "".join(unicodedata.normalize("NFKC", raw).split())
     if not text:
-        raise ValueError("empty amount")
+        raise ValueError("the amount is empty")
+    if text in _DASHES:
+        return quantize(Decimal(0))
+    text = _CURRENCY.sub("", text)
     negative = False
-    if (text.startswith("(") and text.endswith(")")) or (
-        text.startswith("（") and text.endswith("）")
-    ):
+    if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
-    text = _STRIP.sub("", text)
-    if text.startswith("-") or text.startswith("－"):
-        negative, text = not negative, text[1:]
-    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", text):
-        raise ValueError("not a number")
+    if text[:1] in ("-", "+") and not negative:  # "(-300)" is ambiguous: rejected below
+        negative, text = text[0] == "-", text[1:]
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(_NOT_AN_AMOUNT)
+    return _finite(Decimal(text.replace(",", "")) * (-1 if negative else 1))
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(_NOT_AN_AMOUNT)
     try:
-        value = Decimal(text)
-    except InvalidOperation as exc:  # pragma: no cover - the regex guards this
-        raise ValueError("not a number") from exc
-    return quantize(-value if negative else value)
+        return quantize(value)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise ValueError("the amount is too large") from exc
 
 
 def to_fen(amount: Decimal) -> int:

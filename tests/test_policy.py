@@ -32,7 +32,7 @@ def go(days: int, last: LastLetter | None = None, *, overdue: str = "5000", stat
 def test_first_letter_is_level_1_even_when_very_late() -> None:
     d = go(200)
     assert (d.current_level, d.due_level, d.next_level) == (0, 4, 1)
-    assert "one level up" in d.reason
+    assert "first letter is level 1" in d.reason
 
 
 def test_rises_one_level_after_the_gap() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -22,3 +23,30 @@ def init(directory: Path) -> None:
     click.echo(f"  edit {desk.config_path.name} for your company, bank account and policy;")
     click.echo(f"  drop ledgers and contract scans into {desk.inbox}/,")
     click.echo("  then run `dunning ingest inbox` (or `dunning watch`).")
+
+
+@main.command()
+@click.argument("directory", default="demo-desk", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Rebuild a demo desk made earlier by this command.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Demo date (default: today).")
+def demo(directory: Path, replace: bool, as_of: dt.datetime | None) -> None:
+    """Build a desk with realistic sample data, ingest it and make a letter pack.
+
+    Example: dunning demo            (creates ./demo-desk)
+    """
+    from dunning.demo import build_demo
+
+    result = build_demo(directory, replace=replace, as_of=as_of.date() if as_of else None)
+    desk, report = result.desk, result.ingest
+    click.echo(f"demo desk: {desk.root}")
+    click.echo(
+        f"  ingested {len(report.of('archived'))} files (customer master, GBK CSV ledger,"
+        f" XLSX payments, contract PDFs); {len(report.of('failed'))} failed"
+    )
+    click.echo(f"  letter pack: {result.pack.pack_dir} ({len(result.pack.letters)} letters)")
+    if result.pack.pdf:
+        click.echo(f"  print-ready PDF: {result.pack.pdf}")
+    if result.pdf_skipped:
+        click.echo(f"  note: {result.pdf_skipped}")
+    click.echo("next, from inside the desk folder:")
+    click.echo(f"  cd {directory} && dunning aging && dunning search 违约金 && dunning customer C004")

@@ -349,8 +349,17 @@ def _letter_input(
         total_open=aging.balance + aging.credit,
         total_overdue=aging.overdue,
         credit=aging.credit,
-        aging=dict(aging.buckets),
+        aging={bucket_title(k): v for k, v in aging.buckets.items()},
     )
+
+
+def bucket_title(label: str) -> str:
+    """Aging bucket labels as a Chinese statement prints them: 未到期, 1-30天, 91天以上."""
+    if label == "current":
+        return "未到期"
+    if label.endswith("+"):
+        return f"{label[:-1]}天以上"
+    return f"{label}天"
 
 
 def _copy_contracts(

@@ -64,7 +64,9 @@ def decide(
         since = (as_of - last.issued_on).days
         if since < gap:
             return no(f"last letter (level {current}) was {since} days ago; the gap is {gap} days")
-    if target < due:
+    if target < due and current == 0:
+        why = f"{max_days_overdue} days overdue; the first letter is level 1 (the days allow {due})"
+    elif target < due:
         why = f"{max_days_overdue} days overdue allows level {due}; one level up from {current}"
     else:
         why = f"{max_days_overdue} days overdue"

@@ -1,0 +1,227 @@
+"""Ledger header recognition: which column is which field, where the header row is, which kind.
+
+Headers are matched whole (after normalising width, case, spaces and a unit suffix such as
+`(元)`), never by substring, so a title row like `应收账款明细表` is not mistaken for a header.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dunning.errors import IngestError
+
+# field -> aliases, strongest first: when two columns match the same field, the stronger
+# alias wins (a file with both 价税合计 and 金额 owes the 价税合计).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_code": (
+        "客户编号", "客户代码", "客户编码", "客户号", "客户id", "单位编号", "单位代码",
+        "单位编码", "往来单位编号", "往来单位代码", "往来单位编码", "customercode",
+        "customerno", "customernumber", "customerid", "custcode", "custno", "clientcode",
+        "clientno", "clientid",
+    ),
+    "customer_name": (
+        "客户名称", "单位名称", "客户全称", "往来单位", "往来单位名称", "购货单位",
+        "购方名称", "购买方名称", "付款单位", "付款单位名称", "付款方", "客户",
+        "customername", "customer", "clientname", "client", "payer",
+    ),
+    "contract_no": (
+        "合同编号", "合同号", "合同号码", "合同", "contractno", "contractnumber", "contract",
+    ),
+    "invoice_no": (
+        "发票号码", "发票号", "发票编号", "单据号", "单据编号", "单号", "invoiceno",
+        "invoicenumber", "invoice", "invno", "documentno",
+    ),
+    "invoice_date": (
+        "开票日期", "发票日期", "业务日期", "单据日期", "invoicedate", "documentdate",
+        "日期", "date",
+    ),
+    "due_date": (
+        "到期日", "到期日期", "应收日期", "约定付款日", "约定付款日期", "约定收款日",
+        "约定收款日期", "付款到期日", "duedate", "due", "paymentduedate",
+    ),
+    "amount": (
+        "应收金额", "价税合计", "发票金额", "含税金额", "开票金额", "应收款", "应收账款",
+        "invoiceamount", "金额", "amount",
+    ),
+    "received": (
+        "已收金额", "已回款", "已回款金额", "已收款", "已收款金额", "已收", "累计收款",
+        "累计回款", "received", "amountreceived", "receivedamount", "amountpaid", "paid",
+    ),
+    "paid_on": (
+        "回款日期", "收款日期", "到账日期", "回款日", "收款日", "paymentdate", "receiptdate",
+        "datepaid", "paiddate",
+    ),
+    "paid_amount": (
+        "回款金额", "收款金额", "到账金额", "本次收款", "本次回款", "paymentamount",
+        "receiptamount",
+    ),
+    "invoice_ref": (
+        "对应发票号", "对应发票号码", "核销发票号", "关联发票号", "关联发票", "invoiceref",
+        "invoicereference", "forinvoice", "appliedinvoice",
+    ),
+    "payment_no": (
+        "收款单号", "回款单号", "流水号", "银行流水号", "收款单编号", "回款单编号", "回单号",
+        "paymentno", "paymentnumber", "paymentid", "receiptno", "receiptnumber",
+    ),
+    "address": (
+        "地址", "联系地址", "通讯地址", "客户地址", "单位地址", "邮寄地址", "address",
+        "mailingaddress",
+    ),
+    "contact": ("联系人", "联系人姓名", "对接人", "contact", "contactperson", "contactname"),
+    "phone": (
+        "电话", "联系电话", "手机", "手机号", "手机号码", "电话号码", "联系方式", "phone",
+        "tel", "telephone", "mobile",
+    ),
+    "credit_grade": (
+        "信用等级", "信用级别", "信用评级", "creditgrade", "creditrating", "creditlevel",
+    ),
+    "salesperson": (
+        "业务员", "销售员", "销售人员", "客户经理", "业务负责人", "salesperson", "salesrep",
+        "accountmanager",
+    ),
+}  # fmt: skip
+
+# Aliases so plain that they only say "a date" / "an amount"; the kind decides what they mean.
+GENERIC = frozenset({"日期", "date", "金额", "amount"})
+
+_ALIAS_INDEX: dict[str, tuple[str, int]] = {
+    alias: (name, rank) for name, aliases in ALIASES.items() for rank, alias in enumerate(aliases)
+}
+# A trailing note such as (元), (含税) or (yyyy-mm-dd) does not change what the column is.
+_UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
+_PUNCT = re.compile(r"[\s_\-.:#*/]+")
+
+MASTER_FIELDS = ("address", "contact", "phone", "credit_grade", "salesperson")
+_JOURNAL_MARKS = frozenset(
+    {"凭证字号", "凭证号", "凭证字", "科目代码", "科目名称", "借方", "贷方", "会计期间", "摘要"}
+)
+HEADER_SCAN_ROWS = 30
+
+NEEDS = (
+    "an invoice ledger needs 客户编号 or 客户名称, 发票号码, 开票日期 and 应收金额; "
+    "a payment list needs 客户编号 or 客户名称, 回款日期 and 回款金额; "
+    "a customer list needs 客户编号 or 客户名称 and 地址, 联系人, 电话, 信用等级 or 业务员"
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int  # 0-based position in the row
+    header: str  # as written in the file
+    rank: int  # position of the matched alias: lower is stronger
+    generic: bool
+
+
+def normalise_header(cell: object) -> str:
+    """` 客户 编号（元）` / `Customer Code` → `客户编号` / `customercode`."""
+    text = unicodedata.normalize("NFKC", str(cell)).strip().lower()
+    text = _PUNCT.sub("", text)
+    return _UNIT_SUFFIX.sub("", text)
+
+
+def match_header(cells: Sequence[object]) -> dict[str, Column]:
+    """The recognised columns of one candidate header row, strongest alias per field."""
+    found: dict[str, Column] = {}
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, str) or not cell.strip():
+            continue
+        key = normalise_header(cell)
+        hit = _ALIAS_INDEX.get(key)
+        if hit is None:
+            continue
+        name, rank = hit
+        current = found.get(name)
+        if current is None or rank < current.rank:
+            found[name] = Column(index, cell.strip(), rank, key in GENERIC)
+    return found
+
+
+def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column]] | None:
+    """The 0-based index of the row naming the most fields (at least two), first on ties."""
+    best: tuple[int, dict[str, Column]] | None = None
+    for offset, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found = match_header(row)
+        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
+            best = (offset, found)
+    return best
+
+
+def decide_kind(found: dict[str, Column]) -> tuple[str, dict[str, Column]] | None:
+    """The ledger kind and its field->column map, or None when the columns fit no kind.
+
+    Generic `日期`/`金额` columns are read as the payment date/amount in a payment list.
+    """
+    pay_signal = any(f in found for f in ("paid_on", "paid_amount", "payment_no"))
+    amount = found.get("amount")
+    if "invoice_no" in found and amount is not None:
+        amount_is_payment = amount.generic and pay_signal and "paid_amount" not in found
+        if not amount_is_payment:
+            return "invoices", found
+    if pay_signal:
+        return "payments", _payment_columns(found)
+    has_who = "customer_code" in found or "customer_name" in found
+    plain_list = not ({"amount", "invoice_date", "invoice_no"} & found.keys())
+    if has_who and (any(f in found for f in MASTER_FIELDS) or (plain_list and len(found) >= 2)):
+        return "customers", found
+    return None
+
+
+def _payment_columns(found: dict[str, Column]) -> dict[str, Column]:
+    columns = dict(found)
+    for target, fallback in (
+        ("paid_on", "invoice_date"),
+        ("paid_amount", "amount"),
+        ("invoice_ref", "invoice_no"),
+    ):
+        if target not in columns and fallback in columns:
+            columns[target] = columns.pop(fallback)
+    return columns
+
+
+def missing_columns(kind: str, columns: dict[str, Column]) -> list[str]:
+    """Human names of the required columns this header lacks."""
+    required = {
+        "invoices": (
+            ("invoice_no", "发票号码"),
+            ("invoice_date", "开票日期"),
+            ("amount", "应收金额"),
+        ),
+        "payments": (("paid_on", "回款日期"), ("paid_amount", "回款金额")),
+        "customers": (),
+    }[kind]
+    missing = [label for name, label in required if name not in columns]
+    if "customer_code" not in columns and "customer_name" not in columns:
+        missing.insert(0, "客户编号 or 客户名称")
+    return missing
+
+
+def looks_like_journal(cells: Sequence[object]) -> bool:
+    """A voucher journal (会计分录序时簿) header: 凭证字号, 科目代码, 借方, 贷方 and the like."""
+    keys = {normalise_header(c) for c in cells if isinstance(c, str)}
+    return len(keys & _JOURNAL_MARKS) >= 3
+
+
+def headers_seen(rows: Sequence[Sequence[object]]) -> list[str]:
+    """The text cells of the likeliest header row (the one with most text), for error messages."""
+    best: list[str] = []
+    for row in rows[:HEADER_SCAN_ROWS]:
+        texts = [c.strip() for c in row if isinstance(c, str) and c.strip()]
+        if len(texts) > len(best):
+            best = texts
+    return best
+
+
+def no_header_error(rows: Sequence[Sequence[object]]) -> IngestError:
+    """The clerk-facing error for a file whose header fits no ledger kind."""
+    if any(looks_like_journal(row) for row in rows[:HEADER_SCAN_ROWS]):
+        return IngestError(
+            "This looks like an accounting journal (会计分录序时簿: 凭证字号, 科目代码, "
+            "借方, 贷方), not a receivables ledger; export the receivables ledger "
+            "(应收账款明细表) instead."
+        )
+    seen = headers_seen(rows)
+    shown = ", ".join(seen[:20]) if seen else "none"
+    return IngestError(f"No ledger header found (headers seen: {shown}); {NEEDS}.")
