@@ -190,3 +190,13 @@ def m002_collection(db: sqlite_utils.Database) -> None:
         )
         """,
     )
+
+
+@migration
+def m003_search(db: sqlite_utils.Database) -> None:
+    # A local import keeps this appended migration self-contained (there is no import cycle).
+    from dunning.archive.search_index import create_tables, reindex_all
+
+    create_tables(db.conn)
+    # An archive upgraded from m002 already holds documents: make them searchable now.
+    reindex_all(db.conn)

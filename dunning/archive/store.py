@@ -73,9 +73,7 @@ def put_bytes(store: Path, data: bytes, suffix: str) -> tuple[str, Path]:
 
 def iter_stored(store: Path) -> list[Path]:
     """Every finished file in the store (temp files of interrupted copies are skipped)."""
-    return sorted(
-        p for p in store.glob("??/*") if p.is_file() and not p.name.startswith(".tmp-")
-    )
+    return sorted(p for p in store.glob("??/*") if p.is_file() and not p.name.startswith(".tmp-"))
 
 
 def _fsync_dir(folder: Path) -> None:

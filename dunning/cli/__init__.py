@@ -42,7 +42,13 @@ def main(ctx: click.Context, desk: Path | None) -> None:
 
 def _register() -> None:
     # Commands live in one module per area; importing them attaches them to `main`.
-    from dunning.cli import desk_commands, ledger_commands  # noqa: F401
+    from dunning.cli import (  # noqa: F401
+        desk_commands,
+        ledger_commands,
+        letter_commands,
+        watch_commands,
+        workflow_commands,
+    )
 
 
 _register()

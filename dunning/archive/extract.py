@@ -1,0 +1,310 @@
+"""Searchable text of a contract: PDF text layers via pypdf, scans and garbled pages via OCR.
+
+`extract_text` is the one entry point. It raises `IngestError` with a sentence a clerk can act
+on for files that cannot be read at all; a readable file whose pages have no usable text comes
+back with `needs_ocr=True` (or OCR'd text, when Tesseract is installed) instead.
+
+pypdf warns and logs freely on broken files and tests run with warnings as errors, so the
+pypdf calls run under `warnings.catch_warnings()`. That context manager is process-global:
+call `extract_text` from worker processes (`dunning.archive.workers`), not from several
+threads of one process, if the warnings filters of other threads matter.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+from pypdf.generic import DictionaryObject, TextStringObject
+
+from dunning.archive import ocr
+from dunning.archive.cjk import (
+    common_han,
+    has_letters,
+    is_usable,
+    normalize_text,
+    repair_gb_mojibake,
+    score_text,
+    text_merit,
+    text_quality,
+)
+from dunning.archive.sniff import sniff
+from dunning.errors import IngestError
+
+log = logging.getLogger(__name__)
+
+_MB = 1024 * 1024
+# A scanned page often carries a tiny text layer (a page number, a stamp's caption); with
+# an image on the page and fewer letters than this, the page is treated as a scan.
+SCAN_TEXT_CHARS = 20
+_IMAGE_KINDS = ("png", "jpeg", "tiff")
+_UTF_BOMS = (b"\xfe\xff", b"\xff\xfe", b"\xef\xbb\xbf")
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Caps and OCR settings for one file."""
+
+    max_bytes: int = 100 * _MB
+    max_pages: int = 500
+    ocr_languages: str = "chi_sim+eng"
+    ocr: bool = True
+    ocr_dpi: int = 300
+    ocr_timeout_s: float = 120.0  # per page, for each of pdftoppm and tesseract
+    ocr_max_pages: int = 50  # pages beyond this stay unread and flag needs_ocr
+
+
+@dataclass
+class ExtractedText:
+    """Normalised text of each page, and what still needs a human or OCR."""
+
+    pages: list[str]
+    page_count: int
+    needs_ocr: bool = False  # a page has no usable text and OCR was off, missing or failed
+    ocr_pages: int = 0  # pages that went through Tesseract
+    title: str | None = None
+    unusable_pages: list[int] = field(default_factory=list)  # 0-based, after OCR
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.pages)
+
+
+def extract_text(path: Path, limits: ExtractLimits) -> ExtractedText:
+    """Read a PDF or a scanned image into normalised page text, OCR-ing pages that need it."""
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(f"{path.name} is empty (0 bytes): copy the file again from its source.")
+    if size > limits.max_bytes:
+        raise IngestError(
+            f"{path.name} is {size / _MB:.1f} MB, over the {limits.max_bytes / _MB:g} MB limit "
+            "for contracts: compress or split it and drop it again."
+        )
+    kind = sniff(path)
+    if kind == "pdf":
+        return _extract_pdf(path, limits)
+    if kind in _IMAGE_KINDS:
+        return _extract_image(path, limits)
+    raise IngestError(
+        f"{path.name} is not a PDF or a scanned image (its content looks like {kind}): "
+        "save the contract as PDF and drop it again."
+    )
+
+
+def _extract_pdf(path: Path, limits: ExtractLimits) -> ExtractedText:
+    with warnings.catch_warnings():
+        # pypdf warns on every oddity of a broken file; the outcome is judged below instead.
+        warnings.simplefilter("ignore")
+        raw_pages, scans, title = _read_pdf(path, limits)
+    result = ExtractedText(pages=[], page_count=len(raw_pages), title=title)
+    for index, (raw, scan) in enumerate(zip(raw_pages, scans, strict=True)):
+        text, usable = _layer_text(raw)
+        if usable and not scan:
+            result.pages.append(text)
+            continue
+        result.pages.append(_ocr_pdf_page(path, index, text, limits, result))
+    return result
+
+
+def _layer_text(raw: str) -> tuple[str, bool]:
+    """Normalised text of a page's text layer (GB bytes read as Latin-1 put right); usable?"""
+    text = normalize_text(raw)
+    if is_usable(text):
+        return text, True
+    if score_text(text).mojibake > 0.2:
+        repaired = normalize_text(repair_gb_mojibake(raw))
+        if text_merit(repaired) > text_merit(text):
+            return repaired, is_usable(repaired)
+    return text, False
+
+
+def _read_pdf(path: Path, limits: ExtractLimits) -> tuple[list[str], list[bool], str | None]:
+    """Raw page texts, which pages look like scans, and the title; IngestError if unreadable."""
+    try:
+        reader = _open_pdf(path)
+        count = len(reader.pages)
+        if count > limits.max_pages:
+            raise IngestError(
+                f"{path.name} has {count} pages, over the {limits.max_pages}-page limit for "
+                "contracts: split it and drop the parts again."
+            )
+        raw_pages: list[str] = []
+        scans: list[bool] = []
+        for index, page in enumerate(reader.pages):
+            raw = _page_text(path, index, page)
+            raw_pages.append(raw)
+            scans.append(_looks_scanned(raw, page))
+        return raw_pages, scans, _title(reader)
+    except IngestError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise _encrypted(path) from exc
+    except DependencyError as exc:
+        raise IngestError(
+            f"{path.name} uses encryption this installation cannot read ({exc}): "
+            "install dunning with pypdf[crypto], or save an unprotected copy and drop it again."
+        ) from exc
+    except PdfReadError as exc:
+        raise _damaged(path, exc) from exc
+    except Exception as exc:
+        # pypdf raises assorted internal errors (KeyError, ValueError, RecursionError...) on
+        # broken files; at this per-file boundary they all mean "cannot read this PDF".
+        log.warning("pypdf failed on %s", path, exc_info=True)
+        raise _damaged(path, exc) from exc
+
+
+def _open_pdf(path: Path) -> PdfReader:
+    reader = PdfReader(path, strict=False)
+    # Files "protected" with an empty user password open in every viewer; read them too.
+    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise _encrypted(path)
+    return reader
+
+
+def _page_text(path: Path, index: int, page: PageObject) -> str:
+    """One page's raw text; a page pypdf cannot parse counts as empty (and goes to OCR)."""
+    try:
+        return page.extract_text()
+    except (FileNotDecryptedError, DependencyError):
+        raise
+    except Exception:
+        # One broken content stream should not lose the other pages of a contract.
+        log.warning("pypdf could not read page %d of %s", index + 1, path, exc_info=True)
+        return ""
+
+
+def _looks_scanned(raw: str, page: PageObject) -> bool:
+    """A page with an image and next to no text is a scan even if it has a text layer."""
+    if has_letters(raw, SCAN_TEXT_CHARS):
+        return False
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if isinstance(resources, DictionaryObject) else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if not isinstance(xobjects, DictionaryObject):
+            return False
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except Exception:
+        log.debug("could not inspect images on a page", exc_info=True)
+        return False
+
+
+def _title(reader: PdfReader) -> str | None:
+    """The document title; Chinese producers write GBK or UTF-8 bytes without a BOM."""
+    try:
+        meta = reader.metadata
+        value = meta.get("/Title") if meta is not None else None
+        value = value.get_object() if value is not None else None
+    except Exception:
+        log.debug("unreadable metadata", exc_info=True)
+        return None
+    if isinstance(value, TextStringObject):
+        title = str(value)
+        raw = value.get_original_bytes()
+        if not title.isascii() and not raw.startswith(_UTF_BOMS):
+            title = _decode_title_bytes(raw, fallback=title)
+    elif isinstance(value, bytes):
+        title = _decode_title_bytes(bytes(value), fallback="")
+    else:
+        return None
+    title = normalize_text(title)
+    return title or None
+
+
+def _decode_title_bytes(raw: bytes, *, fallback: str) -> str:
+    """UTF-8, else GB18030, else what pypdf made of it: whichever reads as real text."""
+    for codec in ("utf-8", "gb18030"):
+        try:
+            decoded = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not fallback or text_quality(decoded) > text_quality(fallback):
+            return decoded
+    return fallback or raw.decode("latin-1")
+
+
+def _ocr_pdf_page(
+    path: Path, index: int, text: str, limits: ExtractLimits, result: ExtractedText
+) -> str:
+    """OCR one page that lacks usable text; keep whichever text is better."""
+    best = text
+    if _can_ocr(limits, result, pdf=True):
+        try:
+            raw = ocr.ocr_pdf_page(
+                path,
+                index,
+                languages=limits.ocr_languages,
+                dpi=limits.ocr_dpi,
+                timeout_s=limits.ocr_timeout_s,
+            )
+        except ocr.OcrError as exc:
+            log.warning("OCR failed on page %d of %s: %s", index + 1, path, exc)
+            result.needs_ocr = True
+        else:
+            result.ocr_pages += 1
+            best = _better_text(text, normalize_text(raw))
+    else:
+        result.needs_ocr = True
+    if not is_usable(best):
+        result.unusable_pages.append(index)
+    return best
+
+
+def _can_ocr(limits: ExtractLimits, result: ExtractedText, *, pdf: bool) -> bool:
+    if not limits.ocr or result.ocr_pages >= limits.ocr_max_pages:
+        return False
+    if pdf and not ocr.pdftoppm_available():
+        return False
+    return ocr.tesseract_available(limits.ocr_languages)
+
+
+def _better_text(layer: str, ocred: str) -> str:
+    """The OCR text unless the text layer is at least as good (weighted by amount of text)."""
+    # A render that lacks the page's fonts (non-embedded Chinese fonts) shows boxes, which
+    # Tesseract reads as "oo 0000": keep the layer's Chinese rather than lose all of it.
+    if common_han(ocred) < common_han(layer) / 2:
+        return layer
+    return ocred if text_merit(ocred) > text_merit(layer) else layer
+
+
+def _extract_image(path: Path, limits: ExtractLimits) -> ExtractedText:
+    """A scanned image: all of its text comes from OCR (one page per TIFF frame)."""
+    result = ExtractedText(pages=[""], page_count=1)
+    if not _can_ocr(limits, result, pdf=False):
+        result.needs_ocr = True
+        result.unusable_pages = [0]
+        return result
+    try:
+        raw = ocr.ocr_image(path, languages=limits.ocr_languages, timeout_s=limits.ocr_timeout_s)
+    except ocr.OcrError as exc:
+        log.warning("OCR failed on %s: %s", path, exc)
+        result.needs_ocr = True
+        result.unusable_pages = [0]
+        return result
+    # Tesseract ends every page of its output with a form feed.
+    frames = raw.split("\f")
+    if len(frames) > 1 and not frames[-1].strip():
+        frames.pop()
+    result.pages = [normalize_text(frame) for frame in frames] or [""]
+    result.page_count = result.ocr_pages = len(result.pages)
+    result.unusable_pages = [i for i, page in enumerate(result.pages) if not is_usable(page)]
+    return result
+
+
+def _encrypted(path: Path) -> IngestError:
+    return IngestError(
+        f"{path.name} is encrypted with a password: save an unprotected copy and drop it again."
+    )
+
+
+def _damaged(path: Path, exc: BaseException) -> IngestError:
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    return IngestError(
+        f"{path.name}: the PDF is damaged or incomplete: {detail}. "
+        "Ask the sender for a new copy, or re-save it from the original program."
+    )

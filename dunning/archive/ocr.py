@@ -1,0 +1,98 @@
+"""OCR through the Tesseract and poppler command-line tools, when they are installed.
+
+Both are optional system tools: callers check `tesseract_available` first, and every failure
+here is an `OcrError` the caller turns into "needs OCR" rather than a failed ingest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+TESSERACT = "tesseract"
+PDFTOPPM = "pdftoppm"
+
+
+class OcrError(Exception):
+    """OCR could not run on one page (tool missing, timed out or failed)."""
+
+
+@cache
+def tesseract_languages() -> frozenset[str]:
+    """Languages the installed Tesseract can read; empty when Tesseract is missing."""
+    exe = shutil.which(TESSERACT)
+    if exe is None:
+        return frozenset()
+    try:
+        done = subprocess.run(
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    # Tesseract 4 prints the list on stderr, 5 on stdout; the first line is a heading.
+    lines = (done.stdout + "\n" + done.stderr).splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
+
+
+def tesseract_available(languages: str = "chi_sim+eng") -> bool:
+    """Whether Tesseract is installed with every language in `languages` ("chi_sim+eng")."""
+    wanted = {lang for lang in languages.split("+") if lang}
+    return bool(wanted) and wanted <= tesseract_languages()
+
+
+def pdftoppm_available() -> bool:
+    """Whether poppler's pdftoppm is on PATH (needed to OCR PDF pages)."""
+    return shutil.which(PDFTOPPM) is not None
+
+
+def _run(args: list[str], *, timeout_s: float, what: str) -> str:
+    # Tesseract's OpenMP threads fight with our worker processes for the same cores.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(
+            args, capture_output=True, timeout=timeout_s, check=False, env=env, stdin=None
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OcrError(f"{what} took longer than {timeout_s:g} s") from exc
+    except OSError as exc:
+        raise OcrError(f"{what} could not start: {exc}") from exc
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OcrError(f"{what} failed: {detail[-1] if detail else done.returncode}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def ocr_image(image: Path, *, languages: str, timeout_s: float) -> str:
+    """Raw Tesseract text of an image file; pages of a multi-page TIFF are split by form feeds."""
+    exe = shutil.which(TESSERACT)
+    if exe is None:
+        raise OcrError("tesseract is not installed")
+    return _run([exe, str(image), "stdout", "-l", languages], timeout_s=timeout_s, what="tesseract")
+
+
+def render_pdf_page(
+    pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float
+) -> Path:
+    """Render one page (0-based) to a greyscale PNG in `out_dir` with pdftoppm."""
+    exe = shutil.which(PDFTOPPM)
+    if exe is None:
+        raise OcrError("pdftoppm (poppler-utils) is not installed")
+    number = str(page_index + 1)
+    root = out_dir / f"page-{number}"
+    args = [exe, "-r", str(dpi), "-gray", "-png", "-singlefile", "-f", number, "-l", number]
+    _run([*args, str(pdf), str(root)], timeout_s=timeout_s, what="pdftoppm")
+    image = root.with_suffix(".png")
+    if not image.is_file():
+        raise OcrError("pdftoppm produced no image")
+    return image
+
+
+def ocr_pdf_page(pdf: Path, page_index: int, *, languages: str, dpi: int, timeout_s: float) -> str:
+    """Raw Tesseract text of one PDF page (0-based), rendered at `dpi`."""
+    with tempfile.TemporaryDirectory(prefix="dunning-ocr-") as tmp:
+        image = render_pdf_page(pdf, page_index, Path(tmp), dpi=dpi, timeout_s=timeout_s)
+        return ocr_image(image, languages=languages, timeout_s=timeout_s)

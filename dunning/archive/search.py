@@ -1,0 +1,289 @@
+"""Exact full-text search over the archive: every term must occur as a substring.
+
+The index itself (tokens, tables, maintenance) lives in `search_index`; this module turns a
+clerk's query into an FTS5 expression, ranks, filters and cuts snippets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from dunning.archive.cjk import normalize_text
+from dunning.archive.search_index import (
+    COLUMNS,
+    WEIGHTS,
+    fold,
+    index_document,
+    reindex_all,
+    remove_document,
+    term_expression,
+)
+from dunning.errors import DunningError
+
+__all__ = [
+    "EmptyQueryError",
+    "SearchHit",
+    "index_document",
+    "parse_terms",
+    "reindex_all",
+    "remove_document",
+    "search",
+    "search_ids",
+    "unsearchable_count",
+]
+
+SNIPPET_CHARS = 60
+_SNIPPET_LEAD = 20  # characters of context shown before the first match
+MARK_OPEN, MARK_CLOSE = "【", "】"
+# bm25 scores only the newest this-many matches (after filters): a term found in nearly every
+# document (合同, 公司) would otherwise cost a bm25 pass over the whole archive for 20 results.
+# Queries with fewer matches are ranked exactly. See benchmarks/search.py.
+RANK_CANDIDATES = 500
+
+
+class EmptyQueryError(DunningError):
+    """The query holds no search term."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching document, best first; `snippet` marks matches as 【match】."""
+
+    document: int
+    kind: str
+    title: str | None
+    contract_no: str | None
+    customer: str | None  # customer code
+    customer_name: str | None
+    snippet: str
+    score: float
+    plain_snippet: str = ""  # the same text without marks, for --json
+
+
+@dataclass(frozen=True)
+class _Filters:
+    kind: str | None
+    customer: str | None
+    since: dt.date | None
+    until: dt.date | None
+
+    def sql(self) -> tuple[str, list[object]]:
+        """WHERE clauses over `d` (documents) and `c` (customers), and their parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.kind is not None:
+            clauses.append("d.kind = ?")
+            params.append(self.kind)
+        if self.customer is not None:
+            clauses.append("(d.customer_code = ? OR c.name = ?)")
+            params.extend([self.customer, self.customer])
+        if self.since is not None:
+            clauses.append("d.ingested_at >= ?")
+            params.append(self.since.isoformat())
+        if self.until is not None:
+            # ingested_at is a timestamp: the whole `until` day is included.
+            clauses.append("d.ingested_at < ?")
+            params.append((self.until + dt.timedelta(days=1)).isoformat())
+        return "".join(f" AND {c}" for c in clauses), params
+
+
+def parse_terms(query: str) -> list[str]:
+    """The folded, distinct terms of a query; terms contained in another term are implied.
+
+    Each term gets the normalisation extracted text got (ＨＴ－２０２５ → HT-2025), term by
+    term: normalising the whole query would glue "质保金 退还" into one term.
+    """
+    normalised = (normalize_text(term) for term in query.split())
+    terms = sorted({t for n in normalised for t in fold(n).split()}, key=len, reverse=True)
+    kept: list[str] = []
+    for term in terms:
+        if not any(term in longer for longer in kept):
+            kept.append(term)
+    if not kept:
+        raise EmptyQueryError("The search is empty: type at least one word or number to find.")
+    return kept
+
+
+def match_expression(terms: Sequence[str]) -> str:
+    """FTS5 MATCH text: every term's phrase, ANDed. Tokens are [0-9a-z], so nothing to escape."""
+    return " AND ".join(term_expression(t) for t in terms)
+
+
+def search(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    kind: str | None = None,
+    customer: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Documents holding every term of `query`, best first, with a highlighted snippet.
+
+    Ranking: a term found in the contract number, title, customer or file name puts the
+    document in a higher tier (see `metadata_tier`); within a tier, bm25 over the text.
+    """
+    terms = parse_terms(query)
+    where, params = _Filters(kind, customer, since, until).sql()
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    # Stops after RANK_CANDIDATES matches, newest first; only those are scored.
+    # CROSS JOIN keeps FTS5 the outer loop: probing it once per document row (which the
+    # planner may choose when the kind index looks attractive) costs seconds.
+    sql = f"""
+        SELECT d.id, d.kind, d.title, d.contract_no, d.customer_code, c.name, d.original_name,
+               -bm25(search_fts, {weights})
+        FROM search_fts f
+        CROSS JOIN documents d ON d.id = f.rowid
+        LEFT JOIN customers c ON c.code = d.customer_code
+        WHERE search_fts MATCH ?{where}
+        ORDER BY f.rowid DESC
+        LIMIT ?
+    """
+    conn: sqlite3.Connection = db.conn
+    rows = conn.execute(sql, [match_expression(terms), *params, max(RANK_CANDIDATES, limit)])
+    scored = [(_score(row, terms), row) for row in rows]
+    scored.sort(key=lambda pair: (pair[0], pair[1][0]), reverse=True)
+    return [_hit(conn, row, score, terms) for score, row in scored[:limit]]
+
+
+def metadata_tier(
+    terms: Sequence[str], contract_no: str, title: str, customer: str, file_name: str
+) -> int:
+    """How strongly the terms hit the document's identity: each term counts its best field."""
+    tier = 0
+    for term in terms:
+        if term == contract_no:
+            tier += 8
+        elif term in contract_no:
+            tier += 4
+        elif term in title:
+            tier += 3
+        elif term in customer:
+            tier += 2
+        elif term in file_name:
+            tier += 1
+    return tier
+
+
+def _score(row: tuple[object, ...], terms: Sequence[str]) -> float:
+    """The tier plus bm25 squashed into [0, 1): a better tier always ranks first."""
+    _, kind, title, contract_no, code, name, original_name, bm25 = row
+    tier = metadata_tier(
+        terms,
+        fold(str(contract_no or "")),
+        fold(str(title or "")),
+        fold(f"{code or ''}\n{name or ''}"),
+        fold(f"{original_name or ''}\n{kind or ''}"),
+    )
+    relevance = max(bm25, 0.0) if isinstance(bm25, float) else 0.0
+    return tier + relevance / (1.0 + relevance)
+
+
+def search_ids(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    kind: str | None = None,
+    customer: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[int]:
+    """Every matching document id, ascending, unranked (counts, checks, exports)."""
+    terms = parse_terms(query)
+    where, params = _Filters(kind, customer, since, until).sql()
+    sql = f"""
+        SELECT f.rowid FROM search_fts f
+        CROSS JOIN documents d ON d.id = f.rowid
+        LEFT JOIN customers c ON c.code = d.customer_code
+        WHERE search_fts MATCH ?{where}
+        ORDER BY f.rowid
+    """
+    conn: sqlite3.Connection = db.conn
+    return [row[0] for row in conn.execute(sql, [match_expression(terms), *params])]
+
+
+def unsearchable_count(db: sqlite_utils.Database) -> int:
+    """Documents whose text is not extracted yet (image-only scans waiting for OCR)."""
+    conn: sqlite3.Connection = db.conn
+    row = conn.execute("SELECT count(*) FROM documents WHERE needs_ocr = 1").fetchone()
+    return int(row[0])
+
+
+def _hit(
+    conn: sqlite3.Connection, row: tuple[object, ...], score: float, terms: Sequence[str]
+) -> SearchHit:
+    doc_id, kind, title, contract_no, code, name, _, _ = row
+    assert isinstance(doc_id, int)
+    fields = conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM search_source WHERE document_id = ?", [doc_id]
+    ).fetchone()
+    marked, plain = make_snippet(list(fields or ()), terms)
+    return SearchHit(
+        document=doc_id,
+        kind=str(kind),
+        title=_opt_str(title),
+        contract_no=_opt_str(contract_no),
+        customer=_opt_str(code),
+        customer_name=_opt_str(name),
+        snippet=marked,
+        score=score,
+        plain_snippet=plain,
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def make_snippet(fields: Sequence[str], terms: Sequence[str]) -> tuple[str, str]:
+    """(marked, plain) text around the first match, taken from the first field holding one.
+
+    `fields` are in index order: body first, then title and the metadata fields.
+    """
+    for field in fields:
+        flat = " ".join(field.split("\n"))  # keeps offsets: fold() and this are length-true
+        folded = fold(flat)
+        starts = [i for t in terms if (i := folded.find(t)) >= 0]
+        if starts:
+            return _window(flat, folded, min(starts), terms)
+    fallback = next((" ".join(f.split()) for f in fields[1:] if f.strip()), "")
+    return fallback[:SNIPPET_CHARS], fallback[:SNIPPET_CHARS]
+
+
+def _window(text: str, folded: str, first: int, terms: Sequence[str]) -> tuple[str, str]:
+    start = max(0, first - _SNIPPET_LEAD)
+    end = min(len(text), start + SNIPPET_CHARS)
+    start = max(0, min(start, end - SNIPPET_CHARS))
+    spans = _match_spans(folded, start, end, terms)
+    marked: list[str] = ["…"] if start > 0 else []
+    pos = start
+    for s, e in spans:
+        marked += [text[pos:s], MARK_OPEN, text[s:e], MARK_CLOSE]
+        pos = e
+    marked.append(text[pos:end])
+    tail = "…" if end < len(text) else ""
+    head = "…" if start > 0 else ""
+    return "".join(marked) + tail, head + text[start:end] + tail
+
+
+def _match_spans(folded: str, start: int, end: int, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Every occurrence of any term within [start, end), clipped and merged."""
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        i = folded.find(term, max(0, start - len(term) + 1))
+        while 0 <= i < end:
+            spans.append((max(i, start), min(i + len(term), end)))
+            i = folded.find(term, i + 1)
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged

@@ -1,0 +1,215 @@
+"""Run a function over many items in long-lived worker processes, each item under a time limit.
+
+One pathological PDF can make pypdf spin for minutes or exhaust memory; here it costs one
+worker process, which is killed and replaced, while the other items carry on. Workers stay
+alive across items because starting a process and importing pypdf costs far more than
+reading a typical contract.
+
+Processes come from the 'forkserver' context (never plain fork: the watcher runs threads,
+and forking a threaded process can copy a held lock). A forkserver worker starts in about
+15 ms once the server runs, plus the first import of pypdf in each worker (~150 ms); with
+`preload` the server imports the modules once and every worker inherits them. Even a single
+item goes through a worker: that is the only way to enforce the time limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar
+
+from dunning.errors import IngestError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_DEFAULT_PRELOAD = ("dunning.archive.extract",)
+
+
+class WorkerTimeout(IngestError):
+    """An item took longer than the time limit; its worker was killed."""
+
+
+class WorkerCrash(IngestError):
+    """The worker process died while handling an item (segfault, out of memory, exit)."""
+
+
+def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
+    """Loop in the worker: receive (fn, item), send back ("ok", result) or ("error", exc)."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_limit_bytes is not None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        fn, item = task
+        try:
+            reply: tuple[str, object] = ("ok", fn(item))
+        except Exception as exc:
+            reply = ("error", exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:
+            # The result or exception would not pickle: report that instead of dying.
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+@dataclass
+class _Worker(Generic[T]):
+    process: BaseProcess
+    conn: Connection
+    item: T | None = None
+    deadline: float = 0.0
+    busy: bool = False
+
+
+class WorkerPool:
+    """A fixed set of worker processes, reused across `run` calls until `close`."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        timeout_s: float,
+        memory_limit_bytes: int | None = None,
+        preload: Sequence[str] = _DEFAULT_PRELOAD,
+    ) -> None:
+        self.size = max(1, workers)
+        self.timeout_s = timeout_s
+        self.memory_limit_bytes = memory_limit_bytes
+        self._ctx = multiprocessing.get_context("forkserver")
+        # Only takes effect if this process has not started its fork server yet.
+        self._ctx.set_forkserver_preload(list(preload))
+        self._workers: list[_Worker[Any]] = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | Exception]]:
+        """Yield (item, result or exception) in completion order; `fn` must be picklable."""
+        pending: deque[T] = deque(items)
+        while len(self._workers) < min(self.size, len(pending)):
+            self._workers.append(self._start())
+        busy: list[_Worker[T]] = []
+        try:
+            while pending or busy:
+                for worker in self._workers:
+                    if not worker.busy and pending:
+                        self._assign(worker, fn, pending.popleft())
+                        busy.append(worker)
+                self._wait(busy)
+                for worker in list(busy):
+                    outcome = self._collect(worker)
+                    if outcome is not None:
+                        busy.remove(worker)
+                        yield outcome
+        finally:
+            # The caller stopped early: a late reply must not reach the next run's items.
+            for worker in busy:
+                self._replace(worker, self._crash())
+
+    def close(self) -> None:
+        """Stop every worker: politely first, then by force."""
+        for worker in self._workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+        for worker in self._workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._workers.clear()
+
+    def _start(self) -> _Worker[Any]:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=_worker_main, args=(child, self.memory_limit_bytes), daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process=process, conn=parent)
+
+    def _assign(self, worker: _Worker[T], fn: Callable[[T], R], item: T) -> None:
+        worker.item, worker.busy = item, True
+        worker.deadline = time.monotonic() + self.timeout_s
+        # If the worker died while idle, _collect notices and reports this item as crashed.
+        with contextlib.suppress(OSError, ValueError):
+            worker.conn.send((fn, item))
+
+    def _wait(self, busy: list[_Worker[T]]) -> None:
+        if not busy:
+            return
+        timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+        waitables: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+        wait(waitables, timeout=timeout)
+
+    def _collect(self, worker: _Worker[T]) -> tuple[T, Any] | None:
+        """The finished item's outcome, or None while it is still running within its time."""
+        item: T = worker.item  # type: ignore[assignment]
+        if worker.conn.poll():
+            try:
+                _status, value = worker.conn.recv()
+            except (EOFError, OSError):
+                return item, self._replace(worker, self._crash())
+            worker.busy, worker.item = False, None
+            return item, value
+        if not worker.process.is_alive():
+            return item, self._replace(worker, self._crash())
+        if time.monotonic() >= worker.deadline:
+            return item, self._replace(worker, self._timeout())
+        return None
+
+    def _replace(self, worker: _Worker[T], error: IngestError) -> IngestError:
+        """Kill a worker (hung or dead) and put a fresh one in its place."""
+        worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        fresh = self._start()
+        worker.process, worker.conn = fresh.process, fresh.conn
+        worker.busy, worker.item = False, None
+        return error
+
+    def _timeout(self) -> WorkerTimeout:
+        return WorkerTimeout(
+            f"took longer than {self.timeout_s:g} s to read and was stopped: the file may be "
+            "damaged or unusually complex; print it to a new PDF and drop it again."
+        )
+
+    def _crash(self) -> WorkerCrash:
+        return WorkerCrash(
+            "reading it crashed the reader process (damaged file or out of memory): "
+            "ask the sender for a new copy, or print it to a new PDF and drop it again."
+        )
+
+
+def run_isolated(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int = 2,
+    timeout_s: float,
+    memory_limit_bytes: int | None = None,
+) -> Iterator[tuple[T, R | Exception]]:
+    """Run `fn` over `items` in a fresh pool, yielding (item, result or exception) as they end."""
+    with WorkerPool(
+        workers=workers, timeout_s=timeout_s, memory_limit_bytes=memory_limit_bytes
+    ) as pool:
+        yield from pool.run(fn, items)

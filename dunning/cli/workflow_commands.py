@@ -1,0 +1,236 @@
+"""Commands of the collection workflow: set-status, log add/list, report weekly/legal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dunning.archive.db import open_archive
+from dunning.cli import main
+from dunning.cli.ledger_commands import as_of_option
+from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.dates import parse_date
+from dunning.money import format_amount, parse_amount
+from dunning.workflow.legal_xlsx import legal_path, write_legal
+from dunning.workflow.log import (
+    KINDS,
+    InvalidEntryError,
+    entry_json,
+    list_entries,
+    promise_statuses,
+    record_entry,
+)
+from dunning.workflow.reports import legal_report, weekly_report
+from dunning.workflow.status import STATUSES, set_status
+from dunning.workflow.weekly_xlsx import weekly_path, write_weekly
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.3
+    """A date as clerks write it: 2025-03-05, 2025/3/5, 2025年3月5日."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+class AmountType(click.ParamType):  # type: ignore[type-arg]
+    """An amount in yuan: 1234.50, ￥1,234.50."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+DATE = DateType()
+AMOUNT = AmountType()
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+@main.command("set-status")
+@click.argument("code")
+@click.argument("status", type=click.Choice(STATUSES))
+@click.option("--note", default=None, help="Why (kept in the status history and the log).")
+@click.pass_context
+def set_status_command(ctx: click.Context, code: str, status: str, note: str | None) -> None:
+    """Mark a customer active, disputed, litigation or excluded (only active ones get letters).
+
+    Example: dunning set-status C001 litigation --note "已委托律师起诉"
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        change = set_status(db, code, status, note=note)
+    if change.changed:
+        click.echo(f"{change.customer} {change.name}: {change.old_status} → {change.new_status}")
+    else:
+        click.echo(f"{change.customer} {change.name} is already {change.new_status}.")
+
+
+@main.group("log")
+def log_group() -> None:
+    """The collection log: calls, visits, letters, promises to pay.
+
+    Example: dunning log add C001 --kind call --note "财务说月底付"
+    """
+
+
+@log_group.command("add")
+@click.argument("code")
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="What was done.")
+@click.option("--note", required=True, help="What happened, in a sentence.")
+@click.option("--promise-amount", type=AMOUNT, help="Promised amount (with --kind promise).")
+@click.option("--promise-date", type=DATE, help="Promised payment date (with --promise-amount).")
+@click.option("--by", default=None, help="Who did it (default: nobody recorded).")
+@click.option("--on", "on", type=DATE, default=None, help="The day it happened (default: today).")
+@json_option
+@click.pass_context
+def log_add(
+    ctx: click.Context,
+    code: str,
+    kind: str,
+    note: str,
+    promise_amount: Decimal | None,
+    promise_date: dt.date | None,
+    by: str | None,
+    on: dt.date | None,
+    as_json: bool,
+) -> None:
+    """Record a call, visit, letter, SMS, promise to pay or legal step for a customer.
+
+    Example: dunning log add C001 --kind promise --note "电话承诺" --promise-amount 5000
+    --promise-date 2025-07-15
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        try:
+            entry = record_entry(
+                db,
+                code,
+                kind=kind,
+                note=note,
+                by=by,
+                promise_amount=promise_amount,
+                promise_date=promise_date,
+                on=on,
+            )
+        except InvalidEntryError as exc:
+            raise click.UsageError(str(exc)) from None
+    if as_json:
+        echo_json(entry_json(entry, "pending" if entry.is_promise else None))
+        return
+    click.echo(f"logged #{entry.id}: {entry.customer} {entry.kind} on {entry.day.isoformat()}")
+
+
+@log_group.command("list")
+@click.argument("code", required=False)
+@click.option("--since", type=DATE, default=None, help="Only entries from this day on.")
+@as_of_option
+@json_option
+@click.pass_context
+def log_list(
+    ctx: click.Context,
+    code: str | None,
+    since: dt.date | None,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """List the collection log (one customer's or everyone's); promises show kept/broken/pending.
+
+    Example: dunning log list C001 --since 2025-06-01 --json
+    """
+    desk = current_desk(ctx)
+    day = _as_of(as_of)
+    with open_archive(desk.db_path) as db:
+        entries = list_entries(db, code, since=since)
+        statuses = promise_statuses(db, entries, as_of=day)
+    if as_json:
+        echo_json([entry_json(e, statuses.get(e.id)) for e in entries])
+        return
+    if not entries:
+        click.echo("no log entries.")
+        return
+    echo_table(
+        ["#", "day", "customer", "kind", "note", "by", "promise", "by date", "promise status"],
+        [
+            [
+                e.id,
+                e.day.isoformat(),
+                e.customer,
+                e.kind,
+                e.note,
+                e.by,
+                format_amount(e.promise_amount) if e.promise_amount is not None else "",
+                e.promise_date.isoformat() if e.promise_date else "",
+                statuses.get(e.id, ""),
+            ]
+            for e in entries
+        ],
+        right={0, 6},
+    )
+
+
+@main.group("report")
+def report_group() -> None:
+    """Excel reports: the weekly overdue list and the legal hand-over.
+
+    Example: dunning report weekly --as-of 2025-06-27
+    """
+
+
+def _out_option(fn: Any) -> Any:
+    return click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The .xlsx file to write (default: in the desk's out/ folder).",
+    )(fn)
+
+
+@report_group.command("weekly")
+@as_of_option
+@_out_option
+@click.pass_context
+def report_weekly(ctx: click.Context, as_of: dt.datetime | None, out: Path | None) -> None:
+    """Write the weekly overdue report (逾期客户周报) as an Excel workbook and print its path.
+
+    Example: dunning report weekly --as-of 2025-06-27 --out 周报.xlsx
+    """
+    desk = current_desk(ctx)
+    day = _as_of(as_of)
+    with open_archive(desk.db_path) as db:
+        report = weekly_report(db, as_of=day, config=desk.config)
+    click.echo(str(write_weekly(report, out or weekly_path(desk.out, day))))
+
+
+@report_group.command("legal")
+@as_of_option
+@_out_option
+@click.pass_context
+def report_legal(ctx: click.Context, as_of: dt.datetime | None, out: Path | None) -> None:
+    """Write the legal hand-over (customers in litigation or sent a lawyer's letter).
+
+    Example: dunning report legal --out 法务移交.xlsx
+    """
+    desk = current_desk(ctx)
+    day = _as_of(as_of)
+    with open_archive(desk.db_path) as db:
+        report = legal_report(db, as_of=day, config=desk.config)
+    click.echo(str(write_legal(report, out or legal_path(desk.out, day))))

@@ -1,0 +1,185 @@
+"""Check a Word template before it is used: the problems a clerk's edit typically introduces.
+
+- Jinja syntax errors (`{{ customer.name }` , an `{% if %}` without `{% endif %}`);
+- variables the letter context does not provide (a typo, or a tag from another product);
+- full-width braces `｛｛ ｝｝` typed with a Chinese input method, which Jinja prints as text;
+- tags split across Word runs (half of a tag formatted differently, or Word's spell checker
+  marks), which docxtpl can only sometimes repair.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate
+from jinja2 import nodes
+from lxml import etree
+
+from dunning.letters.context import CONTEXT_DOC
+from dunning.letters.render import ENV
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_FULL_WIDTH = re.compile(r"[｛｝][｛｝%％]|[%％][｛｝]|｛\s*[\w.]+\s*｝")
+_STORY_PART = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml")
+# Loop variables and docxtpl's own helpers are not context variables.
+_BUILTIN = {"loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace"}
+_DOCXTPL = DocxTemplate(None)
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """One problem in one template, with the tag (or text) where it is."""
+
+    file: str
+    tag: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.problem} — at {self.tag!r}"
+
+
+def documented_attributes(doc: dict[str, str] = CONTEXT_DOC) -> dict[str, set[str]]:
+    """`customer` → {"code", "name", …}: the `.attr` names each variable's description lists."""
+    return {
+        name: set(found) for name, text in doc.items() if (found := re.findall(r"\.(\w+)", text))
+    }
+
+
+def check_template(
+    path: Path, known: set[str], *, attributes: dict[str, set[str]] | None = None
+) -> list[TemplateProblem]:
+    """Every problem found in the template at `path`; `known` are the context variables.
+
+    `attributes` (default: from CONTEXT_DOC) lists the fields of dict-like variables, so a
+    typo such as `customer.nmae` is caught too; loop variables take their list's fields.
+    """
+    attributes = documented_attributes() if attributes is None else attributes
+    try:
+        parts = _story_parts(path)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        return [TemplateProblem(path.name, "", f"not a readable Word file ({exc})")]
+    problems: list[TemplateProblem] = []
+    texts: list[str] = []
+    for name, xml in parts.items():
+        paragraphs = _paragraph_runs(xml)
+        texts.extend("".join(runs) for runs in paragraphs)
+        problems += _full_width(path, paragraphs)
+        problems += _split_tags(path, paragraphs)
+        problems += _syntax(path, name, xml, attributes)
+    if not any(p.problem.startswith("syntax error") for p in problems):
+        problems += _unknown_variables(path, known, texts)
+    return problems
+
+
+def _story_parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as package:
+        return {
+            name: package.read(name).decode("utf-8")
+            for name in package.namelist()
+            if _STORY_PART.fullmatch(name)
+        }
+
+
+def _paragraph_runs(xml: str) -> list[list[str]]:
+    """For each paragraph, the texts of its w:t elements, in order."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    return [[t.text or "" for t in p.iter(_W + "t")] for p in root.iter(_W + "p")]
+
+
+def _full_width(path: Path, paragraphs: list[list[str]]) -> list[TemplateProblem]:
+    found = []
+    for runs in paragraphs:
+        text = "".join(runs)
+        for match in _FULL_WIDTH.finditer(text):
+            excerpt = text[max(0, match.start() - 10) : match.end() + 20]
+            found.append(
+                TemplateProblem(
+                    path.name,
+                    excerpt,
+                    "full-width brace (｛ ｝ typed with a Chinese input method): "
+                    "retype the tag with half-width { } %",
+                )
+            )
+    return found
+
+
+def _split_tags(path: Path, paragraphs: list[list[str]]) -> list[TemplateProblem]:
+    found = []
+    for runs in paragraphs:
+        bounds, pos = [], 0
+        for text in runs:
+            pos += len(text)
+            bounds.append(pos)
+        text = "".join(runs)
+        for match in _TAG.finditer(text):
+            if any(match.start() < b < match.end() for b in bounds):
+                found.append(
+                    TemplateProblem(
+                        path.name,
+                        match.group(0),
+                        "tag split across Word runs (partly formatted differently): "
+                        "select the whole tag and retype it, or clear its formatting",
+                    )
+                )
+    return found
+
+
+def _syntax(
+    path: Path, part: str, xml: str, attributes: dict[str, set[str]]
+) -> list[TemplateProblem]:
+    body = xml.split("<w:body>", 1)[-1] if part == "word/document.xml" else xml
+    patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", _DOCXTPL.patch_xml(body))
+    try:
+        tree = ENV.parse(patched)
+    except jinja2.TemplateSyntaxError as exc:
+        lines = patched.splitlines()
+        line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+        tag = re.sub(r"<[^>]+>", "", line).strip()[:120]
+        return [TemplateProblem(path.name, tag, f"syntax error in {part}: {exc.message}")]
+    return _unknown_attributes(path, tree, attributes)
+
+
+def _unknown_attributes(
+    path: Path, tree: nodes.Template, attributes: dict[str, set[str]]
+) -> list[TemplateProblem]:
+    fields = dict(attributes)
+    for loop in tree.find_all(nodes.For):
+        if isinstance(loop.target, nodes.Name) and isinstance(loop.iter, nodes.Name):
+            fields.setdefault(loop.target.name, attributes.get(loop.iter.name, set()))
+    found = []
+    for access in tree.find_all(nodes.Getattr):
+        owner = access.node
+        known = fields.get(owner.name) if isinstance(owner, nodes.Name) else None
+        if known and access.attr not in known:
+            name = f"{owner.name}.{access.attr}"  # type: ignore[attr-defined]
+            problem = f"unknown field {name!r}: {name.split('.')[0]} has " + ", ".join(
+                sorted(known)
+            )
+            found.append(TemplateProblem(path.name, name, problem))
+    return found
+
+
+def _unknown_variables(path: Path, known: set[str], texts: list[str]) -> list[TemplateProblem]:
+    try:
+        names = DocxTemplate(str(path)).get_undeclared_template_variables(jinja_env=ENV)
+    except jinja2.TemplateSyntaxError as exc:
+        return [TemplateProblem(path.name, "", f"syntax error: {exc.message}")]
+    found = []
+    for name in sorted(set(names) - known - _BUILTIN):
+        tag = next(
+            (m.group(0) for t in texts for m in _TAG.finditer(t) if name in m.group(0)), name
+        )
+        found.append(
+            TemplateProblem(
+                path.name,
+                tag,
+                f"unknown variable {name!r}: not in the letter context "
+                "(see `dunning templates list --context`)",
+            )
+        )
+    return found

@@ -1,0 +1,309 @@
+"""The watched inbox: every file dropped in is archived once, whatever else happens.
+
+Three threads, each with one job:
+- the observer (watchdog) turns filesystem events into *hints*: paths worth a look;
+- the worker drains hints into a `FileStabilityTracker` and, one file at a time, hands files
+  that have gone quiet to the ingest pipeline;
+- the caller's thread supervises: it rescans the inbox now and then (events get lost) and
+  restarts the observer if it died.
+Events are only ever hints, so a lost event costs a rescan interval, never a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from dunning.archive.ingest import Outcome, ingest_file
+from dunning.archive.quarantine import quarantine
+from dunning.config import Config
+from dunning.desk import Desk
+from dunning.watcher.inbox import candidate_files, is_ignored
+from dunning.watcher.stability import FileStabilityTracker
+
+log = logging.getLogger(__name__)
+
+Ingest = Callable[[Desk, Path], Outcome]
+OutcomeCallback = Callable[[Outcome], None]
+NoticeCallback = Callable[[str], None]
+
+# Events that may mean "a file is here or has changed"; deletions and opens mean nothing to us.
+_HINT_EVENTS = frozenset({"created", "modified", "moved", "closed", "attrib"})
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    stability_delay_s: float = 2.0  # unchanged size and mtime for this long = written
+    rescan_interval_s: float = 60.0  # catch-up scan for events the observer lost
+    polling: bool = False  # PollingObserver: for SMB/NFS and mounts inotify cannot see
+    polling_timeout_s: float = 1.0  # how often the PollingObserver walks the inbox
+    supervise_s: float = 1.0  # how often the observer's health is checked
+    max_attempts: int = 3  # unexpected errors on one file before it is quarantined
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        delay: float | None = None,
+        interval: float | None = None,
+        polling: bool = False,
+    ) -> WatchSettings:
+        return cls(
+            stability_delay_s=config.stability_delay_s if delay is None else delay,
+            rescan_interval_s=config.rescan_interval_s if interval is None else interval,
+            polling=polling,
+        )
+
+    @property
+    def poll_s(self) -> float:
+        """How often the worker re-stats tracked files: a few polls per stability delay."""
+        return max(0.02, min(0.5, self.stability_delay_s / 4))
+
+
+class _InboxEvents(FileSystemEventHandler):
+    """Turns events into hints. Must never raise: an exception here kills the observer."""
+
+    def __init__(self, hint: Callable[[Path], None]) -> None:
+        super().__init__()
+        self._hint = hint
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        try:
+            if event.event_type not in _HINT_EVENTS:
+                return
+            # A rename inside the inbox (copy-then-rename) matters by its destination only.
+            raw = event.dest_path if event.event_type == "moved" else event.src_path
+            if raw:
+                self._hint(Path(os.fsdecode(raw)))
+        except Exception:
+            log.exception("inbox event %r could not be queued; the next rescan will see it", event)
+
+
+class Watcher:
+    """Archives every file dropped into a desk's inbox, once; `run` until a stop event."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        settings: WatchSettings | None = None,
+        *,
+        ingest: Ingest = ingest_file,
+        on_outcome: OutcomeCallback | None = None,
+        on_notice: NoticeCallback | None = None,
+    ) -> None:
+        self.desk = desk
+        self.inbox = desk.inbox
+        self.settings = settings or WatchSettings.from_config(desk.config)
+        self._ingest = ingest
+        self._on_outcome = on_outcome or _log_outcome
+        self._on_notice = on_notice or log.info
+        self._tracker = FileStabilityTracker(self.settings.stability_delay_s)
+        self._hints: set[Path] = set()
+        self._hints_lock = threading.Lock()
+        self._attempts: dict[Path, int] = {}
+        self.observer: BaseObserver | None = None
+        self.observer_kind = ""
+
+    # -- hints: the only state shared between threads ------------------------------------
+
+    def hint(self, path: Path) -> None:
+        """Something may have happened at `path`; the worker will look. Thread-safe."""
+        if not is_ignored(path, self.inbox):
+            with self._hints_lock:
+                self._hints.add(path)
+
+    def rescan(self) -> None:
+        """Hint every candidate file in the inbox: the catch-up for lost events."""
+        found = list(candidate_files(self.inbox))
+        with self._hints_lock:
+            self._hints.update(found)
+
+    def _drain_hints(self) -> None:
+        with self._hints_lock:
+            hints, self._hints = self._hints, set()
+        for hinted in sorted(hints):
+            # A folder dropped in whole is one event: walk it. Its files may not exist yet
+            # or be half-copied; events and rescans will bring the rest.
+            for path in candidate_files(self.inbox, hinted):
+                self._tracker.track(path)
+
+    # -- the worker ------------------------------------------------------------------------
+
+    def run_once(self, stop: threading.Event | None = None) -> list[Outcome]:
+        """Archive what is in the inbox now, once each file has gone quiet; in this thread."""
+        stop = stop or threading.Event()
+        outcomes: list[Outcome] = []
+        self.rescan()
+        self._drain_hints()
+        while len(self._tracker) and not stop.is_set():
+            outcomes.extend(self._take_stable(stop))
+            if len(self._tracker):
+                stop.wait(self.settings.poll_s)
+        return outcomes
+
+    def _work(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self._drain_hints()
+                self._take_stable(stop)
+            except Exception:
+                # Only a bug gets here (files are guarded one by one); keep watching.
+                log.exception("watcher worker loop failed; continuing")
+            stop.wait(self.settings.poll_s)
+
+    def _take_stable(self, stop: threading.Event) -> list[Outcome]:
+        outcomes = []
+        for path in self._tracker.poll():
+            if stop.is_set():
+                break
+            # The list is from one poll; a long batch gives a writer time to start again.
+            if not self._tracker.still_stable(path):
+                continue
+            outcome = self._take(path)
+            self._tracker.forget(path)
+            outcomes.append(outcome)
+            self._report(outcome)
+        return outcomes
+
+    def _take(self, path: Path) -> Outcome:
+        """Ingest one file; an unexpected error is an outcome too, never the end of the loop."""
+        try:
+            outcome = self._ingest(self.desk, path)
+        except Exception as exc:
+            log.debug("ingest of %s raised", path, exc_info=True)
+            return self._unexpected(path, exc)
+        self._attempts.pop(path, None)
+        return outcome
+
+    def _unexpected(self, path: Path, exc: Exception) -> Outcome:
+        attempts = self._attempts.get(path, 0) + 1
+        self._attempts[path] = attempts
+        why = f"unexpected error: {type(exc).__name__}: {exc}"
+        if not path.exists():
+            self._attempts.pop(path, None)
+            return Outcome(path, "failed", reason=f"{why} (the file is no longer in the inbox)")
+        if attempts < self.settings.max_attempts:
+            # Often passing (a locked database, a full disk): leave it for the next rescan.
+            return Outcome(path, "failed", reason=f"{why} (attempt {attempts}; left in the inbox)")
+        self._attempts.pop(path, None)
+        try:
+            quarantine(self.desk, path, f"{why}\nIt failed {attempts} times; see the log.")
+        except OSError as move_error:
+            return Outcome(path, "failed", reason=f"{why}; could not quarantine: {move_error}")
+        return Outcome(path, "failed", reason=f"{why} (moved to failed/ after {attempts} tries)")
+
+    def _report(self, outcome: Outcome) -> None:
+        try:
+            self._on_outcome(outcome)
+        except Exception:
+            log.exception("reporting the outcome for %s failed", outcome.file)
+
+    def _notice(self, message: str) -> None:
+        try:
+            self._on_notice(message)
+        except Exception:
+            log.exception("notice could not be delivered: %s", message)
+
+    # -- the supervisor ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Watch until `stop` is set; then finish the current file and return.
+
+        Sets `stop` itself when it returns early (an error), so the worker never outlives it.
+        """
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        # Observer first, scan second: a file landing in between is seen by one or the other.
+        self._start_observer()
+        self.rescan()
+        worker = self._start_worker(stop)
+        try:
+            worker = self._supervise(stop, worker)
+        finally:
+            stop.set()
+            worker.join()
+            self._stop_observer()
+
+    def _supervise(self, stop: threading.Event, worker: threading.Thread) -> threading.Thread:
+        interval = self.settings.rescan_interval_s
+        next_rescan = time.monotonic() + interval
+        while not stop.wait(min(self.settings.supervise_s, interval)):
+            if not worker.is_alive():
+                self._notice("the watcher's worker stopped unexpectedly; restarting it")
+                worker = self._start_worker(stop)
+            if not self.observer_alive():
+                self._notice("the inbox observer stopped unexpectedly; restarting it")
+                self._stop_observer()
+                self._start_observer()
+                self.rescan()  # whatever happened while it was down
+            if time.monotonic() >= next_rescan:
+                self.rescan()
+                next_rescan = time.monotonic() + interval
+        return worker
+
+    def _start_worker(self, stop: threading.Event) -> threading.Thread:
+        # Daemon: a second Ctrl-C must be able to end the process mid-file; the pipeline is
+        # crash-safe, so the next run finishes that file.
+        worker = threading.Thread(
+            target=self._work, args=(stop,), name="dunning-ingest", daemon=True
+        )
+        worker.start()
+        return worker
+
+    def observer_alive(self) -> bool:
+        """The observer thread and every emitter under it are running."""
+        observer = self.observer
+        return (
+            observer is not None
+            and observer.is_alive()
+            and all(emitter.is_alive() for emitter in observer.emitters)
+        )
+
+    def _start_observer(self) -> None:
+        if not self.settings.polling:
+            try:
+                self.observer = self._launch(Observer())
+                return
+            except OSError as exc:
+                self._notice(
+                    f"cannot watch {self.inbox} with inotify ({exc}); polling it instead. "
+                    "Raise fs.inotify.max_user_watches or use --polling to silence this."
+                )
+        self.observer = self._launch(PollingObserver(timeout=self.settings.polling_timeout_s))
+
+    def _launch(self, observer: BaseObserver) -> BaseObserver:
+        observer.schedule(_InboxEvents(self.hint), str(self.inbox), recursive=True)
+        observer.start()
+        # "inotify", "polling", "fsevents": what the clerk needs to know about missed events.
+        self.observer_kind = type(observer).__name__.removesuffix("Observer").lower()
+        self._notice(
+            f"watching {self.inbox} ({self.observer_kind}; files are taken after "
+            f"{self.settings.stability_delay_s:g} s unchanged; rescan every "
+            f"{self.settings.rescan_interval_s:g} s)"
+        )
+        return observer
+
+    def _stop_observer(self) -> None:
+        observer, self.observer = self.observer, None
+        if observer is None:
+            return
+        try:
+            observer.stop()
+            if observer.is_alive():
+                observer.join(timeout=5)
+        except Exception:
+            log.exception("the inbox observer did not stop cleanly")
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    log.info("%s %s: %s", outcome.status, outcome.file, outcome.label or outcome.reason or "")

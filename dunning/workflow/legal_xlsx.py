@@ -1,0 +1,230 @@
+"""The legal hand-over (法务移交清单) as a printable workbook.
+
+One summary sheet (移交汇总), then one sheet per customer, named by its code, holding in
+sections what a lawyer asks for: the customer, the debt, contracts, open invoices, letters
+sent, signed receipts and the collection log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from dunning.dates import chinese_date
+from dunning.receivables import ZERO
+from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
+from dunning.workflow.reports import LegalCase, LegalReport
+from dunning.workflow.status import STATUS_TITLES
+from dunning.workflow.xlsx import (
+    Cell,
+    add_sheet,
+    bucket_title,
+    finish_sheet,
+    new_workbook,
+    save_workbook,
+    write_section,
+    write_table,
+)
+
+SUMMARY = "移交汇总"
+HEADER_ROW = 2
+NONE_ROW: list[Cell] = ["（无）"]
+
+
+def legal_path(out_dir: Path, as_of: dt.date) -> Path:
+    """Where `report legal` writes by default: out/法务移交清单-2025-06-30.xlsx."""
+    return out_dir / f"法务移交清单-{as_of.isoformat()}.xlsx"
+
+
+def write_legal(report: LegalReport, path: Path) -> Path:
+    return save_workbook(legal_workbook(report), path)
+
+
+def legal_workbook(report: LegalReport) -> Workbook:
+    wb = new_workbook()
+    _summary_sheet(wb, report)
+    for case in report.cases:
+        _case_sheet(wb, report, case)
+    return wb
+
+
+def _title(report: LegalReport, what: str) -> str:
+    return f"{report.company}　{what}（截至{chinese_date(report.as_of)}）".lstrip("　")
+
+
+SUMMARY_HEADERS = [
+    "客户编号",
+    "客户名称",
+    "客户状态",
+    "移交原因",
+    "应收余额",
+    "逾期金额",
+    "最长逾期天数",
+    "合同数",
+    "函件数",
+    "已签回执数",
+    "最近函件",
+    "发函日期",
+]
+
+
+def _summary_row(case: LegalCase) -> list[Cell]:
+    p = case.position
+    letter = p.last_letter
+    return [
+        p.customer.code,
+        p.customer.name,
+        STATUS_TITLES.get(p.customer.status, p.customer.status),
+        "；".join(case.reasons),
+        p.aging.balance,
+        p.aging.overdue,
+        p.aging.max_days_overdue,
+        len(case.contracts),
+        len(p.letters),
+        len(case.signed_letters),
+        letter.title if letter else None,
+        letter.issued_on if letter else None,
+    ]
+
+
+def _summary_sheet(wb: Workbook, report: LegalReport) -> None:
+    ws = add_sheet(wb, SUMMARY, _title(report, "法务移交清单"))
+    cases = report.cases
+    totals: list[Cell] = [
+        "合计",
+        f"共 {len(cases)} 户",
+        None,
+        None,
+        sum((c.position.aging.balance for c in cases), ZERO),
+        sum((c.position.aging.overdue for c in cases), ZERO),
+    ]
+    totals += [None] * (len(SUMMARY_HEADERS) - len(totals))
+    rows = [_summary_row(c) for c in cases] or [["（无）", "没有诉讼中或已发最高级函件的客户"]]
+    write_table(ws, HEADER_ROW, SUMMARY_HEADERS, rows, totals=totals)
+    finish_sheet(ws, header_row=HEADER_ROW, freeze=f"C{HEADER_ROW + 1}")
+
+
+def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
+    cust = case.position.customer
+    ws = add_sheet(wb, cust.code, _title(report, f"{cust.code} {cust.name} 法务移交资料"))
+    row = 3
+    for heading, write in (
+        ("一、客户信息", _customer_block),
+        ("二、欠款情况", _debt_block),
+        ("三、合同", _contracts_block),
+        ("四、未收发票", _invoices_block),
+        ("五、催款函件", _letters_block),
+        ("六、签收回执", _receipts_block),
+        ("七、催收记录", _log_block),
+    ):
+        row = write_section(ws, row, heading)
+        row = write(ws, row, report, case) + 1
+    finish_sheet(ws, header_row=None)
+
+
+def _customer_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    c = case.position.customer
+    rows: list[list[Cell]] = [
+        ["客户编号", c.code],
+        ["客户名称", c.name],
+        ["地址", c.address],
+        ["联系人", c.contact],
+        ["电话", c.phone],
+        ["业务员", c.salesperson],
+        ["信用等级", c.credit_grade],
+        ["客户状态", STATUS_TITLES.get(c.status, c.status)],
+        ["移交原因", "；".join(case.reasons)],
+    ]
+    return write_table(ws, row, ["项目", "内容"], rows)
+
+
+def _debt_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    aging = case.position.aging
+    rows: list[list[Cell]] = [
+        ["应收余额", aging.balance],
+        ["逾期金额", aging.overdue],
+        ["最长逾期天数", aging.max_days_overdue],
+    ]
+    rows += [[f"账龄 {bucket_title(k)}", aging.buckets[k]] for k in report.labels]
+    return write_table(ws, row, ["项目", "金额"], rows)
+
+
+def _contracts_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    rows = [[k.contract_no, k.title, k.amount, _day(k.signed_on)] for k in case.contracts]
+    return write_table(
+        ws, row, ["合同编号", "合同名称", "合同金额", "签订日期"], rows or [NONE_ROW]
+    )
+
+
+def _invoices_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    rows: list[list[Cell]] = [
+        [
+            a.item.invoice.invoice_no,
+            a.item.invoice.contract_no,
+            a.item.invoice.invoice_date,
+            a.item.invoice.due_date,
+            a.item.invoice.amount,
+            a.item.open_amount,
+            max(a.days_overdue, 0),
+        ]
+        for a in case.position.aging.items
+    ]
+    headers = ["发票号", "合同编号", "开票日期", "到期日", "发票金额", "未收金额", "逾期天数"]
+    return write_table(ws, row, headers, rows or [NONE_ROW])
+
+
+def _letters_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    rows: list[list[Cell]] = [
+        [
+            letter.ref,
+            letter.level,
+            letter.title,
+            letter.issued_on,
+            letter.amount,
+            "已签回" if letter.signed else "未签回",
+            letter.signed_at,
+        ]
+        for letter in case.position.letters
+    ]
+    headers = ["函件编号", "级别", "函件", "发函日期", "催收金额", "回执", "签回时间"]
+    return write_table(ws, row, headers, rows or [NONE_ROW])
+
+
+def _receipts_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    rows: list[list[Cell]] = [
+        [letter.ref, letter.title, letter.issued_on, letter.signed_at]
+        for letter in case.signed_letters
+    ]
+    return write_table(ws, row, ["函件编号", "函件", "发函日期", "签回时间"], rows or [NONE_ROW])
+
+
+def _log_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    statuses = case.position.promise_statuses
+    rows: list[list[Cell]] = [
+        [
+            e.day,
+            KIND_TITLES.get(e.kind, e.kind),
+            e.note,
+            e.by,
+            e.promise_amount,
+            e.promise_date,
+            PROMISE_TITLES[statuses[e.id]] if e.id in statuses else None,
+            e.letter_ref,
+        ]
+        for e in case.position.log
+    ]
+    headers = ["日期", "方式", "说明", "经办人", "承诺金额", "承诺付款日", "承诺状态", "函件编号"]
+    return write_table(ws, row, headers, rows or [NONE_ROW])
+
+
+def _day(text: str | None) -> Cell:
+    # Contract dates come from OCR and file names: keep what cannot be read as written.
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return text

@@ -1,0 +1,188 @@
+"""Printable Excel sheets: a title row, bordered tables with bold headers, money as numbers.
+
+Cell formats follow the Python type of the value: Decimal is money ('#,##0.00'), a date is
+'yyyy-mm-dd', an int is a plain count, anything else is text. openpyxl writes Decimal as a
+number, so amounts reach Excel without passing through float here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from dunning.errors import DunningError
+from dunning.receivables import CURRENT
+
+Cell = str | int | Decimal | dt.date | None
+
+MONEY = "#,##0.00"
+DATE = "yyyy-mm-dd"
+COUNT = "0"
+TITLE_FONT = Font(bold=True, size=14)
+SECTION_FONT = Font(bold=True, size=12)
+BOLD = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_THIN = Side(style="thin", color="808080")
+BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP = Alignment(vertical="top", wrap_text=True)
+MIN_WIDTH, MAX_WIDTH = 6, 40
+TITLE_SCALE = 14 / 11  # title font size over body font size
+# Sheet names: at most 31 characters, none of these, unique regardless of case.
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+class ReportError(DunningError):
+    """A report could not be written."""
+
+
+def bucket_title(label: str) -> str:
+    """Aging bucket labels as a Chinese report heads them: 未到期, 1-30天, 91天以上."""
+    if label == CURRENT:
+        return "未到期"
+    if label.endswith("+"):
+        return f"{label[:-1]}天以上"
+    return f"{label}天"
+
+
+def text_width(text: str) -> int:
+    """Spreadsheet column units: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def sheet_name(wanted: str, taken: Iterable[str]) -> str:
+    """A legal, unique sheet name close to `wanted`."""
+    base = (wanted.translate(_SHEET_FORBIDDEN).strip("'") or "Sheet")[:31]
+    used = {name.casefold() for name in taken}
+    name, n = base, 2
+    while name.casefold() in used:
+        suffix = f"-{n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    return name
+
+
+def add_sheet(wb: Workbook, name: str, title: str) -> Worksheet:
+    """A landscape sheet, fitted to the page width, with `title` in bold on row 1."""
+    ws = wb.create_sheet(sheet_name(name, wb.sheetnames))
+    ws.cell(row=1, column=1, value=title).font = TITLE_FONT
+    ws.row_dimensions[1].height = 24
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    return ws
+
+
+def _put(ws: Worksheet, row: int, column: int, value: Cell) -> None:
+    cell = ws.cell(row=row, column=column, value=value)
+    cell.border = BORDER
+    if isinstance(value, Decimal):
+        cell.number_format = MONEY
+    elif isinstance(value, dt.date):
+        cell.number_format = DATE
+    elif isinstance(value, int):
+        cell.number_format = COUNT
+    elif isinstance(value, str) and text_width(value) > MAX_WIDTH:
+        cell.alignment = WRAP
+
+
+def write_table(
+    ws: Worksheet,
+    row: int,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    totals: Sequence[Cell] | None = None,
+) -> int:
+    """A bordered table with its header on `row`; returns the first row after it."""
+    for column, header in enumerate(headers, start=1):
+        cell = ws.cell(row=row, column=column, value=header)
+        cell.font, cell.fill, cell.border, cell.alignment = BOLD, HEADER_FILL, BORDER, HEADER_ALIGN
+    row += 1
+    for values in rows:
+        for column, value in enumerate(values, start=1):
+            _put(ws, row, column, value)
+        row += 1
+    if totals is not None:
+        for column, value in enumerate(totals, start=1):
+            _put(ws, row, column, value)
+            ws.cell(row=row, column=column).font = BOLD
+            ws.cell(row=row, column=column).fill = TOTAL_FILL
+        row += 1
+    return row
+
+
+def write_section(ws: Worksheet, row: int, heading: str) -> int:
+    """A bold section heading (for sheets holding several tables); returns the next row."""
+    ws.cell(row=row, column=1, value=heading).font = SECTION_FONT
+    return row + 1
+
+
+def _display_width(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return len(f"{value:,.2f}")
+    if isinstance(value, dt.date):
+        return 10
+    return max((text_width(line) for line in str(value).splitlines()), default=0)
+
+
+def finish_sheet(ws: Worksheet, *, header_row: int | None, freeze: str | None = None) -> None:
+    """Merge the title across the table, size the columns, freeze and repeat the header."""
+    widths: dict[int, int] = {}
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells:
+            width = _display_width(cell.value)
+            if width > widths.get(cell.column, 0):
+                widths[cell.column] = width
+    sized = {c: min(max(w + 2, MIN_WIDTH), MAX_WIDTH + 2) for c, w in widths.items()}
+    last = max(sized, default=1)
+    # The title is set larger than the body: widen the first column until it fits its merge.
+    title_width = int(_display_width(ws.cell(row=1, column=1).value) * TITLE_SCALE) + 2
+    sized[1] = max(sized.get(1, MIN_WIDTH), title_width - sum(sized.values()) + sized.get(1, 0))
+    for column, width in sized.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
+    if last > 1:
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    if freeze is not None:
+        ws.freeze_panes = freeze
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def save_workbook(wb: Workbook, path: Path) -> Path:
+    """Write `wb` to `path` through a temporary file, so a failed save leaves no half file."""
+    if path.suffix.lower() != ".xlsx":
+        raise ReportError(f"{path}: a report is an Excel file; give a name ending in .xlsx.")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(
+            f"cannot write {path} ({exc.strerror or exc}); close it if it is open in Excel,"
+            " or choose another --out."
+        ) from exc
+    return path

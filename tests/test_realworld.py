@@ -1,0 +1,135 @@
+"""Every real-world file in /work/shared/realworld goes through extract_text without surprises.
+
+Each file ends one of three ways: usable text carrying a phrase known from SOURCES.md, pages
+flagged for OCR (or OCR'd when Tesseract is installed), or a clean IngestError.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from tooling import require_ocr_for_pdf, require_tesseract
+
+from dunning.archive.cjk import is_usable, normalize_text
+from dunning.archive.extract import ExtractLimits, extract_text
+from dunning.errors import IngestError
+
+REALWORLD = Path(os.environ.get("DUNNING_REALWORLD", "/work/shared/realworld"))
+NO_OCR = ExtractLimits(ocr=False)
+# Small renders keep the OCR tests to a few seconds each; 150 dpi still reads these pages.
+FAST_OCR = ExtractLimits(ocr_dpi=150, ocr_timeout_s=60)
+
+# File → phrases that must appear in the usable text.
+USABLE = {
+    "pdfminer_issue_566_test_2.pdf": ["甲方：中国饮料有限公司"],
+    "pdfjs_issue13316_reduced.pdf": ["开票通知单"],
+    "pdfjs_issue2128r.pdf": ["浅谈校长的魅力", "山西省闻喜县"],
+    "pymupdf_test_4546.pdf": ["托运单", "注意事项"],
+    "pymupdf_test_3854.pdf": ["天津外代货运有限公司", "托运人"],
+    "yuanzhanyi_tech_dev_contract.pdf": ["技术开发合同", "北京摸鱼科技有限公司", "甲方"],
+    "unstructured_simplified_chinese.pdf": ["中华人民共和国国务院侨务办公室"],
+    # GB 2312 bytes shown as Latin-1 by a WinAnsi font: detected, then decoded back.
+    "pdfjs_XiaoBiaoSong.pdf": ["关于红军作战的原则", "一九三七年八月一日"],
+}
+# File → pages whose text layer is garbage and must be caught.
+GARBLED = {
+    "pdfminer_issue_566_test_1.pdf": [0],  # "Buyer˖哾㦓": no ToUnicode for one font
+    "pymupdf_has-bad-fonts.pdf": [0],  # "佛佛佛佛…": many glyphs mapped to one character
+    "ctexkit_xeCJK-example-boundary-register.pdf": [0],  # CFF without ToUnicode: odd scripts
+}
+SCANS = {"mineru_small_ocr_scanned.pdf": 8, "rapiddoc_table_01_scan.jpg": 1}
+NOT_CONTRACTS = {"minkolee_kis_kuaijifenlu_xushibu.xlsx"}
+
+
+def _fixtures() -> list[Path]:
+    if not REALWORLD.is_dir():
+        return []
+    return sorted(p for p in REALWORLD.iterdir() if p.is_file() and p.suffix != ".md")
+
+
+def test_fixture_folder_is_complete() -> None:
+    if not REALWORLD.is_dir():
+        pytest.skip(f"{REALWORLD} is not present")
+    known = set(USABLE) | set(GARBLED) | set(SCANS) | NOT_CONTRACTS
+    assert {p.name for p in _fixtures()} == known
+
+
+@pytest.mark.parametrize("path", _fixtures(), ids=lambda p: p.name)
+def test_every_file_ends_cleanly(path: Path) -> None:
+    try:
+        result = extract_text(path, NO_OCR)
+    except IngestError as exc:
+        assert path.name in NOT_CONTRACTS, exc
+        assert "not a PDF or a scanned image" in str(exc)
+        return
+    assert result.page_count == len(result.pages) >= 1
+    if path.name in USABLE:
+        assert (result.needs_ocr, result.unusable_pages) == (False, [])
+        for phrase in USABLE[path.name]:
+            assert phrase in result.text
+    elif path.name in GARBLED:
+        assert result.unusable_pages == GARBLED[path.name]
+        assert result.needs_ocr
+    else:
+        assert result.page_count == SCANS[path.name]
+        assert result.needs_ocr
+        assert result.unusable_pages == list(range(result.page_count))
+
+
+@pytest.mark.parametrize("name", [*GARBLED, "pdfjs_XiaoBiaoSong.pdf"])
+def test_raw_pypdf_text_of_garbled_files_is_detected(name: str) -> None:
+    """The detector itself, on pypdf's raw output (before any repair)."""
+    path = REALWORLD / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    pages = [normalize_text(page.extract_text()) for page in PdfReader(path).pages]
+    assert not is_usable(pages[0])
+
+
+def _fixture(name: str) -> Path:
+    path = REALWORLD / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    return path
+
+
+def test_ocr_replaces_broken_tounicode_text() -> None:
+    require_ocr_for_pdf()
+    result = extract_text(_fixture("pdfminer_issue_566_test_1.pdf"), FAST_OCR)
+    assert (result.ocr_pages, result.unusable_pages, result.needs_ocr) == (1, [], False)
+    assert "2019-4-25" in result.text
+    assert "哾" not in result.text
+
+
+def test_ocr_reads_cff_page_without_tounicode() -> None:
+    require_ocr_for_pdf()
+    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), FAST_OCR)
+    assert (result.ocr_pages, result.unusable_pages) == (1, [])
+    assert "边界" in result.text
+
+
+def test_ocr_cannot_fix_missing_fonts_so_the_page_stays_flagged() -> None:
+    """pdftoppm draws the non-embedded GBK fonts as boxes: OCR reads nothing better."""
+    require_ocr_for_pdf()
+    result = extract_text(_fixture("pymupdf_has-bad-fonts.pdf"), FAST_OCR)
+    assert (result.ocr_pages, result.unusable_pages) == (1, [0])
+    assert "佛山市柏年建材有限公司" in result.text  # the text layer was kept
+
+
+def test_ocr_of_scanned_book_page_is_capped() -> None:
+    require_ocr_for_pdf()
+    limits = ExtractLimits(ocr_dpi=150, ocr_max_pages=1)
+    result = extract_text(_fixture("mineru_small_ocr_scanned.pdf"), limits)
+    assert (result.page_count, result.ocr_pages, result.needs_ocr) == (8, 1, True)
+    assert "商品" in result.pages[0]
+    assert result.unusable_pages == list(range(1, 8))
+
+
+def test_ocr_of_scanned_jpeg() -> None:
+    require_tesseract()
+    result = extract_text(_fixture("rapiddoc_table_01_scan.jpg"), ExtractLimits())
+    assert (result.ocr_pages, result.needs_ocr, result.unusable_pages) == (1, False, [])
+    assert "溶液" in result.text

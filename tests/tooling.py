@@ -1,0 +1,47 @@
+"""Skip tests that need an optional system tool, unless the run demands every tool.
+
+Set DUNNING_REQUIRE_TOOLS=1 (CI, release checks) and a missing tool fails the test instead
+of skipping it, so a broken install cannot pass as green.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+from dunning.archive.ocr import pdftoppm_available, tesseract_available
+
+REQUIRE_ENV = "DUNNING_REQUIRE_TOOLS"
+
+
+def tools_required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") == "1"
+
+
+def require_tool(name: str, check: Callable[[], bool], *, install: str = "") -> None:
+    """Skip the calling test when `check()` is false; fail instead if DUNNING_REQUIRE_TOOLS=1."""
+    if check():
+        return
+    reason = f"{name} is not installed" + (f" (install: {install})" if install else "")
+    if tools_required():
+        pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_tesseract(languages: str = "chi_sim+eng") -> None:
+    require_tool(
+        f"tesseract with {languages}",
+        lambda: tesseract_available(languages),
+        install="apt-get install tesseract-ocr tesseract-ocr-chi-sim",
+    )
+
+
+def require_pdftoppm() -> None:
+    require_tool("pdftoppm", pdftoppm_available, install="apt-get install poppler-utils")
+
+
+def require_ocr_for_pdf(languages: str = "chi_sim+eng") -> None:
+    require_tesseract(languages)
+    require_pdftoppm()

@@ -1,0 +1,709 @@
+"""Build the default letter templates in dunning/templates/ with python-docx.
+
+Run `python tools/make_templates.py` after changing the wording or layout; the .docx files are
+committed. They are ordinary Word files: a clerk edits them in Word or LibreOffice and the desk
+keeps its own copies. Every Jinja tag is written inside one run so Word's run splitting cannot
+break it; the variables are documented in dunning/letters/context.py (CONTEXT_DOC).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docx
+import segno
+from docx.enum.section import WD_SECTION_START
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+
+OUT = Path(__file__).resolve().parent.parent / "dunning" / "templates"
+LATIN = "Times New Roman"
+SONG, FANG, HEI, KAI = "宋体", "仿宋", "黑体", "楷体"
+RED = RGBColor(0xA8, 0x10, 0x10)
+GREY = RGBColor(0x59, 0x59, 0x59)
+BODY_WIDTH_CM = 15.6  # A4 21 cm less 2.8 + 2.6 cm margins
+KEEP_STYLES = {
+    "Normal", "Header", "Header Char", "Footer", "Footer Char", "Default Paragraph Font",
+    "Normal Table", "No List", "Table Grid",
+}  # fmt: skip
+STYLE_IDS = {
+    "函件标题": "LetterTitle", "函件正文": "LetterBody", "函件顶格": "LetterFlush",
+    "落款": "LetterSignature", "表格文字": "TableText", "表格说明": "Note",
+    "信头": "Letterhead", "信头地址": "LetterheadAddress", "小节标题": "SectionTitle",
+}  # fmt: skip
+Document = Any  # python-docx ships no type information
+
+
+# --- document, styles, header and footer ---------------------------------------------------
+
+
+def new_document(title: str, sender: str = "{{ company.name }}") -> Document:
+    doc = docx.Document()
+    _slim_package(doc)
+    section = doc.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
+    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    _styles(doc)
+    _header(doc, sender)
+    _footer(doc)
+    props = doc.core_properties
+    props.title, props.author, props.comments = title, "dunning", ""
+    props.subject = "dunning 默认模板（可在 Word 中编辑；双花括号内为变量）"
+    return doc
+
+
+def _slim_package(doc: Document) -> None:
+    """Drop the parts python-docx's default file carries that a letter does not need.
+
+    stylesWithEffects.xml and 150 unused table styles are ~870 kB that every generated letter
+    would otherwise deflate and carry; the thumbnail shows an empty page.
+    """
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects") or rel.reltype == RT.CUSTOM_XML:
+            doc.part.drop_rel(rid)
+    package_rels = doc.part.package.rels
+    for rid, rel in list(package_rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package_rels[rid]
+    styles = doc.styles.element
+    for style in list(styles.findall(qn("w:style"))):
+        name = style.find(qn("w:name"))
+        if name is None or name.get(qn("w:val")) not in _keep_style_ids():
+            styles.remove(style)
+
+
+def _keep_style_ids() -> set[str]:
+    # styles.xml names are lower-case for built-ins ("heading 1", "header"), as Word writes them
+    return {n.lower() for n in KEEP_STYLES} | KEEP_STYLES
+
+
+def set_fonts(rpr_owner: Any, east_asia: str, size: float | None = None) -> None:
+    """Latin text in Times New Roman, Chinese in `east_asia`; set on a style or a run."""
+    font = rpr_owner.font
+    font.name = LATIN
+    if size is not None:
+        font.size = Pt(size)
+    rpr = rpr_owner.element.get_or_add_rPr()
+    rfonts = rpr.get_or_add_rFonts()
+    rfonts.set(qn("w:eastAsia"), east_asia)
+    rfonts.set(qn("w:hint"), "eastAsia")
+
+
+def _styles(doc: Document) -> None:
+    styles = doc.styles
+    defaults = styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = parse_xml(f"<w:rFonts {nsdecls('w')}/>")
+        rpr.insert(0, rfonts)
+    for attr, value in (("ascii", LATIN), ("hAnsi", LATIN), ("eastAsia", SONG), ("cs", LATIN)):
+        rfonts.set(qn(f"w:{attr}"), value)
+    for theme_attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        rfonts.attrib.pop(qn(f"w:{theme_attr}"), None)
+    lang = rpr.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+    normal = styles["Normal"]
+    set_fonts(normal, SONG, 12)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    for name in ("Header", "Footer"):
+        set_fonts(styles[name], SONG, 9)
+    _paragraph_style(doc, "函件标题", HEI, 22, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=12)
+    _paragraph_style(doc, "函件正文", FANG, 12.5, indent=True, line=22)
+    _paragraph_style(doc, "函件顶格", FANG, 12.5, line=22)
+    _paragraph_style(doc, "落款", FANG, 12.5, align=WD_ALIGN_PARAGRAPH.RIGHT, line=22)
+    _paragraph_style(doc, "表格文字", SONG, 9, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(doc, "表格说明", SONG, 10.5, line=18)
+    _paragraph_style(doc, "信头", HEI, 20, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED)
+    _paragraph_style(doc, "信头地址", SONG, 9, align=WD_ALIGN_PARAGRAPH.CENTER, color=GREY)
+    _paragraph_style(doc, "小节标题", HEI, 12, before=10, after=4)
+
+
+def _paragraph_style(
+    doc: Document,
+    name: str,
+    font: str,
+    size: float,
+    *,
+    align: Any = None,
+    indent: bool = False,
+    line: float | None = None,
+    before: float = 0,
+    after: float = 0,
+    color: RGBColor | None = None,
+) -> None:
+    style = doc.styles.add_style(name, 1)  # 1 = paragraph style
+    # python-docx would use the Chinese name as the id; Word itself writes ASCII ids
+    style.element.set(qn("w:styleId"), STYLE_IDS[name])
+    style.base_style = doc.styles["Normal"]
+    style.quick_style = True
+    set_fonts(style, font, size)
+    if color is not None:
+        style.font.color.rgb = color
+    fmt = style.paragraph_format
+    if align is not None:
+        fmt.alignment = align
+    if indent:
+        fmt.first_line_indent = Pt(size * 2)  # 首行缩进两字
+    if line is not None:
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(line)
+    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+
+
+def _header(doc: Document, sender: str) -> None:
+    """Reference number left, QR code right, a rule below: on every page."""
+    header = doc.sections[0].header
+    header.is_linked_to_previous = False
+    table = header.add_table(1, 2, Cm(BODY_WIDTH_CM))
+    set_widths(table, [BODY_WIDTH_CM - 2.2, 2.2])
+    left, right = table.rows[0].cells
+    first = left.paragraphs[0]
+    first.style = doc.styles["Header"]
+    first.add_run(sender)
+    ref = left.add_paragraph(style="Header")
+    ref.add_run("函件编号：")
+    ref.add_run("{{ ref }}").bold = True
+    note = left.add_paragraph("回复、付款或寄回回执时请注明此编号", style="Header")
+    note.runs[0].font.color.rgb = GREY
+    for p in left.paragraphs:
+        p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    left.vertical_alignment = 1  # centre
+    qr_par = right.paragraphs[0]
+    qr_par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    add_qr_placeholder(qr_par)
+    rule = header.paragraphs[0]
+    rule.style = doc.styles["Header"]
+    header._element.remove(rule._element)
+    header._element.append(rule._element)  # the rule paragraph goes below the table
+    bottom_border(rule, size=6)
+
+
+def add_qr_placeholder(paragraph: Any) -> None:
+    """A sample QR picture with alt text `qr`: each letter gets its own code in its place."""
+    out = io.BytesIO()
+    segno.make("CS-0000-000000", error="m").save(out, kind="png", scale=8, border=4)
+    out.seek(0)
+    shape = paragraph.add_run().add_picture(out, width=Cm(1.9), height=Cm(1.9))
+    inline = shape._inline
+    inline.docPr.set("descr", "qr")
+    inline.docPr.set("name", "qr")
+    c_nv_pr = inline.xpath(".//pic:cNvPr")[0]
+    c_nv_pr.set("descr", "qr")
+    c_nv_pr.set("name", "qr.png")
+
+
+def _footer(doc: Document) -> None:
+    footer = doc.sections[0].footer
+    footer.is_linked_to_previous = False
+    p = footer.paragraphs[0]
+    p.style = doc.styles["Footer"]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("第 ")
+    _field(p, "PAGE", "1")
+    p.add_run(" 页 / 共 ")
+    _field(p, "NUMPAGES", "1")
+    p.add_run(" 页")
+
+
+def _field(paragraph: Any, instruction: str, shown: str) -> None:
+    w = nsdecls("w")
+    for xml in (
+        f'<w:r {w}><w:fldChar w:fldCharType="begin"/></w:r>',
+        f'<w:r {w}><w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>',
+        f'<w:r {w}><w:fldChar w:fldCharType="separate"/></w:r>',
+        f"<w:r {w}><w:t>{shown}</w:t></w:r>",
+        f'<w:r {w}><w:fldChar w:fldCharType="end"/></w:r>',
+    ):
+        paragraph._p.append(parse_xml(xml))
+
+
+# --- paragraphs and tables -----------------------------------------------------------------
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def para(doc: Any, text: str, style: str = "函件正文") -> Any:
+    """A paragraph; `**…**` marks bold spans. Each Jinja tag stays inside a single run."""
+    p = doc.add_paragraph(style=style)
+    pos = 0
+    for match in _BOLD.finditer(text):
+        if match.start() > pos:
+            p.add_run(text[pos : match.start()])
+        p.add_run(match.group(1)).bold = True
+        pos = match.end()
+    if pos < len(text):
+        p.add_run(text[pos:])
+    return p
+
+
+def bottom_border(
+    paragraph: Any, *, size: int = 12, color: str = "000000", double: bool = False
+) -> None:
+    kind = "double" if double else "single"
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.append(
+        parse_xml(
+            f'<w:pBdr {nsdecls("w")}><w:bottom w:val="{kind}" w:sz="{size}" w:space="1" '
+            f'w:color="{color}"/></w:pBdr>'
+        )
+    )
+
+
+def set_widths(table: Any, widths_cm: list[float]) -> None:
+    """Column widths for Word (cell widths) and LibreOffice (the grid)."""
+    table.autofit = False
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+
+
+def shade(cell: Any, fill: str = "E7E6E6") -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    tc_pr.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+
+
+def cell_text(cell: Any, text: str, *, style: str = "表格文字", bold: bool = False,
+              align: Any = None) -> None:  # fmt: skip
+    p = cell.paragraphs[0]
+    p.style = style
+    if align is not None:
+        p.alignment = align
+    run = p.add_run(text)
+    run.bold = bold
+
+
+def grid_table(doc: Any, widths: list[float], rows: list[list[str]]) -> Any:
+    table = doc.add_table(rows=len(rows), cols=len(widths))
+    table.style = doc.styles["Table Grid"]
+    set_widths(table, widths)
+    for row, texts in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell_text(cell, text)
+        row.height = Cm(0.6)
+        for cell in row.cells:
+            cell.vertical_alignment = 1  # centre
+    for cell in table.rows[0].cells:
+        cell.paragraphs[0].runs[0].bold = True
+        shade(cell)
+    return table
+
+
+def letterhead(doc: Any, name: str, address_line: str) -> None:
+    para(doc, name, "信头")
+    rule = para(doc, address_line, "信头地址")
+    bottom_border(rule, size=18, color="A81010")
+    rule.paragraph_format.space_after = Pt(8)
+
+
+def company_letterhead(doc: Any) -> None:
+    letterhead(
+        doc,
+        "{{ company.name }}",
+        "地址：{{ company.address }}　电话：{{ company.phone }}",
+    )
+
+
+def bank_block(doc: Any, holder: str = "我司") -> None:
+    para(doc, f"{holder}收款账户如下：")
+    para(doc, "户　名：{{ bank.account_name }}")
+    para(doc, "开户行：{{ bank.name }}")
+    para(doc, "账　号：**{{ bank.account_no }}**")
+
+
+def signature(doc: Any, lines: list[str]) -> None:
+    """Sender and date on the right, kept on one page with the paragraph before them."""
+    previous = doc.paragraphs[-1] if doc.paragraphs else None
+    if previous is not None:
+        previous.paragraph_format.keep_with_next = True
+    gap = para(doc, "", "落款")
+    gap.paragraph_format.keep_with_next = True
+    for line in lines:
+        para(doc, line, "落款").paragraph_format.keep_with_next = line != lines[-1]
+
+
+def spacer(doc: Any, points: float = 6) -> None:
+    p = doc.add_paragraph(style="Normal")
+    p.paragraph_format.space_after = Pt(points)
+
+
+Builder = Callable[[], Any]
+
+
+# --- the letters ---------------------------------------------------------------------------
+# One paragraph per line; a trailing backslash continues the line. `# ` is the title, `> ` a
+# paragraph without indent, `@bank HOLDER` the account block, `@attach` the enclosure line,
+# `@sign A | B` the signature lines; other lines are indented body text. `**…**` is bold.
+
+_AMOUNTS = "截至{{ as_of }}，贵司尚欠我司货款**人民币{{ total_open }}元**（大写：人民币\
+{{ total_open_words }}），其中已到期未付款项**人民币{{ total_overdue }}元**（大写：人民币\
+{{ total_overdue_words }}），最长已逾期{{ max_days_overdue }}天，明细详见随函所附《对账单》。"
+_CONTACT = "我司联系人：{{ company.contact }}，电话：{{ company.contact_phone }}，\
+地址：{{ company.address }}。"
+_HEAD = "> 致：**{{ customer.name }}**（客户编号：{{ customer.code }}）"
+_TAIL = "@attach 对账单、签收回执\n@sign {{ company.name }}（盖章） | {{ as_of }}"
+
+REMINDER = f"""# 付款提醒函
+{_HEAD}
+> 尊敬的客户：
+您好！首先感谢贵司长期以来对我司的信任与支持。
+根据双方签订的{{{{ contracts_text }}}}，我司已按约供货。{_AMOUNTS}
+考虑到贵司业务繁忙，上述款项可能未及安排，特此友情提醒。烦请贵司于**{{{{ deadline }}}}**前将\
+到期款项支付至我司账户，付款时请注明函件编号{{{{ ref }}}}。
+@bank 我司
+如贵司已经付款，请忽略本函，并将付款凭证发送给我司以便核对入账；如对账目有疑问，敬请于收到本函\
+后七日内与我司联系。{_CONTACT}
+感谢贵司的配合，期待双方继续愉快合作！
+> 顺颂商祺！
+{_TAIL}"""
+
+DEMAND = f"""# 催 款 函
+{_HEAD}
+我司与贵司签订了{{{{ contracts_text }}}}。合同签订后，我司已依约全面履行了供货义务，贵司理应\
+按约定及时支付货款。{_AMOUNTS}
+我司此前已多次与贵司沟通付款事宜，但款项至今仍未结清。贵司逾期付款的行为已违反合同约定，并对\
+我司的正常经营造成了影响。现我司正式函告贵司：请于**{{{{ deadline }}}}**前将上述逾期款项\
+**人民币{{{{ total_overdue }}}}元**全额支付至我司账户，付款时请注明函件编号{{{{ ref }}}}。
+@bank 我司
+如贵司逾期仍未付款，我司将依据合同约定及《中华人民共和国民法典》的有关规定，要求贵司支付\
+**逾期付款违约金**，并保留通过法律途径追偿的权利，由此产生的一切费用及后果由贵司承担。
+如贵司对上述欠款金额有异议，请于收到本函之日起五日内书面提出并提供相关凭证；逾期未提出的，\
+视为贵司认可上述欠款金额。{_CONTACT}
+特此函告。
+{_TAIL}"""
+
+FINAL = f"""# 最后催告函
+{_HEAD}
+根据双方签订的{{{{ contracts_text }}}}，我司已全面履行合同义务。我司此前已多次向贵司发送对账单\
+及催款函，但贵司至今仍未履行付款义务。{_AMOUNTS}
+贵司长期拖欠货款的行为已构成严重违约。现我司向贵司发出**最后催告**：请贵司务必于\
+**{{{{ deadline }}}}**前，将全部逾期款项**人民币{{{{ total_overdue }}}}元**（大写：人民币\
+{{{{ total_overdue_words }}}}）支付至我司账户，付款时请注明函件编号{{{{ ref }}}}。
+@bank 我司
+若贵司在上述期限内仍未付清，我司将不再另行通知，直接委托律师**依法提起诉讼**，要求贵司支付\
+全部欠款及**逾期付款违约金**，并承担律师费、诉讼费、保全费等实现债权的全部费用，同时申请对\
+贵司财产采取保全措施。由此给贵司造成的一切损失及商业信誉的影响，均由贵司自行承担。
+本函为我司最后一次书面催告，望贵司高度重视，切勿自误。{_CONTACT}
+特此函告。
+{_TAIL}"""
+
+LAWYER = f"""# 律 师 函
+^ （{{{{ ref }}}}）
+{_HEAD}
+{{{{ lawyer.firm }}}}（以下简称“本所”）接受{{{{ company.name }}}}（以下简称“委托人”）的委托，\
+指派{{{{ lawyer.name }}}}律师，就贵司拖欠委托人货款一事，郑重致函如下：
+根据委托人提供的材料及陈述，委托人与贵司签订了{{{{ contracts_text }}}}，委托人已依约履行了\
+供货义务，但贵司未按约定支付货款。截至{{{{ as_of }}}}，贵司尚欠委托人货款**人民币\
+{{{{ total_open }}}}元**（大写：人民币{{{{ total_open_words }}}}），其中逾期款项**人民币\
+{{{{ total_overdue }}}}元**（大写：人民币{{{{ total_overdue_words }}}}），最长逾期已达\
+{{{{ max_days_overdue }}}}天。委托人曾多次催收，贵司至今仍未付清。
+本所律师认为：依法成立的合同对当事人具有法律约束力。依据《中华人民共和国民法典》第五百零九条、\
+第五百七十七条及第五百七十九条的规定，当事人应当按照约定全面履行自己的义务；当事人一方未支付\
+价款的，对方可以请求其支付，并要求其承担违约责任。贵司拖欠货款的行为已构成违约，依法应当支付\
+所欠货款并承担**逾期付款违约金**等违约责任。
+为此，本所受委托人委托，特函告贵司：请贵司于**{{{{ deadline }}}}**前，将所欠款项**人民币\
+{{{{ total_overdue }}}}元**支付至委托人账户，付款时请注明函件编号{{{{ ref }}}}。
+@bank 委托人
+如贵司逾期仍未履行付款义务，本所将根据委托人的授权**依法提起诉讼**，要求贵司支付全部欠款及\
+逾期付款违约金，并承担律师费、诉讼费、保全费等实现债权的全部费用，同时申请对贵司财产采取诉讼\
+保全措施。届时贵司将承担更大的经济损失及不利的法律后果。
+如贵司对上述事项有异议，请于收到本函之日起五日内与本所{{{{ lawyer.name }}}}律师联系\
+（电话：{{{{ lawyer.phone }}}}）。
+特此函告。
+@attach 对账单
+@sign {{{{ lawyer.firm }}}}（盖章） | 承办律师：{{{{ lawyer.name }}}} | {{{{ as_of }}}}"""
+
+
+def write_letter(doc: Any, text: str) -> None:
+    """Lay out a letter written in the markup above."""
+    for line in text.splitlines():
+        mark, _, rest = line.partition(" ")
+        if mark == "#":
+            para(doc, rest, "函件标题")
+        elif mark == ">":
+            para(doc, rest, "函件顶格")
+        elif mark == "~":
+            para(doc, rest, "表格说明")
+        elif mark == "~>":
+            para(doc, rest, "表格说明").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        elif mark == "^":
+            para(doc, rest, "函件顶格").alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif mark == "@bank":
+            bank_block(doc, rest)
+        elif mark == "@attach":
+            para(doc, f"附件：{rest}", "函件顶格").paragraph_format.space_before = Pt(6)
+        elif mark == "@sign":
+            signature(doc, rest.split(" | "))
+        elif mark in BLOCKS:
+            BLOCKS[mark](doc, rest)
+        else:
+            para(doc, line)
+
+
+def company_letter(title: str, text: str) -> Builder:
+    def build() -> Any:
+        doc = new_document(title)
+        company_letterhead(doc)
+        write_letter(doc, text)
+        return doc
+
+    return build
+
+
+def lawyer() -> Any:
+    doc = new_document("律师函", "{{ lawyer.firm }}")
+    letterhead(doc, "{{ lawyer.firm }}", "地址：{{ lawyer.address }}　电话：{{ lawyer.phone }}")
+    write_letter(doc, LAWYER)
+    return doc
+
+
+STATEMENT_COLUMNS = [
+    ("发票号", 1.6, "{{ i.invoice_no }}"),
+    ("合同编号", 2.2, "{{ i.contract_no }}"),
+    ("开票日期", 2.0, "{{ i.invoice_date_iso }}"),
+    ("到期日", 2.0, "{{ i.due_date_iso }}"),
+    ("发票金额", 2.1, "{{ i.amount }}"),
+    ("已收金额", 1.9, "{{ i.received }}"),
+    ("未收金额", 2.1, "{{ i.open_amount }}"),
+    ("逾期天数", 1.7, "{{ i.days_overdue_text }}"),
+]
+AMOUNT_COLUMNS = {4, 5, 6}
+
+
+STATEMENT = """# 应收账款对账单
+@info
+@spacer 6
+~ {{ customer.name }}：为核对双方往来账目，现将截至{{ as_of }}我司账面记录的贵司未结清款项列示\
+如下，请予核对。核对相符，请在下方回执“相符”处签字盖章；如有不符，请注明差异并附凭证。请于\
+**{{ deadline }}**前将回执寄回我司。
+~> 金额单位：人民币元
+@items
+@spacer 6
+~ 未结清余额合计：**人民币{{ total_open }}元**（大写：人民币{{ total_open_words }}），其中已逾期：\
+**人民币{{ total_overdue }}元**（大写：人民币{{ total_overdue_words }}）。
+~ {%p if has_credit %}
+~ 另有贵司已付未核销款项人民币{{ credit }}元，抵减后应付余额为人民币{{ balance_due }}元\
+（大写：人民币{{ balance_due_words }}）。
+~ {%p endif %}
+@aging
+@spacer 6
+~ 收款账户：{{ bank.account_name }}，开户行：{{ bank.name }}，账号：{{ bank.account_no }}。\
+联系人：{{ company.contact }}，电话：{{ company.contact_phone }}。
+@sign {{ company.name }}（盖章） | {{ as_of }}
+@cut
+~ {{ company.name }}：贵司编号为{{ ref }}的对账单已收悉。经核对，截至{{ as_of }}，我司尚欠贵司\
+货款余额人民币{{ total_open }}元（大写：人民币{{ total_open_words }}）。核对结果如下：
+@spacer 4
+@reply"""
+
+RECEIPT = """# 签 收 回 执
+> {{ company.name }}：
+我司已于________年_____月_____日收到贵司发出的《{{ level_title }}》（函件编号：{{ ref }}）及所附\
+《对账单》，函中所列欠款金额为人民币{{ total_open }}元（大写：人民币{{ total_open_words }}）。\
+特此回执。
+@spacer 8
+@form receipt
+@spacer 8
+~ 请于签收后三日内将本回执签字盖章寄回，或拍照发送至{{ company.name }}。联系人：\
+{{ company.contact }}，电话：{{ company.contact_phone }}，地址：{{ company.address }}。"""
+
+VISIT = """# 到 访 回 执 单
+@form visit
+@spacer 8
+~ 本回执一式两份，双方各执一份。被访单位签字盖章即确认已收到上述文件。"""
+
+DATE_BLANK = "________年_____月_____日"
+FORMS: dict[str, list[tuple[str, str]]] = {
+    "receipt": [
+        ("签收单位", "{{ customer.name }}"),
+        ("客户编号", "{{ customer.code }}"),
+        ("函件编号", "{{ ref }}"),
+        ("签收人（签字）", ""),
+        ("联系电话", ""),
+        ("签收日期", DATE_BLANK),
+        ("单位盖章", ""),
+    ],
+    "visit": [
+        ("到访单位", "{{ company.name }}"),
+        ("到访人员", "________________（签字）"),
+        ("被访单位", "{{ customer.name }}（客户编号：{{ customer.code }}）"),
+        ("被访单位地址", "{{ customer.address }}"),
+        ("函件编号", "{{ ref }}"),
+        ("到访日期", DATE_BLANK),
+        (
+            "到访事由",
+            "就贵司拖欠我司货款人民币{{ total_open }}元（大写：人民币\
+{{ total_open_words }}）一事进行对账与催收。涉及合同：{{ contract_nos }}。",
+        ),
+        ("当面交付文件", "□ {{ level_title }}　□ 对账单　□ 合同复印件　□ 其他：__________"),
+        (
+            "被访单位意见及还款承诺",
+            f"我司确认上述欠款，承诺于{DATE_BLANK}前支付人民币\
+______________元。其他意见：",
+        ),
+        ("被访单位确认", "签字：______________　职务：____________　电话：______________"),
+    ],
+}
+TALL_ROWS = {"单位盖章": 3.5, "被访单位意见及还款承诺": 4.0}
+
+
+def info_table(doc: Any) -> None:
+    info = doc.add_table(rows=2, cols=2)
+    set_widths(info, [9.0, 6.6])
+    texts = ["客户名称：**{{ customer.name }}**", "客户编号：{{ customer.code }}",
+             "对账截止日：{{ as_of }}", "函件编号：{{ ref }}"]  # fmt: skip
+    for cell, text in zip([c for row in info.rows for c in row.cells], texts, strict=True):
+        cell._tc.remove(cell.paragraphs[0]._p)
+        para(cell, text, "表格说明")
+
+
+def items_table(doc: Any) -> None:
+    rows = [
+        [c[0] for c in STATEMENT_COLUMNS],
+        ["{%tr for i in items %}"] + [""] * 7,
+        [c[2] for c in STATEMENT_COLUMNS],
+        ["{%tr endfor %}"] + [""] * 7,
+        ["合计", "", "", "", "{{ total_amount }}", "{{ total_received }}", "{{ total_open }}", ""],
+    ]
+    table = grid_table(doc, [c[1] for c in STATEMENT_COLUMNS], rows)
+    for row in (table.rows[2], table.rows[4]):
+        for index in AMOUNT_COLUMNS:
+            row.cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    total = table.rows[4]
+    merged = total.cells[0].merge(total.cells[3])
+    for extra in merged.paragraphs[1:]:  # merge keeps the empty cells' paragraphs
+        merged._tc.remove(extra._p)
+    for cell in total.cells:
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+
+
+def aging_table(doc: Any) -> None:
+    para(doc, "账龄分析（按逾期天数）", "小节标题").paragraph_format.keep_with_next = True
+    rows = [
+        ["账龄区间", "金额"],
+        ["{%tr for b in aging %}", ""],
+        ["{{ b.label }}", "{{ b.amount }}"],
+        ["{%tr endfor %}", ""],
+        ["合计", "{{ aging_total }}"],
+    ]
+    table = grid_table(doc, [4.0, 4.0], rows)
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    for row in (table.rows[2], table.rows[4]):
+        row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for cell in table.rows[4].cells:
+        cell.paragraphs[0].runs[0].bold = True
+    for row in table.rows[:-1]:  # keep the small table on one page
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
+
+
+def reply_table(doc: Any) -> None:
+    table = doc.add_table(rows=3, cols=2)
+    table.style = doc.styles["Table Grid"]
+    set_widths(table, [2.6, 13.0])
+    labels = ["核对意见", "", "客户确认"]
+    for row, label in zip(table.rows, labels, strict=True):
+        cell_text(row.cells[0], label, bold=True)
+        row.cells[0].vertical_alignment = 1
+    table.cell(0, 0).merge(table.cell(1, 0))
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    cell_text(table.cell(0, 1), "□ 相符：上述余额与我司记录一致。", style="表格说明", align=left)
+    cell_text(table.cell(1, 1), "□ 不符：我司记录余额为人民币______________元，差异说明如下"
+              "（可另附明细）：", style="表格说明", align=left)  # fmt: skip
+    for _ in range(3):
+        table.cell(1, 1).add_paragraph(style="表格说明")
+    sign = table.cell(2, 1)
+    cell_text(
+        sign,
+        "客户名称（盖章）：{{ customer.name }}",
+        style="表格说明",
+        align=WD_ALIGN_PARAGRAPH.RIGHT,
+    )
+    for line in ("经办人（签字）：______________　联系电话：______________",
+                 "日期：________年_____月_____日"):  # fmt: skip
+        p = sign.add_paragraph(line, style="表格说明")
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for p in sign.paragraphs:
+        p.paragraph_format.space_before = Pt(6)
+
+
+def form_table(doc: Any, rows: list[tuple[str, str]]) -> None:
+    """Label | value rows: the receipt and visit forms."""
+    table = doc.add_table(rows=len(rows), cols=2)
+    table.style = doc.styles["Table Grid"]
+    set_widths(table, [3.6, 12.0])
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        cell_text(row.cells[0], label, bold=True)
+        shade(row.cells[0], "F2F2F2")
+        cell_text(row.cells[1], value, style="表格说明")
+        row.height = Cm(TALL_ROWS.get(label, 1.0))
+        for cell in row.cells:
+            cell.vertical_alignment = 1
+    if label == "被访单位确认":
+        for line in ("单位盖章：", f"日期：{DATE_BLANK}"):
+            p = row.cells[1].add_paragraph(line, style="表格说明")
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            p.paragraph_format.space_before = Pt(14)
+
+
+def cut_line(doc: Any) -> None:
+    dots = "·" * 26
+    cut = para(doc, f"✂ {dots} 请沿此线剪下，签字盖章后寄回 {dots}", "信头地址")
+    cut.paragraph_format.space_before = Pt(12)
+    para(doc, "对账单回执", "小节标题").alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+BLOCKS: dict[str, Callable[[Any, str], None]] = {
+    "@info": lambda doc, _: info_table(doc),
+    "@items": lambda doc, _: items_table(doc),
+    "@aging": lambda doc, _: aging_table(doc),
+    "@cut": lambda doc, _: cut_line(doc),
+    "@reply": lambda doc, _: reply_table(doc),
+    "@form": lambda doc, name: form_table(doc, FORMS[name]),
+    "@spacer": lambda doc, points: spacer(doc, float(points)),
+}
+
+TEMPLATES: dict[str, Builder] = {
+    "statement": company_letter("应收账款对账单", STATEMENT),
+    "reminder": company_letter("付款提醒函", REMINDER),
+    "demand": company_letter("催款函", DEMAND),
+    "final": company_letter("最后催告函", FINAL),
+    "lawyer": lawyer,
+    "receipt": company_letter("签收回执", RECEIPT),
+    "visit": company_letter("到访回执单", VISIT),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the .docx files")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, build in TEMPLATES.items():
+        path = args.out / f"{name}.docx"
+        build().save(str(path))
+        sys.stdout.write(f"wrote {path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
