@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from watchdog.events import FileCreatedEvent
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import Outcome
+from dunning.archive.ingest import Outcome, ingest_file
 from dunning.archive.quarantine import ERROR_SUFFIX
 from dunning.cli import main
 from dunning.desk import Desk
@@ -302,6 +302,19 @@ def test_duplicate_is_reported_with_the_original(desk: Desk) -> None:
     assert second.document == first.document
     assert count(desk, "documents") == 1
     assert inbox_files(desk) == []
+
+
+def test_a_file_left_by_a_crash_after_commit_is_finished_not_duplicated(desk: Desk) -> None:
+    path = write_ledger(desk.inbox / "ledgers" / "crash.csv", "CRASH")
+    data = path.read_bytes()
+    assert ingest_file(desk, path).status == "archived"
+    path.write_bytes(data)  # as if the process died between the commit and the unlink
+    with running(desk) as (_, rec):
+        wait_for(lambda: len(rec.outcomes) == 1, what="the leftover file")
+    assert rec.outcomes[0].status == "archived"
+    assert count(desk, "documents") == 1
+    assert inbox_files(desk) == []
+    assert list(desk.failed.iterdir()) == []
 
 
 def test_an_exploding_file_does_not_stop_the_watcher(desk: Desk) -> None:

@@ -78,7 +78,7 @@ def test_set_status_accepts_the_customer_name(ledger_desk: Desk) -> None:
 def test_set_status_of_an_unknown_customer_is_one_sentence_and_exit_1(
     ledger_desk: Desk, runner: CliRunner
 ) -> None:
-    code, out, err = cli(runner, ledger_desk, "set-status", "C999", "excluded")
+    code, _, err = cli(runner, ledger_desk, "set-status", "C999", "excluded")
     assert code == 1
     assert err == "Error: no customer 'C999'; see `dunning customers` for the codes.\n"
     assert rows(ledger_desk, "SELECT count(*) FROM status_changes") == [(0,)]
@@ -152,10 +152,18 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
         (["--kind", "fax"], "'fax' is not one of 'call', 'visit', 'letter'"),
         (["--kind", "call", "--note", "  "], "the note is empty"),
         (
-            ["--kind", "promise", "--promise-amount", "10", "--promise-date", "2025-01-01",
-             "--on", "2025-02-01"],
+            [
+                "--kind",
+                "promise",
+                "--promise-amount",
+                "10",
+                "--promise-date",
+                "2025-01-01",
+                "--on",
+                "2025-02-01",
+            ],
             "is before the day of the entry",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_log_add_usage_errors_exit_2_and_write_nothing(

@@ -38,6 +38,11 @@ _SIGNED = re.compile(
     re.I,
 )
 _SUFFIX = re.compile(r"[（(]?\s*(?:盖章|签章|公章|签字)\s*[)）]?$")
+# Normalised text joins lines, so a party's name runs into the next label: cut it there.
+_NAME_END = re.compile(
+    r"(?:甲方|乙方|买方|卖方|需方|供方|签订|签约|日期|地址|住所|电话|法定代表人|委托代理人|"
+    r"开户|账号|合同|统一社会信用代码|[（(]\s*(?:盖章|签章|公章|签字))"
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ def extract_meta(text: str, filename: str) -> ContractMeta:
     """Read the contract's particulars; anything not found stays None."""
     number = _first(_CONTRACT_NO, text) or _first(_NO_IN_NAME, filename, group=0)
     parties = tuple(
-        (m.group(1), _SUFFIX.sub("", m.group(2)).strip()) for m in _PARTY.finditer(text)
+        (m.group(1), _NAME_END.split(_SUFFIX.sub("", m.group(2)), maxsplit=1)[0].strip())
+        for m in _PARTY.finditer(text)
     )
     return ContractMeta(
         contract_no=number.upper() if number else None,

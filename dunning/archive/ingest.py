@@ -14,7 +14,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger_import import import_ledger
 from dunning.archive.quarantine import quarantine
+from dunning.archive.receipts import known_ref, sign_letter
 from dunning.archive.sniff import sniff
 from dunning.config import Config
 from dunning.desk import INBOX_ROUTES, Desk
@@ -92,6 +93,7 @@ class _Candidate:
     size: int
     source: str  # desk-relative when inside the desk, else absolute
     in_inbox: bool
+    routed: bool = False  # the kind came from the inbox subfolder or the caller
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ class Pipeline:
         source = _relative(resolved, self.desk.root)
         routed = _route(resolved, self.desk.inbox.resolve()) if in_inbox else None
         sniffed = sniff(resolved)
+        forced = kind
         kind = kind or routed or _kind_from_content(sniffed, resolved)
         _check_type(kind, sniffed, resolved)
         size = resolved.stat().st_size
@@ -220,7 +223,15 @@ class Pipeline:
                 f"{path.name} is {size // (1024 * 1024)} MB, over the {self.config.max_file_mb} MB"
                 " limit: split it, or raise [ingest] max_file_mb in dunning.toml."
             )
-        return _Candidate(resolved, kind, store.sha256_file(resolved), size, source, in_inbox)
+        return _Candidate(
+            resolved,
+            kind,
+            store.sha256_file(resolved),
+            size,
+            source,
+            in_inbox,
+            routed=bool(routed or forced),
+        )
 
     def _check_duplicate(self, c: _Candidate) -> Outcome | None:
         row = self.db.execute(
@@ -241,6 +252,10 @@ class Pipeline:
         return Outcome(c.path, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}")
 
     def _commit(self, c: _Candidate, parsed: Parsed) -> Outcome:
+        # A scan found by content that carries one of our letter references is a receipt.
+        text = parsed.text.text if parsed.text is not None else ""
+        if not c.routed and c.kind == "contract" and known_ref(self.db.conn, text):
+            c = replace(c, kind="receipt")
         stored = store.put(self.desk.store, c.path, c.sha256)
         try:
             with write_transaction(self.db) as conn:
@@ -336,6 +351,9 @@ class Pipeline:
         conn.execute(
             "INSERT INTO document_text (document_id, text) VALUES (?, ?)", [doc_id, text.text]
         )
+        if c.kind == "receipt":
+            ref = sign_letter(conn, text.text, doc_id, c.path.name)
+            return f"receipt signing {ref}"
         if c.kind == "contract":
             record_contract(
                 conn,

@@ -2,28 +2,34 @@
 
 One pathological PDF can make pypdf spin for minutes or exhaust memory; here it costs one
 worker process, which is killed and replaced, while the other items carry on. Workers stay
-alive across items because starting a process and importing pypdf costs far more than
-reading a typical contract.
+alive across items (and across `WorkerPool.run` calls) because starting a process and
+importing pypdf costs far more than reading a typical contract.
 
-Processes come from the 'forkserver' context (never plain fork: the watcher runs threads,
-and forking a threaded process can copy a held lock). A forkserver worker starts in about
-15 ms once the server runs, plus the first import of pypdf in each worker (~150 ms); with
-`preload` the server imports the modules once and every worker inherits them. Even a single
-item goes through a worker: that is the only way to enforce the time limit.
+How workers start (`start_method="auto"`): when this process has exactly one OS thread, a
+plain fork (about 5 ms, pypdf already imported); otherwise the 'forkserver' context, because
+forking a threaded process (the watcher runs threads) can copy a lock some other thread
+holds. A forkserver costs about 150 ms once per process (interpreter start plus importing
+pypdf, which `preload` does once in the server), then about 15 ms per worker. With
+forkserver or spawn the caller's main module is imported again in each worker, so it needs
+the usual `if __name__ == "__main__":` guard. Even a single item goes through a worker:
+that is the only way to enforce the time limit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from dunning.errors import IngestError
 
@@ -31,6 +37,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _DEFAULT_PRELOAD = ("dunning.archive.extract",)
+StartMethod = Literal["auto", "fork", "forkserver", "spawn"]
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one OS thread (Linux: counted by the kernel, not by Python)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 class WorkerTimeout(IngestError):
@@ -87,13 +102,13 @@ class WorkerPool:
         timeout_s: float,
         memory_limit_bytes: int | None = None,
         preload: Sequence[str] = _DEFAULT_PRELOAD,
+        start_method: StartMethod = "auto",
     ) -> None:
         self.size = max(1, workers)
         self.timeout_s = timeout_s
         self.memory_limit_bytes = memory_limit_bytes
-        self._ctx = multiprocessing.get_context("forkserver")
-        # Only takes effect if this process has not started its fork server yet.
-        self._ctx.set_forkserver_preload(list(preload))
+        self.start_method = start_method
+        self._preload = list(preload)
         self._workers: list[_Worker[Any]] = []
 
     def __enter__(self) -> WorkerPool:
@@ -138,9 +153,25 @@ class WorkerPool:
             worker.conn.close()
         self._workers.clear()
 
+    def _context(self) -> ForkContext | ForkServerContext | SpawnContext:
+        """Decided per worker start: a replacement may start after the caller began threads."""
+        method = self.start_method
+        if method == "auto":
+            fork_ok = sys.platform == "linux" and _single_threaded()
+            method = "fork" if fork_ok else "forkserver"
+        if method == "fork":
+            return multiprocessing.get_context("fork")
+        if method == "spawn":
+            return multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("forkserver")
+        # Only takes effect if this process has not started its fork server yet.
+        ctx.set_forkserver_preload(self._preload)
+        return ctx
+
     def _start(self) -> _Worker[Any]:
-        parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
+        ctx = self._context()
+        parent, child = ctx.Pipe(duplex=True)
+        process = ctx.Process(
             target=_worker_main, args=(child, self.memory_limit_bytes), daemon=True
         )
         process.start()
@@ -207,9 +238,13 @@ def run_isolated(
     workers: int = 2,
     timeout_s: float,
     memory_limit_bytes: int | None = None,
+    start_method: StartMethod = "auto",
 ) -> Iterator[tuple[T, R | Exception]]:
     """Run `fn` over `items` in a fresh pool, yielding (item, result or exception) as they end."""
     with WorkerPool(
-        workers=workers, timeout_s=timeout_s, memory_limit_bytes=memory_limit_bytes
+        workers=workers,
+        timeout_s=timeout_s,
+        memory_limit_bytes=memory_limit_bytes,
+        start_method=start_method,
     ) as pool:
         yield from pool.run(fn, items)

@@ -46,6 +46,7 @@ def _register() -> None:
         desk_commands,
         ledger_commands,
         letter_commands,
+        search_commands,
         watch_commands,
         workflow_commands,
     )

@@ -195,11 +195,18 @@ def report_group() -> None:
     """
 
 
+def _xlsx_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and value.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"{value}: give a file name ending in .xlsx.")
+    return value
+
+
 def _out_option(fn: Any) -> Any:
     return click.option(
         "--out",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
+        callback=_xlsx_path,
         help="The .xlsx file to write (default: in the desk's out/ folder).",
     )(fn)
 

@@ -116,7 +116,7 @@ class CompiledTemplate:
     raw_parts: dict[str, jinja2.Template] = field(default_factory=dict)
     properties: dict[str, jinja2.Template] = field(default_factory=dict)
     qr_members: set[str] = field(default_factory=set)
-    originals: dict[str, bytes] = field(default_factory=dict)
+    core_source: bytes = b""  # core.xml before docxtpl's property pass
 
     def render(self, context: dict[str, Any]) -> bytes:
         """One letter as .docx bytes."""
@@ -160,7 +160,7 @@ class CompiledTemplate:
         from docx.oxml.parser import parse_xml
 
         # docx.oxml's parser, which gives the element the property setters CoreProperties uses
-        element = parse_xml(self.originals["docProps/core.xml"])
+        element = parse_xml(self.core_source)
         properties = CoreProperties(element)
         for name, template in self.properties.items():
             try:
@@ -214,7 +214,7 @@ def compile_template(template: Path) -> CompiledTemplate:
         for part in doc.part.package.parts
         if part.content_type == _FOOTNOTES_TYPE
     }
-    core_source = serialize_part_xml(doc.core_properties._element)
+    core_source = serialize_part_xml(doc.core_properties._element)  # before the property pass
     properties = _prepare_properties(template, doc)
     qr_members = _qr_members(doc)
     shell = copy.deepcopy(doc.element)
@@ -223,10 +223,9 @@ def compile_template(template: Path) -> CompiledTemplate:
     doc.save(saved)
     with zipfile.ZipFile(saved) as package:
         originals = {info.filename: package.read(info) for info in package.infolist()}
-    originals["docProps/core.xml"] = core_source  # before docxtpl's property pass
     members = [_Member.of(name, data) for name, data in originals.items()]
     return CompiledTemplate(
-        template, members, shell, body, xml_parts, raw_parts, properties, qr_members, originals
+        template, members, shell, body, xml_parts, raw_parts, properties, qr_members, core_source
     )
 
 

@@ -1,0 +1,173 @@
+"""Commands to find things again: search, show, open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+
+from dunning.archive.db import open_archive
+from dunning.archive.documents import document_record, stored_original
+from dunning.archive.search import search as search_archive
+from dunning.archive.search import unsearchable_count
+from dunning.cli import main
+from dunning.cli.output import current_desk, echo_json, json_option
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["contract", "ledger", "receipt", "letter"]),
+    help="Only this kind of document.",
+)
+@click.option("--customer", help="Only this customer (code or exact name).")
+@click.option("--since", type=_DAY, help="Archived on or after this day.")
+@click.option("--until", type=_DAY, help="Archived on or before this day.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
+@json_option
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    kind: str | None,
+    customer: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Full-text search of contracts, ledgers and letters; every word must occur.
+
+    Chinese works without spaces: 杭州, 违约金, 质保金 退还, HT-2025-0005.
+
+    Example: dunning search 违约金 --customer C001
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        hits = search_archive(
+            db,
+            " ".join(query),
+            kind=kind,
+            customer=customer,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            limit=limit,
+        )
+        pending = unsearchable_count(db)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "document": h.document,
+                    "kind": h.kind,
+                    "title": h.title,
+                    "contract_no": h.contract_no,
+                    "customer": h.customer,
+                    "customer_name": h.customer_name,
+                    "snippet": h.plain_snippet or h.snippet,
+                    "highlighted": h.snippet,
+                    "score": round(h.score, 4),
+                }
+                for h in hits
+            ]
+        )
+    else:
+        for h in hits:
+            who = " ".join(filter(None, [h.customer, h.customer_name]))
+            head = " · ".join(filter(None, [h.kind, h.contract_no, who, h.title]))
+            click.echo(f"[{h.document}] {head}")
+            click.echo(f"    {h.snippet}")
+        click.echo(
+            f"{len(hits)} result(s)" + (" (more with --limit)" if len(hits) == limit else "")
+        )
+    if pending:
+        click.echo(
+            f"note: {pending} document(s) are not searchable yet: they need OCR"
+            " (install tesseract-ocr tesseract-ocr-chi-sim and re-ingest).",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("document_id", metavar="ID", type=int)
+@json_option
+@click.pass_context
+def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
+    """Show an archived document's record: kind, names, hash, customer, contract, text.
+
+    Example: dunning show 12
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        record = document_record(db, desk, document_id)
+    if as_json:
+        echo_json(record)
+        return
+    keys = (
+        "document",
+        "kind",
+        "title",
+        "original_name",
+        "customer_code",
+        "customer_name",
+        "contract_no",
+        "pages",
+        "needs_ocr",
+        "size",
+        "sha256",
+        "ingested_at",
+        "source_path",
+        "stored_file",
+    )
+    for key in keys:
+        if record[key] not in (None, ""):
+            click.echo(f"{key:>14}: {record[key]}")
+    for key, value in record["meta"].items():
+        if value not in (None, "", []):
+            click.echo(f"{key:>14}: {value}")
+    if record["signs_letters"]:
+        click.echo(f"{'signs letters':>14}: {', '.join(record['signs_letters'])}")
+    if record["text_preview"]:
+        click.echo(
+            f"\n{record['text_preview']}…"
+            if record["text_chars"] > 300
+            else f"\n{record['text_preview']}"
+        )
+
+
+@main.command("open")
+@click.argument("document_id", metavar="ID", type=int)
+@click.option("--path", "path_only", is_flag=True, help="Only print the stored file's path.")
+@click.pass_context
+def open_document(ctx: click.Context, document_id: int, path_only: bool) -> None:
+    """Open a document's stored original (or print its path).
+
+    The store is read-only: save a copy before editing.
+
+    Example: dunning open 12      or      dunning open 12 --path
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        path = stored_original(db, desk, document_id)
+    opener = _opener()
+    if path_only or opener is None or not sys.stdout.isatty():
+        click.echo(str(path))
+        return
+    subprocess.Popen([*opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    click.echo(f"opened {path}")
+
+
+def _opener() -> list[str] | None:
+    if sys.platform == "darwin":
+        return ["open"]
+    if os.name == "nt":  # pragma: no cover - not exercised on Linux CI
+        return ["cmd", "/c", "start", ""]
+    found = shutil.which("xdg-open")
+    return [found] if found and os.environ.get("DISPLAY") else None

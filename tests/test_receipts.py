@@ -1,0 +1,99 @@
+"""Signed receipts coming back: generate → PDF → drop into the inbox → the letter is signed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+from tooling import require_tool
+
+from dunning.archive.db import open_archive
+from dunning.archive.ingest import ingest_paths
+from dunning.archive.receipts import find_refs
+from dunning.cli import main
+from dunning.demo import simple_pdf
+from dunning.desk import Desk
+from dunning.letters.pdf import convert_to_pdf, soffice_path
+
+
+def _pack(desk: Desk, runner: CliRunner, invoice_csv: Path) -> dict:
+    assert not ingest_paths(desk, [invoice_csv]).of("failed")
+    result = runner.invoke(
+        main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _letter(desk: Desk, ref: str) -> tuple[str, int | None]:
+    with open_archive(desk.db_path) as db:
+        return db.execute(
+            "SELECT status, signed_document_id FROM letters WHERE ref = ?", [ref]
+        ).fetchone()
+
+
+def test_find_refs_tolerates_ocr_noise() -> None:
+    assert find_refs("函件编号：cs-2025-000012 …CS – 2025 – 000012, CS-2025-000013") == [
+        "CS-2025-000012",
+        "CS-2025-000013",
+    ]
+
+
+def test_signed_receipt_round_trip_through_libreoffice(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    require_tool(
+        "LibreOffice",
+        lambda: soffice_path() is not None,
+        install="apt-get install libreoffice-writer-nogui",
+    )
+    pack = _pack(desk, runner, invoice_csv)
+    letter = pack["letters"][0]
+    receipt_docx = Path(pack["pack"]) / next(f for f in letter["files"] if "receipt" in f)
+    (receipt_pdf,) = convert_to_pdf([receipt_docx])
+    dropped = desk.inbox / "receipts" / "扫描件001.pdf"
+    shutil.copyfile(receipt_pdf, dropped)
+    report = ingest_paths(desk, [desk.inbox])
+    assert [o.status for o in report.outcomes] == ["archived"]
+    assert report.outcomes[0].label == f"receipt signing {letter['ref']}"
+    status, doc = _letter(desk, letter["ref"])
+    assert status == "signed" and doc == report.outcomes[0].document
+    shown = json.loads(
+        runner.invoke(
+            main, ["--desk", str(desk.root), "customer", letter["customer"], "--json"]
+        ).stdout
+    )
+    signed = next(lt for lt in shown["letters"] if lt["ref"] == letter["ref"])
+    assert signed["status"] == "signed" and signed["signed_document"] == doc
+    assert any(entry["kind"] == "receipt" for entry in shown["log"])
+
+
+def test_a_receipt_found_by_content_in_the_inbox_root(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    pack = _pack(desk, runner, invoice_csv)
+    ref = pack["letters"][1]["ref"]
+    (desk.inbox / "scan.pdf").write_bytes(simple_pdf(["签收回执", f"函件编号：{ref}", "已签收"]))
+    report = ingest_paths(desk, [desk.inbox])
+    assert report.outcomes[0].kind == "receipt"
+    assert _letter(desk, ref)[0] == "signed"
+
+
+def test_a_receipt_with_an_unknown_reference_is_quarantined(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    _pack(desk, runner, invoice_csv)
+    path = desk.inbox / "receipts" / "wrong.pdf"
+    path.write_bytes(simple_pdf(["签收回执", "函件编号：CS-2025-999999"]))
+    nothing = desk.inbox / "receipts" / "blank.pdf"
+    nothing.write_bytes(simple_pdf(["签收回执", "没有编号"]))
+    report = ingest_paths(desk, [desk.inbox])
+    assert [o.status for o in report.outcomes] == ["failed", "failed"]
+    reasons = " ".join(o.reason or "" for o in report.outcomes)
+    assert "CS-2025-999999, which this desk never sent" in reasons
+    assert "shows no letter reference" in reasons
+    assert (desk.failed / "wrong.pdf.error.txt").is_file()
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT count(*) FROM letters WHERE status = 'signed'").fetchone()[0] == 0
