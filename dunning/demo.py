@@ -25,16 +25,72 @@ from dunning.letters.pdf import soffice_path
 MARKER = ".dunning-demo"
 
 CUSTOMERS = [
-    ("C001", "杭州明远贸易有限公司", "浙江省杭州市拱墅区莫干山路188号", "王建国", "0571-85551234", "A", "陈晓"),
-    ("C002", "宁波海辰机械制造有限公司", "浙江省宁波市北仑区明州路66号", "李海峰", "0574-86662345", "B", "陈晓"),
-    ("C003", "苏州恒通电子科技有限公司", "江苏省苏州市工业园区星湖街328号", "张敏", "0512-67773456", "B", "刘洋"),
-    ("C004", "上海申达物流有限公司", "上海市浦东新区张江路1000号", "赵磊", "021-58884567", "C", "刘洋"),
-    ("C005", "南京金陵建材有限公司", "江苏省南京市江宁区天元中路9号", "孙丽", "025-52225678", "C", "周婷"),
-    ("C006", "温州瓯江服饰有限公司", "浙江省温州市鹿城区车站大道77号", "钱伟", "0577-88996789", "A", "周婷"),
+    (
+        "C001",
+        "杭州明远贸易有限公司",
+        "浙江省杭州市拱墅区莫干山路188号",
+        "王建国",
+        "0571-85551234",
+        "A",
+        "陈晓",
+    ),
+    (
+        "C002",
+        "宁波海辰机械制造有限公司",
+        "浙江省宁波市北仑区明州路66号",
+        "李海峰",
+        "0574-86662345",
+        "B",
+        "陈晓",
+    ),
+    (
+        "C003",
+        "苏州恒通电子科技有限公司",
+        "江苏省苏州市工业园区星湖街328号",
+        "张敏",
+        "0512-67773456",
+        "B",
+        "刘洋",
+    ),
+    (
+        "C004",
+        "上海申达物流有限公司",
+        "上海市浦东新区张江路1000号",
+        "赵磊",
+        "021-58884567",
+        "C",
+        "刘洋",
+    ),
+    (
+        "C005",
+        "南京金陵建材有限公司",
+        "江苏省南京市江宁区天元中路9号",
+        "孙丽",
+        "025-52225678",
+        "C",
+        "周婷",
+    ),
+    (
+        "C006",
+        "温州瓯江服饰有限公司",
+        "浙江省温州市鹿城区车站大道77号",
+        "钱伟",
+        "0577-88996789",
+        "A",
+        "周婷",
+    ),
     ("C007", "合肥安徽众鑫化工有限公司", "", "吴刚", "0551-63337890", "D", "陈晓"),
 ]
 # Days overdue of each customer's oldest open invoice on the demo's as-of day.
-OLDEST_OVERDUE = {"C001": 12, "C002": 45, "C003": 75, "C004": 130, "C005": 5, "C006": -10, "C007": 95}
+OLDEST_OVERDUE = {
+    "C001": 12,
+    "C002": 45,
+    "C003": 75,
+    "C004": 130,
+    "C005": 5,
+    "C006": -10,
+    "C007": 95,
+}
 
 
 @dataclass
@@ -117,8 +173,15 @@ def sample_invoices(as_of: dt.date, rnd: random.Random) -> list[SampleInvoice]:
                 break  # not invoiced yet
             amount = Decimal(rnd.randrange(300_000, 9_000_000)) / 100
             invoices.append(
-                SampleInvoice(code, name, contract_no, f"FP{as_of.year}{number:05d}",
-                              due - dt.timedelta(days=30), due, amount)
+                SampleInvoice(
+                    code,
+                    name,
+                    contract_no,
+                    f"FP{as_of.year}{number:05d}",
+                    due - dt.timedelta(days=30),
+                    due,
+                    amount,
+                )
             )
             number += 1
     return invoices
@@ -129,7 +192,7 @@ def write_invoice_csv(path: Path, invoices: list[SampleInvoice]) -> None:
     total = Decimal(0)
     for inv in invoices:
         lines.append(
-            f'{inv.code},{inv.name},{inv.contract_no},{inv.invoice_no},'
+            f"{inv.code},{inv.name},{inv.contract_no},{inv.invoice_no},"
             f'{inv.issued:%Y/%m/%d},{inv.due.year}年{inv.due.month}月{inv.due.day}日,"{inv.amount:,.2f}"'
         )
         total += inv.amount
@@ -153,8 +216,9 @@ def write_payments_xlsx(
             paid = inv.amount if rnd.random() < 0.7 else (inv.amount / 2).quantize(Decimal("0.01"))
             day = min(inv.due + dt.timedelta(days=rnd.randrange(0, 10)), as_of)
             ref = inv.invoice_no if rnd.random() < 0.8 else None
-            ws.append([f"SK{as_of.year}{n:05d}", inv.code, dt.datetime.combine(day, dt.time()),
-                       paid, ref])
+            ws.append(
+                [f"SK{as_of.year}{n:05d}", inv.code, dt.datetime.combine(day, dt.time()), paid, ref]
+            )
             n += 1
     wb.save(path)
 
@@ -163,12 +227,21 @@ def sample_contracts(invoices: list[SampleInvoice]) -> list[tuple[str, str, Deci
     seen: dict[str, tuple[str, str, Decimal, dt.date]] = {}
     for inv in invoices:
         if inv.contract_no not in seen:
-            total = sum((i.amount for i in invoices if i.contract_no == inv.contract_no), Decimal(0))
-            seen[inv.contract_no] = (inv.code, inv.contract_no, total, inv.issued - dt.timedelta(days=15))
+            total = sum(
+                (i.amount for i in invoices if i.contract_no == inv.contract_no), Decimal(0)
+            )
+            seen[inv.contract_no] = (
+                inv.code,
+                inv.contract_no,
+                total,
+                inv.issued - dt.timedelta(days=15),
+            )
     return [seen[k] for k in sorted(seen)][:5]
 
 
-def contract_pdf(contract_no: str, buyer: str, seller: str, amount: Decimal, signed: dt.date) -> bytes:
+def contract_pdf(
+    contract_no: str, buyer: str, seller: str, amount: Decimal, signed: dt.date
+) -> bytes:
     lines = [
         "工业品买卖合同",
         f"合同编号：{contract_no}",
@@ -188,6 +261,7 @@ def contract_pdf(contract_no: str, buyer: str, seller: str, amount: Decimal, sig
 
 def simple_pdf(lines: list[str]) -> bytes:
     """A one-page A4 PDF of Chinese text in the standard STSong-Light font (not embedded)."""
+
     def hexline(text: str) -> str:
         return "<" + text.encode("utf-16-be").hex().upper() + ">"
 
@@ -213,5 +287,7 @@ def simple_pdf(lines: list[str]) -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return bytes(out)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import faulthandler
 import os
 import signal
+import threading
 import time
 import unicodedata
 import zipfile
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from pdf_factory import (
 )
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ByteStringObject, NameObject
-from tooling import require_ocr_for_pdf, require_tesseract
+from tooling import REQUIRE_ENV, require_ocr_for_pdf, require_tesseract, require_tool
 
 from dunning.archive.cjk import (
     is_usable,
@@ -34,7 +36,13 @@ from dunning.archive.cjk import (
 )
 from dunning.archive.extract import ExtractLimits, extract_text
 from dunning.archive.sniff import sniff
-from dunning.archive.workers import WorkerCrash, WorkerPool, WorkerTimeout, run_isolated
+from dunning.archive.workers import (
+    StartMethod,
+    WorkerCrash,
+    WorkerPool,
+    WorkerTimeout,
+    run_isolated,
+)
 from dunning.errors import IngestError
 
 CONTRACT = (
@@ -43,6 +51,19 @@ CONTRACT = (
     "合同金额为人民币壹拾万元整（￥100,000.00），乙方应于验收合格后开具增值税专用发票。"
 )
 NO_OCR = ExtractLimits(ocr=False)
+
+
+# --- tool requirements ----------------------------------------------------------------------
+
+
+def test_missing_tool_skips_or_fails_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="frobnicator is not installed"):
+        require_tool("frobnicator", lambda: False)
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="DUNNING_REQUIRE_TOOLS=1 requires it"):
+        require_tool("frobnicator", lambda: False)
+    require_tool("python", lambda: True)
 
 
 # --- sniffing -------------------------------------------------------------------------------
@@ -338,10 +359,11 @@ def work(item: str) -> str:
     return item.upper()
 
 
-def test_workers_survive_timeouts_and_crashes() -> None:
+@pytest.mark.parametrize("start_method", ["auto", "forkserver"])
+def test_workers_survive_timeouts_and_crashes(start_method: StartMethod) -> None:
     items = ["a", "hang", "b", "segfault", "c", "exit", "raise", "d"]
     started = time.monotonic()
-    results = dict(run_isolated(work, items, workers=2, timeout_s=2))
+    results = dict(run_isolated(work, items, workers=2, timeout_s=2, start_method=start_method))
     assert time.monotonic() - started < 15
     assert {k: results[k] for k in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     assert isinstance(results["hang"], WorkerTimeout)
@@ -350,6 +372,17 @@ def test_workers_survive_timeouts_and_crashes() -> None:
     assert isinstance(results["exit"], WorkerCrash)
     assert isinstance(results["raise"], IngestError)
     assert str(results["raise"]) == "bad row"
+
+
+def test_auto_start_never_forks_a_threaded_process() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert isinstance(WorkerPool(timeout_s=1)._context(), ForkServerContext)
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_worker_memory_limit_fails_one_item() -> None:

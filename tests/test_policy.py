@@ -111,5 +111,14 @@ def test_a_simulated_quarter_escalates_weekly_at_most_once_per_gap() -> None:
             last = LastLetter(d.next_level, day)
     # Every 14 days a letter at the level the days allow: 1, 1, 1, 2, 2, 3, 3, 4, …
     assert sent == [
-        (1, 1), (15, 1), (29, 1), (43, 2), (57, 2), (71, 3), (85, 3), (99, 4), (113, 4), (127, 4)
+        (1, 1),
+        (15, 1),
+        (29, 1),
+        (43, 2),
+        (57, 2),
+        (71, 3),
+        (85, 3),
+        (99, 4),
+        (113, 4),
+        (127, 4),
     ]

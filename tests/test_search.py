@@ -336,11 +336,42 @@ def test_migration_indexes_documents_already_in_an_older_archive(tmp_path: Path)
     doc = add(db, Doc("旧档案里的合同"))
     with write_transaction(db) as conn:  # turn it back into an m002 archive
         conn.execute("DROP TABLE search_fts")
+        conn.execute("DROP TABLE search_tri")
         conn.execute("DROP TABLE search_source")
-        conn.execute("DELETE FROM _migrations WHERE name = 'm003_search'")
+        conn.execute("DELETE FROM _migrations WHERE name IN ('m003_search', 'm004_search_trigram')")
     db.conn.close()
     upgraded = open_archive(path)
     assert ids(upgraded, "合同") == {doc}
+    assert ids(upgraded, "旧档案") == {doc}
+
+
+def test_migration_adds_the_trigram_index_to_an_m003_archive(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    doc = add(db, Doc("旧档案里的合同", contract_no="HT-2024-0007"))
+    other = add(db, Doc("新的补充协议"))
+    with write_transaction(db) as conn:  # turn it back into an m003 archive
+        conn.execute("DROP TABLE search_tri")
+        conn.execute("DELETE FROM _migrations WHERE name = 'm004_search_trigram'")
+    db.conn.close()
+    upgraded = open_archive(path)
+    assert ids(upgraded, "ht-2024-0007") == {doc}
+    assert ids(upgraded, "合同") == {doc}
+    with write_transaction(upgraded) as conn:  # the new index is maintained from now on
+        remove_document(conn, doc)
+    assert ids(upgraded, "旧档案") == set()
+    assert search_ids(upgraded, "补充协议") == [other]
+
+
+def test_terms_of_three_or_more_characters_use_the_trigram_index(
+    db: sqlite_utils.Database,
+) -> None:
+    quoted = add(db, Doc('他说"HT-2025"和*号', contract_no="HT-2025-0001"))
+    add(db, Doc("HT-2024 HT 2025"))
+    assert ids(db, "ht-2025") == {quoted}
+    assert ids(db, '"ht-2025"和*') == {quoted}
+    assert ids(db, "ht-2025 说") == {quoted}  # mixed lengths: the bigram index
+    assert search(db, "HT-2025-0001")[0].document == quoted
 
 
 # --- the property: search equals a brute-force substring scan --------------------------------

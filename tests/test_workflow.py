@@ -19,6 +19,7 @@ from dunning.desk import Desk
 from dunning.errors import NotFoundError
 from dunning.workflow import add_entry, list_entries, promise_status, record_entry, set_status
 from dunning.workflow.log import InvalidEntryError
+from dunning.workflow.status import status_history
 
 D = dt.date
 
@@ -58,6 +59,11 @@ def test_set_status_updates_the_customer_history_and_log(
     ) == [("C002", "active", "litigation", "已起诉")]
     assert rows(ledger_desk, "SELECT customer_code, kind, note FROM collection_log") == [
         ("C002", "status", "active → litigation: 已起诉")
+    ]
+    with open_archive(ledger_desk.db_path) as db:
+        history = status_history(db, "C002")
+    assert [(h.old_status, h.new_status, h.note) for h in history] == [
+        ("active", "litigation", "已起诉")
     ]
 
 
@@ -117,7 +123,8 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
     entry = json.loads(out)
     assert entry["promise_amount"] == "1234.50"
     assert entry["promise_date"] == "2025-07-05"
-    assert entry["promise_status"] == "pending"
+    # Judged as of today: the 2025 date has passed with nothing paid since 06-30.
+    assert entry["promise_status"] == "broken"
     assert rows(
         ledger_desk, "SELECT promise_amount_fen, typeof(promise_amount_fen) FROM collection_log"
     ) == [(123450, "integer")]

@@ -58,7 +58,7 @@ def stored_original(db: sqlite_utils.Database, desk: Desk, document_id: int) -> 
     row = db.execute("SELECT stored_path FROM documents WHERE id = ?", [document_id]).fetchone()
     if row is None:
         raise NotFoundError(f"no document {document_id}; `dunning search` shows document numbers.")
-    path = desk.root / row[0]
+    path: Path = desk.root / str(row[0])
     if not path.is_file():
         raise NotFoundError(
             f"document {document_id}'s original is missing from the store; run `dunning verify`."

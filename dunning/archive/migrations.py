@@ -200,3 +200,11 @@ def m003_search(db: sqlite_utils.Database) -> None:
     create_tables(db.conn)
     # An archive upgraded from m002 already holds documents: make them searchable now.
     reindex_all(db.conn)
+
+
+@migration
+def m004_search_trigram(db: sqlite_utils.Database) -> None:
+    # Terms of 3+ characters are looked up in a trigram index: m003 archives get one here.
+    from dunning.archive.search_index import add_trigram_index
+
+    add_trigram_index(db.conn)

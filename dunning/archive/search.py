@@ -16,12 +16,13 @@ import sqlite_utils
 from dunning.archive.cjk import normalize_text
 from dunning.archive.search_index import (
     COLUMNS,
-    WEIGHTS,
+    TRIGRAM_MIN,
     fold,
     index_document,
     reindex_all,
     remove_document,
     term_expression,
+    trigram_expression,
 )
 from dunning.errors import DunningError
 
@@ -40,10 +41,12 @@ __all__ = [
 SNIPPET_CHARS = 60
 _SNIPPET_LEAD = 20  # characters of context shown before the first match
 MARK_OPEN, MARK_CLOSE = "【", "】"
-# bm25 scores only the newest this-many matches (after filters): a term found in nearly every
-# document (合同, 公司) would otherwise cost a bm25 pass over the whole archive for 20 results.
+# Only the newest this-many matches (after filters) are ranked: a term found in nearly every
+# document (合同, 公司) would otherwise cost a pass over the whole archive for 20 results.
 # Queries with fewer matches are ranked exactly. See benchmarks/search.py.
-RANK_CANDIDATES = 500
+RANK_CANDIDATES = 100
+_K1, _B = 1.2, 0.75  # BM25's usual term-frequency saturation and length normalisation
+_Row = tuple[int, str, str | None, str | None, str | None, str | None, str | None, str]
 
 
 class EmptyQueryError(DunningError):
@@ -109,9 +112,26 @@ def parse_terms(query: str) -> list[str]:
     return kept
 
 
-def match_expression(terms: Sequence[str]) -> str:
-    """FTS5 MATCH text: every term's phrase, ANDed. Tokens are [0-9a-z], so nothing to escape."""
-    return " AND ".join(term_expression(t) for t in terms)
+@dataclass(frozen=True)
+class _Match:
+    """Which index answers the query, and the MATCH text asking it for every term."""
+
+    table: str
+    terms: tuple[str, ...]
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> _Match:
+        # Trigrams are far more selective than bigrams, but cannot find 1-2 character terms.
+        trigram = all(len(t) >= TRIGRAM_MIN for t in terms)
+        return cls("search_tri" if trigram else "search_fts", tuple(terms))
+
+    def _term(self, term: str) -> str:
+        if self.table == "search_tri":
+            return trigram_expression(term)
+        return term_expression(term)
+
+    def every_term(self) -> str:
+        return " AND ".join(self._term(t) for t in self.terms)
 
 
 def search(
@@ -127,29 +147,45 @@ def search(
     """Documents holding every term of `query`, best first, with a highlighted snippet.
 
     Ranking: a term found in the contract number, title, customer or file name puts the
-    document in a higher tier (see `metadata_tier`); within a tier, bm25 over the text.
+    document in a higher tier (see `metadata_tier`); within a tier, term frequency in the
+    text (see `relevance`). Only a bounded set of candidates is ranked (see `_candidates`).
     """
     terms = parse_terms(query)
-    where, params = _Filters(kind, customer, since, until).sql()
-    weights = ", ".join(str(w) for w in WEIGHTS)
-    # Stops after RANK_CANDIDATES matches, newest first; only those are scored.
-    # CROSS JOIN keeps FTS5 the outer loop: probing it once per document row (which the
-    # planner may choose when the kind index looks attractive) costs seconds.
+    match = _Match.of(terms)
+    conn: sqlite3.Connection = db.conn
+    rows = _candidates(conn, match, _Filters(kind, customer, since, until), limit)
+    avg_len = sum(len(row[-1]) for row in rows) / len(rows) if rows else 0.0
+    scored = [(_score(row, terms, avg_len), row) for row in rows]
+    scored.sort(key=lambda pair: (pair[0], pair[1][0]), reverse=True)
+    return [_hit(conn, row, score, terms) for score, row in scored[:limit]]
+
+
+def _candidates(
+    conn: sqlite3.Connection, match: _Match, filters: _Filters, limit: int
+) -> list[_Row]:
+    """The newest matches (after filters): the ones ranked.
+
+    FTS5 yields rowids newest first and stops after the window, so a term found in nearly
+    every document (合同, HT-2025) costs a window, not the archive. Queries with fewer
+    matches than the window are ranked exactly. (A window of the matches with a term in
+    their metadata would cost a walk over every match: FTS5 filters columns per row.)
+    """
+    where, params = filters.sql()
     sql = f"""
         SELECT d.id, d.kind, d.title, d.contract_no, d.customer_code, c.name, d.original_name,
-               -bm25(search_fts, {weights})
-        FROM search_fts f
+               s.body
+        FROM {match.table} f
         CROSS JOIN documents d ON d.id = f.rowid
         LEFT JOIN customers c ON c.code = d.customer_code
-        WHERE search_fts MATCH ?{where}
+        JOIN search_source s ON s.document_id = d.id
+        WHERE {match.table} MATCH ?{where}
         ORDER BY f.rowid DESC
         LIMIT ?
     """
-    conn: sqlite3.Connection = db.conn
-    rows = conn.execute(sql, [match_expression(terms), *params, max(RANK_CANDIDATES, limit)])
-    scored = [(_score(row, terms), row) for row in rows]
-    scored.sort(key=lambda pair: (pair[0], pair[1][0]), reverse=True)
-    return [_hit(conn, row, score, terms) for score, row in scored[:limit]]
+    # CROSS JOIN keeps FTS5 the outer loop: probing it once per document row (which the
+    # planner may choose when the kind index looks attractive) costs seconds.
+    window = max(RANK_CANDIDATES, limit)
+    return list(conn.execute(sql, [match.every_term(), *params, window]))
 
 
 def metadata_tier(
@@ -171,9 +207,23 @@ def metadata_tier(
     return tier
 
 
-def _score(row: tuple[object, ...], terms: Sequence[str]) -> float:
-    """The tier plus bm25 squashed into [0, 1): a better tier always ranks first."""
-    _, kind, title, contract_no, code, name, original_name, bm25 = row
+def relevance(body: str, terms: Sequence[str], avg_len: float) -> float:
+    """BM25's term-frequency part over the (folded) text, summed over the terms.
+
+    No IDF: every candidate holds every term, so IDF would only weigh the terms against each
+    other, and counting the documents of a common long phrase costs a scan of all of them.
+    """
+    norm = _K1 * (1 - _B + _B * len(body) / avg_len) if avg_len else _K1
+    score = 0.0
+    for term in terms:
+        tf = body.count(term)
+        score += tf * (_K1 + 1) / (tf + norm)
+    return score
+
+
+def _score(row: _Row, terms: Sequence[str], avg_len: float) -> float:
+    """The tier plus relevance squashed into [0, 1): a better tier always ranks first."""
+    _, kind, title, contract_no, code, name, original_name, body = row
     tier = metadata_tier(
         terms,
         fold(str(contract_no or "")),
@@ -181,8 +231,8 @@ def _score(row: tuple[object, ...], terms: Sequence[str]) -> float:
         fold(f"{code or ''}\n{name or ''}"),
         fold(f"{original_name or ''}\n{kind or ''}"),
     )
-    relevance = max(bm25, 0.0) if isinstance(bm25, float) else 0.0
-    return tier + relevance / (1.0 + relevance)
+    rel = relevance(fold(str(body)), terms, avg_len)
+    return tier + rel / (1.0 + rel)
 
 
 def search_ids(
@@ -195,17 +245,19 @@ def search_ids(
     until: dt.date | None = None,
 ) -> list[int]:
     """Every matching document id, ascending, unranked (counts, checks, exports)."""
-    terms = parse_terms(query)
+    match = _Match.of(parse_terms(query))
     where, params = _Filters(kind, customer, since, until).sql()
-    sql = f"""
-        SELECT f.rowid FROM search_fts f
+    joins = """
         CROSS JOIN documents d ON d.id = f.rowid
         LEFT JOIN customers c ON c.code = d.customer_code
-        WHERE search_fts MATCH ?{where}
+    """
+    sql = f"""
+        SELECT f.rowid FROM {match.table} f {joins if where else ""}
+        WHERE {match.table} MATCH ?{where}
         ORDER BY f.rowid
     """
     conn: sqlite3.Connection = db.conn
-    return [row[0] for row in conn.execute(sql, [match_expression(terms), *params])]
+    return [row[0] for row in conn.execute(sql, [match.every_term(), *params])]
 
 
 def unsearchable_count(db: sqlite_utils.Database) -> int:
@@ -215,9 +267,7 @@ def unsearchable_count(db: sqlite_utils.Database) -> int:
     return int(row[0])
 
 
-def _hit(
-    conn: sqlite3.Connection, row: tuple[object, ...], score: float, terms: Sequence[str]
-) -> SearchHit:
+def _hit(conn: sqlite3.Connection, row: _Row, score: float, terms: Sequence[str]) -> SearchHit:
     doc_id, kind, title, contract_no, code, name, _, _ = row
     assert isinstance(doc_id, int)
     fields = conn.execute(

@@ -1,4 +1,4 @@
-"""The full-text index of the archive: tables `search_fts` and `search_source`.
+"""The full-text index of the archive: tables `search_fts`, `search_tri` and `search_source`.
 
 SQLite's tokenizers cannot give substring semantics for Chinese (unicode61 keeps a run of
 hanzi as one token, trigram misses 1-2 character terms), and Python cannot register an FTS5
@@ -9,7 +9,14 @@ unigram token. Tokens are the characters' code points in fixed-width base 36, wh
 phrase of its n-1 bigrams (consecutive positions == a contiguous substring) and a single
 character is a prefix query that matches the bigrams starting with it and its unigram.
 
-`search_fts` is contentless (the token text would be ~8x the text), so deleting a document's
+Bigram phrases are slow when every bigram of a term is in nearly every document (HT-2025-0005:
+"ht", "t-", "-2", "20"... are in all contracts). So `search_tri`, a trigram index of the same
+fields, answers queries whose terms all have 3+ characters: the trigram tokenizer indexes every
+3 characters (whitespace included), so a quoted term is matched as an exact substring.
+It indexes our `fold()` of the text with `case_sensitive 1`: folding stays ours, identical
+for both indexes and the snippets.
+
+Both indexes are contentless (the token text would be ~8x the text), so deleting a document's
 rows needs the exact values it was indexed from: `search_source` keeps them.
 SQLite 3.43's `contentless_delete=1` would make that copy unnecessary.
 """
@@ -24,10 +31,11 @@ from itertools import pairwise
 
 from dunning.errors import NotFoundError
 
-# Column order of search_fts and search_source. bm25 saturates term frequency, so these weights
-# only nudge; search.metadata_tier is what puts a contract-number or title hit first.
+# Column order of search_fts, search_tri and search_source.
 COLUMNS = ("body", "title", "contract_no", "customer", "meta")
-WEIGHTS = (1.0, 6.0, 10.0, 4.0, 2.0)
+INDEXES = ("search_fts", "search_tri")  # bigram tokens; trigrams of the folded text
+
+TRIGRAM_MIN = 3  # the shortest term `search_tri` can find
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _WIDTH = 4  # 36**4 > 0x10FFFF: every code point fits
@@ -71,11 +79,18 @@ def tokens(text: str) -> str:
 
 
 def term_expression(term: str) -> str:
-    """The FTS5 expression matching exactly the fields that contain `term` (already folded)."""
+    """The `search_fts` expression matching exactly the fields that hold `term` (folded)."""
     codes = [encode_char(c) for c in term]
     if len(codes) == 1:
         return f'"{codes[0]}"*'
     return '"' + " ".join(a + b for a, b in pairwise(codes)) + '"'
+
+
+def trigram_expression(term: str) -> str:
+    """The `search_tri` expression for a folded term of 3+ characters: a quoted string."""
+    if len(term) < TRIGRAM_MIN:
+        raise ValueError(f"The trigram index cannot find {term!r}: it is too short.")
+    return '"' + term.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -134,17 +149,19 @@ def remove_document(conn: sqlite3.Connection, document_id: int) -> None:
     if row is None:
         return
     old = Source(*row)
-    conn.execute(
-        f"INSERT INTO search_fts (search_fts, rowid, {', '.join(COLUMNS)}) "
-        "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
-        [document_id, *(tokens(v) for v in old.values())],
-    )
+    for table, values in _index_values(old):
+        conn.execute(
+            f"INSERT INTO {table} ({table}, rowid, {', '.join(COLUMNS)}) "
+            "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+            [document_id, *values],
+        )
     conn.execute("DELETE FROM search_source WHERE document_id = ?", [document_id])
 
 
 def reindex_all(conn: sqlite3.Connection) -> int:
     """Rebuild the whole index; inside a write transaction. Returns the documents indexed."""
-    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+    for table in INDEXES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
     conn.execute("DELETE FROM search_source")
     rows = conn.execute(_SOURCE_SQL.replace("SELECT", "SELECT d.id,", 1) + "ORDER BY d.id")
     return index_many(conn, ((row[0], _source_from_row(row[1:])) for row in rows))
@@ -165,14 +182,23 @@ def _insert(conn: sqlite3.Connection, document_id: int, source: Source) -> None:
         f"INSERT INTO search_source (document_id, {', '.join(COLUMNS)}) VALUES (?, {placeholders})",
         [document_id, *source.values()],
     )
-    conn.execute(
-        f"INSERT INTO search_fts (rowid, {', '.join(COLUMNS)}) VALUES (?, {placeholders})",
-        [document_id, *(tokens(v) for v in source.values())],
-    )
+    for table, values in _index_values(source):
+        conn.execute(
+            f"INSERT INTO {table} (rowid, {', '.join(COLUMNS)}) VALUES (?, {placeholders})",
+            [document_id, *values],
+        )
+
+
+def _index_values(source: Source) -> list[tuple[str, list[str]]]:
+    """What each index table gets for one document: bigram tokens, folded text."""
+    return [
+        ("search_fts", [tokens(v) for v in source.values()]),
+        ("search_tri", [fold(v) for v in source.values()]),
+    ]
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
-    """The schema, for the migration (statement by statement: no executescript commit)."""
+    """The whole current schema (m003; statement by statement: no executescript commit)."""
     conn.execute(
         "CREATE TABLE search_source (document_id INTEGER PRIMARY KEY REFERENCES documents(id), "
         + ", ".join(f"{c} TEXT NOT NULL" for c in COLUMNS)
@@ -181,4 +207,28 @@ def create_tables(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"CREATE VIRTUAL TABLE search_fts USING fts5({', '.join(COLUMNS)}, "
         "content='', tokenize='ascii')"
+    )
+    _create_trigram_table(conn)
+
+
+def add_trigram_index(conn: sqlite3.Connection) -> None:
+    """Give an m003 archive its `search_tri`, filled from `search_source` (m004)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_tri'"
+    ).fetchone()
+    if exists:  # created by m003's create_tables in an archive made after m004 existed
+        return
+    _create_trigram_table(conn)
+    placeholders = ", ".join("?" * len(COLUMNS))
+    rows = conn.execute(f"SELECT document_id, {', '.join(COLUMNS)} FROM search_source")
+    conn.executemany(
+        f"INSERT INTO search_tri (rowid, {', '.join(COLUMNS)}) VALUES (?, {placeholders})",
+        ((row[0], *(fold(v) for v in row[1:])) for row in rows),
+    )
+
+
+def _create_trigram_table(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        f"CREATE VIRTUAL TABLE search_tri USING fts5({', '.join(COLUMNS)}, "
+        "content='', tokenize='trigram case_sensitive 1')"
     )

@@ -28,7 +28,9 @@ def init(directory: Path) -> None:
 @main.command()
 @click.argument("directory", default="demo-desk", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Rebuild a demo desk made earlier by this command.")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Demo date (default: today).")
+@click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Demo date (default: today)."
+)
 def demo(directory: Path, replace: bool, as_of: dt.datetime | None) -> None:
     """Build a desk with realistic sample data, ingest it and make a letter pack.
 
@@ -49,4 +51,6 @@ def demo(directory: Path, replace: bool, as_of: dt.datetime | None) -> None:
     if result.pdf_skipped:
         click.echo(f"  note: {result.pdf_skipped}")
     click.echo("next, from inside the desk folder:")
-    click.echo(f"  cd {directory} && dunning aging && dunning search 违约金 && dunning customer C004")
+    click.echo(
+        f"  cd {directory} && dunning aging && dunning search 违约金 && dunning customer C004"
+    )

@@ -80,7 +80,8 @@ def _text_line(outcome: Outcome) -> None:
     name = outcome.file.name
     if outcome.status == "archived":
         label = outcome.label or f"{outcome.kind or 'document'} {name}"
-        click.echo(f"archived {label} (doc {outcome.document})", err=True)
+        # The same line as `dunning ingest`: a ledger's label does not name its file.
+        click.echo(f"archived {label} (doc {outcome.document}): {name}", err=True)
     elif outcome.status == "duplicate":
         click.echo(f"duplicate {name}: same as document {outcome.document}", err=True)
     else:

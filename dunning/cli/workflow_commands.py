@@ -133,8 +133,9 @@ def log_add(
             )
         except InvalidEntryError as exc:
             raise click.UsageError(str(exc)) from None
+        status = promise_statuses(db, [entry], as_of=dt.date.today()).get(entry.id)
     if as_json:
-        echo_json(entry_json(entry, "pending" if entry.is_promise else None))
+        echo_json(entry_json(entry, status))
         return
     click.echo(f"logged #{entry.id}: {entry.customer} {entry.kind} on {entry.day.isoformat()}")
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,7 +189,7 @@ def write_pack(
     pack_dir.mkdir(parents=True, exist_ok=True)
     letters: list[LetterRecord] = []
     try:
-        with write_transaction(db) as conn:
+        with _collector_paused(), write_transaction(db) as conn:
             refs = next_refs(conn, config.reference_prefix, plan.as_of.year, len(selected))
             for cand, ref in zip(selected, refs, strict=True):
                 letters.append(_write_letter(desk, conn, plan, cand, ref, pack_dir))
@@ -199,6 +201,23 @@ def write_pack(
     if pdf and letters:
         result.pdf = _make_pdfs(pack_dir, letters)
     return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch renders.
+
+    Each letter allocates thousands of short-lived objects; the collector's full passes then
+    rescan everything alive (compiled templates, the plan) again and again — measured here at
+    about half the batch time. Reference counting still frees the letters' garbage.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _level(config: Config, cand: Candidate) -> Level:

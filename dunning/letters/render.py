@@ -330,8 +330,8 @@ class _Member:
     deflated: bytes
 
     @classmethod
-    def of(cls, name: str, data: bytes) -> _Member:
-        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    def of(cls, name: str, data: bytes, level: int = 6) -> _Member:
+        packer = zlib.compressobj(level, zlib.DEFLATED, -15)
         deflated = packer.compress(data) + packer.flush()
         return cls(name.encode("utf-8"), zlib.crc32(data), len(data), deflated)
 
@@ -347,7 +347,8 @@ def _write_zip(members: list[_Member], replaced: dict[str, bytes]) -> bytes:
     for member in members:
         data = replaced.get(member.name.decode("utf-8"))
         if data is not None:
-            member = _Member.of(member.name.decode("utf-8"), data)
+            # Per-letter parts: fast compression; the shared parts were packed once at level 6.
+            member = _Member.of(member.name.decode("utf-8"), data, level=1)
         offset = len(out)
         fixed = (_VERSION, 0x800, 8, _DOS_TIME, _DOS_DATE, member.crc, len(member.deflated),
                  member.size, len(member.name))  # fmt: skip
