@@ -29,6 +29,7 @@ from dunning.archive.ledger_import import import_ledger
 from dunning.archive.quarantine import quarantine
 from dunning.archive.receipts import known_ref, sign_letter
 from dunning.archive.sniff import sniff
+from dunning.archive.workers import WorkerPool
 from dunning.config import Config
 from dunning.desk import INBOX_ROUTES, Desk
 from dunning.errors import DunningError, IngestError
@@ -134,9 +135,30 @@ class Pipeline:
         self.config = desk.config
         self.db = db or open_archive(desk.db_path)
         self.limits = limits_for(self.config)
+        self._pool: WorkerPool | None = None
+        store.remove_stale_temps(desk.store)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.db.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pool(self) -> WorkerPool:
+        """Worker processes for PDF and image parsing, started once and kept for every file.
+
+        One pathological PDF then costs its time limit, not the run: its worker is replaced.
+        """
+        if self._pool is None:
+            self._pool = WorkerPool(workers=2, timeout_s=self.config.extract_timeout_s)
+        return self._pool
 
     def ingest_file(self, path: Path, *, kind: str | None = None) -> Outcome:
         try:
@@ -146,11 +168,10 @@ class Pipeline:
         early = self._check_duplicate(candidate)
         if early is not None:
             return early
-        try:
-            parsed = parse_file(candidate.kind, candidate.path, self.limits)
-        except IngestError as exc:
-            return self._fail(path, candidate.kind, exc)
-        return self._commit(candidate, parsed)
+        ((_, result),) = self._parse_all([candidate])
+        if isinstance(result, Parsed):
+            return self._commit(candidate, result)
+        return self._fail(candidate.path, candidate.kind, _as_ingest_error(result))
 
     def ingest_many(
         self,
@@ -196,12 +217,8 @@ class Pipeline:
                 yield candidate, exc
         if not documents:
             return
-        from dunning.archive.workers import run_isolated  # process pools only when needed
-
         by_job = {(c.kind, str(c.path), self.limits): c for c in documents}
-        for job, result in run_isolated(
-            _parse_job, list(by_job), timeout_s=self.config.extract_timeout_s
-        ):
+        for job, result in self.pool.run(_parse_job, list(by_job)):
             yield by_job[job], result
 
     # -- steps -------------------------------------------------------------------------------
@@ -242,7 +259,7 @@ class Pipeline:
         if row is None:
             return None
         doc_id, kind, source, name, when = row
-        if c.in_inbox and source == c.source:
+        if c.in_inbox and source == c.source and _untouched_since(c.path, when):
             # A crash after the commit, before the inbox file was removed: finish the job.
             c.path.unlink(missing_ok=True)
             return Outcome(c.path, "archived", doc_id, kind, None, f"{kind} (already archived)")
@@ -343,7 +360,8 @@ class Pipeline:
                 [doc_id, ledger_text(parsed.ledger)],
             )
             return (
-                f"ledger {result.kind} ({result.rows} rows: {result.inserted} new,"
+                f"ledger {result.kind} ({result.rows} row{'s' if result.rows != 1 else ''}:"
+                f" {result.inserted} new,"
                 f" {result.updated} updated)"
             )
         text = parsed.text
@@ -405,6 +423,16 @@ def ledger_text(ledger: Ledger) -> str:
     for cus in ledger.customers:
         parts.append(" ".join(filter(None, [cus.code, cus.name, cus.address, cus.contact])))
     return "\n".join(parts)
+
+
+def _untouched_since(path: Path, ingested_at: str) -> bool:
+    """True when the inbox file is the very one archived (left behind by a crash after the
+    commit); a copy dropped again later has a newer inode change time."""
+    try:
+        archived = dt.datetime.fromisoformat(ingested_at).timestamp()
+        return path.stat().st_ctime <= archived + 1
+    except (OSError, ValueError):
+        return False
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -473,19 +501,13 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 def ingest_file(desk: Desk, path: Path, *, kind: str | None = None) -> Outcome:
     """Ingest one file; `kind` forces the kind, else the inbox subfolder or content decides."""
-    pipeline = Pipeline(desk)
-    try:
+    with Pipeline(desk) as pipeline:
         return pipeline.ingest_file(path, kind=kind)
-    finally:
-        pipeline.close()
 
 
 def ingest_paths(
     desk: Desk, paths: list[Path], *, progress: Callable[[Outcome], None] | None = None
 ) -> IngestReport:
     """Ingest files and folders (recursively), parsing documents in worker processes."""
-    pipeline = Pipeline(desk)
-    try:
+    with Pipeline(desk) as pipeline:
         return pipeline.ingest_many(collect_files(paths), progress=progress)
-    finally:
-        pipeline.close()

@@ -33,16 +33,18 @@ def quarantine(desk: Desk, path: Path, report: str) -> Path:
     except ValueError:
         source = str(path.resolve())
     when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    error_file = target.with_name(target.name + ERROR_SUFFIX)
-    error_file.write_text(
-        f"{report}\n\n{_SOURCE_PREFIX}{source}\nfailed at: {when}\n", encoding="utf-8"
-    )
+    # The file moves first: a crash in between leaves it in failed/ without its note (listed
+    # as such), never a note without its file.
     try:
         os.replace(path, target)
     except OSError:
         # Another filesystem (a file given on the command line): copy, then remove.
         shutil.copy2(path, target)
         path.unlink()
+    error_file = target.with_name(target.name + ERROR_SUFFIX)
+    error_file.write_text(
+        f"{report}\n\n{_SOURCE_PREFIX}{source}\nfailed at: {when}\n", encoding="utf-8"
+    )
     return target
 
 

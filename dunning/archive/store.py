@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -74,6 +75,20 @@ def put_bytes(store: Path, data: bytes, suffix: str) -> tuple[str, Path]:
 def iter_stored(store: Path) -> list[Path]:
     """Every finished file in the store (temp files of interrupted copies are skipped)."""
     return sorted(p for p in store.glob("??/*") if p.is_file() and not p.name.startswith(".tmp-"))
+
+
+def remove_stale_temps(store: Path, *, older_than_s: float = 3600.0) -> int:
+    """Remove temp files of copies a crash interrupted (an hour old: no copy takes that long)."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for tmp in store.glob("??/.tmp-*"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue  # another process finished or removed it
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from dunning.archive.ingest import Outcome, ingest_file
+from dunning.archive.ingest import Outcome, Pipeline
 from dunning.archive.quarantine import quarantine
 from dunning.config import Config
 from dunning.desk import Desk
@@ -101,14 +99,15 @@ class Watcher:
         desk: Desk,
         settings: WatchSettings | None = None,
         *,
-        ingest: Ingest = ingest_file,
+        ingest: Ingest | None = None,
         on_outcome: OutcomeCallback | None = None,
         on_notice: NoticeCallback | None = None,
     ) -> None:
         self.desk = desk
         self.inbox = desk.inbox
         self.settings = settings or WatchSettings.from_config(desk.config)
-        self._ingest = ingest
+        self._given_ingest = ingest  # tests inject failures here
+        self._ingest: Ingest | None = ingest
         self._on_outcome = on_outcome or _log_outcome
         self._on_notice = on_notice or log.info
         self._tracker = FileStabilityTracker(self.settings.stability_delay_s)
@@ -149,15 +148,34 @@ class Watcher:
         outcomes: list[Outcome] = []
         self.rescan()
         self._drain_hints()
-        with _archive_kept_open(self.desk.db_path):
+        with self._pipeline():
             while len(self._tracker) and not stop.is_set():
                 outcomes.extend(self._take_stable(stop))
                 if len(self._tracker):
                     stop.wait(self.settings.poll_s)
         return outcomes
 
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """One ingest pipeline for as long as this thread takes files.
+
+        Its database connection and its PDF worker processes live across files: a connection
+        per file made SQLite checkpoint and delete the WAL at every close (~15 ms a file), and
+        a worker pool per file would pay process start-up each time.
+        """
+        if self._given_ingest is not None:
+            yield
+            return
+        pipeline = Pipeline(self.desk)
+        self._ingest = lambda _desk, path: pipeline.ingest_file(path)
+        try:
+            yield
+        finally:
+            self._ingest = None
+            pipeline.close()
+
     def _work(self, stop: threading.Event) -> None:
-        with _archive_kept_open(self.desk.db_path):
+        with self._pipeline():
             self._work_loop(stop)
 
     def _work_loop(self, stop: threading.Event) -> None:
@@ -187,6 +205,7 @@ class Watcher:
     def _take(self, path: Path) -> Outcome:
         """Ingest one file; an unexpected error is an outcome too, never the end of the loop."""
         try:
+            assert self._ingest is not None, "files are only taken inside _pipeline()"
             outcome = self._ingest(self.desk, path)
         except Exception as exc:
             log.debug("ingest of %s raised", path, exc_info=True)
@@ -311,31 +330,6 @@ class Watcher:
                 observer.join(timeout=5)
         except Exception:
             log.exception("the inbox observer did not stop cleanly")
-
-
-@contextmanager
-def _archive_kept_open(db_path: Path) -> Iterator[None]:
-    """Hold an idle connection to the archive while files are being ingested.
-
-    `ingest_file` opens and closes a connection per file. When the last connection to a WAL
-    database closes, SQLite checkpoints and deletes the WAL (sqlite.org/wal.html): two fsyncs,
-    ~15 ms a file, most of the watcher's cost for small files. With this connection open no
-    close is the last one; ordinary auto-checkpoints still run. It never reads or writes, so
-    it holds no snapshot and blocks nobody.
-    """
-    keeper: sqlite3.Connection | None = None
-    try:
-        # mode=rw: never create an empty archive.db where the desk has none.
-        uri = f"file:{quote(str(db_path))}?mode=rw"
-        keeper = sqlite3.connect(uri, uri=True, isolation_level=None)
-        keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()  # attach to the WAL
-    except sqlite3.Error:
-        log.debug("could not keep %s open; ingesting without it", db_path, exc_info=True)
-    try:
-        yield
-    finally:
-        if keeper is not None:
-            keeper.close()
 
 
 def _log_outcome(outcome: Outcome) -> None:
