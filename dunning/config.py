@@ -83,6 +83,7 @@ gap_days = 14
 documents = ["lawyer", "statement", "contract", "visit"]
 
 [ingest]
+ocr = true                    # read image-only or garbled pages with Tesseract when installed
 ocr_languages = "chi_sim+eng"
 max_file_mb = 100
 max_pages = 500
@@ -116,6 +117,7 @@ class Config:
     payment_deadline_days: int = 10
     reference_prefix: str = "CS"
     levels: tuple[Level, ...] = ()
+    ocr: bool = True
     ocr_languages: str = "chi_sim+eng"
     max_file_mb: int = 100
     max_pages: int = 500
@@ -167,6 +169,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         payment_deadline_days=int(policy["payment_deadline_days"]),
         reference_prefix=str(policy["reference_prefix"]),
         levels=levels,
+        ocr=bool(ingest["ocr"]),
         ocr_languages=str(ingest["ocr_languages"]),
         max_file_mb=int(ingest["max_file_mb"]),
         max_pages=int(ingest["max_pages"]),

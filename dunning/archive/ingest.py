@@ -111,6 +111,7 @@ def limits_for(config: Config) -> ExtractLimits:
         max_bytes=config.max_file_mb * 1024 * 1024,
         max_pages=config.max_pages,
         ocr_languages=config.ocr_languages,
+        ocr=config.ocr,
     )
 
 

@@ -130,11 +130,19 @@ class WorkerPool:
                         self._assign(worker, fn, pending.popleft())
                         busy.append(worker)
                 self._wait(busy)
+                finished = []
                 for worker in list(busy):
                     outcome = self._collect(worker)
-                    if outcome is not None:
+                    if outcome is None:
+                        continue
+                    finished.append(outcome)
+                    if pending:
+                        # Feed the worker before the caller handles the result (archiving it
+                        # takes a while): extraction and archiving then overlap.
+                        self._assign(worker, fn, pending.popleft())
+                    else:
                         busy.remove(worker)
-                        yield outcome
+                yield from finished
         finally:
             # The caller stopped early: a late reply must not reach the next run's items.
             for worker in busy:

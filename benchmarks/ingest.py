@@ -1,0 +1,89 @@
+"""`dunning ingest` of 150 three-page Chinese contracts beside a bare single-process pypdf loop.
+
+Target: ratio (bare / ours) of at least 1.6 on 2 cores — ours does more (hashing, the store,
+normalisation, garble scoring, metadata, the search index, one transaction per file), but
+extracts in worker processes.
+
+    .venv/bin/python benchmarks/ingest.py [--contracts 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from pdf_factory import make_text_pdf
+
+from dunning.archive.db import open_archive
+from dunning.archive.ingest import ingest_paths
+from dunning.desk import init_desk
+
+CITIES = ["杭州", "宁波", "苏州", "上海", "南京", "温州", "合肥", "无锡", "绍兴", "嘉兴"]
+GOODS = ["数控机床", "工业机器人", "液压系统", "电气控制柜", "输送设备", "检测仪器"]
+CLAUSES = [
+    "买方应于每批货物验收合格并收到增值税专用发票后三十日内支付该批货款。",
+    "合同总价的百分之五作为质保金，于质保期满且无质量争议后十五日内无息退还。",
+    "买方逾期付款的，每逾期一日应按逾期金额的万分之五向卖方支付违约金。",
+    "因不可抗力不能履行合同的，根据不可抗力的影响，部分或者全部免除责任。",
+    "本合同履行过程中发生争议，双方应协商解决；协商不成的，提交卖方所在地人民法院诉讼解决。",
+    "卖方保证所供货物为全新、未使用过的原装产品，并符合国家标准及合同约定的技术规格。",
+]
+
+
+def contract_pages(n: int, rnd: random.Random) -> list[str]:
+    city, goods = rnd.choice(CITIES), rnd.choice(GOODS)
+    head = (
+        f"工业品买卖合同\n合同编号：HT-2025-{n:04d}\n买方（甲方）：{city}{n:03d}贸易有限公司\n"
+        f"卖方（乙方）：示例贸易有限公司\n签订日期：2025年{rnd.randint(1, 12)}月{rnd.randint(1, 28)}日\n"
+        f"合同总价：人民币{rnd.randint(10_000, 9_000_000):,}.00元\n标的：{goods}"
+    )
+    body = ["\n".join(rnd.sample(CLAUSES, len(CLAUSES)) * 3) for _ in range(2)]
+    return [head + "\n" + "\n".join(CLAUSES), *body]
+
+
+def bare_loop(files: list[Path]) -> float:
+    t0 = time.perf_counter()
+    for path in files:
+        for page in PdfReader(path).pages:
+            page.extract_text()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contracts", type=int, default=150)
+    args = parser.parse_args()
+    rnd = random.Random(11)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "contracts"
+        folder.mkdir()
+        files = [
+            make_text_pdf(folder / f"HT-2025-{n:04d}.pdf", contract_pages(n, rnd))
+            for n in range(args.contracts)
+        ]
+        bare = bare_loop(files)
+        desk = init_desk(Path(tmp) / "desk")
+        t0 = time.perf_counter()
+        report = ingest_paths(desk, [folder])
+        ours = time.perf_counter() - t0
+        with open_archive(desk.db_path) as db:
+            archived = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert archived == args.contracts and not report.of("failed"), report.of("failed")
+    pages = 3 * args.contracts
+    print(f"ingest of {args.contracts} three-page Chinese contracts ({os.cpu_count()} cores)")
+    print(f"  bare pypdf extract loop (1 process): {bare:6.2f} s  {pages / bare:6.1f} pages/s")
+    print(f"  dunning ingest (workers, store, db):  {ours:6.2f} s  {pages / ours:6.1f} pages/s")
+    verdict = "ok" if bare / ours >= 1.6 else "UNDER TARGET"
+    print(f"  ratio bare/ours: {bare / ours:.2f} (target >= 1.6): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
