@@ -10,6 +10,7 @@ extracts in worker processes.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import sys
@@ -57,6 +58,18 @@ def bare_loop(files: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
+def split_loop(files: list[Path]) -> float:
+    """The bare loop on two processes, half the files each: the most two cores can give."""
+    ctx = multiprocessing.get_context("fork")
+    t0 = time.perf_counter()
+    halves = [ctx.Process(target=bare_loop, args=(files[i::2],)) for i in range(2)]
+    for p in halves:
+        p.start()
+    for p in halves:
+        p.join()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contracts", type=int, default=150)
@@ -69,17 +82,24 @@ def main() -> None:
             make_text_pdf(folder / f"HT-2025-{n:04d}.pdf", contract_pages(n, rnd))
             for n in range(args.contracts)
         ]
-        bare = bare_loop(files)
-        desk = init_desk(Path(tmp) / "desk")
-        t0 = time.perf_counter()
-        report = ingest_paths(desk, [folder])
-        ours = time.perf_counter() - t0
-        with open_archive(desk.db_path) as db:
-            archived = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    assert archived == args.contracts and not report.of("failed"), report.of("failed")
+        # Best of three for each: the machine's other work only ever adds time.
+        bare = min(bare_loop(files) for _ in range(3))
+        ceiling = min(split_loop(files) for _ in range(3))
+        ours = float("inf")
+        for n in range(3):
+            desk = init_desk(Path(tmp) / f"desk{n}")
+            t0 = time.perf_counter()
+            report = ingest_paths(desk, [folder])
+            ours = min(ours, time.perf_counter() - t0)
+            with open_archive(desk.db_path) as db:
+                archived = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            assert archived == args.contracts and not report.of("failed"), report.of("failed")
     pages = 3 * args.contracts
     print(f"ingest of {args.contracts} three-page Chinese contracts ({os.cpu_count()} cores)")
     print(f"  bare pypdf extract loop (1 process): {bare:6.2f} s  {pages / bare:6.1f} pages/s")
+    print(
+        f"  bare loop split over 2 processes:     {ceiling:6.2f} s  (ceiling ratio {bare / ceiling:.2f})"
+    )
     print(f"  dunning ingest (workers, store, db):  {ours:6.2f} s  {pages / ours:6.1f} pages/s")
     verdict = "ok" if bare / ours >= 1.6 else "UNDER TARGET"
     print(f"  ratio bare/ours: {bare / ours:.2f} (target >= 1.6): {verdict}")

@@ -104,6 +104,7 @@ class Parsed:
     ledger: Ledger | None = None
     text: ExtractedText | None = None
     meta: ContractMeta | None = None
+    stored: Path | None = None  # the store copy, when the worker has already made it
 
 
 def limits_for(config: Config) -> ExtractLimits:
@@ -123,9 +124,27 @@ def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
 
-def _parse_job(job: tuple[str, str, ExtractLimits]) -> Parsed:
-    kind, path, limits = job
-    return parse_file(kind, Path(path), limits)
+@dataclass(frozen=True)
+class _Job:
+    kind: str
+    path: str
+    limits: ExtractLimits
+    store: str
+    sha256: str
+
+
+def _parse_job(job: _Job) -> Parsed:
+    """In a worker: parse, then copy the original into the store.
+
+    The copy (with its fsyncs) is idempotent and content-addressed, so it runs here, beside
+    the other worker's extraction, not in the process that writes the database. A copy that
+    fails is left to the parent, which retries it and reports the error.
+    """
+    parsed = parse_file(job.kind, Path(job.path), job.limits)
+    try:
+        return replace(parsed, stored=store.put(Path(job.store), Path(job.path), job.sha256))
+    except OSError:
+        return parsed
 
 
 class Pipeline:
@@ -218,7 +237,10 @@ class Pipeline:
                 yield candidate, exc
         if not documents:
             return
-        by_job = {(c.kind, str(c.path), self.limits): c for c in documents}
+        by_job = {
+            _Job(c.kind, str(c.path), self.limits, str(self.desk.store), c.sha256): c
+            for c in documents
+        }
         for job, result in self.pool.run(_parse_job, list(by_job)):
             yield by_job[job], result
 
@@ -274,7 +296,10 @@ class Pipeline:
         text = parsed.text.text if parsed.text is not None else ""
         if not c.routed and c.kind == "contract" and known_ref(self.db.conn, text):
             c = replace(c, kind="receipt")
-        stored = store.put(self.desk.store, c.path, c.sha256)
+        try:
+            stored = parsed.stored or store.put(self.desk.store, c.path, c.sha256)
+        except OSError as exc:
+            return self._fail(c.path, c.kind, _copy_failed(c.path, exc))
         try:
             with write_transaction(self.db) as conn:
                 doc_id, label = self._record(conn, c, parsed, stored)
@@ -477,6 +502,15 @@ def _check_type(kind: str, sniffed: str, path: Path) -> None:
             f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
             f" (found {sniffed}): nothing to archive."
         )
+
+
+def _copy_failed(path: Path, exc: OSError) -> IngestError:
+    if "changed while" in str(exc):
+        return IngestError(str(exc))
+    return IngestError(
+        f"{path.name} could not be copied into the store ({exc.strerror or exc}):"
+        " check free disk space and permissions, then drop it again."
+    )
 
 
 def _as_ingest_error(exc: BaseException) -> IngestError:

@@ -18,6 +18,7 @@ that is the only way to enforce the time limit.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -60,6 +61,9 @@ def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
     """Loop in the worker: receive (fn, item), send back ("ok", result) or ("error", exc)."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Everything inherited from the parent is long-lived: keep the collector from walking it
+    # (which also copies every shared page of a forked worker) on each full collection.
+    gc.freeze()
     if memory_limit_bytes is not None:
         import resource
 
