@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from pdf_factory import (
     make_text_pdf,
     make_truncated_pdf,
 )
-from tooling import require_ocr_for_pdf
+from tooling import require_ocr_for_pdf, require_realworld
 
 from dunning.archive.db import open_archive
 from dunning.archive.ingest import ingest_paths
@@ -24,7 +23,6 @@ from dunning.archive.verify import verify
 from dunning.cli import main
 from dunning.desk import Desk
 
-REALWORLD = Path(os.environ.get("DUNNING_REALWORLD", "/work/shared/realworld"))
 CONTRACT = [
     "工业品买卖合同\n合同编号：HT-2025-0001\n买方（甲方）：杭州明远贸易有限公司\n"
     "卖方（乙方）：示例贸易有限公司\n签订日期：2025年1月2日",
@@ -198,7 +196,9 @@ def test_show_open_and_verify_cover_contracts(desk: Desk, runner: CliRunner) -> 
 def test_every_realworld_file_goes_through_the_pipeline(desk: Desk, runner: CliRunner) -> None:
     """SPEC §8: archived with searchable text, or quarantined with a reason; never a crash."""
     desk = no_ocr(desk)
-    files = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".pdf", ".jpg", ".xlsx"))
+    files = sorted(
+        p for p in require_realworld().iterdir() if p.suffix.lower() in (".pdf", ".jpg", ".xlsx")
+    )
     assert len(files) >= 14
     for f in files:
         shutil.copyfile(f, desk.inbox / f.name)

@@ -19,13 +19,14 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tooling import REALWORLD
 
 from dunning.archive.ledger import Ledger, _amount, read_ledger
 from dunning.errors import IngestError, RowProblem
 from dunning.money import parse_amount
 
 GOLDEN = Path(__file__).parent / "golden" / "ledger"
-KIS = Path("/work/shared/realworld/minkolee_kis_kuaijifenlu_xushibu.xlsx")
+KIS = REALWORLD / "minkolee_kis_kuaijifenlu_xushibu.xlsx"
 
 INVOICES = """\
 应收账款明细表

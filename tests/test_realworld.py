@@ -1,4 +1,4 @@
-"""Every real-world file in /work/shared/realworld goes through extract_text without surprises.
+"""Every real-world file in ../shared/realworld goes through extract_text without surprises.
 
 Each file ends one of three ways: usable text carrying a phrase known from SOURCES.md, pages
 flagged for OCR (or OCR'd when Tesseract is installed), or a clean IngestError.
@@ -6,18 +6,16 @@ flagged for OCR (or OCR'd when Tesseract is installed), or a clean IngestError.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from tooling import require_ocr_for_pdf, require_tesseract
+from tooling import REALWORLD, require_ocr_for_pdf, require_tesseract
 
 from dunning.archive.cjk import is_usable, normalize_text
 from dunning.archive.extract import ExtractLimits, extract_text
 from dunning.errors import IngestError
 
-REALWORLD = Path(os.environ.get("DUNNING_REALWORLD", "/work/shared/realworld"))
 NO_OCR = ExtractLimits(ocr=False)
 # Small renders keep the OCR tests to a few seconds each; 150 dpi still reads these pages.
 FAST_OCR = ExtractLimits(ocr_dpi=150, ocr_timeout_s=60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from openpyxl.worksheet.worksheet import Worksheet
+from tooling import require_soffice, require_tool
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.ingest import ingest_paths
@@ -244,10 +244,10 @@ def test_report_out_must_be_xlsx(report_desk: Desk, runner: CliRunner, tmp_path:
     assert "give a file name ending in .xlsx" in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_weekly_report(
     report_desk: Desk, runner: CliRunner, tmp_path: Path
 ) -> None:
+    require_soffice()
     path = run_report(
         runner, report_desk, "weekly", "--as-of", AS_OF, "--out", str(tmp_path / "w.xlsx")
     )
@@ -258,7 +258,9 @@ def test_libreoffice_opens_the_weekly_report(
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     if "source file could not be loaded" in done.stderr and not (tmp_path / "w.pdf").exists():
-        pytest.skip("this LibreOffice has no Calc")
+        require_tool(
+            "LibreOffice Calc", lambda: False, install="apt-get install libreoffice-calc-nogui"
+        )
     assert (tmp_path / "w.pdf").stat().st_size > 1000, done.stderr
 
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from dunning.archive.ocr import pdftoppm_available, tesseract_available
 
 REQUIRE_ENV = "DUNNING_REQUIRE_TOOLS"
+# The real-world fixtures (SPEC §8) live beside the project: ../shared/realworld.
+REALWORLD = Path(
+    os.environ.get("DUNNING_REALWORLD")
+    or Path(__file__).resolve().parents[2] / "shared" / "realworld"
+)
 
 
 def tools_required() -> bool:
@@ -45,3 +51,20 @@ def require_pdftoppm() -> None:
 def require_ocr_for_pdf(languages: str = "chi_sim+eng") -> None:
     require_tesseract(languages)
     require_pdftoppm()
+
+
+def require_realworld() -> Path:
+    """The real-world fixture folder; the test skips (with the path) when it is not there."""
+    if not REALWORLD.is_dir():
+        pytest.skip(f"real-world fixtures not found at {REALWORLD} (set DUNNING_REALWORLD)")
+    return REALWORLD
+
+
+def require_soffice() -> None:
+    from dunning.letters.pdf import soffice_path
+
+    require_tool(
+        "LibreOffice",
+        lambda: soffice_path() is not None,
+        install="apt-get install libreoffice-writer-nogui libreoffice-calc-nogui",
+    )
