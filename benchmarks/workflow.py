@@ -1,4 +1,4 @@
-"""The weekly report and aging over a 5,000-customer desk, timed through the real command.
+"""The weekly report, aging and `pack --dry-run` over a 5,000-customer desk, timed through the real command.
 
 Builds a fresh desk from a generated ledger (5,000 customers, ~50,000 invoices, ~30,000
 payments, letters and a collection log), then runs `dunning report weekly` and `dunning aging`
@@ -116,6 +116,7 @@ def main() -> None:
         weekly_s = timed(desk, "report", "weekly", "--as-of", as_of)
         aging_s = timed(desk, "aging", "--as-of", as_of)
         legal_s = timed(desk, "report", "legal", "--as-of", as_of)
+        dry_s = timed(desk, "pack", "--as-of", as_of, "--dry-run", "--json")
     print("workflow over a generated desk: {:,} customers, {:,} invoices, {:,} payments,"
           " {:,} letters, {:,} log entries".format(*counts))  # fmt: skip
     print(f"  ingest (3 CSV files):        {ingest_s:6.2f} s")
@@ -123,6 +124,7 @@ def main() -> None:
         ("report weekly", weekly_s),
         ("aging", aging_s),
         ("report legal", legal_s),
+        ("pack --dry-run", dry_s),
     ):
         verdict = "ok" if seconds < TARGET_S else "OVER TARGET"
         print(f"  dunning {label:<20} {seconds:6.2f} s  (target < {TARGET_S:.0f} s): {verdict}")

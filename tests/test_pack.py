@@ -240,3 +240,27 @@ def test_demo_builds_a_desk_with_a_pack(tmp_path: Path, runner: CliRunner) -> No
         runner.invoke(main, ["demo", str(target), "--replace", "--as-of", "2025-11-30"]).exit_code
         == 0
     )
+
+
+def test_a_quarter_of_weekly_runs_escalates_one_level_per_letter(loaded: Desk) -> None:
+    """As-of dates stepping weekly: C001 (oldest due 2025-02-04) climbs, C004 stays disputed."""
+    sent: list[tuple[str, int]] = []
+    with open_archive(loaded.db_path) as db:
+        for week in range(13):
+            day = dt.date(2025, 2, 5) + dt.timedelta(weeks=week)
+            plan = plan_pack(db, loaded.config, as_of=day, customers=["C001", "C004"])
+            result = write_pack(loaded, db, plan, out_dir=loaded.out / f"w{week:02d}")
+            sent.extend((str(day), lt.level) for lt in result.letters if lt.customer == "C001")
+            assert all(lt.customer != "C004" for lt in result.letters)
+        levels = [
+            r[0]
+            for r in db.execute(
+                "SELECT level FROM letters WHERE customer_code = 'C001' ORDER BY issued_on"
+            )
+        ]
+    # A letter every 14 days (never inside the gap), each at most one level above the last.
+    days = [dt.date.fromisoformat(d) for d, _ in sent]
+    assert all((b - a).days >= 14 for a, b in zip(days, days[1:], strict=False))
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    # 1, 15, 29 days overdue: reminders; 43, 57: demands; 71, 85: final notices.
+    assert levels == [lv for _, lv in sent] == [1, 1, 1, 2, 2, 3, 3]

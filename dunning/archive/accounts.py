@@ -74,6 +74,19 @@ def load_payments(db: sqlite_utils.Database, code: str | None = None) -> list[Pa
     return [Payment(r[0], dt.date.fromisoformat(r[1]), from_fen(r[2]), r[3]) for r in rows]
 
 
+def ledger_by_customer(
+    db: sqlite_utils.Database,
+) -> tuple[dict[str, list[Invoice]], dict[str, list[Payment]]]:
+    """All invoices and payments, grouped by customer code (one read of each table)."""
+    invoices: dict[str, list[Invoice]] = defaultdict(list)
+    payments: dict[str, list[Payment]] = defaultdict(list)
+    for inv in load_invoices(db):
+        invoices[inv.customer_code].append(inv)
+    for pay in load_payments(db):
+        payments[pay.customer_code].append(pay)
+    return invoices, payments
+
+
 def aging_report(
     db: sqlite_utils.Database,
     *,
@@ -82,12 +95,7 @@ def aging_report(
     codes: Sequence[str] | None = None,
 ) -> list[CustomerAging]:
     """Every customer's aging on `as_of` (or those in `codes`), by customer code."""
-    invoices: dict[str, list[Invoice]] = defaultdict(list)
-    payments: dict[str, list[Payment]] = defaultdict(list)
-    for inv in load_invoices(db):
-        invoices[inv.customer_code].append(inv)
-    for pay in load_payments(db):
-        payments[pay.customer_code].append(pay)
+    invoices, payments = ledger_by_customer(db)
     wanted = set(codes) if codes is not None else None
     report = []
     for cust in list_customers(db):

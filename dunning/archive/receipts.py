@@ -7,6 +7,7 @@ import re
 import sqlite3
 
 from dunning.errors import IngestError
+from dunning.workflow.log import add_entry
 
 # CS-2025-000123; OCR may read the dashes as en-dashes or put spaces around them.
 _REF = re.compile(r"([A-Z]{1,6})\s*[-–—_]\s*(\d{4})\s*[-–—_]\s*(\d{6})")
@@ -54,14 +55,6 @@ def sign_letter(conn: sqlite3.Connection, text: str, document_id: int, file_name
         [document_id, now, ref],
     )
     conn.execute("UPDATE documents SET customer_code = ? WHERE id = ?", [code, document_id])
-    conn.execute(
-        "INSERT INTO collection_log (customer_code, kind, note, letter_ref, logged_at)"
-        " VALUES (?, 'receipt', ?, ?, ?)",
-        [
-            code,
-            f"signed receipt for {ref} came back ({file_name}, document {document_id})",
-            ref,
-            now,
-        ],
-    )
+    note = f"signed receipt for {ref} came back ({file_name}, document {document_id})"
+    add_entry(conn, code, kind="receipt", note=note, letter_ref=ref)
     return ref

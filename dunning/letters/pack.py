@@ -34,6 +34,7 @@ from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
 from dunning.money import from_fen, to_fen
 from dunning.receivables import CustomerAging
+from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {
     "statement": "对账单-statement",
@@ -276,7 +277,7 @@ def _write_letter(
             json.dumps(rel, ensure_ascii=False),
         ],
     )
-    _log_letter(conn, cust.code, ref, level, aging, manual=cand.decision.manual)
+    _log_letter(conn, cust.code, ref, level, aging, manual=cand.decision.manual, on=plan.as_of)
     return LetterRecord(
         ref,
         cust.code,
@@ -290,19 +291,11 @@ def _write_letter(
 
 
 def _log_letter(
-    conn: Any, code: str, ref: str, level: Level, aging: CustomerAging, *, manual: bool
+    conn: Any, code: str, ref: str, level: Level, aging: CustomerAging, *, manual: bool, on: dt.date
 ) -> None:
     how = "by hand" if manual else "by policy"
-    conn.execute(
-        "INSERT INTO collection_log (customer_code, kind, note, letter_ref, logged_at)"
-        " VALUES (?, 'letter', ?, ?, ?)",
-        [
-            code,
-            f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}",
-            ref,
-            dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        ],
-    )
+    note = f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}"
+    add_entry(conn, code, kind="letter", note=note, letter_ref=ref, on=on)
 
 
 def _contracts(conn: Any, code: str, aging: CustomerAging) -> list[tuple[ContractInfo, Any]]:

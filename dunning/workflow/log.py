@@ -21,7 +21,7 @@ from dunning.errors import DunningError, NotFoundError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO, Payment
 
-KINDS = ("call", "visit", "letter", "sms", "promise", "legal", "status")
+KINDS = ("call", "visit", "letter", "sms", "promise", "legal", "status", "receipt")
 KIND_TITLES = {
     "call": "电话",
     "visit": "上门",
@@ -30,6 +30,7 @@ KIND_TITLES = {
     "promise": "承诺付款",
     "legal": "法务",
     "status": "状态变更",
+    "receipt": "回执签回",
 }
 PromiseStatus = Literal["kept", "broken", "pending"]
 PROMISE_TITLES: dict[PromiseStatus, str] = {

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import sqlite_utils
 
-from dunning.archive.accounts import Customer, list_customers, load_invoices, load_payments
+from dunning.archive.accounts import Customer, ledger_by_customer, list_customers
 from dunning.config import Config
 from dunning.money import from_fen
 from dunning.receivables import ZERO, CustomerAging, Invoice, Payment, age, bucket_labels
@@ -108,18 +108,6 @@ class WeeklyReport:
         return sum(1 for p in self.overdue if p.last_promise_status == "broken")
 
 
-def _grouped(
-    db: sqlite_utils.Database,
-) -> tuple[dict[str, list[Invoice]], dict[str, list[Payment]]]:
-    invoices: dict[str, list[Invoice]] = defaultdict(list)
-    payments: dict[str, list[Payment]] = defaultdict(list)
-    for inv in load_invoices(db):
-        invoices[inv.customer_code].append(inv)
-    for pay in load_payments(db):
-        payments[pay.customer_code].append(pay)
-    return invoices, payments
-
-
 def _level_titles(config: Config) -> dict[tuple[int, str], str]:
     return {(lv.level, lv.name): lv.title for lv in config.levels}
 
@@ -156,7 +144,7 @@ def load_letters(
 def _positions(
     db: sqlite_utils.Database, *, as_of: dt.date, config: Config, codes: set[str] | None = None
 ) -> tuple[list[CustomerPosition], dict[str, list[Payment]], dict[str, list[Invoice]]]:
-    invoices, payments = _grouped(db)
+    invoices, payments = ledger_by_customer(db)
     letters = load_letters(db, as_of=as_of, config=config)
     log: dict[str, list[LogEntry]] = defaultdict(list)
     for entry in list_entries(db, until=as_of):
