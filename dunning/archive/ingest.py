@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +19,8 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from dunning.archive import search, store
+from dunning.archive import classify, search, store
+from dunning.archive.classify import check_type, kind_from_content, route
 from dunning.archive.contracts import ContractMeta, extract_meta, link_contract, record_contract
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
@@ -31,16 +31,10 @@ from dunning.archive.receipts import known_ref, sign_letter
 from dunning.archive.sniff import sniff
 from dunning.archive.workers import WorkerPool
 from dunning.config import Config
-from dunning.desk import INBOX_ROUTES, Desk
+from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
 
 Status = Literal["archived", "duplicate", "failed"]
-_ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
-_DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
-_LEDGER_TYPES = {"csv", "xlsx"}
-_IGNORED_PREFIXES = ("~$", ".~lock", ".")
-_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".error.txt")
-_IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 
 
 @dataclass(frozen=True)
@@ -73,17 +67,6 @@ class IngestReport:
             ],
             "failed": [{"file": str(o.file), "reason": o.reason} for o in self.of("failed")],
         }
-
-
-def is_ignored(path: Path) -> bool:
-    """Editors' lock files, partial downloads, dotfiles, Windows litter, our error files."""
-    name = path.name
-    lower = name.lower()
-    return (
-        name.startswith(_IGNORED_PREFIXES)
-        or lower.endswith(_IGNORED_SUFFIXES)
-        or lower in _IGNORED_NAMES
-    )
 
 
 @dataclass(frozen=True)
@@ -198,7 +181,10 @@ class Pipeline:
         paths: Iterable[Path],
         *,
         progress: Callable[[Outcome], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> IngestReport:
+        """Ingest many files, parsing documents on both cores; `stop` ends the run between
+        two files (those not yet committed stay where they are, to be taken next time)."""
         report = IngestReport()
 
         def done(outcome: Outcome) -> None:
@@ -219,6 +205,8 @@ class Pipeline:
             else:
                 ready.append(candidate)
         for candidate, result in self._parse_all(ready):
+            if stop is not None and stop():
+                break
             if isinstance(result, Parsed):
                 done(self._commit(candidate, result))
             else:
@@ -252,11 +240,11 @@ class Pipeline:
         resolved = path.resolve()
         in_inbox = self.desk.inbox.resolve() in resolved.parents
         source = _relative(resolved, self.desk.root)
-        routed = _route(resolved, self.desk.inbox.resolve()) if in_inbox else None
+        routed = route(resolved, self.desk.inbox.resolve()) if in_inbox else None
         sniffed = sniff(resolved)
         forced = kind
-        kind = kind or routed or _kind_from_content(sniffed, resolved)
-        _check_type(kind, sniffed, resolved)
+        kind = kind or routed or kind_from_content(sniffed, resolved)
+        check_type(kind, sniffed, resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(
@@ -468,42 +456,6 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _route(path: Path, inbox: Path) -> str | None:
-    first = path.relative_to(inbox).parts[0]
-    if len(path.relative_to(inbox).parts) > 1 and first in INBOX_ROUTES:
-        return _ROUTE_KIND[first]
-    return None
-
-
-def _kind_from_content(sniffed: str, path: Path) -> str:
-    if sniffed in _LEDGER_TYPES:
-        return "ledger"
-    if sniffed in _DOCUMENT_TYPES:
-        return "contract"
-    _check_type("", sniffed, path)
-    return "unknown"  # pragma: no cover - _check_type raised
-
-
-def _check_type(kind: str, sniffed: str, path: Path) -> None:
-    if sniffed == "empty":
-        raise IngestError(f"{path.name} is empty (0 bytes): drop the complete file again.")
-    if kind == "ledger" and sniffed not in _LEDGER_TYPES:
-        raise IngestError(
-            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV or XLSX;"
-            " contracts and scans go to inbox/contracts/."
-        )
-    if kind in ("contract", "receipt") and sniffed not in _DOCUMENT_TYPES:
-        raise IngestError(
-            f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
-            " and drop it again."
-        )
-    if kind == "" or kind not in ("ledger", "contract", "receipt"):
-        raise IngestError(
-            f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
-            f" (found {sniffed}): nothing to archive."
-        )
-
-
 def _copy_failed(path: Path, exc: OSError) -> IngestError:
     if "changed while" in str(exc):
         return IngestError(str(exc))
@@ -521,19 +473,6 @@ def _as_ingest_error(exc: BaseException) -> IngestError:
     return IngestError(f"could not be read ({type(exc).__name__}: {exc}).")
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files under the given paths, sorted, with editor and temp files left out."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in sorted(files) if not is_ignored(Path(f)))
-        elif not is_ignored(path):
-            found.append(path)
-    return found
-
-
 def ingest_file(desk: Desk, path: Path, *, kind: str | None = None) -> Outcome:
     """Ingest one file; `kind` forces the kind, else the inbox subfolder or content decides."""
     with Pipeline(desk) as pipeline:
@@ -545,4 +484,4 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and folders (recursively), parsing documents in worker processes."""
     with Pipeline(desk) as pipeline:
-        return pipeline.ingest_many(collect_files(paths), progress=progress)
+        return pipeline.ingest_many(classify.collect_files(paths), progress=progress)

@@ -40,7 +40,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     Example: dunning ingest inbox/   or   dunning ingest ~/exports/应收台账.xlsx
     """
     # Imported here: PDF and OCR machinery is only loaded by the commands that ingest.
-    from dunning.archive.ingest import Outcome, collect_files, ingest_paths
+    from dunning.archive.classify import collect_files
+    from dunning.archive.ingest import Outcome, ingest_paths
 
     desk = current_desk(ctx)
     files = collect_files(paths)

@@ -24,6 +24,7 @@ import sqlite_utils
 from dunning.archive.accounts import Customer, get_customer, list_customers
 from dunning.archive.accounts import aging_report as load_aging
 from dunning.archive.db import write_transaction
+from dunning.archive.workers import WorkerPool
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
@@ -192,11 +193,16 @@ def write_pack(
     try:
         with _collector_paused(), write_transaction(db) as conn:
             refs = next_refs(conn, config.reference_prefix, plan.as_of.year, len(selected))
-            for cand, ref in zip(selected, refs, strict=True):
-                letters.append(_write_letter(desk, conn, plan, cand, ref, pack_dir))
+            jobs = [
+                _prepare(desk, conn, plan, cand, ref, pack_dir)
+                for cand, ref in zip(selected, refs, strict=True)
+            ]
+            for job, rendered in _render_all(jobs):
+                letters.append(_file_letter(desk, conn, plan, job, rendered))
     except BaseException:
         shutil.rmtree(pack_dir, ignore_errors=True)
         raise
+    letters.sort(key=lambda letter: letter.ref)
     _write_manifest(pack_dir, letters)
     result = PackResult(pack_dir, letters)
     if pdf and letters:
@@ -242,44 +248,89 @@ def _check_templates(desk: Desk, documents: set[str]) -> None:
             raise TemplateError(path, first.problem, first.tag)
 
 
-def _write_letter(
-    desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path
+@dataclass(frozen=True)
+class _Job:
+    """One letter ready to render: picklable, so it can go to a worker process."""
+
+    cand: Candidate
+    ref: str
+    level: Level
+    folder: Path
+    letter: LetterInput
+    templates: tuple[tuple[str, Path], ...]  # (document, template) in level order
+    contracts: tuple[tuple[ContractInfo, Any], ...]
+
+
+def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path) -> _Job:
+    level = _level(desk.config, cand)
+    folder = pack_dir / _UNSAFE.sub("_", f"{cand.customer.code} {cand.customer.name}").strip()
+    contracts = _contracts(conn, cand.customer.code, cand.aging)
+    letter = _letter_input(desk.config, plan.as_of, cand, level, ref, contracts)
+    templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
+    return _Job(cand, ref, level, folder, letter, templates, tuple(contracts))
+
+
+def render_documents(job: _Job) -> list[bytes]:
+    """The letter's Word documents, in level order (runs in a worker for big packs)."""
+    context = letter_context(job.letter)
+    return [render_letter(template, context) for _, template in job.templates]
+
+
+# Below this many letters, worker start-up and template compiling cost more than they save.
+_PARALLEL_FROM = 40
+
+
+def _render_all(jobs: list[_Job]) -> Iterator[tuple[_Job, list[bytes]]]:
+    """Render every job, on both cores for a big pack; a failure stops the pack."""
+    if len(jobs) < _PARALLEL_FROM:
+        for job in jobs:
+            yield job, render_documents(job)
+        return
+    with WorkerPool(workers=2, timeout_s=120.0, preload=()) as pool:
+        for job, result in pool.run(render_documents, jobs):
+            if isinstance(result, Exception):
+                raise result
+            yield job, result
+
+
+def _file_letter(
+    desk: Desk, conn: Any, plan: Plan, job: _Job, rendered: list[bytes]
 ) -> LetterRecord:
-    config, cust, aging = desk.config, cand.customer, cand.aging
-    level = _level(config, cand)
-    folder = pack_dir / _UNSAFE.sub("_", f"{cust.code} {cust.name}").strip()
-    folder.mkdir()
-    contracts = _contracts(conn, cust.code, aging)
-    context = letter_context(_letter_input(config, plan.as_of, cand, level, ref, contracts))
+    """Write one letter's files and register it (inside the pack's transaction)."""
+    cust, aging, level = job.cand.customer, job.cand.aging, job.level
+    job.folder.mkdir()
+    by_document = dict(zip((d for d, _ in job.templates), rendered, strict=True))
     files = []
     for document in level.documents:
         if document == "contract":
-            files.extend(_copy_contracts(desk, conn, contracts, folder))
+            files.extend(_copy_contracts(desk, list(job.contracts), job.folder))
             continue
-        target = folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
-        target.write_bytes(render_letter(template_path(desk, document), context))
+        target = job.folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
+        target.write_bytes(by_document[document])
         files.append(target)
-    rel = tuple(str(f.relative_to(pack_dir)) for f in files)
+    rel = tuple(str(f.relative_to(job.folder.parent)) for f in files)
     conn.execute(
         "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
         " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            ref,
+            job.ref,
             cust.code,
             level.level,
             level.name,
-            int(cand.decision.manual),
+            int(job.cand.decision.manual),
             plan.as_of.isoformat(),
             plan.as_of.isoformat(),
             to_fen(aging.balance),
             to_fen(aging.overdue),
-            str(pack_dir),
+            str(job.folder.parent),
             json.dumps(rel, ensure_ascii=False),
         ],
     )
-    _log_letter(conn, cust.code, ref, level, aging, manual=cand.decision.manual, on=plan.as_of)
+    _log_letter(
+        conn, cust.code, job.ref, level, aging, manual=job.cand.decision.manual, on=plan.as_of
+    )
     return LetterRecord(
-        ref,
+        job.ref,
         cust.code,
         cust.name,
         level.level,
@@ -375,7 +426,7 @@ def bucket_title(label: str) -> str:
 
 
 def _copy_contracts(
-    desk: Desk, conn: Any, contracts: list[tuple[ContractInfo, Any]], folder: Path
+    desk: Desk, contracts: list[tuple[ContractInfo, Any]], folder: Path
 ) -> list[Path]:
     copies = []
     for info, stored in contracts:

@@ -69,7 +69,7 @@ class WatchSettings:
     @property
     def poll_s(self) -> float:
         """How often the worker re-stats tracked files: a few polls per stability delay."""
-        return max(0.02, min(0.5, self.stability_delay_s / 4))
+        return max(0.02, min(0.25, self.stability_delay_s / 8))
 
 
 class _InboxEvents(FileSystemEventHandler):
@@ -107,6 +107,7 @@ class Watcher:
         self.inbox = desk.inbox
         self.settings = settings or WatchSettings.from_config(desk.config)
         self._given_ingest = ingest  # tests inject failures here
+        self._pipeline_now: Pipeline | None = None
         self._ingest: Ingest | None = ingest
         self._on_outcome = on_outcome or _log_outcome
         self._on_notice = on_notice or log.info
@@ -168,10 +169,12 @@ class Watcher:
             return
         pipeline = Pipeline(self.desk)
         self._ingest = lambda _desk, path: pipeline.ingest_file(path)
+        self._pipeline_now = pipeline
         try:
             yield
         finally:
             self._ingest = None
+            self._pipeline_now = None
             pipeline.close()
 
     def _work(self, stop: threading.Event) -> None:
@@ -189,18 +192,45 @@ class Watcher:
             stop.wait(self.settings.poll_s)
 
     def _take_stable(self, stop: threading.Event) -> list[Outcome]:
+        stable = self._tracker.poll()
+        if self._pipeline_now is not None and len(stable) > 1:
+            batch = self._take_batch(stable, stop)
+            if batch is not None:
+                return batch
         outcomes = []
-        for path in self._tracker.poll():
+        for path in stable:
             if stop.is_set():
                 break
             # The list is from one poll; a long batch gives a writer time to start again.
             if not self._tracker.still_stable(path):
                 continue
-            outcome = self._take(path)
-            self._tracker.forget(path)
-            outcomes.append(outcome)
-            self._report(outcome)
+            outcomes.append(self._finish(path, self._take(path)))
         return outcomes
+
+    def _take_batch(self, stable: list[Path], stop: threading.Event) -> list[Outcome] | None:
+        """Many quiet files at once: the pipeline parses them on both cores, commits each.
+
+        A stop ends the batch after the file being committed; the rest stay in the inbox.
+        None when the batch broke on a bug: the files are then taken one by one.
+        """
+        assert self._pipeline_now is not None
+        paths = [p for p in stable if self._tracker.still_stable(p)]
+        outcomes: list[Outcome] = []
+        try:
+            self._pipeline_now.ingest_many(
+                paths,
+                progress=lambda o: outcomes.append(self._finish(o.file, o)),
+                stop=stop.is_set,
+            )
+        except Exception:
+            log.exception("batch ingest failed; taking the files one by one")
+            return None
+        return outcomes
+
+    def _finish(self, path: Path, outcome: Outcome) -> Outcome:
+        self._tracker.forget(path)
+        self._report(outcome)
+        return outcome
 
     def _take(self, path: Path) -> Outcome:
         """Ingest one file; an unexpected error is an outcome too, never the end of the loop."""

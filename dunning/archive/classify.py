@@ -1,0 +1,120 @@
+"""Which files to take, and what each one is: the inbox's rules, shared by `ingest` and `watch`.
+
+A file's kind comes from the inbox subfolder it was dropped into (contracts/, ledgers/,
+receipts/), else from its content (magic bytes), never from its extension alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from dunning.archive.quarantine import ERROR_SUFFIX
+from dunning.desk import INBOX_ROUTES
+from dunning.errors import IngestError
+
+ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
+DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
+LEDGER_TYPES = {"csv", "xlsx"}
+# Matched on lower-cased names in our own code: watchdog 7 patterns use full_match, where
+# "*.tmp" silently matches nothing inside subfolders.
+_IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+_IGNORED_PREFIXES = ("~$", ".~lock", ".")  # Office owner files, LibreOffice locks, dotfiles
+_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ERROR_SUFFIX)
+
+
+def is_ignored_name(name: str) -> bool:
+    """True for lock, temp and partial-download files, dotfiles and our own error notes."""
+    lowered = name.lower()
+    return (
+        lowered in _IGNORED_NAMES
+        or lowered.startswith(_IGNORED_PREFIXES)
+        or lowered.endswith(_IGNORED_SUFFIXES)
+    )
+
+
+def candidate_files(root: Path, start: Path | None = None) -> Iterator[Path]:
+    """Every regular file under `start` (default: `root`) that is not ignored.
+
+    A file given as `start` yields itself; a folder is walked, so a folder dropped in whole is
+    taken file by file. Symlinks are not followed: a link could lead out of the inbox.
+    """
+    start = root if start is None else start
+    if start != root and is_ignored_below(start, root):
+        return
+    if start.is_symlink():
+        return
+    if start.is_file():
+        yield start
+        return
+    for folder, dirnames, filenames in os.walk(start, onerror=_skip):
+        base = Path(folder)
+        dirnames[:] = sorted(d for d in dirnames if not is_ignored_name(d))
+        for name in sorted(filenames):
+            path = base / name
+            if not is_ignored_name(name) and not path.is_symlink():
+                yield path
+
+
+def is_ignored_below(path: Path, root: Path) -> bool:
+    """True when `path` or any folder between it and `root` is ignored, or it is outside."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return True
+    # A hidden folder (`.git/`, `.Trash-1000/`) hides everything inside it.
+    return not parts or any(is_ignored_name(part) for part in parts)
+
+
+def _skip(error: OSError) -> None:
+    # A folder that vanished or is unreadable mid-walk: the next rescan will see it again.
+    del error
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files under the given paths (folders walked), with editor and temp files left out."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(candidate_files(path))
+        elif not is_ignored_name(path.name):
+            found.append(path)
+    return found
+
+
+def route(path: Path, inbox: Path) -> str | None:
+    """The kind an inbox subfolder names (inbox/contracts/x.pdf → contract), if any."""
+    parts = path.relative_to(inbox).parts
+    if len(parts) > 1 and parts[0] in INBOX_ROUTES:
+        return ROUTE_KIND[parts[0]]
+    return None
+
+
+def kind_from_content(sniffed: str, path: Path) -> str:
+    if sniffed in LEDGER_TYPES:
+        return "ledger"
+    if sniffed in DOCUMENT_TYPES:
+        return "contract"
+    check_type("", sniffed, path)
+    return "unknown"  # pragma: no cover - check_type raised
+
+
+def check_type(kind: str, sniffed: str, path: Path) -> None:
+    if sniffed == "empty":
+        raise IngestError(f"{path.name} is empty (0 bytes): drop the complete file again.")
+    if kind == "ledger" and sniffed not in LEDGER_TYPES:
+        raise IngestError(
+            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV or XLSX;"
+            " contracts and scans go to inbox/contracts/."
+        )
+    if kind in ("contract", "receipt") and sniffed not in DOCUMENT_TYPES:
+        raise IngestError(
+            f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
+            " and drop it again."
+        )
+    if kind == "" or kind not in ("ledger", "contract", "receipt"):
+        raise IngestError(
+            f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
+            f" (found {sniffed}): nothing to archive."
+        )
