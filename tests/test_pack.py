@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import docx
@@ -260,7 +261,7 @@ def test_a_quarter_of_weekly_runs_escalates_one_level_per_letter(loaded: Desk) -
         ]
     # A letter every 14 days (never inside the gap), each at most one level above the last.
     days = [dt.date.fromisoformat(d) for d, _ in sent]
-    assert all((b - a).days >= 14 for a, b in zip(days, days[1:], strict=False))
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert all((b - a).days >= 14 for a, b in pairwise(days))
+    assert all(b - a <= 1 for a, b in pairwise(levels))
     # 1, 15, 29 days overdue: reminders; 43, 57: demands; 71, 85: final notices.
     assert levels == [lv for _, lv in sent] == [1, 1, 1, 2, 2, 3, 3]
