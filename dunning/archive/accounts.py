@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,9 +37,15 @@ def list_customers(db: sqlite_utils.Database) -> list[Customer]:
     return [Customer(*row) for row in rows]
 
 
-def get_customer(db: sqlite_utils.Database, code: str) -> Customer:
+def get_customer(db: sqlite_utils.Database | sqlite3.Connection, code: str) -> Customer:
+    """A customer by code, or by exact name (a code wins over another customer's name).
+
+    Takes a connection too, so it works inside a caller's open write transaction.
+    """
     row = db.execute(
-        f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE code = ? OR name = ?", [code, code]
+        f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE code = ? OR name = ?"
+        " ORDER BY code = ? DESC",
+        [code, code, code],
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no customer {code!r}; see `dunning customers` for the codes.")

@@ -15,9 +15,9 @@ from typing import Literal
 
 import sqlite_utils
 
-from dunning.archive.accounts import load_payments
+from dunning.archive.accounts import get_customer, load_payments
 from dunning.archive.db import write_transaction
-from dunning.errors import DunningError, NotFoundError
+from dunning.errors import DunningError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO, Payment
 
@@ -127,16 +127,6 @@ def _timestamp(on: dt.date | None) -> str:
     return now.isoformat(timespec="seconds")
 
 
-def _resolve_code(conn: sqlite3.Connection, code: str) -> str:
-    row = conn.execute(
-        "SELECT code FROM customers WHERE code = ? OR name = ? ORDER BY code = ? DESC",
-        [code, code, code],
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no customer {code!r}; see `dunning customers` for the codes.")
-    return str(row[0])
-
-
 def add_entry(
     conn: sqlite3.Connection,
     code: str,
@@ -156,7 +146,7 @@ def add_entry(
         raise InvalidEntryError(
             f"the promised date {promise_date.isoformat()} is before the day of the entry."
         )
-    customer = _resolve_code(conn, code)
+    customer = get_customer(conn, code).code
     cur = conn.execute(
         "INSERT INTO collection_log (customer_code, kind, note, by, promise_amount_fen,"
         " promise_date, letter_ref, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -242,7 +232,7 @@ def list_entries(
     where, params = [], []
     if code is not None:
         where.append("customer_code = ?")
-        params.append(_resolve_code(db.conn, code))
+        params.append(get_customer(db, code).code)
     if since is not None:
         where.append("substr(logged_at, 1, 10) >= ?")
         params.append(since.isoformat())

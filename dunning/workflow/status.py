@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
-from dunning.errors import DunningError, NotFoundError
+from dunning.errors import DunningError
 from dunning.workflow.log import add_entry
 
 STATUSES = ("active", "disputed", "litigation", "excluded")
@@ -44,14 +45,8 @@ def set_status(
     note = note.strip() if note and note.strip() else None
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     with write_transaction(db) as conn:
-        row = conn.execute(
-            "SELECT code, name, status FROM customers WHERE code = ? OR name = ?"
-            " ORDER BY code = ? DESC",
-            [code, code, code],
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no customer {code!r}; see `dunning customers` for the codes.")
-        customer, name, old = str(row[0]), str(row[1]), str(row[2])
+        found = get_customer(conn, code)
+        customer, name, old = found.code, found.name, found.status
         if old == status:
             return StatusChange(customer, name, old, status, note, now, changed=False)
         conn.execute(
@@ -70,15 +65,12 @@ def set_status(
 
 def status_history(db: sqlite_utils.Database, code: str) -> list[StatusChange]:
     """Every recorded status change of one customer, oldest first."""
-    row = db.execute(
-        "SELECT code, name FROM customers WHERE code = ? OR name = ? ORDER BY code = ? DESC",
-        [code, code, code],
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no customer {code!r}; see `dunning customers` for the codes.")
+    found = get_customer(db, code)
     rows = db.execute(
         "SELECT old_status, new_status, note, changed_at FROM status_changes"
         " WHERE customer_code = ? ORDER BY changed_at, id",
-        [row[0]],
+        [found.code],
     ).fetchall()
-    return [StatusChange(row[0], row[1], r[0], r[1], r[2], r[3], changed=True) for r in rows]
+    return [
+        StatusChange(found.code, found.name, r[0], r[1], r[2], r[3], changed=True) for r in rows
+    ]
