@@ -212,9 +212,10 @@ def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None
 
 
 @main.command()
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
+def verify(ctx: click.Context, quiet: bool, as_json: bool) -> None:
     """Re-hash every stored original and check database and store against each other.
 
     Exit 1 when anything is missing, altered or unrecorded.
@@ -223,7 +224,12 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        report = verify_archive(desk, db)
+        total = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        if progress_enabled(quiet or as_json) and total > 50:
+            with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
+                report = verify_archive(desk, db, progress=lambda: bar.update(1))
+        else:
+            report = verify_archive(desk, db)
     if as_json:
         echo_json(report.to_json())
     else:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 
 import click
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
-from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.cli.output import (
+    current_desk,
+    echo_json,
+    echo_table,
+    json_option,
+    progress_enabled,
+)
 from dunning.desk import PACKAGE_TEMPLATES
 from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
 
@@ -26,6 +33,7 @@ from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
 )
 @click.option("--pdf", is_flag=True, help="Also make one print-ready PDF (needs LibreOffice).")
 @click.option("--dry-run", is_flag=True, help="Show who would get what; write nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--out",
     "out_dir",
@@ -42,6 +50,7 @@ def pack(
     level: int | None,
     pdf: bool,
     dry_run: bool,
+    quiet: bool,
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -60,7 +69,14 @@ def pack(
             return
         for warning in (w for c in plan.selected for w in c.warnings):
             click.echo(f"warning: {warning}; the letters show a blank address.", err=True)
-        result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
+        count = len(plan.selected)
+        if progress_enabled(quiet or as_json) and count > 20:
+            with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
+                result = write_pack(
+                    desk, db, plan, out_dir=out_dir, pdf=pdf, progress=lambda: bar.update(1)
+                )
+        else:
+            result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
     if as_json:
         echo_json(result.to_json())
         return

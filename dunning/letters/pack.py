@@ -13,7 +13,7 @@ import gc
 import json
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,8 +177,12 @@ def write_pack(
     *,
     out_dir: Path | None = None,
     pdf: bool = False,
+    progress: Callable[[], None] | None = None,
 ) -> PackResult:
-    """Render, file and register every selected letter; nothing is left behind on failure."""
+    """Render, file and register every selected letter; nothing is left behind on failure.
+
+    `progress` is called once per letter filed.
+    """
     config = desk.config
     selected = plan.selected
     if pdf:
@@ -199,6 +203,8 @@ def write_pack(
             ]
             for job, rendered in _render_all(jobs):
                 letters.append(_file_letter(desk, conn, plan, job, rendered))
+                if progress is not None:
+                    progress()
     except BaseException:
         shutil.rmtree(pack_dir, ignore_errors=True)
         raise
