@@ -55,9 +55,15 @@ def _parse_text(raw: str) -> Decimal:
     return _finite(Decimal(text.replace(",", "")) * (-1 if negative else 1))
 
 
+# A trillion yuan: far beyond any invoice, and inside SQLite's 64-bit integer fen.
+LIMIT = Decimal(10) ** 12
+
+
 def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError(_NOT_AN_AMOUNT)
+    if abs(value) >= LIMIT:
+        raise ValueError("the amount is too large (a trillion yuan or more)")
     try:
         return quantize(value)
     except InvalidOperation as exc:  # more digits than the decimal context holds

@@ -203,3 +203,37 @@ def test_cli_ingest_failure_exits_1_and_names_the_file(
     assert "Traceback" not in result.output
     assert (in_desk.failed / "unknown.csv.error.txt").exists()
     assert bad.exists()
+
+
+def test_a_payment_whose_reference_is_filled_in_later_is_not_counted_twice(
+    desk: Desk, tmp_path: Path
+) -> None:
+    (tmp_path / "inv.csv").write_text(
+        "客户编号,发票号码,开票日期,应收金额\nC1,F1,2025-01-01,1000\nC1,F2,2025-01-02,500\n",
+        encoding="utf-8",
+    )
+    ingest_paths(desk, [tmp_path / "inv.csv"])
+    (tmp_path / "p1.csv").write_text(
+        "客户编号,回款日期,回款金额,对应发票号\nC1,2025-03-01,300,\n", encoding="utf-8"
+    )
+    (tmp_path / "p2.csv").write_text(
+        "客户编号,回款日期,回款金额,对应发票号\nC1,2025-03-01,300,F2\n", encoding="utf-8"
+    )
+    ingest_paths(desk, [tmp_path / "p1.csv"])
+    ingest_paths(desk, [tmp_path / "p2.csv"])
+    assert balances(desk) == {"C1": Decimal("1200.00")}
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT invoice_ref FROM payments").fetchall() == [("F2",)]
+
+
+def test_an_absurd_amount_is_a_bad_row_not_a_crash(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "客户编号,发票号码,开票日期,应收金额\nC1,F1,2025-01-01,100000000000000000\n",
+        encoding="utf-8",
+    )
+    (outcome,) = ingest_paths(desk, [path]).outcomes
+    assert outcome.status == "failed"
+    assert "too large" in (desk.failed / "big.csv.error.txt").read_text(encoding="utf-8")
+    with open_archive(desk.db_path) as db:
+        assert verify(desk, db).ok

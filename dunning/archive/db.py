@@ -21,7 +21,9 @@ def open_archive(path: Path, *, migrate_schema: bool = True) -> sqlite_utils.Dat
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    # FULL: a commit is on disk before the ingest removes the file from the inbox, so even a
+    # power cut cannot leave a file neither in the inbox nor in the archive.
+    conn.execute("PRAGMA synchronous = FULL")
     db = sqlite_utils.Database(conn)
     if migrate_schema:
         migrate(db)

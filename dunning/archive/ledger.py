@@ -99,7 +99,8 @@ CUSTOMER_FIELDS = (
 # 合计/总计/小计 (also 本月合计, 合 计); 小计算机 is a name, not a subtotal.
 _TOTAL = re.compile(r"[合总小]\s*计(?!算)")
 _ZERO = Decimal("0.00")
-_FLOAT_FAST = 1e15  # below this a float's repr has far fewer digits than the decimal context
+# Below this a float is an ordinary amount (money.LIMIT): its repr is exact enough to quantize.
+_FLOAT_FAST = 1e11
 _KIND_LABEL = {
     "invoices": "invoice ledger",
     "payments": "payment list",

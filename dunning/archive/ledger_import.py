@@ -158,14 +158,16 @@ def _write_invoices(
 
 
 def payment_keys(rows: list[PaymentRow], codes: list[str]) -> list[str]:
-    """Natural keys: the payment number, else the row's content plus its occurrence count."""
+    """Natural keys: the payment number, else customer + date + amount + the n-th such row."""
     seen: Counter[str] = Counter()
     keys = []
     for row, code in zip(rows, codes, strict=True):
         if row.payment_no:
             keys.append(f"no|{code}|{row.payment_no}")
             continue
-        base = f"{code}|{row.paid_on.isoformat()}|{to_fen(row.amount)}|{row.invoice_ref or ''}"
+        # The invoice reference is not part of the key: an updated export that fills it in
+        # must update the payment, not add a second one.
+        base = f"{code}|{row.paid_on.isoformat()}|{to_fen(row.amount)}"
         seen[base] += 1
         keys.append(f"{base}|{seen[base]}")
     return keys
