@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -139,14 +140,28 @@ def load_config(path: Path) -> Config:
     defaults = tomllib.loads(DEFAULT_TOML)
     for section, values in defaults.items():
         data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"{path}: [{section}] must be a section of settings, not a value.")
         for key, value in values.items():
             data[section].setdefault(key, value)
     return parse_config(data, path)
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
-    policy, aging, ingest, watch = data["policy"], data["aging"], data["ingest"], data["watch"]
-    edges = tuple(int(e) for e in aging["buckets"])
+    policy, aging, ingest = data["policy"], data["aging"], data["ingest"]
+
+    def number(section: str, key: str, kind: type[int] | type[float]) -> Any:
+        value = data[section][key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: [{section}] {key} must be a number, not {value!r}.")
+        return kind(value)
+
+    buckets = aging["buckets"]
+    if not isinstance(buckets, list) or not all(
+        isinstance(e, int) and not isinstance(e, bool) for e in buckets
+    ):
+        buckets = []
+    edges = tuple(buckets)
     if not edges or list(edges) != sorted(set(edges)) or edges[0] < 1:
         raise ConfigError(
             f"{path}: [aging] buckets must be increasing day counts, like [30, 60, 90]."
@@ -155,6 +170,11 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         tolerance = Decimal(str(policy["tolerance"]))
     except InvalidOperation as exc:
         raise ConfigError(f'{path}: [policy] tolerance must be an amount like "100.00".') from exc
+    prefix = str(policy["reference_prefix"])
+    if not re.fullmatch(r"[A-Z]{1,6}", prefix):
+        raise ConfigError(
+            f'{path}: [policy] reference_prefix must be 1 to 6 capital letters, like "CS".'
+        )
     levels = tuple(_level(raw, path) for raw in policy["levels"])
     if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
         raise ConfigError(f"{path}: [[policy.levels]] must be numbered 1, 2, 3 … in order.")
@@ -165,17 +185,17 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         lawyer={k: str(v) for k, v in data["lawyer"].items()},
         bucket_edges=edges,
         tolerance=tolerance,
-        default_terms_days=int(policy["default_terms_days"]),
-        payment_deadline_days=int(policy["payment_deadline_days"]),
-        reference_prefix=str(policy["reference_prefix"]),
+        default_terms_days=number("policy", "default_terms_days", int),
+        payment_deadline_days=number("policy", "payment_deadline_days", int),
+        reference_prefix=prefix,
         levels=levels,
         ocr=bool(ingest["ocr"]),
         ocr_languages=str(ingest["ocr_languages"]),
-        max_file_mb=int(ingest["max_file_mb"]),
-        max_pages=int(ingest["max_pages"]),
-        extract_timeout_s=float(ingest["extract_timeout_s"]),
-        stability_delay_s=float(watch["stability_delay_s"]),
-        rescan_interval_s=float(watch["rescan_interval_s"]),
+        max_file_mb=number("ingest", "max_file_mb", int),
+        max_pages=number("ingest", "max_pages", int),
+        extract_timeout_s=number("ingest", "extract_timeout_s", float),
+        stability_delay_s=number("watch", "stability_delay_s", float),
+        rescan_interval_s=number("watch", "rescan_interval_s", float),
     )
 
 

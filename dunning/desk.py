@@ -48,6 +48,21 @@ class Desk:
     def templates(self) -> Path:
         return self.root / "templates"
 
+    @property
+    def own_files(self) -> tuple[Path, ...]:
+        """What the desk itself keeps: never ingested, even by `dunning ingest .`."""
+        db = self.db_path
+        return (
+            self.config_path,
+            db,
+            db.with_name(db.name + "-wal"),
+            db.with_name(db.name + "-shm"),
+            self.store,
+            self.failed,
+            self.out,
+            self.templates,
+        )
+
     @cached_property
     def config(self) -> Config:
         return load_config(self.config_path)

@@ -96,6 +96,15 @@ def bucket_labels(edges: Sequence[int]) -> list[str]:
     return labels
 
 
+def bucket_title(label: str) -> str:
+    """A bucket label as Chinese statements and reports head it: 未到期, 1-30天, 91天以上."""
+    if label == CURRENT:
+        return "未到期"
+    if label.endswith("+"):
+        return f"{label[:-1]}天以上"
+    return f"{label}天"
+
+
 def bucket_for(days_overdue: int, edges: Sequence[int]) -> str:
     if days_overdue <= 0:
         return CURRENT

@@ -156,3 +156,43 @@ def test_verify_finds_missing_altered_and_unrecorded(desk: Desk, invoice_csv: Pa
     stored.unlink()
     assert sorted(p.kind for p in verify(desk, db).problems) == ["missing", "unrecorded"]
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("buckets = [30, 60, 90]", 'buckets = ["a"]'), "[aging] buckets must be"),
+        (
+            ("default_terms_days = 30", 'default_terms_days = "x"'),
+            "default_terms_days must be a number",
+        ),
+        (('reference_prefix = "CS"', 'reference_prefix = "cs-1"'), "reference_prefix must be"),
+        (("# dunning desk settings.", "watch = 5\n# x"), "cannot read the settings"),
+    ],
+)
+def test_a_bad_setting_is_one_sentence_naming_it(
+    desk: Desk, runner: CliRunner, edit: tuple[str, str], message: str
+) -> None:
+    text = desk.config_path.read_text(encoding="utf-8")
+    assert edit[0] in text
+    desk.config_path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    result = runner.invoke(main, ["--desk", str(desk.root), "aging"])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_unwritable_target_is_one_sentence(tmp_path: Path, runner: CliRunner) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    result = runner.invoke(main, ["init", str(blocker / "desk")])
+    assert result.exit_code == 1
+    assert "afile" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_setting_section_written_as_a_value(desk: Desk, runner: CliRunner) -> None:
+    text = desk.config_path.read_text(encoding="utf-8").replace("[watch]", "[old_watch]")
+    desk.config_path.write_text("watch = 5\n" + text, encoding="utf-8")
+    result = runner.invoke(main, ["--desk", str(desk.root), "aging"])
+    assert result.exit_code == 1
+    assert "[watch] must be a section of settings" in result.stderr

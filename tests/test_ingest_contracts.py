@@ -228,3 +228,20 @@ def test_every_realworld_file_goes_through_the_pipeline(desk: Desk, runner: CliR
             assert name in found, phrase
         assert verify(desk, db).ok
     assert not any(p.is_file() for p in desk.inbox.iterdir())
+
+
+def test_ingesting_the_desk_folder_itself_takes_only_the_inbox(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    ingest_paths(desk, [invoice_csv])
+    assert (
+        runner.invoke(main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30"]).exit_code
+        == 0
+    )
+    make_text_pdf(desk.inbox / "contracts" / "c.pdf", CONTRACT)
+    result = runner.invoke(main, ["--desk", str(desk.root), "ingest", "--json", str(desk.root)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [Path(a["file"]).name for a in data["archived"]] == ["c.pdf"]
+    assert data["failed"] == [] and data["duplicates"] == []
+    assert not any(desk.failed.iterdir())

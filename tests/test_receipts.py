@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-from tooling import require_tool
+from pdf_factory import make_image_pdf
+from tooling import require_ocr_for_pdf, require_tool
 
 from dunning.archive.db import open_archive
 from dunning.archive.ingest import ingest_paths
@@ -70,15 +71,39 @@ def test_signed_receipt_round_trip_through_libreoffice(
     assert any(entry["kind"] == "receipt" for entry in shown["log"])
 
 
-def test_a_receipt_found_by_content_in_the_inbox_root(
+def test_a_scanned_receipt_found_by_content_in_the_inbox_root(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    require_ocr_for_pdf()
+    pack = _pack(desk, runner, invoice_csv)
+    ref = pack["letters"][1]["ref"]
+    make_image_pdf(desk.inbox / "scan.pdf", f"签收回执\n函件编号 {ref}\n已签收")
+    report = ingest_paths(desk, [desk.inbox])
+    assert report.outcomes[0].kind == "receipt", report.outcomes[0]
+    assert _letter(desk, ref)[0] == "signed"
+
+
+def test_a_text_pdf_quoting_a_reference_signs_nothing(
     desk: Desk, runner: CliRunner, invoice_csv: Path
 ) -> None:
     pack = _pack(desk, runner, invoice_csv)
     ref = pack["letters"][1]["ref"]
-    (desk.inbox / "scan.pdf").write_bytes(simple_pdf(["签收回执", f"函件编号：{ref}", "已签收"]))
-    report = ingest_paths(desk, [desk.inbox])
-    assert report.outcomes[0].kind == "receipt"
-    assert _letter(desk, ref)[0] == "signed"
+    (desk.inbox / "reply.pdf").write_bytes(simple_pdf(["关于贵司", f"{ref}号催款函的回复"]))
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert (outcome.status, outcome.kind) == ("archived", "contract")
+    assert _letter(desk, ref)[0] == "issued"
+
+
+def test_a_page_naming_several_letters_is_not_a_signature(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    pack = _pack(desk, runner, invoice_csv)
+    refs = [letter["ref"] for letter in pack["letters"]]
+    (desk.inbox / "receipts" / "all.pdf").write_bytes(simple_pdf(["回执", *refs]))
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert outcome.status == "failed"
+    assert "names several letters" in (outcome.reason or "")
+    assert all(_letter(desk, ref)[0] == "issued" for ref in refs)
 
 
 def test_a_receipt_with_an_unknown_reference_is_quarantined(

@@ -141,7 +141,9 @@ def customer_record(
 ) -> dict[str, Any]:
     """Everything about one customer: the SPEC §4 shape of `customer CODE --json`."""
     cust = get_customer(db, code)
-    invoices, payments = load_invoices(db, cust.code), load_payments(db, cust.code)
+    # The record is a position on `as_of`: what is dated later is not part of it yet.
+    invoices = [i for i in load_invoices(db, cust.code) if i.invoice_date <= as_of]
+    payments = [p for p in load_payments(db, cust.code) if p.paid_on <= as_of]
     aging = age(cust.code, cust.name, invoices, payments, as_of=as_of, edges=edges)
     aged = {a.item.invoice.invoice_no: a for a in aging.items}
     open_by_no = {a.item.invoice.invoice_no: a.item.open_amount for a in aging.items}

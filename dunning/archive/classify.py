@@ -72,13 +72,23 @@ def _skip(error: OSError) -> None:
     del error
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files under the given paths (folders walked), with editor and temp files left out."""
+def collect_files(paths: Iterable[Path], *, skip: Iterable[Path] = ()) -> list[Path]:
+    """Files under the given paths (folders walked), with editor and temp files left out.
+
+    `skip` names files and folders never to take even when a walk passes them: the desk's own
+    database, settings, store, failed/, out/ and templates/ (`dunning ingest .` on the desk).
+    """
+    skipped = {p.resolve() for p in skip}
+
+    def wanted(path: Path) -> bool:
+        resolved = path.resolve()
+        return resolved not in skipped and not any(p in skipped for p in resolved.parents)
+
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(candidate_files(path))
-        elif not is_ignored_name(path.name):
+            found.extend(p for p in candidate_files(path) if wanted(p))
+        elif not is_ignored_name(path.name) and wanted(path):
             found.append(path)
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -27,13 +28,14 @@ from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger_import import import_ledger
 from dunning.archive.quarantine import quarantine
-from dunning.archive.receipts import known_ref, sign_letter
+from dunning.archive.receipts import is_returned_receipt, sign_letter
 from dunning.archive.sniff import sniff
 from dunning.archive.workers import WorkerPool
 from dunning.config import Config
 from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
 
+log = logging.getLogger(__name__)
 Status = Literal["archived", "duplicate", "failed"]
 
 
@@ -78,6 +80,7 @@ class _Candidate:
     source: str  # desk-relative when inside the desk, else absolute
     in_inbox: bool
     routed: bool = False  # the kind came from the inbox subfolder or the caller
+    given: Path = Path()  # the path as the caller named it, for reports
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class Pipeline:
         ((_, result),) = self._parse_all([candidate])
         if isinstance(result, Parsed):
             return self._commit(candidate, result)
-        return self._fail(candidate.path, candidate.kind, _as_ingest_error(result))
+        return self._fail(candidate.given, candidate.kind, _as_ingest_error(result))
 
     def ingest_many(
         self,
@@ -210,7 +213,7 @@ class Pipeline:
             if isinstance(result, Parsed):
                 done(self._commit(candidate, result))
             else:
-                done(self._fail(candidate.path, candidate.kind, _as_ingest_error(result)))
+                done(self._fail(candidate.given, candidate.kind, _as_ingest_error(result)))
         return report
 
     def _parse_all(
@@ -221,7 +224,9 @@ class Pipeline:
         for candidate in ledgers:
             try:
                 yield candidate, parse_file("ledger", candidate.path, self.limits)
-            except IngestError as exc:
+            except Exception as exc:  # one file's failure, reported as its outcome
+                if not isinstance(exc, IngestError):
+                    log.exception("reading ledger %s failed", candidate.path)
                 yield candidate, exc
         if not documents:
             return
@@ -235,6 +240,15 @@ class Pipeline:
     # -- steps -------------------------------------------------------------------------------
 
     def _classify(self, path: Path, kind: str | None) -> _Candidate:
+        try:
+            return self._classify_file(path, kind)
+        except OSError as exc:
+            raise IngestError(
+                f"{path.name} cannot be read ({exc.strerror or exc}): check that it is not"
+                " locked or protected, then drop it again."
+            ) from exc
+
+    def _classify_file(self, path: Path, kind: str | None) -> _Candidate:
         if not path.is_file():
             raise IngestError(f"{path.name}: not a file (it may have been moved away).")
         resolved = path.resolve()
@@ -259,6 +273,7 @@ class Pipeline:
             source,
             in_inbox,
             routed=bool(routed or forced),
+            given=path,
         )
 
     def _check_duplicate(self, c: _Candidate) -> Outcome | None:
@@ -273,21 +288,21 @@ class Pipeline:
         if c.in_inbox and source == c.source and _untouched_since(c.path, when):
             # A crash after the commit, before the inbox file was removed: finish the job.
             c.path.unlink(missing_ok=True)
-            return Outcome(c.path, "archived", doc_id, kind, None, f"{kind} (already archived)")
+            return Outcome(c.given, "archived", doc_id, kind, None, f"{kind} (already archived)")
         reason = f"same content as document {doc_id} ({name}, archived {when[:10]})"
         if c.in_inbox:
             quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
-        return Outcome(c.path, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}")
+        return Outcome(
+            c.given, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}"
+        )
 
     def _commit(self, c: _Candidate, parsed: Parsed) -> Outcome:
-        # A scan found by content that carries one of our letter references is a receipt.
-        text = parsed.text.text if parsed.text is not None else ""
-        if not c.routed and c.kind == "contract" and known_ref(self.db.conn, text):
+        if not c.routed and c.kind == "contract" and is_returned_receipt(self.db.conn, parsed.text):
             c = replace(c, kind="receipt")
         try:
             stored = parsed.stored or store.put(self.desk.store, c.path, c.sha256)
         except OSError as exc:
-            return self._fail(c.path, c.kind, _copy_failed(c.path, exc))
+            return self._fail(c.given, c.kind, _copy_failed(c.path, exc))
         try:
             with write_transaction(self.db) as conn:
                 doc_id, label = self._record(conn, c, parsed, stored)
@@ -296,13 +311,19 @@ class Pipeline:
             dup = self._check_duplicate(c)
             if dup is not None:
                 return dup
+            self._drop_orphan(c.sha256, stored)
             raise
         except IngestError as exc:
             self._drop_orphan(c.sha256, stored)
-            return self._fail(c.path, c.kind, exc)
+            return self._fail(c.given, c.kind, exc)
+        except Exception as exc:
+            # A bug or a database failure on one file: roll back (done), keep the file, go on.
+            log.exception("archiving %s failed", c.path)
+            self._drop_orphan(c.sha256, stored)
+            return self._fail(c.given, c.kind, _as_ingest_error(exc))
         if c.in_inbox:
             c.path.unlink(missing_ok=True)
-        return Outcome(c.path, "archived", doc_id, c.kind, None, label)
+        return Outcome(c.given, "archived", doc_id, c.kind, None, label)
 
     def _drop_orphan(self, sha256: str, stored: Path) -> None:
         # The transaction rolled back: a store file nobody records would fail `verify`.
@@ -484,4 +505,5 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and folders (recursively), parsing documents in worker processes."""
     with Pipeline(desk) as pipeline:
-        return pipeline.ingest_many(classify.collect_files(paths), progress=progress)
+        files = classify.collect_files(paths, skip=desk.own_files)
+        return pipeline.ingest_many(files, progress=progress)

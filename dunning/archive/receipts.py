@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import sqlite3
 
+from dunning.archive.extract import ExtractedText
 from dunning.errors import IngestError
 from dunning.workflow.log import add_entry
 
@@ -23,12 +24,25 @@ def find_refs(text: str) -> list[str]:
     return found
 
 
-def known_ref(conn: sqlite3.Connection, text: str) -> str | None:
-    """The first reference in `text` that is a letter in the archive."""
-    for ref in find_refs(text):
-        if conn.execute("SELECT 1 FROM letters WHERE ref = ?", [ref]).fetchone():
-            return ref
-    return None
+def known_refs(conn: sqlite3.Connection, text: str) -> list[str]:
+    """The references in `text` that are letters in the archive."""
+    return [
+        ref
+        for ref in find_refs(text)
+        if conn.execute("SELECT 1 FROM letters WHERE ref = ?", [ref]).fetchone()
+    ]
+
+
+def is_returned_receipt(conn: sqlite3.Connection, text: ExtractedText | None) -> bool:
+    """A file dropped without a route is a signed receipt only when it is a scan (its text
+    came from OCR) naming exactly one of our letters.
+
+    A PDF with a text layer is a generated document (a pack, a letter quoted in the customer's
+    reply), never proof of a signature; those go to inbox/receipts/ on purpose or not at all.
+    """
+    if text is None or text.ocr_pages == 0:
+        return False
+    return len(known_refs(conn, text.text)) == 1
 
 
 def sign_letter(conn: sqlite3.Connection, text: str, document_id: int, file_name: str) -> str:
@@ -36,7 +50,13 @@ def sign_letter(conn: sqlite3.Connection, text: str, document_id: int, file_name
 
     Raises IngestError when the text names no letter this desk sent.
     """
-    ref = known_ref(conn, text)
+    known = known_refs(conn, text)
+    if len(known) > 1:
+        raise IngestError(
+            f"{file_name} names several letters ({', '.join(known)}): scan each signed receipt"
+            " on its own and drop the scans again."
+        )
+    ref = known[0] if known else None
     if ref is None:
         refs = find_refs(text)
         if refs:

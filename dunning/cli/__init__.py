@@ -21,6 +21,10 @@ class DunningGroup(click.Group):
             raise click.UsageError(str(exc)) from None
         except DunningError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            # A folder that cannot be written, a path that is a file: one sentence, no traceback.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}.") from None
 
 
 @click.group(cls=DunningGroup, context_settings={"help_option_names": ["-h", "--help"]})

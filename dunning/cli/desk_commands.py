@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dunning.cli import main
+from dunning.cli.output import DATE
 from dunning.desk import init_desk
 
 
@@ -28,17 +29,15 @@ def init(directory: Path) -> None:
 @main.command()
 @click.argument("directory", default="demo-desk", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Rebuild a demo desk made earlier by this command.")
-@click.option(
-    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Demo date (default: today)."
-)
-def demo(directory: Path, replace: bool, as_of: dt.datetime | None) -> None:
+@click.option("--as-of", type=DATE, help="Demo date (default: today).")
+def demo(directory: Path, replace: bool, as_of: dt.date | None) -> None:
     """Build a desk with realistic sample data, ingest it and make a letter pack.
 
     Example: dunning demo            (creates ./demo-desk)
     """
     from dunning.demo import build_demo
 
-    result = build_demo(directory, replace=replace, as_of=as_of.date() if as_of else None)
+    result = build_demo(directory, replace=replace, as_of=as_of)
     desk, report = result.desk, result.ingest
     click.echo(f"demo desk: {desk.root}")
     click.echo(

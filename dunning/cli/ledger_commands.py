@@ -12,21 +12,29 @@ from dunning.archive.accounts import aging_json, aging_report, customer_record, 
 from dunning.archive.db import open_archive
 from dunning.archive.verify import verify as verify_archive
 from dunning.cli import main
-from dunning.cli.output import F, current_desk, echo_json, echo_table, json_option, progress_enabled
+from dunning.cli.output import (
+    DATE,
+    F,
+    current_desk,
+    echo_json,
+    echo_table,
+    json_option,
+    progress_enabled,
+)
 from dunning.money import format_amount
 
 
 def as_of_option(fn: F) -> F:
     return click.option(
         "--as-of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=DATE,
         default=None,
-        help="Position on this date (YYYY-MM-DD; default: today).",
+        help="Position on this date (2025-12-31, 2025/12/31 or 2025年12月31日; default: today).",
     )(fn)
 
 
-def _as_of(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
+def as_of_day(value: dt.date | None) -> dt.date:
+    return value or dt.date.today()
 
 
 @main.command()
@@ -44,7 +52,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     from dunning.archive.ingest import Outcome, ingest_paths
 
     desk = current_desk(ctx)
-    files = collect_files(paths)
+    files = collect_files(paths, skip=desk.own_files)
 
     def line(outcome: Outcome) -> None:
         if quiet or as_json:
@@ -78,13 +86,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
 @as_of_option
 @json_option
 @click.pass_context
-def aging(ctx: click.Context, as_of: dt.datetime | None, as_json: bool) -> None:
+def aging(ctx: click.Context, as_of: dt.date | None, as_json: bool) -> None:
     """Per-customer balance, overdue amount and aging buckets.
 
     Example: dunning aging --as-of 2025-12-31
     """
     desk = current_desk(ctx)
-    day = _as_of(as_of)
+    day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
         report = aging_report(db, as_of=day, edges=desk.config.bucket_edges)
     report.sort(key=lambda a: (-a.max_days_overdue, a.customer))
@@ -160,14 +168,14 @@ def customers(ctx: click.Context, as_json: bool) -> None:
 @as_of_option
 @json_option
 @click.pass_context
-def customer(ctx: click.Context, code: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool) -> None:
     """One customer: invoices, payments, contracts, letters and the collection log.
 
     Example: dunning customer C001 --json
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        record = customer_record(db, code, as_of=_as_of(as_of), edges=desk.config.bucket_edges)
+        record = customer_record(db, code, as_of=as_of_day(as_of), edges=desk.config.bucket_edges)
     if as_json:
         echo_json(record)
         return

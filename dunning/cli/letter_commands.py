@@ -12,6 +12,7 @@ import click
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.output import (
+    DATE,
     current_desk,
     echo_json,
     echo_table,
@@ -23,9 +24,7 @@ from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
 
 
 @main.command()
-@click.option(
-    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Letter date (default: today)."
-)
+@click.option("--as-of", type=DATE, help="Letter date (default: today).")
 @click.option("--min-days", type=int, help="Only customers at least this many days overdue.")
 @click.option("--customer", "customers", multiple=True, help="Only this customer (repeatable).")
 @click.option(
@@ -44,7 +43,7 @@ from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
 @click.pass_context
 def pack(
     ctx: click.Context,
-    as_of: dt.datetime | None,
+    as_of: dt.date | None,
     min_days: int | None,
     customers: tuple[str, ...],
     level: int | None,
@@ -59,7 +58,7 @@ def pack(
     Example: dunning pack --as-of 2025-12-31 --pdf     (try --dry-run first)
     """
     desk = current_desk(ctx)
-    day = as_of.date() if as_of else dt.date.today()
+    day = as_of or dt.date.today()
     with open_archive(desk.db_path) as db:
         plan = plan_pack(
             db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
+from dunning.archive.cjk import display_width
+from dunning.dates import parse_date
 from dunning.desk import Desk, find_desk
+from dunning.money import parse_amount
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,11 +45,6 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def echo_table(
     headers: Sequence[str], rows: Iterable[Sequence[object]], *, right: set[int] | None = None
 ) -> None:
@@ -66,3 +64,35 @@ def echo_table(
 
 def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.3
+    """A date as clerks write it: 2025-03-05, 2025/3/5, 2025年3月5日."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+class AmountType(click.ParamType):  # type: ignore[type-arg]
+    """An amount in yuan: 1234.50, ￥1,234.50."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+DATE = DateType()
+AMOUNT = AmountType()

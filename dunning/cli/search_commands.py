@@ -15,9 +15,7 @@ from dunning.archive.documents import document_record, stored_original
 from dunning.archive.search import search as search_archive
 from dunning.archive.search import unsearchable_count
 from dunning.cli import main
-from dunning.cli.output import current_desk, echo_json, json_option
-
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
+from dunning.cli.output import DATE, current_desk, echo_json, json_option
 
 
 @main.command()
@@ -28,8 +26,8 @@ _DAY = click.DateTime(formats=["%Y-%m-%d"])
     help="Only this kind of document.",
 )
 @click.option("--customer", help="Only this customer (code or exact name).")
-@click.option("--since", type=_DAY, help="Archived on or after this day.")
-@click.option("--until", type=_DAY, help="Archived on or before this day.")
+@click.option("--since", type=DATE, help="Archived on or after this day.")
+@click.option("--until", type=DATE, help="Archived on or before this day.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
 @json_option
 @click.pass_context
@@ -38,8 +36,8 @@ def search(
     query: tuple[str, ...],
     kind: str | None,
     customer: str | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
+    since: dt.date | None,
+    until: dt.date | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -56,8 +54,8 @@ def search(
             " ".join(query),
             kind=kind,
             customer=customer,
-            since=since.date() if since else None,
-            until=until.date() if until else None,
+            since=since,
+            until=until,
             limit=limit,
         )
         pending = unsearchable_count(db)

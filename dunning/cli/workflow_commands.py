@@ -11,10 +11,9 @@ import click
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
-from dunning.cli.ledger_commands import as_of_option
-from dunning.cli.output import current_desk, echo_json, echo_table, json_option
-from dunning.dates import parse_date
-from dunning.money import format_amount, parse_amount
+from dunning.cli.ledger_commands import as_of_day, as_of_option
+from dunning.cli.output import AMOUNT, DATE, current_desk, echo_json, echo_table, json_option
+from dunning.money import format_amount
 from dunning.workflow.legal_xlsx import legal_path, write_legal
 from dunning.workflow.log import (
     KINDS,
@@ -27,42 +26,6 @@ from dunning.workflow.log import (
 from dunning.workflow.reports import legal_report, weekly_report
 from dunning.workflow.status import STATUSES, set_status
 from dunning.workflow.weekly_xlsx import weekly_path, write_weekly
-
-
-class DateType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.3
-    """A date as clerks write it: 2025-03-05, 2025/3/5, 2025年3月5日."""
-
-    name = "date"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return parse_date(value)
-        except ValueError as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
-
-
-class AmountType(click.ParamType):  # type: ignore[type-arg]
-    """An amount in yuan: 1234.50, ￥1,234.50."""
-
-    name = "amount"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_amount(value)
-        except ValueError as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
-
-
-DATE = DateType()
-AMOUNT = AmountType()
-
-
-def _as_of(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
 
 
 @main.command("set-status")
@@ -150,7 +113,7 @@ def log_list(
     ctx: click.Context,
     code: str | None,
     since: dt.date | None,
-    as_of: dt.datetime | None,
+    as_of: dt.date | None,
     as_json: bool,
 ) -> None:
     """List the collection log (one customer's or everyone's); promises show kept/broken/pending.
@@ -158,7 +121,7 @@ def log_list(
     Example: dunning log list C001 --since 2025-06-01 --json
     """
     desk = current_desk(ctx)
-    day = _as_of(as_of)
+    day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
         entries = list_entries(db, code, since=since)
         statuses = promise_statuses(db, entries, as_of=day)
@@ -216,13 +179,13 @@ def _out_option(fn: Any) -> Any:
 @as_of_option
 @_out_option
 @click.pass_context
-def report_weekly(ctx: click.Context, as_of: dt.datetime | None, out: Path | None) -> None:
+def report_weekly(ctx: click.Context, as_of: dt.date | None, out: Path | None) -> None:
     """Write the weekly overdue report (逾期客户周报) as an Excel workbook and print its path.
 
     Example: dunning report weekly --as-of 2025-06-27 --out 周报.xlsx
     """
     desk = current_desk(ctx)
-    day = _as_of(as_of)
+    day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
         report = weekly_report(db, as_of=day, config=desk.config)
     click.echo(str(write_weekly(report, out or weekly_path(desk.out, day))))
@@ -232,13 +195,13 @@ def report_weekly(ctx: click.Context, as_of: dt.datetime | None, out: Path | Non
 @as_of_option
 @_out_option
 @click.pass_context
-def report_legal(ctx: click.Context, as_of: dt.datetime | None, out: Path | None) -> None:
+def report_legal(ctx: click.Context, as_of: dt.date | None, out: Path | None) -> None:
     """Write the legal hand-over (customers in litigation or sent a lawyer's letter).
 
     Example: dunning report legal --out 法务移交.xlsx
     """
     desk = current_desk(ctx)
-    day = _as_of(as_of)
+    day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
         report = legal_report(db, as_of=day, config=desk.config)
     click.echo(str(write_legal(report, out or legal_path(desk.out, day))))

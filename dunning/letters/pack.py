@@ -34,7 +34,7 @@ from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
 from dunning.money import from_fen, to_fen
-from dunning.receivables import CustomerAging
+from dunning.receivables import CustomerAging, bucket_title
 from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {
@@ -420,15 +420,6 @@ def _letter_input(
         credit=aging.credit,
         aging={bucket_title(k): v for k, v in aging.buckets.items()},
     )
-
-
-def bucket_title(label: str) -> str:
-    """Aging bucket labels as a Chinese statement prints them: 未到期, 1-30天, 91天以上."""
-    if label == "current":
-        return "未到期"
-    if label.endswith("+"):
-        return f"{label[:-1]}天以上"
-    return f"{label}天"
 
 
 def _copy_contracts(

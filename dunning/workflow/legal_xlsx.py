@@ -14,14 +14,13 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dunning.dates import chinese_date
-from dunning.receivables import ZERO
+from dunning.receivables import ZERO, bucket_title
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
 from dunning.workflow.reports import LegalCase, LegalReport
 from dunning.workflow.status import STATUS_TITLES
 from dunning.workflow.xlsx import (
     Cell,
     add_sheet,
-    bucket_title,
     finish_sheet,
     new_workbook,
     save_workbook,

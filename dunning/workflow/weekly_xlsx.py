@@ -12,14 +12,13 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from dunning.dates import chinese_date
-from dunning.receivables import ZERO
+from dunning.receivables import ZERO, bucket_title
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
 from dunning.workflow.reports import CustomerPosition, WeeklyReport
 from dunning.workflow.status import STATUS_TITLES
 from dunning.workflow.xlsx import (
     Cell,
     add_sheet,
-    bucket_title,
     finish_sheet,
     new_workbook,
     save_workbook,

@@ -8,7 +8,6 @@ number, so amounts reach Excel without passing through float here.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +17,8 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dunning.archive.cjk import display_width
 from dunning.errors import DunningError
-from dunning.receivables import CURRENT
 
 Cell = str | int | Decimal | dt.date | None
 
@@ -43,20 +42,6 @@ _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 class ReportError(DunningError):
     """A report could not be written."""
-
-
-def bucket_title(label: str) -> str:
-    """Aging bucket labels as a Chinese report heads them: 未到期, 1-30天, 91天以上."""
-    if label == CURRENT:
-        return "未到期"
-    if label.endswith("+"):
-        return f"{label[:-1]}天以上"
-    return f"{label}天"
-
-
-def text_width(text: str) -> int:
-    """Spreadsheet column units: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def new_workbook() -> Workbook:
@@ -100,7 +85,7 @@ def _kind(value: Cell) -> str:
         return "date"
     if isinstance(value, int):
         return "count"
-    if isinstance(value, str) and text_width(value) > MAX_WIDTH:
+    if isinstance(value, str) and display_width(value) > MAX_WIDTH:
         return "wrap"
     return "text"
 
@@ -171,7 +156,7 @@ def _display_width(value: object) -> int:
         return len(f"{value:,.2f}")
     if isinstance(value, dt.date):
         return 10
-    return max((text_width(line) for line in str(value).splitlines()), default=0)
+    return max((display_width(line) for line in str(value).splitlines()), default=0)
 
 
 def finish_sheet(ws: Worksheet, *, header_row: int | None, freeze: str | None = None) -> None:
