@@ -36,6 +36,8 @@ from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
 
 log = logging.getLogger(__name__)
+# Files committed per transaction by `ingest_many`: each commit is an fsync.
+GROUP_COMMIT = 16
 Status = Literal["archived", "duplicate", "failed"]
 
 
@@ -176,7 +178,7 @@ class Pipeline:
             return early
         ((_, result),) = self._parse_all([candidate])
         if isinstance(result, Parsed):
-            return self._commit(candidate, result)
+            return self._commit([(candidate, result)])[0]
         return self._fail(candidate.given, candidate.kind, _as_ingest_error(result))
 
     def ingest_many(
@@ -207,13 +209,20 @@ class Pipeline:
                 done(early)
             else:
                 ready.append(candidate)
+        group: list[tuple[_Candidate, Parsed]] = []
         for candidate, result in self._parse_all(ready):
             if stop is not None and stop():
                 break
             if isinstance(result, Parsed):
-                done(self._commit(candidate, result))
+                group.append((candidate, result))
             else:
                 done(self._fail(candidate.given, candidate.kind, _as_ingest_error(result)))
+            if len(group) >= GROUP_COMMIT:
+                for outcome in self._commit(group):
+                    done(outcome)
+                group = []
+        for outcome in self._commit(group):
+            done(outcome)
         return report
 
     def _parse_all(
@@ -296,34 +305,72 @@ class Pipeline:
             c.given, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}"
         )
 
-    def _commit(self, c: _Candidate, parsed: Parsed) -> Outcome:
-        if not c.routed and c.kind == "contract" and is_returned_receipt(self.db.conn, parsed.text):
-            c = replace(c, kind="receipt")
-        try:
-            stored = parsed.stored or store.put(self.desk.store, c.path, c.sha256)
-        except OSError as exc:
-            return self._fail(c.given, c.kind, _copy_failed(c.path, exc))
+    def _commit(self, group: list[tuple[_Candidate, Parsed]]) -> list[Outcome]:
+        """Archive parsed files: store copies, then one transaction, a savepoint per file.
+
+        One transaction for a few files spares an fsync per file; the savepoints keep each
+        file all-or-nothing, so one bad file never takes its neighbours down. Files leave the
+        inbox only after the commit: a crash before it leaves them all there to be redone.
+        """
+        outcomes: list[Outcome] = []
+        stored: list[tuple[_Candidate, Parsed, Path]] = []
+        for c, parsed in group:
+            if (
+                not c.routed
+                and c.kind == "contract"
+                and is_returned_receipt(self.db.conn, parsed.text)
+            ):
+                c = replace(c, kind="receipt")
+            try:
+                stored.append(
+                    (c, parsed, parsed.stored or store.put(self.desk.store, c.path, c.sha256))
+                )
+            except OSError as exc:
+                outcomes.append(self._fail(c.given, c.kind, _copy_failed(c.path, exc)))
+        if not stored:
+            return outcomes
+        recorded: list[tuple[_Candidate, Path, tuple[int, str] | Exception]] = []
         try:
             with write_transaction(self.db) as conn:
-                doc_id, label = self._record(conn, c, parsed, stored)
-        except sqlite3.IntegrityError:
-            # The same content archived by a concurrent run between our check and commit.
+                for c, parsed, path in stored:
+                    recorded.append((c, path, self._record_one(conn, c, parsed, path)))
+        except Exception as exc:
+            # The commit itself failed (disk full, I/O error): nothing of the group is archived.
+            log.exception("committing %d files failed", len(stored))
+            recorded = [(c, path, exc) for c, _, path in stored]
+        for c, path, result in recorded:
+            outcomes.append(self._settle(c, path, result))
+        return outcomes
+
+    def _record_one(
+        self, conn: sqlite3.Connection, c: _Candidate, parsed: Parsed, stored: Path
+    ) -> tuple[int, str] | Exception:
+        conn.execute("SAVEPOINT one_file")
+        try:
+            result = self._record(conn, c, parsed, stored)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO one_file")
+            conn.execute("RELEASE one_file")
+            if not isinstance(exc, IngestError | sqlite3.IntegrityError):
+                log.exception("archiving %s failed", c.path)
+            return exc
+        conn.execute("RELEASE one_file")
+        return result
+
+    def _settle(self, c: _Candidate, stored: Path, result: tuple[int, str] | Exception) -> Outcome:
+        """After the commit: remove the archived file from the inbox, or report its failure."""
+        if not isinstance(result, Exception):
+            doc_id, label = result
+            if c.in_inbox:
+                c.path.unlink(missing_ok=True)
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label)
+        if isinstance(result, sqlite3.IntegrityError):
+            # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
             if dup is not None:
                 return dup
-            self._drop_orphan(c.sha256, stored)
-            raise
-        except IngestError as exc:
-            self._drop_orphan(c.sha256, stored)
-            return self._fail(c.given, c.kind, exc)
-        except Exception as exc:
-            # A bug or a database failure on one file: roll back (done), keep the file, go on.
-            log.exception("archiving %s failed", c.path)
-            self._drop_orphan(c.sha256, stored)
-            return self._fail(c.given, c.kind, _as_ingest_error(exc))
-        if c.in_inbox:
-            c.path.unlink(missing_ok=True)
-        return Outcome(c.given, "archived", doc_id, c.kind, None, label)
+        self._drop_orphan(c.sha256, stored)
+        return self._fail(c.given, c.kind, _as_ingest_error(result))
 
     def _drop_orphan(self, sha256: str, stored: Path) -> None:
         # The transaction rolled back: a store file nobody records would fail `verify`.
