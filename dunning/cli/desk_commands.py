@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -49,7 +51,10 @@ def demo(directory: Path, replace: bool, as_of: dt.date | None) -> None:
         click.echo(f"  print-ready PDF: {result.pack.pdf}")
     if result.pdf_skipped:
         click.echo(f"  note: {result.pdf_skipped}")
-    click.echo("next, from inside the desk folder:")
-    click.echo(
-        f"  cd {directory} && dunning aging && dunning search 违约金 && dunning customer C004"
-    )
+    # After `make demo` the command lives in .venv/bin, which is usually not on PATH.
+    own = Path(sys.argv[0])
+    on_path = own.name != "dunning" or shutil.which("dunning") == str(own)
+    cmd = "dunning" if on_path else str(own.resolve())
+    click.echo("next:")
+    for args in ("aging", "search 违约金", "customer C004"):
+        click.echo(f"  {cmd} --desk {directory} {args}")
