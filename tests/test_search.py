@@ -238,6 +238,33 @@ def test_limit_keeps_the_best(db: sqlite_utils.Database) -> None:
     assert len(search_ids(db, "合同")) == 30
 
 
+def test_only_the_newest_matches_are_ranked_beyond_the_window(
+    db: sqlite_utils.Database,
+) -> None:
+    # Trigram queries first ask for the oldest window+1 matches; past the window, the newest
+    # window of matches is ranked, as for every other query.
+    from dunning.archive.search import RANK_CANDIDATES
+
+    with write_transaction(db) as conn:
+        conn.executemany(
+            "INSERT INTO documents (id, sha256, kind, original_name, stored_path, size,"
+            " ingested_at) VALUES (?, ?, 'contract', 'scan.pdf', 'store/x', 1, ?)",
+            [(n, f"{n:064x}", "2025-03-01T09:00:00+00:00") for n in range(1, 106)],
+        )
+        conn.executemany(
+            "INSERT INTO document_text VALUES (?, ?)",
+            # The oldest documents mention the term most often: they would rank first.
+            [(n, "违约金" * (200 - n)) for n in range(1, 106)],
+        )
+        reindex_all(conn)
+    for query in ("违约金", "约金 违约"):  # trigram, bigram
+        hits = search(db, query, limit=5)
+        oldest_ranked = 105 - RANK_CANDIDATES + 1
+        assert [h.document for h in hits] == list(range(oldest_ranked, oldest_ranked + 5))
+        everything = search(db, query, limit=10**6)
+        assert [h.document for h in everything] == list(range(1, 106))
+
+
 def test_snippet_highlights_the_match_around_it(db: sqlite_utils.Database) -> None:
     text = "甲" * 100 + "逾期付款应支付违约金，按日计算" + "乙" * 100
     add(db, Doc(text, title="购销合同", contract_no="HT-1", customer="C001"))

@@ -7,6 +7,7 @@ clerk's query into an FTS5 expression, ranks, filters and cuts snippets.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ MARK_OPEN, MARK_CLOSE = "【", "】"
 # Queries with fewer matches are ranked exactly. See benchmarks/search.py.
 RANK_CANDIDATES = 100
 _K1, _B = 1.2, 0.75  # BM25's usual term-frequency saturation and length normalisation
-_Row = tuple[int, str, str | None, str | None, str | None, str | None, str | None, str]
+# documents (id, kind, title, contract_no, customer code), customer name, file name, and the
+# indexed fields in COLUMNS order (body first).
+_Row = tuple[
+    int, str, str | None, str | None, str | None, str | None, str | None, str, str, str, str, str
+]
 
 
 class EmptyQueryError(DunningError):
@@ -154,10 +159,11 @@ def search(
     match = _Match.of(terms)
     conn: sqlite3.Connection = db.conn
     rows = _candidates(conn, match, _Filters(kind, customer, since, until), limit)
-    avg_len = sum(len(row[-1]) for row in rows) / len(rows) if rows else 0.0
-    scored = [(_score(row, terms, avg_len), row) for row in rows]
+    avg_len = sum(len(_fields(row)[0]) for row in rows) / len(rows) if rows else 0.0
+    raw = not _needs_folding(terms)
+    scored = [(_score(row, terms, avg_len, raw), row) for row in rows]
     scored.sort(key=lambda pair: (pair[0], pair[1][0]), reverse=True)
-    return [_hit(conn, row, score, terms) for score, row in scored[:limit]]
+    return [_hit(row, score, terms) for score, row in scored[:limit]]
 
 
 def _candidates(
@@ -171,9 +177,34 @@ def _candidates(
     their metadata would cost a walk over every match: FTS5 filters columns per row.)
     """
     where, params = filters.sql()
-    sql = f"""
+    window = max(RANK_CANDIDATES, limit)
+    expression = match.every_term()
+    select = f"""
         SELECT d.id, d.kind, d.title, d.contract_no, d.customer_code, c.name, d.original_name,
-               s.body
+               {", ".join(f"s.{column}" for column in COLUMNS)}
+    """
+    if match.table == "search_tri" and not where:
+        # Walking a trigram phrase newest first costs about twice the walk oldest first, and
+        # a rare phrase of common trigrams (HT-2025-0005) walks whole doclists: so ask oldest
+        # first for one more than the window, which stops early when the matches are many.
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT rowid FROM search_tri WHERE search_tri MATCH ? ORDER BY rowid LIMIT ?",
+                [expression, window + 1],
+            )
+        ]
+        if len(ids) <= window:  # every match: no need for the newest-first walk
+            sql = f"""{select}
+                FROM documents d
+                LEFT JOIN customers c ON c.code = d.customer_code
+                JOIN search_source s ON s.document_id = d.id
+                WHERE d.id IN (SELECT value FROM json_each(?))
+                ORDER BY d.id DESC
+            """
+            # One JSON parameter: a large `limit` may allow more ids than SQL variables.
+            return list(conn.execute(sql, [json.dumps(ids)])) if ids else []
+    sql = f"""{select}
         FROM {match.table} f
         CROSS JOIN documents d ON d.id = f.rowid
         LEFT JOIN customers c ON c.code = d.customer_code
@@ -184,8 +215,7 @@ def _candidates(
     """
     # CROSS JOIN keeps FTS5 the outer loop: probing it once per document row (which the
     # planner may choose when the kind index looks attractive) costs seconds.
-    window = max(RANK_CANDIDATES, limit)
-    return list(conn.execute(sql, [match.every_term(), *params, window]))
+    return list(conn.execute(sql, [expression, *params, window]))
 
 
 def metadata_tier(
@@ -221,18 +251,28 @@ def relevance(body: str, terms: Sequence[str], avg_len: float) -> float:
     return score
 
 
-def _score(row: _Row, terms: Sequence[str], avg_len: float) -> float:
-    """The tier plus relevance squashed into [0, 1): a better tier always ranks first."""
-    _, kind, title, contract_no, code, name, original_name, body = row
-    tier = metadata_tier(
-        terms,
-        fold(str(contract_no or "")),
-        fold(str(title or "")),
-        fold(f"{code or ''}\n{name or ''}"),
-        fold(f"{original_name or ''}\n{kind or ''}"),
-    )
-    rel = relevance(fold(str(body)), terms, avg_len)
+def _score(row: _Row, terms: Sequence[str], avg_len: float, raw: bool) -> float:
+    """The tier plus relevance squashed into [0, 1): a better tier always ranks first.
+
+    `raw`: the terms need no folding of the text to be found (see `_needs_folding`).
+    """
+    # The indexed fields are these same values, joined as the index joined them.
+    fields = _fields(row)
+    body, title, contract_no, customer, meta = fields if raw else (fold(f) for f in fields)
+    tier = metadata_tier(terms, contract_no, title, customer, meta)
+    rel = relevance(body, terms, avg_len)
     return tier + rel / (1.0 + rel)
+
+
+def _needs_folding(terms: Sequence[str]) -> bool:
+    """Whether finding `terms` in fold(text) can differ from finding them in the text itself.
+
+    Every character fold() changes becomes a lower-case one (checked over all of Unicode), so
+    a term with no lower-case character (hanzi, digits) matches a folded character only where
+    the character was already itself. Folding ~800 characters of hanzi costs ~3 us, and
+    every ranked candidate would pay it. (Ranking only: which documents match is the index's.)
+    """
+    return any(c.islower() for term in terms for c in term)
 
 
 def search_ids(
@@ -267,13 +307,9 @@ def unsearchable_count(db: sqlite_utils.Database) -> int:
     return int(row[0])
 
 
-def _hit(conn: sqlite3.Connection, row: _Row, score: float, terms: Sequence[str]) -> SearchHit:
-    doc_id, kind, title, contract_no, code, name, _, _ = row
-    assert isinstance(doc_id, int)
-    fields = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM search_source WHERE document_id = ?", [doc_id]
-    ).fetchone()
-    marked, plain = make_snippet(list(fields or ()), terms)
+def _hit(row: _Row, score: float, terms: Sequence[str]) -> SearchHit:
+    doc_id, kind, title, contract_no, code, name = row[:6]
+    marked, plain = make_snippet(_fields(row), terms)
     return SearchHit(
         document=doc_id,
         kind=str(kind),
@@ -285,6 +321,11 @@ def _hit(conn: sqlite3.Connection, row: _Row, score: float, terms: Sequence[str]
         score=score,
         plain_snippet=plain,
     )
+
+
+def _fields(row: _Row) -> tuple[str, str, str, str, str]:
+    """The indexed fields of a candidate row, in COLUMNS order (body first)."""
+    return row[7], row[8], row[9], row[10], row[11]
 
 
 def _opt_str(value: object) -> str | None:
