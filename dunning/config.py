@@ -35,7 +35,7 @@ title = "财务经理"
 [lawyer]
 # The law firm that signs 律师函 on the company's behalf.
 firm = "浙江某某律师事务所"
-name = "王律师"
+name = "王明"
 phone = "0571-87000000"
 address = "浙江省杭州市上城区庆春路1号"
 

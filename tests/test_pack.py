@@ -265,3 +265,53 @@ def test_a_quarter_of_weekly_runs_escalates_one_level_per_letter(loaded: Desk) -
     assert all(b - a <= 1 for a, b in pairwise(levels))
     # 1, 15, 29 days overdue: reminders; 43, 57: demands; 71, 85: final notices.
     assert levels == [lv for _, lv in sent] == [1, 1, 1, 2, 2, 3, 3]
+
+
+def test_two_packs_in_the_same_second_get_their_own_folders(loaded: Desk) -> None:
+    with open_archive(loaded.db_path) as db:
+        first = write_pack(
+            loaded, db, plan_pack(db, loaded.config, as_of=AS_OF, customers=["C001"])
+        )
+        second = write_pack(
+            loaded, db, plan_pack(db, loaded.config, as_of=AS_OF, customers=["C002"])
+        )
+    assert first.pack_dir != second.pack_dir
+    for result in (first, second):
+        assert result.pack_dir is not None
+        manifest = json.loads((result.pack_dir / "manifest.json").read_text(encoding="utf-8"))
+        assert [m["ref"] for m in manifest] == [lt.ref for lt in result.letters]
+
+
+def test_a_pack_with_nobody_due_writes_nothing(loaded: Desk, runner: CliRunner) -> None:
+    result = runner.invoke(
+        main, ["--desk", str(loaded.root), "pack", "--as-of", "2025-06-30", "--customer", "C003"]
+    )
+    assert result.exit_code == 0
+    assert "nobody is due a letter" in result.stdout
+    assert not any(loaded.out.iterdir())
+
+
+def test_enclosures_and_the_missing_contract_copy_warning(loaded: Desk) -> None:
+    with open_archive(loaded.db_path) as db:
+        plan = plan_pack(db, loaded.config, as_of=AS_OF, customers=["C001"], level=4)
+        (cand,) = plan.selected
+        assert any("no archived contract copy" in w for w in cand.warnings)
+        result = write_pack(loaded, db, plan)
+    letter = all_text(result.pack_dir / result.letters[0].files[0])  # type: ignore[operator]
+    assert "附件：对账单、到访回执单" in letter  # no archived copy: not listed
+    assert "律师律师" not in letter
+
+
+def test_customer_record_shows_what_each_invoice_was_paid(
+    loaded: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "pay.csv").write_text(
+        "客户编号,回款日期,回款金额\nC001,2025-03-01,12000\n", encoding="utf-8"
+    )
+    ingest_paths(loaded, [tmp_path / "pay.csv"])
+    out = runner.invoke(
+        main, ["--desk", str(loaded.root), "customer", "C001", "--as-of", "2025-06-30", "--json"]
+    )
+    invoices = {i["invoice"]: i for i in json.loads(out.stdout)["invoices"]}
+    assert (invoices["FP0001"]["received"], invoices["FP0001"]["open"]) == ("10500.00", "0.00")
+    assert (invoices["FP0002"]["received"], invoices["FP0002"]["open"]) == ("1500.00", "4409.02")

@@ -19,7 +19,7 @@ _AMOUNTS = "截至{{ as_of }}，贵司尚欠我司货款**人民币{{ total_open
 _CONTACT = "我司联系人：{{ company.contact }}，电话：{{ company.contact_phone }}，\
 地址：{{ company.address }}。"
 _HEAD = "> 致：**{{ customer.name }}**（客户编号：{{ customer.code }}）"
-_TAIL = "@attach 对账单、签收回执\n@sign {{ company.name }}（盖章） | {{ as_of }}"
+_TAIL = "@attach {{ enclosures }}\n@sign {{ company.name }}（盖章） | {{ as_of }}"
 
 REMINDER = f"""# 付款提醒函
 {_HEAD}
@@ -88,7 +88,7 @@ LAWYER = f"""# 律 师 函
 如贵司对上述事项有异议，请于收到本函之日起五日内与本所{{{{ lawyer.name }}}}律师联系\
 （电话：{{{{ lawyer.phone }}}}）。
 特此函告。
-@attach 对账单
+@attach {{{{ enclosures }}}}
 @sign {{{{ lawyer.firm }}}}（盖章） | 承办律师：{{{{ lawyer.name }}}} | {{{{ as_of }}}}"""
 
 

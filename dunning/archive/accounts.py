@@ -14,7 +14,7 @@ import sqlite_utils
 
 from dunning.errors import NotFoundError
 from dunning.money import from_fen
-from dunning.receivables import CustomerAging, Invoice, Payment, age
+from dunning.receivables import CustomerAging, Invoice, Payment, age, allocate
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ def customer_record(
     payments = [p for p in load_payments(db, cust.code) if p.paid_on <= as_of]
     aging = age(cust.code, cust.name, invoices, payments, as_of=as_of, edges=edges)
     aged = {a.item.invoice.invoice_no: a for a in aging.items}
-    open_by_no = {a.item.invoice.invoice_no: a.item.open_amount for a in aging.items}
+    # What each invoice has been paid: the ledger's received column plus allocated payments.
+    allocated = {i.invoice.invoice_no: i for i in allocate(invoices, payments).items}
     return {
         "customer": cust.code,
         "name": cust.name,
@@ -169,8 +170,8 @@ def customer_record(
                 "date": inv.invoice_date.isoformat(),
                 "due": inv.due_date.isoformat(),
                 "amount": f"{inv.amount:.2f}",
-                "received": f"{inv.received:.2f}",
-                "open": f"{open_by_no.get(inv.invoice_no, 0):.2f}",
+                "received": f"{allocated[inv.invoice_no].paid:.2f}",
+                "open": f"{allocated[inv.invoice_no].open_amount:.2f}",
                 "days_overdue": aged[inv.invoice_no].days_overdue if inv.invoice_no in aged else 0,
             }
             for inv in sorted(invoices, key=lambda i: (i.due_date, i.invoice_no))

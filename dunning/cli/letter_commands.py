@@ -25,7 +25,9 @@ from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
 
 @main.command()
 @click.option("--as-of", type=DATE, help="Letter date (default: today).")
-@click.option("--min-days", type=int, help="Only customers at least this many days overdue.")
+@click.option(
+    "--min-days", type=click.IntRange(0), help="Only customers at least this many days overdue."
+)
 @click.option("--customer", "customers", multiple=True, help="Only this customer (repeatable).")
 @click.option(
     "--level", type=int, help="Send this level regardless of the policy (recorded as manual)."
@@ -67,7 +69,7 @@ def pack(
             _show_plan(plan, desk.config.levels, as_json=as_json)
             return
         for warning in (w for c in plan.selected for w in c.warnings):
-            click.echo(f"warning: {warning}; the letters show a blank address.", err=True)
+            click.echo(f"warning: {warning}.", err=True)
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
             with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
@@ -83,6 +85,11 @@ def pack(
         click.echo(
             f"{letter.ref}  {letter.customer} {letter.name}  level {letter.level} ({letter.level_name})  {letter.amount}"
         )
+    if result.pack_dir is None:
+        click.echo(
+            f"nobody is due a letter on {day.isoformat()}; nothing written (--dry-run says why)."
+        )
+        return
     click.echo(f"{len(result.letters)} letters in {result.pack_dir}")
     if result.pdf:
         click.echo(f"print-ready PDF: {result.pdf}")
@@ -128,7 +135,7 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
     )
     for cand in plan.selected:
         for warning in cand.warnings:
-            click.echo(f"warning: {warning}; the letters would show a blank address.", err=True)
+            click.echo(f"warning: {warning}.", err=True)
     click.echo(
         f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
     )

@@ -81,6 +81,8 @@ def log_add(
     Example: dunning log add C001 --kind promise --note "电话承诺" --promise-amount 5000
     --promise-date 2025-07-15
     """
+    if on is not None and on > dt.date.today():
+        raise click.UsageError(f"--on {on.isoformat()} is in the future; log what has happened.")
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         try:
@@ -123,7 +125,7 @@ def log_list(
     desk = current_desk(ctx)
     day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
-        entries = list_entries(db, code, since=since)
+        entries = list_entries(db, code, since=since, until=as_of)
         statuses = promise_statuses(db, entries, as_of=day)
     if as_json:
         echo_json([entry_json(e, statuses.get(e.id)) for e in entries])

@@ -81,6 +81,7 @@ class LetterInput:
     total_overdue: Decimal = ZERO
     credit: Decimal = ZERO
     aging: dict[str, Decimal] = field(default_factory=dict)
+    enclosures: list[str] = field(default_factory=list)  # what goes with the letter
 
 
 CONTEXT_DOC: dict[str, str] = {
@@ -120,6 +121,7 @@ CONTEXT_DOC: dict[str, str] = {
     "max_days_overdue": "days overdue of the oldest overdue invoice",
     "aging": "aging buckets in order; each has .label (e.g. 1-30天) and .amount",
     "aging_total": "sum of the aging buckets",
+    "enclosures": "what goes with the letter, e.g. 对账单、签收回执 (from the level's documents)",
     "qr_png": "(not a tag) PNG of the QR code; replaces the picture whose alt text is `qr`",
 }
 
@@ -153,6 +155,7 @@ def build_context(letter: LetterInput) -> dict[str, Any]:
         "max_days_overdue": max((i.days_overdue for i in letter.items), default=0),
         "aging": [{"label": k, "amount": format_amount(v)} for k, v in letter.aging.items()],
         "aging_total": format_amount(sum(letter.aging.values(), ZERO)),
+        "enclosures": "、".join(letter.enclosures),
         "qr_png": qr_png(letter.ref),
     }
     return context

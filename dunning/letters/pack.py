@@ -47,6 +47,17 @@ DOCUMENT_NAMES = {
     "visit": "到访回执单-visit",
     "contract": "合同副本-contract",
 }
+# How a letter names the documents that go with it (附件).
+DOCUMENT_TITLES = {
+    "statement": "对账单",
+    "receipt": "签收回执",
+    "contract": "合同复印件",
+    "visit": "到访回执单",
+    "reminder": "付款提醒函",
+    "demand": "催款函",
+    "final": "最后催告函",
+    "lawyer": "律师函",
+}
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -89,13 +100,13 @@ class LetterRecord:
 
 @dataclass
 class PackResult:
-    pack_dir: Path
+    pack_dir: Path | None  # None when nobody was due a letter: nothing is written
     letters: list[LetterRecord]
     pdf: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "pack": str(self.pack_dir),
+            "pack": str(self.pack_dir) if self.pack_dir else None,
             "letters": [letter.to_json() for letter in self.letters],
             "pdf": str(self.pdf) if self.pdf else None,
         }
@@ -149,10 +160,32 @@ def plan_pack(
                 decision.manual,
                 f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
             )
-        warnings = () if cust.address else (f"{cust.code} {cust.name} has no address on file",)
-        plan.candidates.append(Candidate(cust, aging, decision, warnings))
+        plan.candidates.append(
+            Candidate(cust, aging, decision, _warnings(db, config, cust, decision))
+        )
     plan.candidates.sort(key=lambda c: c.customer.code)
     return plan
+
+
+def _warnings(
+    db: sqlite_utils.Database, config: Config, cust: Customer, decision: Decision
+) -> tuple[str, ...]:
+    """What the clerk should know before printing: blanks and missing enclosures."""
+    found = []
+    if not cust.address:
+        found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+    level = decision.next_level
+    if level is not None and "contract" in config.levels[level - 1].documents:
+        archived = db.execute(
+            "SELECT count(*) FROM contracts WHERE customer_code = ? AND document_id IS NOT NULL",
+            [cust.code],
+        ).fetchone()[0]
+        if not archived:
+            found.append(
+                f"{cust.code} {cust.name} has no archived contract copy: the pack goes without it"
+                " (drop the signed contract into inbox/contracts/ first)"
+            )
+    return tuple(found)
 
 
 def template_path(desk: Desk, document: str) -> Path:
@@ -188,11 +221,9 @@ def write_pack(
     if pdf:
         require_soffice()
     _check_templates(desk, {d for c in selected for d in _level(config, c).documents})
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    pack_dir = out_dir or desk.out / f"{plan.as_of.isoformat()}_{stamp}"
-    if pack_dir.exists() and any(pack_dir.iterdir()):
-        raise PackError(f"{pack_dir} already holds files; choose another --out.")
-    pack_dir.mkdir(parents=True, exist_ok=True)
+    if not selected:
+        return PackResult(None, [])
+    pack_dir, made = _pack_folder(desk, plan.as_of, out_dir)
     letters: list[LetterRecord] = []
     try:
         with _collector_paused(), write_transaction(db) as conn:
@@ -206,7 +237,7 @@ def write_pack(
                 if progress is not None:
                     progress()
     except BaseException:
-        shutil.rmtree(pack_dir, ignore_errors=True)
+        _undo_folder(pack_dir, made)
         raise
     letters.sort(key=lambda letter: letter.ref)
     _write_manifest(pack_dir, letters)
@@ -214,6 +245,42 @@ def write_pack(
     if pdf and letters:
         result.pdf = _make_pdfs(pack_dir, letters)
     return result
+
+
+def _pack_folder(desk: Desk, as_of: dt.date, out_dir: Path | None) -> tuple[Path, bool]:
+    """A folder of this run's own: (path, whether this run created it).
+
+    The default name carries the date and time; a second pack in the same second (or one
+    running at the same time) gets `-2`, `-3` …, never the first one's folder.
+    """
+    if out_dir is not None:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise PackError(f"{out_dir} already holds files; choose another --out.")
+        made = not out_dir.exists()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return out_dir, made
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = desk.out / f"{as_of.isoformat()}_{stamp}"
+    for n in range(1, 1000):
+        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return folder, True
+    raise PackError(f"too many packs named {base.name}* in {desk.out}; tidy it up.")
+
+
+def _undo_folder(pack_dir: Path, made: bool) -> None:
+    """Remove what a failed run wrote: its folder, or the contents of the empty one it was given."""
+    if made:
+        shutil.rmtree(pack_dir, ignore_errors=True)
+        return
+    for entry in pack_dir.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -419,6 +486,11 @@ def _letter_input(
         total_overdue=aging.overdue,
         credit=aging.credit,
         aging={bucket_title(k): v for k, v in aging.buckets.items()},
+        enclosures=[
+            DOCUMENT_TITLES.get(d, d)
+            for d in level.documents
+            if d != level.name and (d != "contract" or any(stored for _, stored in contracts))
+        ],
     )
 
 
