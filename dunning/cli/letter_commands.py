@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +21,9 @@ from dunning.cli.output import (
     progress_enabled,
 )
 from dunning.desk import PACKAGE_TEMPLATES
-from dunning.letters.pack import Plan, plan_pack, template_path, write_pack
+
+if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
+    from dunning.letters.pack import Plan
 
 
 @main.command()
@@ -62,6 +65,8 @@ def pack(
     desk = current_desk(ctx)
     day = as_of or dt.date.today()
     with open_archive(desk.db_path) as db:
+        from dunning.letters.pack import plan_pack, write_pack
+
         plan = plan_pack(
             db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
         )
@@ -159,6 +164,7 @@ def templates_list(ctx: click.Context, show_context: bool, as_json: bool) -> Non
     Example: dunning templates list --context
     """
     from dunning.letters.context import CONTEXT_DOC
+    from dunning.letters.pack import template_path
 
     desk = current_desk(ctx)
     names = sorted(

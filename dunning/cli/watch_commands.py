@@ -10,14 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from dunning.archive.ingest import Outcome
 from dunning.archive.quarantine import list_failed, retry
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
-from dunning.watcher import Watcher, WatchSettings
+
+if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
+    from dunning.archive.ingest import Outcome
 
 
 @main.command()
@@ -56,6 +58,8 @@ def watch(
     Example: dunning watch        or, from cron,   dunning watch --once --json
     """
     desk = current_desk(ctx)
+    from dunning.watcher import Watcher, WatchSettings
+
     settings = WatchSettings.from_config(
         desk.config, delay=delay, interval=interval, polling=polling
     )

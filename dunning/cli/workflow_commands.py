@@ -14,7 +14,6 @@ from dunning.cli import main
 from dunning.cli.ledger_commands import as_of_day, as_of_option
 from dunning.cli.output import AMOUNT, DATE, current_desk, echo_json, echo_table, json_option
 from dunning.money import format_amount
-from dunning.workflow.legal_xlsx import legal_path, write_legal
 from dunning.workflow.log import (
     KINDS,
     InvalidEntryError,
@@ -23,9 +22,7 @@ from dunning.workflow.log import (
     promise_statuses,
     record_entry,
 )
-from dunning.workflow.reports import legal_report, weekly_report
 from dunning.workflow.status import STATUSES, set_status
-from dunning.workflow.weekly_xlsx import weekly_path, write_weekly
 
 
 @main.command("set-status")
@@ -189,6 +186,9 @@ def report_weekly(ctx: click.Context, as_of: dt.date | None, out: Path | None) -
     desk = current_desk(ctx)
     day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
+        from dunning.workflow.reports import weekly_report
+        from dunning.workflow.weekly_xlsx import weekly_path, write_weekly
+
         report = weekly_report(db, as_of=day, config=desk.config)
     click.echo(str(write_weekly(report, out or weekly_path(desk.out, day))))
 
@@ -205,5 +205,8 @@ def report_legal(ctx: click.Context, as_of: dt.date | None, out: Path | None) ->
     desk = current_desk(ctx)
     day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
+        from dunning.workflow.legal_xlsx import legal_path, write_legal
+        from dunning.workflow.reports import legal_report
+
         report = legal_report(db, as_of=day, config=desk.config)
     click.echo(str(write_legal(report, out or legal_path(desk.out, day))))
