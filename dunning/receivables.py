@@ -134,10 +134,6 @@ class CustomerAging:
     max_days_overdue: int
     items: tuple[AgedItem, ...]  # open items only, oldest due first
 
-    @property
-    def open_items(self) -> tuple[AgedItem, ...]:
-        return self.items
-
 
 def age(
     customer: str,

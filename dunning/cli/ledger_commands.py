@@ -49,9 +49,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     """
     # Imported here: PDF and OCR machinery is only loaded by the commands that ingest.
     from dunning.archive.classify import collect_files
-    from dunning.archive.ingest import Outcome, ingest_paths
+    from dunning.archive.ingest import Outcome, Pipeline
 
     desk = current_desk(ctx)
+    # Collected once here (the progress bar needs the count) and handed to the pipeline.
     files = collect_files(paths, skip=desk.own_files)
 
     def line(outcome: Outcome) -> None:
@@ -67,10 +68,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             click.echo(f"failed {outcome.file.name}: {outcome.reason}", err=True)
 
     if progress_enabled(quiet) and not as_json and len(files) > 20:
-        with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
-            report = ingest_paths(desk, files, progress=lambda o: bar.update(1))
+        bar = click.progressbar(length=len(files), label="ingesting", file=sys.stderr)
+        with bar, Pipeline(desk) as pipeline:
+            report = pipeline.ingest_many(files, progress=lambda o: bar.update(1))
     else:
-        report = ingest_paths(desk, files, progress=line)
+        with Pipeline(desk) as pipeline:
+            report = pipeline.ingest_many(files, progress=line)
     if as_json:
         echo_json(report.to_json())
     else:
