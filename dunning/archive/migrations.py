@@ -208,3 +208,33 @@ def m004_search_trigram(db: sqlite_utils.Database) -> None:
     from dunning.archive.search_index import add_trigram_index
 
     add_trigram_index(db.conn)
+
+
+@migration
+def m005_ledger_accounting(db: sqlite_utils.Database) -> None:
+    """Row counts per import, credit notes, placeholder names and customer-master history."""
+    _script(
+        db,
+        """
+        ALTER TABLE ledger_imports ADD COLUMN rows_read INTEGER;
+        ALTER TABLE ledger_imports ADD COLUMN rows_imported INTEGER;
+        ALTER TABLE ledger_imports ADD COLUMN rows_skipped TEXT;
+        ALTER TABLE ledger_imports ADD COLUMN rows_bad INTEGER;
+        ALTER TABLE payments ADD COLUMN kind TEXT NOT NULL DEFAULT 'payment'
+            CHECK (kind IN ('payment', 'credit_note', 'opening'));
+        ALTER TABLE customers ADD COLUMN name_source TEXT NOT NULL DEFAULT 'ledger'
+            CHECK (name_source IN ('placeholder', 'ledger', 'master'));
+        UPDATE customers SET name_source = 'placeholder' WHERE name = code;
+        UPDATE payments SET natural_key = natural_key || '|1' WHERE natural_key LIKE 'no|%';
+        CREATE TABLE customer_changes (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            field TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            changed_at TEXT NOT NULL,
+            document_id INTEGER REFERENCES documents(id)
+        );
+        CREATE INDEX customer_changes_customer ON customer_changes(customer_code)
+        """,
+    )
