@@ -50,7 +50,7 @@ _GENERIC_SHEET = re.compile(
     r"^(sheet\d*|工作表\d*|明细.*|.*明细[账表]?|汇总.*|往来.*|台账.*|对账单.*|数据.*|export.*)$",
     re.IGNORECASE,
 )
-_PERIOD_START = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")
+_PERIOD_START = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*[月期]")
 _YEAR_TEXT = re.compile(r"((?:19|20)\d\d)\s*年")
 _INVOICE_IN_SUMMARY = re.compile(r"(?:发票号码?|票号|发票)\s*[:：#]?\s*([A-Za-z]*\d[\w\-]{3,})")
 _INVOICE_DIGITS = re.compile(r"(?<!\d)(\d{20}|\d{8})(?!\d)")
