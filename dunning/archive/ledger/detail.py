@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dunning.archive.ledger.header import Column, normalise_header
+from dunning.archive.ledger.header import Column
 from dunning.archive.ledger.rows import (
     ZERO,
     InvoiceRow,
@@ -125,7 +125,7 @@ class DetailReader:
         self.h = self.layout.headers
         self.columns, self.ledger, self.problems, self.ctx = columns, ledger, problems, ctx
         self.has_who_column = "customer_code" in columns or "customer_name" in columns
-        self.header_keys = [normalise_header(c) for c in header_cells if text(c)]
+        self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
         self.current: Who | None = ctx.who
         self.blocks: dict[str, _Block] = {}
         self.seen: dict[str, tuple[int, InvoiceRow]] = {}
@@ -151,12 +151,13 @@ class DetailReader:
         kind = skip_kind(raw)
         if kind is not None:
             return kind
-        cells = [t for v in raw if (t := text(v)) is not None]
-        if [normalise_header(c) for c in cells] == self.header_keys:
-            return "header"  # the header printed again on a new page
-        if any(_CLOSING.search(c) for c in cells):
+        cells = [v.strip() for v in raw if type(v) is str and v.strip()]
+        if any(_CLOSING.search(c) for c in cells if "期末" in c or "页" in c or "结转" in c):
             return "total"
-        if len(cells) == 1 and not self.has_who_column and not _OPENING.search(cells[0]):
+        if cells == self.header_texts:
+            return "header"  # the header printed again on a new page
+        alone = len(cells) == 1 and all(v is None or type(v) is str for v in raw)
+        if alone and not self.has_who_column and not _OPENING.search(cells[0]):
             # The customer's name in merged cells over its block.
             hit = _WHO_LABEL.search(cells[0])
             who = parse_who(cells[0][hit.end() :] if hit else cells[0])
@@ -285,7 +286,7 @@ class DetailReader:
         self, who: Who, day: dt.date, voucher: str | None, summary: str, amount: Decimal
     ) -> str:
         """A stable invoice key for a debit with no number: a re-export supersedes it."""
-        mark = re.sub(r"\s+", "", voucher) if voucher else None
+        mark = "".join(voucher.split()) if voucher else None
         if mark is None:
             mark = hashlib.sha1(f"{summary}|{amount}".encode()).hexdigest()[:8]
         base = f"{who[0] or who[1]}-{day:%Y%m%d}-{mark}"
