@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tooling import REALWORLD
+from tooling import REALWORLD, require_realworld
 
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.rows import amount_value as _amount
@@ -452,9 +452,8 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     assert "old-format Excel file (.xls)" in reason_of(xls)
 
 
-@pytest.mark.skipif(not KIS.exists(), reason="real-world fixtures not present")
 def test_kingdee_kis_journal_is_refused_with_a_reason_a_clerk_understands() -> None:
-    reason = reason_of(KIS)
+    reason = reason_of(require_realworld() / KIS.name)
     assert "accounting journal (会计分录序时簿" in reason
     assert "export the receivables ledger" in reason
 
