@@ -117,6 +117,7 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
                 "manual": d.manual,
                 "reason": d.reason,
                 "warnings": list(cand.warnings),
+                "limitation_expires": plan.expiring.get(cand.customer.code),
             }
         )
     if as_json:
@@ -132,7 +133,7 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
                 r["max_days_overdue"],
                 r["current_level"] or "-",
                 r["next_level"] or "-",
-                r["reason"],
+                _limitation_mark(r["limitation_expires"]) + str(r["reason"]),
             ]
             for r in rows
         ],
@@ -144,6 +145,11 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
     click.echo(
         f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
     )
+
+
+def _limitation_mark(expires: object) -> str:
+    # An invoice of this customer lapses (诉讼时效) within 60 days: act before it does.
+    return f"[时效 {expires.isoformat()}] " if isinstance(expires, dt.date) else ""
 
 
 @main.group()

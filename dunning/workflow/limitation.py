@@ -97,7 +97,15 @@ class Position:
     days_left: int  # negative once expired
     last_event: Event | None
     unproven: tuple[str, ...]  # letters sent after the last event, not proven delivered
-    advice: str
+    advice_code: str  # a key of ADVICE / ADVICE_ZH
+
+    @property
+    def advice(self) -> str:
+        return ADVICE[self.advice_code].format(letters=", ".join(self.unproven))
+
+    @property
+    def advice_zh(self) -> str:
+        return ADVICE_ZH[self.advice_code].format(letters="、".join(self.unproven))
 
     @property
     def expired(self) -> bool:
@@ -124,23 +132,34 @@ def expiry(claim: Claim, events: Iterable[Event], *, as_of: dt.date, years: int)
     return add_years(event.date if event else claim.due, years)
 
 
-def advice(days_left: int, last: Event | None, unproven: Sequence[str]) -> str:
-    """What the clerk should do about a claim, most urgent first."""
+ADVICE: dict[str, str] = {
+    "expired": "expired: look for any other proof that interrupted it (payment, signed statement,"
+    " written acknowledgement); without one the debtor may refuse to pay: ask a lawyer",
+    "sue": "file for a 支付令 (payment order) or sue now: a new letter may not be proven in time",
+    "prove": "get the courier's delivery record of {letters} (`dunning letter delivered"
+    " --evidence`), or send a demand with tracked delivery",
+    "demand": "send a demand with tracked delivery (EMS/SF, keep the proof) and get the"
+    " statement signed 相符",
+    "statement": "get the statement signed 相符, or send a demand with tracked delivery",
+}
+ADVICE_ZH: dict[str, str] = {
+    "expired": "时效已届满：查找其他中断证据（付款、签章对账单、书面确认）；无证据时请咨询律师",
+    "sue": "立即申请支付令或起诉：新发函件可能来不及证明送达",
+    "prove": "向快递公司调取{letters}的妥投证明，或以可查询送达的方式重新发催款函",
+    "demand": "以EMS/顺丰等可查询送达的方式发催款函并保存妥投证明，并取得对账单签章确认",
+    "statement": "取得对账单“相符”签章确认，或以可查询送达的方式发催款函",
+}
+
+
+def advice_code(days_left: int, last: Event | None, unproven: Sequence[str]) -> str:
+    """What the clerk should do about a claim (a key of ADVICE), most urgent first."""
     if days_left < 0:
-        return (
-            "expired: look for any other proof that interrupted it (payment, signed statement,"
-            " written acknowledgement); if none, the debtor can refuse to pay — ask a lawyer"
-        )
+        return "expired"
     if days_left <= URGENT_DAYS:
-        return "file for a 支付令 (payment order) or sue now: a letter may not be proven in time"
+        return "sue"
     if unproven:
-        return (
-            f"get the delivery record of {', '.join(unproven)} from the courier"
-            " (`dunning letter delivered --evidence`), or send a demand with tracked delivery"
-        )
-    if last is None:
-        return "send a demand with tracked delivery (EMS/SF, keep the proof) and get the statement signed"
-    return "get the statement signed 相符, or send a demand with tracked delivery"
+        return "prove"
+    return "demand" if last is None else "statement"
 
 
 def position(
@@ -158,7 +177,7 @@ def position(
     pending = tuple(
         sorted(u.ref for u in unproven if u.covers(claim) and anchor < u.sent_on <= as_of)
     )
-    return Position(claim, expires, days_left, last, pending, advice(days_left, last, pending))
+    return Position(claim, expires, days_left, last, pending, advice_code(days_left, last, pending))
 
 
 def positions(
