@@ -81,7 +81,7 @@ name = "lawyer"
 title = "律师函"
 min_days = 90
 gap_days = 14
-documents = ["lawyer", "statement", "contract", "visit"]
+documents = ["lawyer", "statement", "contract", "evidence", "visit"]
 
 [ingest]
 ocr = true                    # read image-only or garbled pages with Tesseract when installed

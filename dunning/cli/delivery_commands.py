@@ -39,6 +39,8 @@ def _show(letter: Delivery, *, as_json: bool) -> None:
         parts.append(f"delivered {letter.proven_on.isoformat()}")
     if letter.evidence_document:
         parts.append(f"proof: document {letter.evidence_document}")
+    if letter.reply and letter.reply_on:
+        parts.append(f"statement reply {letter.reply} on {letter.reply_on.isoformat()}")
     if letter.returned_on:
         parts.append(f"returned {letter.returned_on.isoformat()}: {letter.return_reason}")
     click.echo(", ".join(parts))
