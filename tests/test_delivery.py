@@ -106,6 +106,7 @@ def test_a_signed_receipt_counts_as_delivered(packed: Desk, runner: CliRunner) -
         (["sent", FIRST, "--via", "ems", "--on", "2025-06-29"], "cannot have been sent earlier"),
         (["returned", SECOND, "--reason", "拒收"], "only a sent letter can come back"),
         (["returned", FIRST, "--reason", "  "], "say why the letter came back"),
+        (["returned", FIRST, "--reason", "拒收\n=1+1"], "must be one line"),
         (["sent", SECOND, "--via", "ems", "--tracking", "=cmd|' /C calc'!A0"], "is not one"),
         (["sent", SECOND, "--via", "ems", "--on", "2999-01-01"], "is in the future"),
         (["delivered", FIRST, "--on", "2999-01-01"], "is in the future"),

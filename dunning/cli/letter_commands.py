@@ -71,6 +71,10 @@ def pack(
             db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
         )
         if dry_run:
+            from dunning.workflow.limitation_archive import expiring_customers
+
+            codes = [c.customer.code for c in plan.candidates]
+            plan.expiring = expiring_customers(db, desk.config, as_of=day, codes=codes)
             _show_plan(plan, desk.config.levels, as_json=as_json)
             return
         for warning in (w for c in plan.selected for w in c.warnings):

@@ -43,6 +43,7 @@ STATUS_TITLES = {
 REPLIES = ("agreed", "disputed")
 REPLY_TITLES = {"agreed": "相符", "disputed": "不符"}
 MAX_TRACKING = 40
+MAX_REASON = 200
 
 
 class DeliveryError(DunningError):
@@ -243,6 +244,10 @@ def check_returned(letter: Delivery, *, on: dt.date, reason: str, today: dt.date
     _check_day("returned", on, today)
     if not reason.strip():
         raise DeliveryError("say why the letter came back (--reason, e.g. 拒收 or 查无此人).")
+    if len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
+        raise DeliveryError(
+            f"the reason must be one line of at most {MAX_REASON} characters, like 查无此人."
+        )
     if letter.status != "sent":
         raise DeliveryError(
             f"letter {letter.ref} is {letter.status}; only a sent letter can come back"

@@ -79,7 +79,7 @@ class Candidate:
 class Plan:
     as_of: dt.date
     candidates: list[Candidate] = field(default_factory=list)
-    # customer → the earliest limitation expiry among its invoices ending within 60 days
+    # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
 
     @property
@@ -168,21 +168,7 @@ def plan_pack(
             Candidate(cust, aging, decision, _warnings(db, config, cust, decision))
         )
     plan.candidates.sort(key=lambda c: c.customer.code)
-    plan.expiring = _expiring(db, config, as_of, codes)
     return plan
-
-
-def _expiring(
-    db: sqlite_utils.Database, config: Config, as_of: dt.date, codes: Sequence[str] | None
-) -> dict[str, dt.date]:
-    """Customers with an invoice whose limitation period ends within 60 days (or has ended)."""
-    from dunning.workflow.limitation import PACK_WARNING_DAYS
-    from dunning.workflow.limitation_archive import limitation_report
-
-    found: dict[str, dt.date] = {}
-    for p in limitation_report(db, config, as_of=as_of, within=PACK_WARNING_DAYS, codes=codes):
-        found.setdefault(p.claim.customer, p.expires)
-    return found
 
 
 def _warnings(

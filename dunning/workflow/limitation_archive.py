@@ -18,6 +18,7 @@ from dunning.money import from_fen
 from dunning.receivables import Invoice, Payment, allocate
 from dunning.workflow.limitation import (
     DEFAULT_WITHIN_DAYS,
+    PACK_WARNING_DAYS,
     Claim,
     Event,
     EventKind,
@@ -134,3 +135,18 @@ def _promise_events(db: sqlite_utils.Database) -> list[Event]:
         )
         for r in rows
     ]
+
+
+def expiring_customers(
+    db: sqlite_utils.Database,
+    config: Config,
+    *,
+    as_of: dt.date,
+    codes: Sequence[str] | None = None,
+    within: int = PACK_WARNING_DAYS,
+) -> dict[str, dt.date]:
+    """Customers with an invoice whose period ends within `within` days: the earliest expiry."""
+    found: dict[str, dt.date] = {}
+    for p in limitation_report(db, config, as_of=as_of, within=within, codes=codes):
+        found.setdefault(p.claim.customer, p.expires)
+    return found
