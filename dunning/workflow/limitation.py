@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -193,8 +194,15 @@ def positions(
 
     `within` None lists every claim.
     """
+    # Each claim looks only at its own customer's events: one pass to group them.
+    by_customer: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        by_customer[event.customer].append(event)
+    sent: dict[str, list[UnprovenLetter]] = defaultdict(list)
+    for letter in unproven:
+        sent[letter.customer].append(letter)
     found = [
-        position(c, events, unproven, as_of=as_of, years=years)
+        position(c, by_customer[c.customer], sent[c.customer], as_of=as_of, years=years)
         for c in claims
         if c.open_amount > 0 and c.due <= as_of
     ]
