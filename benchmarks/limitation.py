@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workflow import AS_OF, add_history, timed, write_ledgers  # noqa: E402
+from workflow import AS_OF, add_history, timed, write_ledgers
 
-from dunning.archive.db import open_archive, write_transaction  # noqa: E402
-from dunning.archive.ingest import ingest_paths  # noqa: E402
-from dunning.desk import Desk, init_desk  # noqa: E402
+from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.ingest import ingest_paths
+from dunning.desk import Desk, init_desk
 
 TARGET_RATIO = 2.0
 
