@@ -155,8 +155,22 @@ def test_a_returned_letter_flags_the_address_and_may_be_sent_again(
     letter = {e["ref"]: e for e in record["letters"]}[SECOND]
     assert (letter["status"], letter["return_reason"]) == ("returned", "查无此人")
     assert "address flagged" in run(runner, packed, "customer", "C002").stdout
+    dry = run(runner, packed, "pack", "--dry-run", "--as-of", "2025-07-20")
+    assert f"letter {SECOND} came back (查无此人)" in dry.stderr
     run(runner, packed, "letter", "sent", SECOND, "--via", "ems", "--on", "2025-07-12")
     assert letters_of(runner, packed, "C002")[SECOND]["status"] == "sent"
+    run(runner, packed, "letter", "delivered", SECOND, "--on", "2025-07-14")
+    record = json.loads(run(runner, packed, "customer", "C002", "--json").stdout)
+    assert record["address_flags"] == []  # a letter got through: the flag is cleared
+
+
+def test_an_old_xls_sheet_is_refused_with_the_fix(
+    packed: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "EMS.xls"
+    sheet.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "ems", code=1)
+    assert "old Excel .xls file" in result.stderr and "save it as .xlsx or CSV" in result.stderr
 
 
 def test_a_statement_reply_is_recorded(packed: Desk, runner: CliRunner) -> None:

@@ -359,6 +359,12 @@ def mark_delivered(
                 "UPDATE documents SET customer_code = ? WHERE id = ?",
                 [letter.customer, evidence_document],
             )
+        # A letter got through: the customer's address works again.
+        conn.execute(
+            "UPDATE address_flags SET cleared_at = ? WHERE customer_code = ?"
+            " AND cleared_at IS NULL AND flagged_on <= ?",
+            [_now(), letter.customer, on.isoformat()],
+        )
         proof = f" (proof: document {evidence_document})" if evidence_document else ""
         note = f"{letter.ref} delivered{proof}"
         add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)

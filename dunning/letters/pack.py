@@ -178,6 +178,13 @@ def _warnings(
     found = []
     if not cust.address:
         found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+    from dunning.letters.delivery import address_flags
+
+    for flag in address_flags(db, cust.code):
+        found.append(
+            f"{cust.code} {cust.name}: letter {flag.letter_ref} came back ({flag.reason});"
+            " check the address before sending"
+        )
     level = decision.next_level
     if level is not None and "contract" in config.levels[level - 1].documents:
         archived = db.execute(

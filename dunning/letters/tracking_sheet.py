@@ -98,6 +98,11 @@ def _rows(path: Path) -> list[list[object]]:
         raise SheetError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     if data[:4] == b"PK\x03\x04":
         return _xlsx_rows(path)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise SheetError(
+            f"{path.name} is an old Excel .xls file; open it in Excel or WPS and save it as"
+            " .xlsx or CSV, then give it again."
+        )
     text = _decode(path, data)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",\t;")
