@@ -97,8 +97,7 @@ def letter_sent(
 def _sent_from_sheet(
     db: Any, sheet: Path, *, via: str, on: dt.date, today: dt.date, as_json: bool
 ) -> None:
-    from dunning.letters.delivery import mark_sent_from_sheet
-    from dunning.letters.tracking_sheet import SheetError
+    from dunning.letters.tracking_sheet import SheetError, mark_sent_from_sheet
 
     try:
         result = mark_sent_from_sheet(db, sheet, via=via, on=on, today=today)

@@ -16,10 +16,22 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import sqlite_utils
+
+from dunning.archive.db import write_transaction
 from dunning.archive.receipts import find_refs
 from dunning.dates import parse_date
 from dunning.errors import DunningError, RowProblem
+from dunning.letters.delivery import (
+    CHANNELS,
+    Delivery,
+    DeliveryError,
+    check_sent,
+    get_delivery,
+    write_sent,
+)
 
 REF_HEADERS = (
     "ref", "reference", "letter", "letterref", "customerreference", "orderno", "函件编号",
@@ -207,3 +219,78 @@ def _row_problem(refs: list[str], tracking: str, ref_cell: str) -> tuple[str, st
     if len(tracking) > 40 or not all(c.isalnum() or c in "-_ " for c in tracking):
         return ("tracking", tracking, "not a tracking number (letters, digits and dashes)")
     return None
+
+
+@dataclass
+class BatchResult:
+    """What `letter sent --from FILE` did with every row of the sheet."""
+
+    file: str
+    header_row: int
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)  # the sheet given twice
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # blank and total rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "header_row": self.header_row,
+            "sent": self.sent,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def mark_sent_from_sheet(
+    db: sqlite_utils.Database, path: Path, *, via: str, on: dt.date, today: dt.date
+) -> BatchResult:
+    """Record every letter of a courier's batch sheet as sent, or none of them.
+
+    A bad row (unknown reference, a letter already delivered, a date before the letter…)
+    rejects the whole sheet with every bad row listed; nothing is written.
+    """
+    if via not in CHANNELS:
+        raise DeliveryError(f"unknown channel {via!r}; use one of {', '.join(CHANNELS)}.")
+    sheet = read_tracking_sheet(path)
+    result = BatchResult(str(path), sheet.header_row)
+    result.skipped = [{"row": r, "why": w} for r, w in sheet.skipped]
+    with write_transaction(db) as conn:
+        todo, problems = _plan_rows(conn, sheet, result, via=via, on=on, today=today)
+        problems = sorted([*sheet.problems, *problems], key=lambda p: p.row)
+        if problems:
+            raise SheetError(
+                f"{path.name}: {len(problems)} bad row(s); nothing was recorded. Fix them and"
+                " give the sheet again.",
+                problems,
+            )
+        for letter, tracking, day in todo:
+            write_sent(conn, letter, via=via, tracking=tracking, on=day)
+    return result
+
+
+def _plan_rows(
+    conn: Any, sheet: TrackingSheet, result: BatchResult, *, via: str, on: dt.date, today: dt.date
+) -> tuple[list[tuple[Delivery, str, dt.date]], list[RowProblem]]:
+    """Check each good row against its letter: what to write, and the rows that cannot be."""
+    todo: list[tuple[Delivery, str, dt.date]] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for row in sheet.rows:
+        day = row.sent_on or on
+        entry = {"row": row.row, "ref": row.ref, "tracking": row.tracking, "sent_on": day}
+        try:
+            if row.ref in seen:
+                raise DeliveryError(f"letter {row.ref} is on row {seen[row.ref]} already")
+            seen[row.ref] = row.row
+            letter = get_delivery(conn, row.ref)
+            recorded = (letter.status, letter.channel, letter.tracking_no, letter.sent_on)
+            if recorded == ("sent", via, row.tracking, day):
+                result.unchanged.append(entry)
+                continue
+            check_sent(letter, on=day, today=today)
+        except DunningError as exc:
+            problems.append(RowProblem(row.row, "ref", row.ref, str(exc).rstrip(".")))
+            continue
+        todo.append((letter, row.tracking, day))
+        result.sent.append(entry)
+    return todo, problems
