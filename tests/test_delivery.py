@@ -141,6 +141,19 @@ def test_evidence_is_not_archived_when_the_delivery_is_refused(
     assert snapshot(packed) == before
 
 
+def test_evidence_that_is_not_a_pdf_or_scan_is_refused(
+    packed: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    run(runner, packed, "letter", "sent", FIRST, "--via", "sf", "--on", "2025-07-01")
+    fake = tmp_path / "proof.pdf"
+    fake.write_text('=HYPERLINK("http://x")', encoding="utf-8")
+    before = snapshot(packed)
+    result = run(runner, packed, "letter", "delivered", FIRST, "--evidence", str(fake), code=1)
+    assert "is not a PDF or a scanned image" in result.stderr
+    assert snapshot(packed) == before
+    assert not any(packed.failed.iterdir())
+
+
 def test_a_returned_letter_flags_the_address_and_may_be_sent_again(
     packed: Desk, runner: CliRunner
 ) -> None:

@@ -436,10 +436,18 @@ def archive_evidence(desk: Desk, path: Path) -> int:
 
     The same file archived before is not stored twice: its existing document is returned.
     """
+    from dunning.archive.classify import DOCUMENT_TYPES
     from dunning.archive.ingest import ingest_file
+    from dunning.archive.sniff import sniff
 
     if not path.is_file():
         raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")
+    found = sniff(path)
+    if found not in DOCUMENT_TYPES:
+        raise DeliveryError(
+            f"{path.name} is not a PDF or a scanned image (found {found}): save the courier's"
+            " delivery record as PDF and give it again."
+        )
     outcome = ingest_file(desk, path, kind="evidence")
     if outcome.document is None:
         raise DeliveryError(f"{path.name} could not be archived: {outcome.reason}")
