@@ -278,3 +278,18 @@ def test_a_sheet_without_the_columns_is_refused(
     sheet.write_text("name,amount\nA,1\n", encoding="utf-8")
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "sf", code=1)
     assert "no header row with a tracking-number column" in result.stderr
+
+
+def test_the_plain_ref_tracking_sheet_of_the_spec(
+    packed: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "tracking.csv"
+    sheet.write_text(f"ref,tracking\n{FIRST},SF1402339977811\n{SECOND},SF1402339977820\n")
+    result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "courier",
+                 "--on", "2025-07-01")  # fmt: skip
+    assert "2 sent, 0 already recorded, 0 blank or total row(s) skipped" in result.stdout
+    letters = {**letters_of(runner, packed, "C001"), **letters_of(runner, packed, "C002")}
+    assert [letters[r]["tracking"] for r in (FIRST, SECOND)] == [
+        "SF1402339977811",
+        "SF1402339977820",
+    ]
