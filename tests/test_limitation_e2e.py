@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pdf_factory import make_text_pdf
 
+from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.desk import Desk
 
@@ -159,6 +160,11 @@ def test_a_payment_or_promise_restarts_the_period(
     (row,) = limitation(runner, ledger_desk, "--within", "5000")[:1]
     assert row["expires"] == "2029-03-02" and row["open"] == "11000.00"
     assert row["last_event"]["kind"] == "payment"
+    with open_archive(ledger_desk.db_path) as db:  # a credit note is no acknowledgement
+        db.conn.execute("UPDATE payments SET kind = 'credit_note'")
+    row = limitation(runner, ledger_desk, "--within", "5000")[0]
+    assert row["expires"] == "2026-07-30" and row["last_event"] is None
+    assert row["open"] == "11000.00"  # it still lowers what is owed
     run(runner, ledger_desk, "log", "add", "K01", "--kind", "promise", "--note", "电话承诺",
         "--promise-amount", "5000", "--promise-date", "2026-07-15", "--on", "2026-04-10")  # fmt: skip
     row = limitation(runner, ledger_desk, "--within", "5000")[0]

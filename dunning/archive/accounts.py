@@ -184,6 +184,7 @@ def customer_record(
         "letters": _letters(db, cust.code),
         "address_flags": _address_flags(db, cust.code),
         "log": _log(db, cust.code),
+        "changes": _changes(db, cust.code),
     }
 
 
@@ -235,6 +236,20 @@ def _address_flags(db: sqlite_utils.Database, code: str) -> list[dict[str, str]]
     from dunning.letters.delivery import address_flags
 
     return [flag.to_json() for flag in address_flags(db, code)]
+
+
+def _changes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    """The customer's name and address as imports changed them, oldest first."""
+    rows = db.execute(
+        "SELECT c.changed_at, c.field, c.old, c.new, d.original_name, c.document_id"
+        " FROM customer_changes c LEFT JOIN documents d ON d.id = c.document_id"
+        " WHERE c.customer_code = ? ORDER BY c.id",
+        [code],
+    ).fetchall()
+    return [
+        {"at": r[0], "field": r[1], "old": r[2], "new": r[3], "file": r[4], "document": r[5]}
+        for r in rows
+    ]
 
 
 def _log(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:

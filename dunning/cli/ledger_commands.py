@@ -231,6 +231,9 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
             f" ({flag['reason']}); check the address before the next letter"
         )
     _section("log", record["log"], ["at", "kind", "note"])
+    changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
+    if changes:
+        _section("changes", changes, ["at", "field", "change", "file"])
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:

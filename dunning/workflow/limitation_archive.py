@@ -7,6 +7,7 @@ Which invoices a letter covers: every invoice of its customer dated on or before
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlite_utils
@@ -38,6 +39,7 @@ def limitation_report(
 ) -> list[Position]:
     """Open invoices whose limitation period ends within `within` days of `as_of`."""
     invoices, payments = ledger_by_customer(db)
+    received = _received(db, as_of)
     names = {c.code: c.name for c in list_customers(db)}
     wanted = set(codes) if codes is not None else None
     claims: list[Claim] = []
@@ -48,7 +50,7 @@ def limitation_report(
         dated = [i for i in own if i.invoice_date <= as_of]
         paid = [p for p in payments.get(code, []) if p.paid_on <= as_of]
         claims.extend(_claims(code, names.get(code, code), dated, paid))
-        events.extend(_payment_events(code, dated, paid))
+        events.extend(_payment_events(code, dated, received.get(code, [])))
     letters = [d for d in load_deliveries(db) if d.issued_on <= as_of]
     covered = _coverage(invoices, letters)
     events.extend(_letter_events(letters, covered))
@@ -76,6 +78,19 @@ def _claims(code: str, name: str, invoices: list[Invoice], paid: list[Payment]) 
         for item in allocate(invoices, paid).items
         if item.open_amount > 0
     ]
+
+
+def _received(db: sqlite_utils.Database, as_of: dt.date) -> dict[str, list[Payment]]:
+    """Money the customer paid, by customer: credit notes and opening balances in the
+    payments table allocate like payments but are no acknowledgement by the debtor."""
+    found: dict[str, list[Payment]] = defaultdict(list)
+    for code, day, fen, ref in db.execute(
+        "SELECT customer_code, paid_on, amount_fen, invoice_ref FROM payments"
+        " WHERE kind = 'payment' AND paid_on <= ? ORDER BY paid_on, id",
+        [as_of.isoformat()],
+    ):
+        found[code].append(Payment(code, dt.date.fromisoformat(day), from_fen(fen), ref))
+    return found
 
 
 def _payment_events(code: str, invoices: list[Invoice], paid: list[Payment]) -> list[Event]:
