@@ -186,11 +186,20 @@ def test_an_old_xls_sheet_is_refused_with_the_fix(
     assert "old Excel .xls file" in result.stderr and "save it as .xlsx or CSV" in result.stderr
 
 
-def test_a_statement_reply_is_recorded(packed: Desk, runner: CliRunner) -> None:
-    run(runner, packed, "letter", "reply", FIRST, "相符", "--on", "2025-07-05")
+def test_a_statement_reply_is_recorded_with_its_scan(
+    packed: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    scan = make_text_pdf(tmp_path / "回执.pdf", [f"对账单回执 {FIRST} 相符 杭州明远贸易有限公司"])
+    run(runner, packed, "letter", "reply", FIRST, "相符", "--on", "2025-07-05",
+        "--evidence", str(scan))  # fmt: skip
     letter = letters_of(runner, packed, "C001")[FIRST]
     assert (letter["reply"], letter["reply_on"]) == ("agreed", "2025-07-05")
     assert letter["status"] == "delivered"
+    shown = json.loads(run(runner, packed, "show", str(letter["reply_document"]), "--json").stdout)
+    assert shown["proves_delivery_of"] == [FIRST] and shown["kind"] == "evidence"
+    before = snapshot(packed)
+    run(runner, packed, "letter", "reply", FIRST, "不符", "--on", "2025-06-01", code=1)
+    assert snapshot(packed) == before
 
 
 def test_sent_needs_a_ref_or_a_sheet(packed: Desk, runner: CliRunner) -> None:

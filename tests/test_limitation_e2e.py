@@ -105,6 +105,7 @@ def test_a_claim_about_to_lapse_is_listed_until_a_demand_is_proven_delivered(
     document = int(event["evidence"].removeprefix("document "))
     shown = json.loads(run(runner, desk, "show", str(document), "--json").stdout)
     assert shown["original_name"] == "妥投证明.pdf" and shown["kind"] == "evidence"
+    assert shown["proves_delivery_of"] == [ref]
     empty = weekly_sheet(runner, desk, tmp_path)
     assert empty.max_row == 3 and empty["B3"].value == "共 0 张发票"
 

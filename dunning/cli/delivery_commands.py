@@ -175,24 +175,42 @@ def letter_returned(
 @click.argument("ref")
 @click.argument("reply", type=click.Choice(sorted(_REPLY_WORDS)))
 @click.option("--on", "on", type=DATE, help="The day on the signed reply (default: today).")
+@click.option(
+    "--evidence",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The scan of the signed and sealed reply slip: archived and linked.",
+)
 @json_option
 @click.pass_context
 def letter_reply(
-    ctx: click.Context, ref: str, reply: str, on: dt.date | None, as_json: bool
+    ctx: click.Context,
+    ref: str,
+    reply: str,
+    on: dt.date | None,
+    evidence: Path | None,
+    as_json: bool,
 ) -> None:
     """Record the statement's reply slip: agreed (相符) or disputed (不符).
 
     A reply marked 相符 is the customer's acknowledgement: it restarts the limitation period.
 
-    Example: dunning letter reply CS-2025-000123 相符 --on 2025-07-05
+    Example: dunning letter reply CS-2025-000123 相符 --on 2025-07-05 --evidence 回执.pdf
     """
-    from dunning.letters.delivery import record_reply
+    from dunning.letters.delivery import reply as record
 
     assert set(_REPLY_WORDS.values()) == set(REPLIES)
     today = dt.date.today()
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        result = record_reply(db, ref, reply=_REPLY_WORDS[reply], on=on or today, today=today)
+        result = record(
+            desk,
+            db,
+            ref,
+            answer=_REPLY_WORDS[reply],
+            on=on or today,
+            today=today,
+            evidence=evidence,
+        )
     _show(result, as_json=as_json)
 
 

@@ -165,6 +165,16 @@ def get_delivery(db: sqlite_utils.Database | sqlite3.Connection, ref: str) -> De
     return _delivery(row)
 
 
+def letters_proven_by(db: sqlite_utils.Database | sqlite3.Connection, document: int) -> list[str]:
+    """The letters whose delivery (or statement reply) the archived document proves."""
+    rows = db.execute(
+        "SELECT l.ref FROM letter_delivery d JOIN letters l ON l.id = d.letter_id"
+        " WHERE d.evidence_document_id = ? OR d.reply_document_id = ? ORDER BY l.ref",
+        [document, document],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 @dataclass(frozen=True)
 class AddressFlag:
     customer: str
@@ -258,6 +268,15 @@ def check_returned(letter: Delivery, *, on: dt.date, reason: str, today: dt.date
         raise DeliveryError(
             f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; it cannot have come"
             f" back earlier, on {on.isoformat()}."
+        )
+
+
+def check_reply(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
+    _check_day("reply", on, today)
+    if on < letter.issued_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; its reply"
+            f" cannot be dated earlier, {on.isoformat()}."
         )
 
 
@@ -407,12 +426,7 @@ def record_reply(
         raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {reply!r}.")
     with write_transaction(db) as conn:
         letter = get_delivery(conn, ref)
-        _check_day("reply", on, today)
-        if on < letter.issued_on:
-            raise DeliveryError(
-                f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; its reply"
-                f" cannot be dated earlier, {on.isoformat()}."
-            )
+        check_reply(letter, on=on, today=today)
         letter_id = _letter_id(conn, letter.ref)
         # A reply in hand proves the statement arrived: a letter never marked sent gets a row.
         conn.execute(
@@ -467,3 +481,21 @@ def deliver(
     check_delivered(get_delivery(db, ref), on=on, today=today)
     document = archive_evidence(desk, evidence) if evidence is not None else None
     return mark_delivered(db, ref, on=on, today=today, evidence_document=document)
+
+
+def reply(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    answer: str,
+    on: dt.date,
+    today: dt.date,
+    evidence: Path | None = None,
+) -> Delivery:
+    """Check, archive the signed reply slip, then record it: a refused step archives nothing."""
+    if answer not in REPLIES:
+        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {answer!r}.")
+    check_reply(get_delivery(db, ref), on=on, today=today)
+    document = archive_evidence(desk, evidence) if evidence is not None else None
+    return record_reply(db, ref, reply=answer, on=on, today=today, document=document)
