@@ -668,6 +668,34 @@ def test_year_sheet_name_is_not_a_customer(tmp_path: Path) -> None:
     assert "names no customer" in error.report()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a title line with the code run into the name (客户：KH003南京同创…) or the name before a "
+    "客户编码 label gives a customer code or name that is the whole line",
+)
+@pytest.mark.parametrize(
+    "title",
+    ["客户：KH003南京同创化工有限公司", "客户名称：南京同创化工有限公司 客户编码：KH003"],
+)
+def test_customer_title_line_variants(tmp_path: Path, title: str) -> None:
+    path = xlsx(
+        tmp_path / "对账单.xlsx",
+        (
+            "Sheet1",
+            [
+                [title],
+                ["日期", "摘要", "借方", "贷方", "余额"],
+                [dt.datetime(2025, 1, 5), "销售", 100, None, 100],
+            ],
+        ),
+    )
+    ledger = read_ledger(path)
+    assert (ledger.invoices[0].customer_code, ledger.invoices[0].customer_name) == (
+        "KH003",
+        "南京同创化工有限公司",
+    )
+
+
 # -- realistic files wrongly rejected ------------------------------------------------------------
 
 
@@ -809,6 +837,28 @@ def test_direction_written_as_jiefang_daifang(tmp_path: Path) -> None:
     assert invoice_total(ledger) - payment_total(ledger) == D("-200.00")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sign-off line under a printed ledger (制表人：张三 … 审核：李四) is a bad row "
+    "that rejects the whole file",
+)
+def test_sign_off_footer_under_an_invoice_ledger(tmp_path: Path) -> None:
+    path = xlsx(
+        tmp_path / "台账.xlsx",
+        (
+            "台账",
+            [
+                ["客户编号", "客户名称", "发票号码", "开票日期", "应收金额"],
+                ["KH1", "甲公司", "F1", dt.datetime(2025, 1, 1), 100],
+                ["制表人：张三", None, "审核：李四"],
+            ],
+        ),
+    )
+    ledger = read_ledger(path)
+    assert invoice_total(ledger) == D("100.00")
+    assert ledger.counts.adds_up and ledger.counts.imported == 1
+
+
 # -- hostile inputs handled right (these pass; they guard the behaviour) -------------------------
 
 
@@ -869,6 +919,15 @@ def test_nul_padded_csv_is_refused_with_a_sentence(tmp_path: Path) -> None:
     path.write_bytes((INVOICE_HEAD + "KH1,甲,F1,2025-01-01,100\n").encode() + b"\x00" * 64)
     error = rejected(path)
     assert "padded.csv" in error.reason and "Traceback" not in error.reason
+
+
+def test_utf8_bom_over_a_gbk_body_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        codecs.BOM_UTF8 + (INVOICE_HEAD + "KH1,甲公司,F1,2025-01-01,100\n").encode("gbk")
+    )
+    error = rejected(path)  # not read as mojibake
+    assert error.reason.startswith("mixed.csv is neither UTF-8")
 
 
 def test_semicolon_csv_with_decimal_commas_is_rejected_not_misread(tmp_path: Path) -> None:
