@@ -27,6 +27,8 @@ def parse_date(raw: object) -> dt.date:
     if isinstance(raw, bool):
         raise ValueError(_NOT_A_DATE)
     if isinstance(raw, int | float):
+        if 19000101 <= raw <= 21001231 and float(raw).is_integer():
+            return _from_digits(int(raw))  # 20250305 kept as a number by an ERP export
         return _from_serial(float(raw))
     # NFKC: full-width digits and punctuation (２０２５－０３－０５) read as their ASCII forms.
     text = _TIME_TAIL.sub("", unicodedata.normalize("NFKC", str(raw)).strip())
@@ -43,6 +45,13 @@ def parse_date(raw: object) -> dt.date:
             except ValueError as exc:
                 raise ValueError("no such day (check the month and day)") from exc
     raise ValueError(_NOT_A_DATE)
+
+
+def _from_digits(value: int) -> dt.date:
+    try:
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
+    except ValueError as exc:
+        raise ValueError("no such day (check the month and day)") from exc
 
 
 def _from_serial(serial: float) -> dt.date:

@@ -85,14 +85,19 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     # Detail ledgers (客户往来明细账, 应收款明细表, 往来对账单): dated debits and credits.
     "debit": (
-        "借方", "借方金额", "借方发生额", "借方发生", "借方发生金额", "借方本币", "本期借方",
+        "借方", "借方金额", "借方发生额", "借方发生", "借方发生金额", "借方本币", "借方本位币",
+        "本期借方",
         "本期应收", "应收增加", "增加", "debit", "debitamount", "dr",
     ),
     "credit": (
-        "贷方", "贷方金额", "贷方发生额", "贷方发生", "贷方发生金额", "贷方本币", "本期贷方",
+        "贷方", "贷方金额", "贷方发生额", "贷方发生", "贷方发生金额", "贷方本币", "贷方本位币",
+        "本期贷方",
         "本期收款", "本期已收", "应收减少", "减少", "credit", "creditamount", "cr",
     ),
-    "balance": ("余额", "期末余额", "余额金额", "本期余额", "应收余额", "balance"),
+    "balance": (
+        "余额", "期末余额", "余额金额", "本期余额", "应收余额", "余额本位币", "余额本币",
+        "未收金额", "未收款", "欠款余额", "balance", "outstanding",
+    ),
     "direction": ("方向", "余额方向", "借或贷", "借贷", "借贷方向", "drcr"),
     "summary": ("摘要", "业务摘要", "说明", "summary", "description", "memo"),
     "voucher": ("凭证字号", "凭证号", "凭证字", "凭证编号", "voucher", "voucherno"),
@@ -111,6 +116,8 @@ _ALIAS_INDEX: dict[str, tuple[str, int]] = {
 # A trailing note such as (元), (含税) or (yyyy-mm-dd) does not change what the column is.
 _UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
 _PUNCT = re.compile(r"[\s_\-.:#*/]+")
+_MEANINGFUL_SUFFIX = re.compile(r"不含税|未税|税前|净额|原币|外币")
+_SCALES = (("万元", 10000), ("千元", 1000))
 
 MASTER_FIELDS = ("address", "contact", "phone", "credit_grade", "salesperson")
 HEADER_SCAN_ROWS = 30
@@ -131,12 +138,17 @@ class Column:
     header: str  # as written in the file
     rank: int  # position of the matched alias: lower is stronger
     generic: bool
+    scale: int = 1  # amounts in 万元 (10000) or 千元 (1000) as the header says
 
 
 def normalise_header(cell: object) -> str:
     """` 客户 编号（元）` / `Customer Code` → `客户编号` / `customercode`."""
     text = unicodedata.normalize("NFKC", str(cell)).strip().lower()
     text = _PUNCT.sub("", text)
+    hit = _UNIT_SUFFIX.search(text)
+    if hit is not None and _MEANINGFUL_SUFFIX.search(hit.group()):
+        # 金额(不含税) is not 金额: the note changes what the column is, so it stays in the key.
+        return text[: hit.start()] + hit.group()[1:-1]
     return _UNIT_SUFFIX.sub("", text)
 
 
@@ -153,7 +165,8 @@ def match_header(cells: Sequence[object]) -> dict[str, Column]:
         name, rank = hit
         current = found.get(name)
         if current is None or rank < current.rank:
-            found[name] = Column(index, cell.strip(), rank, key in GENERIC)
+            scale = next((n for unit, n in _SCALES if unit in cell), 1)
+            found[name] = Column(index, cell.strip(), rank, key in GENERIC, scale)
     return found
 
 
@@ -235,8 +248,16 @@ def decide_kind(found: dict[str, Column]) -> tuple[str, dict[str, Column]] | Non
     return None
 
 
+# In a payment list (a 收款单 export) the 单据号 is the receipt's own number, not an invoice's.
+_OWN_NUMBER = frozenset({"单据号", "单据编号", "单号", "documentno"})
+
+
 def _payment_columns(found: dict[str, Column]) -> dict[str, Column]:
     columns = dict(found)
+    number = columns.get("invoice_no")
+    own = number is not None and normalise_header(number.header) in _OWN_NUMBER
+    if own and "payment_no" not in columns:
+        columns["payment_no"] = columns.pop("invoice_no")
     for target, fallback in (
         ("paid_on", "invoice_date"),
         ("paid_amount", "amount"),

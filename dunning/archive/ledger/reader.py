@@ -101,7 +101,7 @@ def _read_sheet(
         reader.read(rows)
         used: tuple[str, ...] = tuple(columns)
     else:
-        used = _LIST_READERS[ledger.kind](rows, columns, ledger, sheet_problems)
+        used = _LIST_READERS[ledger.kind](rows, columns, ledger, sheet_problems, sheet.head[offset])
     if sheet.name is not None:
         ledger.sheets.append(sheet.name)
     if sheet.name is not None and ledger.kind == "detail":  # a sheet per customer: say which

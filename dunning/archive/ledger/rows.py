@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -15,7 +16,9 @@ from dunning.money import CENT, parse_amount
 
 LedgerKind = Literal["invoices", "payments", "customers", "detail"]
 PaymentKind = Literal["payment", "credit_note", "opening"]
-SkipKind = Literal["blank", "total", "subtotal", "opening", "heading", "header"]
+SkipKind = Literal[
+    "blank", "total", "subtotal", "opening", "heading", "header", "page", "footer", "summary"
+]
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,20 @@ class Ledger:
 
 
 ZERO = Decimal("0.00")
-# 合计/总计/小计 (also 本月合计, 合 计, 本年累计); 小计算机 is a name, not a subtotal.
-_TOTAL = re.compile(r"[合总小]\s*计(?!算)|本年累计|累计发生")
-_SUBTOTAL = re.compile(r"小\s*计|本[月期季]\s*合\s*计")
+# A total row's label is a whole cell: 合计, 本月合计, 合 计, 本年累计, 甲公司 小计, 合计：. A name
+# such as 江苏联合计量有限公司 or a remark such as 含运费合计 in another column is not one.
+_TOTAL = re.compile(
+    r"(?:.*?\S)??\s*(本\s*[日月期季年])?\s*([合总小累])\s*计\s*(?:数|金额|发生额)?\s*[:：]?"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Zero-width characters pasted from web pages and chat: invisible, but they make two names differ.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_EXCEL_ERRORS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!"}
+)
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+# Excel keeps 15 significant digits of a number: a longer number typed into a cell is lost.
+_EXCEL_DIGITS = 1e15
 # Below this a float is an ordinary amount (money.LIMIT): its repr is exact enough to quantize.
 _FLOAT_FAST = 1e11
 
@@ -129,25 +142,55 @@ def is_blank(row: Sequence[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
-def skip_kind(row: Sequence[object]) -> SkipKind | None:
-    """Blank rows and total rows (合计/总计/小计 in any text cell) carry no ledger entry."""
+def total_kind(value: str) -> SkipKind | None:
+    """`total` or `subtotal` when the cell is a total row's label."""
+    if "计" not in value:
+        return None
+    hit = _TOTAL.fullmatch(value.strip())
+    if hit is None:
+        return None
+    period, word = hit.group(1), hit.group(2)
+    if word == "小" or (period is not None and "年" not in period and word == "合"):
+        return "subtotal"
+    return "total"
+
+
+def skip_kind(row: Sequence[object], labels: Collection[int] | None = None) -> SkipKind | None:
+    """Blank rows, and total rows (a 合计/总计/小计 label in one of the `labels` cells, or in
+    any cell when no labels are given), carry no ledger entry."""
     blank = True
-    for value in row:
+    for index, value in enumerate(row):
         if value is None:
             continue
         if type(value) is str:
-            if "计" in value and _TOTAL.search(value):
-                return "subtotal" if _SUBTOTAL.search(value) else "total"
+            if "计" in value and (labels is None or index in labels):
+                kind = total_kind(value)
+                if kind is not None:
+                    return kind
             if not value or value.isspace():
                 continue
         blank = False
     return "blank" if blank else None
 
 
+_SIGN_OFF = re.compile(
+    r"(?:制表人?|编制人?|制单人?|审核人?|复核人?|审批人?|会计主管|财务(?:负责人|主管)|经办人?|"
+    r"记账人?|出纳|负责人|打印人|打印(?:时间|日期)|制表日期|签字|盖章|单位负责人)\s*[:：]"
+)
+
+
+def is_sign_off(row: Sequence[object]) -> bool:
+    """The sign-off line under a printed ledger: 制表人：张三  审核：李四 (text only)."""
+    cells = [v for v in row if v is not None and not (type(v) is str and not v.strip())]
+    return bool(cells) and all(type(v) is str and _SIGN_OFF.match(v.strip()) for v in cells)
+
+
 def text(value: object) -> str | None:
     if value is None:
         return None
     if type(value) is str:
+        if not value.isascii():
+            value = value.translate(_ZERO_WIDTH)
         return value.strip() or None
     if type(value) is float and value.is_integer():
         return str(int(value))  # a code or number typed into a numeric cell: 1001.0 → "1001"
@@ -156,10 +199,23 @@ def text(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def checked_text(value: object, row: int, header: str, problems: list[RowProblem]) -> str | None:
-    """A text cell; a control character (never typed by a clerk) makes the row bad."""
+def checked_text(
+    value: object, row: int, header: str, problems: list[RowProblem], *, ident: bool = False
+) -> str | None:
+    """A text cell; a control character (never typed by a clerk) or an Excel error value makes
+    the row bad. An identifier (`ident`: a code or number) is width-folded (ＫＨ００１ → KH001)
+    and must not be a number Excel has cut to 15 digits."""
+    if ident and type(value) is float and abs(value) >= _EXCEL_DIGITS:
+        problems.append(RowProblem(row, header, repr(value), _TOO_LONG))
+        return None
     found = text(value)
-    if found is not None and _CONTROL.search(found):
+    if found is None:
+        return None
+    if found in _EXCEL_ERRORS:
+        why = "the cell holds an Excel error value, not data; correct the formula and export again"
+        problems.append(RowProblem(row, header, found, why))
+        return None
+    if _CONTROL.search(found):
         char = _CONTROL.search(found)
         assert char is not None
         why = (
@@ -168,7 +224,19 @@ def checked_text(value: object, row: int, header: str, problems: list[RowProblem
         )
         problems.append(RowProblem(row, header, found.encode("unicode_escape").decode(), why))
         return None
+    if ident:
+        if not found.isascii():
+            found = unicodedata.normalize("NFKC", found)
+        if _SCIENTIFIC.fullmatch(found):
+            problems.append(RowProblem(row, header, found, _TOO_LONG))
+            return None
     return found
+
+
+_TOO_LONG = (
+    "the number was stored as a number and Excel kept only 15 digits of it; format the column "
+    "as text in Excel and export the file again"
+)
 
 
 def date_value(

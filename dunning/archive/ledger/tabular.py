@@ -7,6 +7,7 @@ never from a neighbouring column (a 备注 beside 对应发票号 is nobody's pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from operator import itemgetter
 from typing import cast
 
@@ -20,6 +21,7 @@ from dunning.archive.ledger.rows import (
     amount_value,
     checked_text,
     date_value,
+    is_sign_off,
     skip_kind,
     text,
 )
@@ -30,7 +32,7 @@ Rows = Iterable[tuple[int, Row]]
 
 INVOICE_FIELDS = (
     "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "due_date",
-    "amount", "received", "paid_on", "paid_amount", "payment_no",
+    "amount", "received", "paid_on", "paid_amount", "payment_no", "balance",
 )  # fmt: skip
 PAYMENT_FIELDS = (
     "customer_code", "customer_name", "paid_on", "paid_amount", "invoice_ref", "payment_no",
@@ -44,9 +46,19 @@ CUSTOMER_FIELDS = (
 class Layout:
     """Where each field sits in a row, so a row's values come out in one itemgetter call."""
 
-    def __init__(self, columns: dict[str, Column], fields: Sequence[str]) -> None:
+    def __init__(
+        self,
+        columns: dict[str, Column],
+        fields: Sequence[str],
+        header_cells: Sequence[object] = (),
+    ) -> None:
         present = [columns[f].index for f in fields if f in columns]
         self.width = max(present, default=-1) + 1
+        # Where a total row's label may stand: a recognised column or the first; a remark
+        # such as 含运费合计 in an unrecognised column never makes a row a total.
+        self.labels = frozenset({0, *(c.index for c in columns.values())})
+        self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
+        self.scales = {f: columns[f].scale for f in fields if f in columns}
         # A field the file lacks reads the None appended after the row, never a real cell.
         self.get = itemgetter(*(columns[f].index if f in columns else -1 for f in fields))
         self.headers = {f: columns[f].header if f in columns else f for f in fields}
@@ -59,21 +71,36 @@ class Layout:
         return cast(tuple[object, ...], self.get(padded))
 
 
-def skipped(ledger: Ledger, raw: Row) -> bool:
+def skipped(ledger: Ledger, raw: Row, layout: Layout) -> bool:
     """Count the row as read; True (and counted by kind) when it carries no ledger entry."""
     ledger.counts.read += 1
-    kind = skip_kind(raw)
+    kind = skip_kind(raw, layout.labels) or repeat_or_footer(raw, layout)
     if kind is None:
         return False
     ledger.counts.skip(kind)
     return True
 
 
+def repeat_or_footer(raw: Row, layout: Layout) -> str | None:
+    """`header` for the header printed again on a new page, `footer` for a sign-off line."""
+    first = raw[0] if raw else None
+    if type(first) is str and layout.header_texts and first.strip() == layout.header_texts[0]:
+        cells = [c.strip() for c in raw if type(c) is str and c.strip()]
+        if cells == layout.header_texts:
+            return "header"
+    return "footer" if is_sign_off(raw) else None
+
+
+def scaled(amount: Decimal | None, layout: Layout, field: str) -> Decimal | None:
+    scale = layout.scales.get(field, 1)
+    return amount if amount is None or scale == 1 else amount * scale
+
+
 def who(
     values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
 ) -> tuple[str | None, str | None]:
     headers = layout.headers
-    code = checked_text(values[0], row, headers["customer_code"], problems)
+    code = checked_text(values[0], row, headers["customer_code"], problems, ident=True)
     name = checked_text(values[1], row, headers["customer_name"], problems)
     if text(values[0]) is None and text(values[1]) is None:
         why = "the customer code and name are both empty; fill in at least one"
@@ -82,16 +109,20 @@ def who(
 
 
 def read_invoices(
-    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+    rows: Rows,
+    columns: dict[str, Column],
+    ledger: Ledger,
+    problems: list[RowProblem],
+    header: Sequence[object] = (),
 ) -> tuple[str, ...]:
     # Payment columns on an invoice row become payments against that invoice, unless the
     # ledger also has 已收金额: then they are already counted in it and are not read twice.
     embedded = "paid_on" in columns and "paid_amount" in columns and "received" not in columns
-    fields = INVOICE_FIELDS if embedded else INVOICE_FIELDS[:-3]
-    layout = Layout(columns, INVOICE_FIELDS)
+    fields = INVOICE_FIELDS if embedded else (*INVOICE_FIELDS[:-4], "balance")
+    layout = Layout(columns, INVOICE_FIELDS, header)
     seen: dict[str, tuple[int, InvoiceRow]] = {}
     for row, raw in rows:
-        if skipped(ledger, raw):
+        if skipped(ledger, raw, layout):
             continue
         values = layout.values(raw)
         before = len(problems)
@@ -139,18 +170,40 @@ def _invoice(
 ) -> InvoiceRow | None:
     headers = layout.headers
     code, name = who(values, row, layout, problems)
-    number = checked_text(values[3], row, headers["invoice_no"], problems)
+    number = checked_text(values[3], row, headers["invoice_no"], problems, ident=True)
     if text(values[3]) is None:
         problems.append(
             RowProblem(row, headers["invoice_no"], "", "the invoice number is empty; fill it in")
         )
-    contract = checked_text(values[2], row, headers["contract_no"], problems)
+    contract = checked_text(values[2], row, headers["contract_no"], problems, ident=True)
     issued = date_value(values[4], row, headers["invoice_date"], problems, required=True)
     due = date_value(values[5], row, headers["due_date"], problems, required=False)
-    amount = amount_value(values[6], row, headers["amount"], problems, required=True)
-    received = amount_value(values[7], row, headers["received"], problems, required=False)
+    amount = scaled(
+        amount_value(values[6], row, headers["amount"], problems, required=True), layout, "amount"
+    )
+    received = scaled(
+        amount_value(values[7], row, headers["received"], problems, required=False),
+        layout,
+        "received",
+    )
+    outstanding = scaled(
+        amount_value(values[11], row, headers["balance"], problems, required=False),
+        layout,
+        "balance",
+    )
     if number is None or issued is None or amount is None:
         return None
+    if outstanding is not None:
+        # 应收余额/未收金额: what is still owed, so what was received is the rest.
+        implied = amount - outstanding
+        if received is not None and received != implied:
+            why = (
+                f"{headers['amount']} {amount} − {headers['received']} {received} is not the "
+                f"{headers['balance']} {outstanding}; correct the row"
+            )
+            problems.append(RowProblem(row, headers["balance"], str(outstanding), why))
+            return None
+        received = implied
     return InvoiceRow(
         row, code, name, contract, number, issued, due, amount,
         ZERO if received is None else received,
@@ -161,46 +214,91 @@ def _embedded_payment(
     values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
 ) -> PaymentRow | None:
     headers = layout.headers
-    amount = amount_value(values[9], row, headers["paid_amount"], problems, required=False)
+    amount = scaled(
+        amount_value(values[9], row, headers["paid_amount"], problems, required=False),
+        layout,
+        "paid_amount",
+    )
     if amount is None or amount == 0:
         return None  # no payment on this invoice yet
     paid_on = date_value(values[8], row, headers["paid_on"], problems, required=True)
-    number = checked_text(values[3], row, headers["invoice_no"], problems)
+    number = checked_text(values[3], row, headers["invoice_no"], [], ident=True)
     if paid_on is None or number is None:
         return None
     code, name = who(values, row, layout, [])
-    payment_no = checked_text(values[10], row, headers["payment_no"], problems)
+    payment_no = checked_text(values[10], row, headers["payment_no"], problems, ident=True)
     return PaymentRow(row, code, name, paid_on, amount, number, payment_no)
 
 
 def read_payments(
-    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+    rows: Rows,
+    columns: dict[str, Column],
+    ledger: Ledger,
+    problems: list[RowProblem],
+    header: Sequence[object] = (),
 ) -> tuple[str, ...]:
-    layout = Layout(columns, PAYMENT_FIELDS)
+    layout = Layout(columns, PAYMENT_FIELDS, header)
     headers = layout.headers
+    lines: dict[tuple[object, ...], int] = {}
     for row, raw in rows:
-        if skipped(ledger, raw):
+        if skipped(ledger, raw, layout):
             continue
         values = layout.values(raw)
         before = len(problems)
         code, name = who(values, row, layout, problems)
         paid_on = date_value(values[2], row, headers["paid_on"], problems, required=True)
-        amount = amount_value(values[3], row, headers["paid_amount"], problems, required=True)
-        ref = checked_text(values[4], row, headers["invoice_ref"], problems)
-        number = checked_text(values[5], row, headers["payment_no"], problems)
-        if len(problems) == before and paid_on is not None and amount is not None:
-            ledger.payments.append(PaymentRow(row, code, name, paid_on, amount, ref, number))
-            ledger.counts.imported += 1
+        amount = scaled(
+            amount_value(values[3], row, headers["paid_amount"], problems, required=True),
+            layout,
+            "paid_amount",
+        )
+        ref = checked_text(values[4], row, headers["invoice_ref"], problems, ident=True)
+        number = checked_text(values[5], row, headers["payment_no"], problems, ident=True)
+        if len(problems) != before or paid_on is None or amount is None:
+            continue
+        payment = PaymentRow(row, code, name, paid_on, amount, ref, number)
+        if number is not None and _line_twice(payment, lines, headers["payment_no"], problems):
+            continue
+        ledger.payments.append(payment)
+        ledger.counts.imported += 1
     return PAYMENT_FIELDS
 
 
+def _line_twice(
+    payment: PaymentRow,
+    lines: dict[tuple[object, ...], int],
+    header: str,
+    problems: list[RowProblem],
+) -> bool:
+    """The same numbered payment line twice (same number, invoice, day, amount) is an export
+    that repeated a line, not a transfer split over invoices: both rows are bad."""
+    key = (payment.customer_code, payment.customer_name, payment.payment_no,
+           payment.invoice_ref, payment.paid_on, payment.amount)  # fmt: skip
+    first = lines.setdefault(key, payment.row)
+    if first == payment.row:
+        return False
+    why = (
+        f"payment {payment.payment_no} is on rows {first} and {payment.row} with the same "
+        "invoice, day and amount; a transfer split over invoices names a different invoice on "
+        "each row: delete the repeated line"
+    )
+    if not any(p.row == first and p.value == payment.payment_no for p in problems):
+        problems.append(RowProblem(first, header, str(payment.payment_no), why))
+    problems.append(RowProblem(payment.row, header, str(payment.payment_no), why))
+    return True
+
+
 def read_customers(
-    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+    rows: Rows,
+    columns: dict[str, Column],
+    ledger: Ledger,
+    problems: list[RowProblem],
+    header: Sequence[object] = (),
 ) -> tuple[str, ...]:
-    layout = Layout(columns, CUSTOMER_FIELDS)
+    layout = Layout(columns, CUSTOMER_FIELDS, header)
     seen: dict[str, int] = {}
     for row, raw in rows:
-        if skipped(ledger, raw):
+        if skipped(ledger, raw, layout):
             continue
         values = layout.values(raw)
         before = len(problems)
