@@ -24,6 +24,7 @@ from dunning.archive.ledger.rows import (
     amount_value,
     checked_text,
     date_value,
+    is_sign_off,
     skip_kind,
     text,
 )
@@ -37,24 +38,37 @@ DETAIL_FIELDS = (
 (_CODE, _NAME, _CONTRACT, _NUMBER, _DATE, _YEAR, _MONTH, _DAY, _VOUCHER, _SUMMARY, _DEBIT,
  _CREDIT, _DIRECTION, _BALANCE) = range(len(DETAIL_FIELDS))  # fmt: skip
 
-_OPENING = re.compile(r"期初余额|上年结转|上期结转|年初余额|承前页|期初")
-_CLOSING = re.compile(r"期末余额|过次页|结转下年")
+# The whole 摘要 of an opening row (收回期初欠款 is a payment, not an opening).
+_OPENING = re.compile(r"\s*(?:期初余额|期初|上年结转|上期结转|年初余额|本年期初)\s*[:：]?\s*")
+_CLOSING = re.compile(r"期末余额|结转下年")
+# Printed books carry a page's running totals over: 过次页 at the foot, 承前页 at the head of
+# the next. They repeat what the rows already say; the balance runs on through them.
+_PAGE = re.compile(r"过次页|承前页|转下页|接上页|^\s*第\s*\d+\s*页|^\s*共\s*\d+\s*页")
 _WHO_LABEL = re.compile(
     r"(?:客户(?:名称|编码|编号)?|往来单位(?:名称)?|单位名称|对账单位|购货单位|对方单位)\s*[:：]\s*"
 )
-_CUT = re.compile(r"\s{2,}|(?:会计)?期间|日期|币[别种]|截至|打印|单位[:：]|科目")
-_CODED = re.compile(r"^([A-Za-z]{0,6}\d[\w.\-]*)\s+(\S.*)$")
+_CUT = re.compile(
+    r"\s{2,}|(?:会计)?期间|日期|币[别种]|截至|打印|单位[:：]|科目|客户(?:编码|编号|代码)[:：]"
+)
+_CODE_LABEL = re.compile(r"客户(?:编码|编号|代码)\s*[:：]\s*([A-Za-z0-9][\w.\-]*)")
+_CODED = re.compile(r"^([A-Za-z]{0,6}\d[A-Za-z0-9.\-]*)\s*(?<=\s|\d)([^\s\d].*)$")
 _NAME_CODE = re.compile(r"^(.+?)\s*[(（]([A-Za-z0-9.\-]+)[)）]$")
 _BARE_CODE = re.compile(r"^[A-Za-z]{0,6}\d{2,}[\w.\-]*$")
 _GENERIC_SHEET = re.compile(
-    r"^(sheet\d*|工作表\d*|明细.*|.*明细[账表]?|汇总.*|往来.*|台账.*|对账单.*|数据.*|export.*)$",
+    r"^(sheet\d*|工作表\d*|明细.*|.*明细[账表]?|汇总.*|往来.*|台账.*|对账单.*|数据.*|export.*"
+    r"|\d{4}\s*年?度?|\d{4}[-./]\d{1,2}|\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月份?|[一二三四五六七八九十]+月)$",
     re.IGNORECASE,
 )
 _PERIOD_START = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*[月期]")
 _YEAR_TEXT = re.compile(r"((?:19|20)\d\d)\s*年")
+# A print or export date says when the book was printed, not which period it covers.
+_NOT_PERIOD = re.compile(r"(?:制表|打印|编制|导出|填报)(?:日期|时间)?\s*[:：]?\s*\S*")
 _INVOICE_IN_SUMMARY = re.compile(r"(?:发票号码?|票号|发票)\s*[:：#]?\s*([A-Za-z]*\d[\w\-]{3,})")
 _INVOICE_DIGITS = re.compile(r"(?<!\d)(\d{20}|\d{8})(?!\d)")
-_SIGN = {"借": 1, "贷": -1, "平": 0, "dr": 1, "cr": -1, "debit": 1, "credit": -1}
+_SIGN = {
+    "借": 1, "贷": -1, "平": 0, "借方": 1, "贷方": -1, "dr": 1, "cr": -1, "debit": 1,
+    "credit": -1, "d": 1, "c": -1,
+}  # fmt: skip
 
 Who = tuple[str | None, str | None]
 
@@ -74,7 +88,8 @@ class _Block:
 
     who: Who
     balance: Decimal | None = None
-    openings: list[tuple[int, Decimal]] = field(default_factory=list)  # waiting for a date
+    # Opening balances waiting for a date: (row, amount, the row's own date or None).
+    openings: list[tuple[int, Decimal, dt.date | None]] = field(default_factory=list)
 
 
 def parse_who(raw: str) -> Who | None:
@@ -91,14 +106,29 @@ def parse_who(raw: str) -> Who | None:
     return None, found
 
 
+def _who_in_line(joined: str) -> Who | None:
+    """`客户：KH003 某某公司`, `客户：KH003某某公司`, `客户名称：某某公司 客户编码：KH003`."""
+    hit = _WHO_LABEL.search(joined)
+    if hit is None:
+        return None
+    rest = _CUT.split(joined[hit.end() :], maxsplit=1)[0]
+    who = parse_who(rest)
+    code = _CODE_LABEL.search(joined)
+    if code is not None and who is not None and who[0] is None:
+        return code.group(1), who[1]
+    if code is not None and who is not None and who[0] == code.group(1):
+        return who
+    return who
+
+
 def context_of(lines: Sequence[Sequence[object]], sheet: str | None) -> Context:
     """The customer and period from title lines above the header, else from the sheet name."""
     ctx = Context()
     for line in lines:
         joined = " ".join(t for cell in line if (t := text(cell)) is not None)
-        if ctx.who is None and (hit := _WHO_LABEL.search(joined)):
-            rest = _CUT.split(joined[hit.end() :], maxsplit=1)[0]
-            ctx.who = parse_who(rest)
+        if ctx.who is None:
+            ctx.who = _who_in_line(joined)
+        joined = _NOT_PERIOD.sub(" ", joined)
         if ctx.period_start is None and (start := _PERIOD_START.search(joined)):
             year, month = int(start.group(1)), int(start.group(2))
             if 1 <= month <= 12:
@@ -148,12 +178,16 @@ class DetailReader:
             self._flush_openings(block, None)
 
     def _skip(self, raw: Sequence[object]) -> str | None:
-        kind = skip_kind(raw)
+        kind = skip_kind(raw, self.layout.labels)
         if kind is not None:
             return kind
         cells = [v.strip() for v in raw if type(v) is str and v.strip()]
-        if any(_CLOSING.search(c) for c in cells if "期末" in c or "页" in c or "结转" in c):
+        if any(_PAGE.search(c) for c in cells if "页" in c):
+            return "page"
+        if any(_CLOSING.search(c) for c in cells if "期末" in c or "结转" in c):
             return "total"
+        if is_sign_off(raw):
+            return "footer"
         if cells == self.header_texts:
             return "header"  # the header printed again on a new page
         alone = len(cells) == 1 and all(v is None or type(v) is str for v in raw)
@@ -192,8 +226,11 @@ class DetailReader:
             return None
         key = who[0] or who[1] or ""
         block = self.blocks.get(key) or self.blocks.setdefault(key, _Block(who))
-        if _OPENING.search(summary):
-            return self._opening(row, block, printed, debit, credit)
+        if ("期初" in summary or "结转" in summary or "年初" in summary) and _OPENING.fullmatch(
+            summary
+        ):
+            own = self._date(values, row, quiet=True)
+            return self._opening(row, block, printed, debit, credit, own)
         day = self._date(values, row)
         if debit is None and credit is None:
             why = "the row has neither a 借方 nor a 贷方 amount; fill one in or delete the row"
@@ -236,9 +273,10 @@ class DetailReader:
             why = "the 方向 must be 借, 贷 or 平"
             self.problems.append(RowProblem(row, self.h["direction"], direction, why))
             return None
-        if sign == 0:
-            return ZERO
-        return None if amount is None else sign * abs(amount)
+        if sign == 0 or amount is None:
+            return ZERO if sign == 0 else None
+        # A negative balance is a credit whatever 方向 says (books that print 借 throughout).
+        return -abs(amount) if amount < 0 else sign * amount
 
     def _opening(
         self,
@@ -247,12 +285,13 @@ class DetailReader:
         printed: Decimal | None,
         debit: Decimal | None,
         credit: Decimal | None,
+        own: dt.date | None,
     ) -> str | None:
         opening = printed if printed is not None else (debit or ZERO) - (credit or ZERO)
         block.balance = opening
         if opening == 0:
             return "opening"  # nothing carried forward: no item
-        block.openings.append((row, opening))
+        block.openings.append((row, opening, own))
         return None
 
     def _reconcile(self, row: int, block: _Block, change: Decimal, printed: Decimal | None) -> None:
@@ -266,11 +305,13 @@ class DetailReader:
             computed = printed  # one wrong row is reported once, not on every row below
         block.balance = computed
 
-    def _date(self, values: tuple[object, ...], row: int) -> dt.date | None:
+    def _date(self, values: tuple[object, ...], row: int, *, quiet: bool = False) -> dt.date | None:
+        """The row's date; with `quiet`, None for a missing or unreadable one (openings)."""
+        problems: list[RowProblem] = [] if quiet else self.problems
         if "invoice_date" in self.columns:
-            return date_value(
-                values[_DATE], row, self.h["invoice_date"], self.problems, required=True
-            )
+            return date_value(values[_DATE], row, self.h["invoice_date"], problems, required=True)
+        if quiet and (text(values[_MONTH]) is None or text(values[_DAY]) is None):
+            return None
         year = values[_YEAR] if "year" in self.columns else self.ctx.year
         parts = (year, values[_MONTH], values[_DAY])
         try:
@@ -279,16 +320,17 @@ class DetailReader:
         except (TypeError, ValueError):
             shown = "-".join(str(text(p) or "?") for p in parts)
             why = "the 年/月/日 do not make a date (a year printed over the 月 column counts)"
-            self.problems.append(RowProblem(row, self.h["month"], shown, why))
+            problems.append(RowProblem(row, self.h["month"], shown, why))
             return None
 
     def _key(
         self, who: Who, day: dt.date, voucher: str | None, summary: str, amount: Decimal
     ) -> str:
-        """A stable invoice key for a debit with no number: a re-export supersedes it."""
+        """A stable invoice key for a debit with no number: a re-export supersedes it, even one
+        with the amount corrected (the amount is not part of the key)."""
         mark = "".join(voucher.split()) if voucher else None
         if mark is None:
-            mark = hashlib.sha1(f"{summary}|{amount}".encode()).hexdigest()[:8]
+            mark = hashlib.sha1(summary.encode()).hexdigest()[:8]
         base = f"{who[0] or who[1]}-{day:%Y%m%d}-{mark}"
         self.keys[base] += 1
         n = self.keys[base]
@@ -296,12 +338,14 @@ class DetailReader:
 
     def _flush_openings(self, block: _Block, day: dt.date | None) -> None:
         """Date waiting opening balances: the period's start, else the first dated row's month."""
-        for row, amount in block.openings:
-            self._add_opening(block.who, row, amount, day)
+        for row, amount, own in block.openings:
+            # The period's start, else the opening row's own date, else the first movement's
+            # month.
+            start = self.ctx.period_start or own or (day.replace(day=1) if day else None)
+            self._add_opening(block.who, row, amount, start)
         block.openings.clear()
 
-    def _add_opening(self, who: Who, row: int, amount: Decimal, day: dt.date | None) -> None:
-        start = self.ctx.period_start or (day.replace(day=1) if day else None)
+    def _add_opening(self, who: Who, row: int, amount: Decimal, start: dt.date | None) -> None:
         if start is None:
             why = "the opening balance has no date and no dated row follows it; add the date"
             self.problems.append(RowProblem(row, self.h["invoice_date"], "", why))
@@ -322,6 +366,17 @@ def _invoice_in(summary: str) -> str | None:
     """An invoice number named in the 摘要 (发票号 12345678, or a bare 8/20-digit number)."""
     if hit := _INVOICE_IN_SUMMARY.search(summary):
         return hit.group(1)
-    if hit := _INVOICE_DIGITS.search(summary):
-        return hit.group(1)
+    for hit in _INVOICE_DIGITS.finditer(summary):
+        digits = hit.group(1)
+        if len(digits) == 8 and _looks_like_a_date(digits):
+            continue  # 20250315 in a 摘要 is a date, not an invoice
+        return digits
     return None
+
+
+def _looks_like_a_date(digits: str) -> bool:
+    try:
+        dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return False
+    return 1900 <= int(digits[:4]) <= 2100
