@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
@@ -47,6 +49,10 @@ class Sheet:
     head: list[Row]  # the first rows, where the header is looked for
     rest: Iterator[Row]  # every row after `head`, in order
     encoding: str | None = None
+    hidden: bool = False
+    # Cells (1-based row, 0-based column) holding a formula Excel never calculated: data_only
+    # reads them as empty, which for an amount would be a silent 0.
+    uncomputed: frozenset[tuple[int, int]] = frozenset()
 
 
 @contextmanager
@@ -101,12 +107,72 @@ def _load_workbook(path: Path) -> Any:
 
 
 def _xlsx_sheet(path: Path, ws: Any) -> Sheet:
+    merges, uncomputed = _scan_sheet_xml(path, ws)
     # Some exporters write a wrong <dimension> (e.g. A1:A1); without it openpyxl returns each
     # row up to its last cell, and the parser pads short rows itself.
     ws.reset_dimensions()
     rows = _guarded(path, ws.iter_rows(min_row=1, min_col=1, values_only=True))
+    if merges:
+        rows = _fill_merged(rows, merges)
     head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-    return Sheet(ws.title, head, rows)
+    hidden = getattr(ws, "sheet_state", "visible") != "visible"
+    return Sheet(ws.title, head, rows, hidden=hidden, uncomputed=uncomputed)
+
+
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+
+
+Merges = dict[int, list[tuple[int, int]]]  # row → [(column, the merge's top row)]
+
+
+def _scan_sheet_xml(path: Path, ws: Any) -> tuple[Merges, frozenset[tuple[int, int]]]:
+    """From the sheet's own XML: the cells under a vertical merge, and formula cells that
+    hold no value."""
+    try:
+        with ws.parent._archive.open(ws._worksheet_path) as member:
+            data = member.read()
+    except (AttributeError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise _not_a_workbook(path) from exc
+    merges: Merges = {}
+    if b"<mergeCell " in data:
+        for hit in _MERGE.finditer(data):
+            col = column_index_from_string(hit.group(1).decode()) - 1
+            top, bottom = int(hit.group(2)), int(hit.group(4))
+            for row in range(top + 1, bottom + 1):
+                merges.setdefault(row, []).append((col, top))
+    uncomputed: frozenset[tuple[int, int]] = frozenset()
+    if b"<f" in data:
+        uncomputed = frozenset(
+            (int(hit.group(2)), column_index_from_string(hit.group(1).decode()) - 1)
+            for hit in _FORMULA_CELL.finditer(data)
+        )
+    return merges, uncomputed
+
+
+def _fill_merged(rows: Iterator[Row], merges: Merges) -> Iterator[Row]:
+    """Give the first cell of each row under a vertical merge the merged value (a customer's
+    name merged down over its invoices is that customer's on every row)."""
+    tops: dict[int, set[int]] = {}
+    for covered in merges.values():
+        for col, top in covered:
+            tops.setdefault(top, set()).add(col)
+    values: dict[tuple[int, int], object] = {}
+    for number, row in enumerate(rows, start=1):
+        spans = merges.get(number)
+        if spans:
+            cells = list(row)
+            for col, top in spans:
+                if col >= len(cells):
+                    cells.extend([None] * (col + 1 - len(cells)))
+                if cells[col] is None:
+                    cells[col] = values.get((top, col))
+            row = tuple(cells)
+        for col in tops.get(number, ()):
+            values[(number, col)] = row[col] if col < len(row) else None
+        yield row
 
 
 def _guarded(path: Path, rows: Iterator[Row]) -> Iterator[Row]:

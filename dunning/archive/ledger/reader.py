@@ -9,6 +9,7 @@ customer); the list kinds from the first sheet that fits.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import cast
 
@@ -42,34 +43,73 @@ _LIST_READERS = {
 def read_ledger(path: Path) -> Ledger:
     """Read a CSV or XLSX ledger export; raises IngestError listing every bad row.
 
-    Row numbers are those Excel shows (for CSV: the record number, which is the line number
-    unless a cell holds a line break).
+    Every visible sheet with a ledger header is read; hidden sheets and sheets without one are
+    named in `Ledger.ignored_sheets`. Row numbers are those Excel shows (for CSV: the record
+    number, which is the line number unless a cell holds a line break).
     """
     first: list[Row] | None = None
     ledger: Ledger | None = None
-    problems: list[RowProblem] = []
+    ignored: list[str] = []
+    found: list[tuple[str | None, list[RowProblem]]] = []
+    deferred: IngestError | None = None
     with open_sheets(path) as sheets:
         for sheet in sheets:
             if first is None and not all(is_blank(list(row)) for row in sheet.head):
                 first = sheet.head
             header = find_header(sheet.head)
             decided = decide_kind(header.columns) if header else None
-            if header is None or decided is None:
+            if header is None or decided is None or sheet.hidden:
+                if sheet.name is not None and not all(is_blank(list(r)) for r in sheet.head):
+                    why = "hidden" if sheet.hidden else "no ledger header"
+                    ignored.append(f"{sheet.name} ({why})")
                 continue
             kind = cast(LedgerKind, decided[0])
-            if ledger is not None and (kind != "detail" or ledger.kind != "detail"):
-                continue  # a list ledger is one sheet; detail ledgers may be a sheet each
+            missing = missing_columns(kind, decided[1])
+            if missing:
+                error = _missing_error(path, sheet, header, kind, missing)
+                if kind != "detail":
+                    raise error
+                # A 汇总 sheet (balances per customer, no dates) beside the customers' books.
+                deferred = deferred or error
+                ignored.append(f"{sheet.name} (a summary without dates)")
+                continue
             ledger = ledger or Ledger(
                 kind, sheet.name, header.index + 1, {}, encoding=sheet.encoding
             )
-            _read_sheet(path, sheet, header, decided[1], ledger, problems)
-            if kind != "detail":
-                break
+            found.append((sheet.name, _read_sheet(sheet, header, kind, decided[1], ledger)))
     if ledger is None:
+        if deferred is not None:
+            raise deferred
         if first is None:
             raise IngestError(f"{path.name} has no data; export the ledger again and import it.")
         raise no_header_error(first)
-    return _finish(path, ledger, problems)
+    ledger.ignored_sheets = ignored
+    return _finish(path, ledger, _labelled(found, detail=ledger.kind == "detail"))
+
+
+def _missing_error(
+    path: Path, sheet: Sheet, header: Header, kind: str, missing: list[str]
+) -> IngestError:
+    return IngestError(
+        f"The {_KIND_LABEL[kind]} in {_where(path, sheet)} has no "
+        f"{' or '.join(missing)} column in its header (row {header.index + 1}); add the "
+        "column and import the file again."
+    )
+
+
+def _labelled(
+    found: list[tuple[str | None, list[RowProblem]]], *, detail: bool
+) -> list[RowProblem]:
+    """Every problem, naming its sheet when the rows came from more than one (or a sheet per
+    customer)."""
+    label = len(found) > 1 or (detail and found and found[0][0] is not None)
+    return [
+        RowProblem(p.row, f"{p.column} (sheet {name})", p.value, p.why)
+        if label and name is not None
+        else p
+        for name, problems in found
+        for p in problems
+    ]
 
 
 def _where(path: Path, sheet: Sheet) -> str:
@@ -77,39 +117,33 @@ def _where(path: Path, sheet: Sheet) -> str:
 
 
 def _read_sheet(
-    path: Path,
     sheet: Sheet,
     header: Header,
+    kind: LedgerKind,
     columns: dict[str, Column],
     ledger: Ledger,
-    problems: list[RowProblem],
-) -> None:
-    missing = missing_columns(ledger.kind, columns)
-    if missing:
-        raise IngestError(
-            f"The {_KIND_LABEL[ledger.kind]} in {_where(path, sheet)} has no "
-            f"{' or '.join(missing)} column in its header (row {header.index + 1}); add the "
-            "column and import the file again."
-        )
+) -> list[RowProblem]:
+    """Read one sheet's rows into `ledger`; returns the sheet's bad cells."""
     offset = header.index
-    rows = enumerate(itertools.chain(sheet.head[offset + 1 :], sheet.rest), start=offset + 2)
-    sheet_problems: list[RowProblem] = []
-    if ledger.kind == "detail":
+    rows: Iterable[tuple[int, Row]] = enumerate(
+        itertools.chain(sheet.head[offset + 1 :], sheet.rest), start=offset + 2
+    )
+    problems: list[RowProblem] = []
+    if sheet.name is None:
+        rows = _no_wider_than(rows, sheet.head[offset], problems)
+    if kind == "detail":
         ctx = context_of(sheet.head[: offset + 1 - header.rows], sheet.name)
         ctx.year = header.year or ctx.year
-        reader = DetailReader(columns, ledger, sheet_problems, ctx, sheet.head[offset])
-        reader.read(rows)
+        DetailReader(columns, ledger, problems, ctx, sheet.head[offset]).read(rows)
         used: tuple[str, ...] = tuple(columns)
     else:
-        used = _LIST_READERS[ledger.kind](rows, columns, ledger, sheet_problems, sheet.head[offset])
+        used = _LIST_READERS[kind](rows, columns, ledger, problems, sheet.head[offset])
     if sheet.name is not None:
         ledger.sheets.append(sheet.name)
-    if sheet.name is not None and ledger.kind == "detail":  # a sheet per customer: say which
-        sheet_problems = [
-            RowProblem(p.row, f"{p.column} (sheet {sheet.name})", p.value, p.why)
-            for p in sheet_problems
-        ]
-    problems.extend(sheet_problems)
+    listed = {(p.row, p.column) for p in problems}
+    problems.extend(
+        p for p in _uncomputed(sheet, header, columns) if (p.row, p.column) not in listed
+    )
     for field in used:
         if field in columns:
             ledger.columns.setdefault(field, columns[field].header)
@@ -118,6 +152,43 @@ def _read_sheet(
         name = cell.strip() if isinstance(cell, str) else ""
         if name and i not in used_at and name not in ledger.ignored_columns:
             ledger.ignored_columns.append(name)
+    return problems
+
+
+def _no_wider_than(
+    rows: Iterable[tuple[int, Row]], header: Row, problems: list[RowProblem]
+) -> Iterator[tuple[int, Row]]:
+    """A CSV record with a value past the header's last column has shifted its cells (an
+    amount like 1,234.50 written without quotes): a bad row, never read cell by cell."""
+    width = max(
+        (i + 1 for i, c in enumerate(header) if isinstance(c, str) and c.strip()), default=0
+    )
+    for row, raw in rows:
+        if len(raw) > width:
+            spill = [v for v in raw[width:] if isinstance(v, str) and v.strip()]
+            if spill:
+                why = (
+                    f"the row has {len(raw)} cells but the header {width}: a value with a comma "
+                    "(an amount like 1,234.50, or a name) was written without quotes; quote it "
+                    "or export the file again"
+                )
+                problems.append(RowProblem(row, "(past the last column)", spill[0], why))
+        yield row, raw
+
+
+def _uncomputed(sheet: Sheet, header: Header, columns: dict[str, Column]) -> list[RowProblem]:
+    """Formula cells Excel never calculated, in columns the ledger reads (an empty 已收金额
+    would otherwise be a silent 0)."""
+    by_index = {c.index: c.header for c in columns.values()}
+    why = (
+        "the cell holds a formula that Excel never calculated (the file was written by a "
+        "program, not saved by Excel); open it in Excel, save it and import it again"
+    )
+    return [
+        RowProblem(row, by_index[col], "", why)
+        for row, col in sorted(sheet.uncomputed)
+        if row > header.index + 1 and col in by_index
+    ]
 
 
 def _finish(path: Path, ledger: Ledger, problems: list[RowProblem]) -> Ledger:

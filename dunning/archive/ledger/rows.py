@@ -113,6 +113,7 @@ class Ledger:
     encoding: str | None = None  # CSV only: utf-8-sig, gb18030 or utf-16
     counts: RowCounts = field(default_factory=RowCounts)
     sheets: list[str] = field(default_factory=list)  # every sheet read (XLSX)
+    ignored_sheets: list[str] = field(default_factory=list)  # "name (why)": sheets not read
 
     @property
     def row_count(self) -> int:
