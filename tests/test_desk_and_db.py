@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from dunning.archive import store
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.migrations import MIGRATIONS, migrate
+from dunning.archive.migrations import MIGRATIONS, migrate, prepare
+from dunning.archive.search import search
 from dunning.archive.verify import verify
 from dunning.cli import main
 from dunning.config import load_config
@@ -101,7 +102,7 @@ def test_migrations_on_a_blank_database(tmp_path: Path) -> None:
 def test_upgrade_from_an_old_database_keeps_its_rows(tmp_path: Path) -> None:
     db = open_archive(tmp_path / "old.db", migrate_schema=False)
     conn = db.conn
-    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    prepare(conn)
     MIGRATIONS[0](db)
     conn.execute("INSERT INTO _migrations VALUES ('m001_initial', '2025-01-01')")
     conn.execute(
@@ -202,7 +203,7 @@ def test_m005_upgrades_an_m004_archive_with_its_rows(tmp_path: Path) -> None:
     """A database built by the migrations up to m004, holding the shapes m005 must convert."""
     db = open_archive(tmp_path / "m004.db", migrate_schema=False)
     conn = db.conn
-    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    prepare(conn)
     for fn in MIGRATIONS[:4]:
         fn(db)
         conn.execute("INSERT INTO _migrations VALUES (?, '2025-01-01')", [fn.__name__])
@@ -230,3 +231,24 @@ def test_m005_upgrades_an_m004_archive_with_its_rows(tmp_path: Path) -> None:
     kinds = {r[0] for r in upgraded.execute("SELECT kind FROM payments")}
     assert kinds == {"payment"}
     upgraded.close()
+
+
+R1_ARCHIVE = Path(__file__).parent / "fixtures" / "archive-r1.db"
+
+
+def test_an_archive_made_by_the_first_release_upgrades(tmp_path: Path) -> None:
+    """`fixtures/archive-r1.db` was written by release 1's own code (commit 2df7127: m001-m004,
+    its search index built by the code of the day), holding a ledger, a payment list with a
+    payment number and a contract."""
+    path = tmp_path / "archive.db"
+    path.write_bytes(R1_ARCHIVE.read_bytes())
+    db = open_archive(path)
+    applied = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+    assert applied == {fn.__name__ for fn in MIGRATIONS}
+    keys = [r[0] for r in db.execute("SELECT natural_key FROM payments")]
+    assert keys == ["no|KH002|LS001|1"]
+    names = dict(db.execute("SELECT code, name_source FROM customers").fetchall())
+    assert names == {"KH001": "ledger", "KH002": "placeholder"}
+    assert [h.document for h in search(db, "违约金")] == [3]
+    assert 3 in [h.document for h in search(db, "HT-2025-0001")]
+    db.close()

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.migrations import MIGRATIONS
+from dunning.archive.migrations import MIGRATIONS, prepare
 from dunning.archive.search import (
     EmptyQueryError,
     index_document,
@@ -362,7 +362,7 @@ def old_archive(path: Path, upto: str, texts: list[tuple[str, str | None]]) -> l
     """A real archive built by the migrations up to `upto`, holding documents as then stored."""
     db = open_archive(path, migrate_schema=False)
     conn = db.conn
-    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    prepare(conn)
     for fn in MIGRATIONS:
         fn(db)
         conn.execute("INSERT INTO _migrations VALUES (?, '2025-01-01')", [fn.__name__])

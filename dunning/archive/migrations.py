@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -16,12 +17,19 @@ def migration(fn: Migration) -> Migration:
     return fn
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied."""
-    conn = db.conn
+def prepare(conn: sqlite3.Connection) -> None:
+    """The bookkeeping tables: `_migrations` (what ran) and `_maintenance` (work a migration
+    asks application code to do after it; an archive made before it existed has none)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
+    conn.execute("CREATE TABLE IF NOT EXISTS _maintenance (task TEXT PRIMARY KEY)")
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied."""
+    conn = db.conn
+    prepare(conn)
     done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
     applied = []
     for fn in MIGRATIONS:
@@ -213,8 +221,7 @@ def m003_search(db: sqlite_utils.Database) -> None:
         CREATE VIRTUAL TABLE search_fts USING fts5(
             body, title, contract_no, customer, meta, content='', tokenize='ascii'
         );
-        CREATE TABLE _maintenance (task TEXT PRIMARY KEY);
-        INSERT INTO _maintenance (task) VALUES ('reindex')
+        INSERT OR IGNORE INTO _maintenance (task) VALUES ('reindex')
         """,
     )
 
