@@ -93,6 +93,9 @@ extract_timeout_s = 120
 [watch]
 stability_delay_s = 2.0
 rescan_interval_s = 60.0
+
+[serve]
+max_upload_mb = 50            # the web desk refuses larger uploads
 """
 
 
@@ -125,6 +128,7 @@ class Config:
     extract_timeout_s: float = 120.0
     stability_delay_s: float = 2.0
     rescan_interval_s: float = 60.0
+    max_upload_mb: int = 50
 
 
 def default_config() -> Config:
@@ -196,6 +200,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         extract_timeout_s=number("ingest", "extract_timeout_s", float),
         stability_delay_s=number("watch", "stability_delay_s", float),
         rescan_interval_s=number("watch", "rescan_interval_s", float),
+        max_upload_mb=number("serve", "max_upload_mb", int),
     )
 
 

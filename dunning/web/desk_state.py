@@ -1,0 +1,137 @@
+"""What every request handler shares: the desk, a database connection per thread, templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sqlite_utils
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from dunning.archive.db import open_archive
+from dunning.archive.search import MARK_CLOSE, MARK_OPEN
+from dunning.desk import Desk
+from dunning.money import format_amount
+from dunning.workflow.status import STATUS_TITLES
+
+SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
+TEMPLATES = Path(__file__).parent / "templates"
+KIND_TITLES = {"contract": "合同", "ledger": "台账", "receipt": "回执", "letter": "函件"}
+
+
+@dataclass
+class DeskState:
+    desk: Desk
+    watching: bool
+    loopback_only: bool
+    env: jinja2.Environment = field(init=False)
+    _local: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,  # every value is escaped unless a filter marks it safe
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters["money"] = _money
+        self.env.globals["highlight"] = highlight
+        self.env.globals["STATUS_TITLES"] = STATUS_TITLES
+        self.env.globals["KIND_TITLES"] = KIND_TITLES
+
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (SQLite connections stay in the thread that opened them)."""
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = open_archive(self.desk.db_path, migrate_schema=False)
+            self._local.db = db
+        return db
+
+    def render(
+        self, request: Request, template: str, /, *, code: int = 200, **context: Any
+    ) -> Response:
+        page = self.env.get_template(template).render(
+            request=request,
+            user=request.state.user,
+            csrf=csrf_token(request),
+            watching=self.watching,
+            **context,
+        )
+        return HTMLResponse(page, status_code=code)
+
+
+def secret_key(desk: Desk) -> str:
+    """The key that signs session cookies; kept in the desk so sessions survive a restart."""
+    path = desk.root / SECRET_NAME
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+        return key
+
+
+def csrf_token(request: Request) -> str:
+    token: str | None = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _money(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    return format_amount(Decimal(str(value)))
+
+
+def highlight(marked: str, plain: str) -> Markup:
+    """A search snippet with its matches in <mark>, every character of the text escaped.
+
+    The marks are found by walking `marked` beside `plain` (the same text without marks), so
+    a 【 or 】 printed in the document itself stays text.
+    """
+    out: list[str] = []
+    i, inside = 0, False
+    for ch in marked:
+        if i < len(plain) and ch == plain[i]:
+            out.append(str(escape(ch)))
+            i += 1
+        elif ch == MARK_OPEN and not inside:
+            out.append("<mark>")
+            inside = True
+        elif ch == MARK_CLOSE and inside:
+            out.append("</mark>")
+            inside = False
+        else:
+            out.append(str(escape(ch)))
+    if inside:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """JSON as the CLI prints it (UTF-8, amounts as strings)."""
+    body = json.dumps(data, ensure_ascii=False, default=_default)
+    return Response(body, status_code=status, media_type="application/json")
