@@ -23,8 +23,9 @@ from dunning.web.users import audit
 from dunning.workflow.log import InvalidEntryError, entry_json, promise_statuses, record_entry
 
 _DOCUMENT_ID = re.compile(r"[0-9]{1,15}")
-# Served inline (the browser's own viewer); anything else is a download, never rendered.
-_INLINE = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
+# The sniffed type (documents.mime) of what is shown inline, in the browser's own viewer;
+# anything else is a download, never rendered by the browser.
+_INLINE = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 
 
 class BadRequest(DunningError):
@@ -144,20 +145,20 @@ def _original(request: Request) -> tuple[str, str, str]:
     doc = document_id(request)
     path = stored_original(db, state.desk, doc)
     row = db.execute("SELECT original_name, mime FROM documents WHERE id = ?", [doc]).fetchone()
-    return str(path), str(row[0]), str(row[1] or "application/octet-stream")
+    return str(path), str(row[0]), str(row[1] or "")
 
 
 @guard()
 async def original(request: Request) -> Response:
     """A document's stored original, found by id only: nothing from the request is a path."""
     try:
-        path, name, mime = await run_in_threadpool(_original, request)
+        path, name, kind = await run_in_threadpool(_original, request)
     except NotFoundError as exc:
         return json_response({"error": str(exc)}, 404)
-    inline = mime in _INLINE
+    inline = _INLINE.get(kind)
     return FileResponse(
         path,
-        media_type=mime if inline else "application/octet-stream",
+        media_type=inline or "application/octet-stream",
         filename=name,
         content_disposition_type="inline" if inline else "attachment",
         headers={"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"},

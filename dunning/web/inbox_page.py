@@ -90,8 +90,8 @@ def _accept(request: Request, form: FormData) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 
 
-@guard("clerk")
 async def upload(request: Request) -> Response:
+    """The size check comes before anything reads the body (the CSRF check parses forms)."""
     cap = state_of(request).desk.config.max_upload_mb * 1024 * 1024
     length = request.headers.get("content-length", "")
     # uvicorn refuses a body longer than its Content-Length, so the header bounds the upload.
@@ -102,11 +102,16 @@ async def upload(request: Request) -> Response:
             f"文件太大：上限 {cap // (1024 * 1024)} MB（dunning.toml 的 [serve] max_upload_mb）。",
             status_code=413,
         )
-    form = await request.form(max_files=50, max_fields=20)
     try:
-        return await run_in_threadpool(_accept, request, form)
+        return await _upload(request)
     finally:
-        await form.close()
+        await request.close()  # the spooled temporary files of the parsed form
+
+
+@guard("clerk")
+async def _upload(request: Request) -> Response:
+    form = await request.form(max_files=50, max_fields=20)
+    return await run_in_threadpool(_accept, request, form)
 
 
 def _recent(state: DeskState, limit: int = 30) -> list[tuple[object, ...]]:

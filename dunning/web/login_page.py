@@ -42,7 +42,7 @@ async def login(request: Request) -> Response:
     user = None
     if isinstance(name, str) and isinstance(password, str):
         try:
-            user = await run_in_threadpool(authenticate, state.db(), name.strip(), password)
+            user = await run_in_threadpool(lambda: authenticate(state.db(), name.strip(), password))
         except DunningError:
             user = None
     if user is None:
