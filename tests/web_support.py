@@ -20,9 +20,11 @@ HOSTILE_CSV = (
 )
 
 
-def demo_desk(root: Path) -> Desk:
+def demo_desk(root: Path, *, hostile: bool = True) -> Desk:
     """The demo desk, its last pack 15 days ago (so letters are due today), plus a hostile name."""
     desk = build_demo(root, as_of=dt.date.today() - dt.timedelta(days=15)).desk
+    if not hostile:
+        return desk
     from dunning.archive.ingest import ingest_file
 
     ledger = root.parent / "hostile.csv"

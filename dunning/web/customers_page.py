@@ -65,6 +65,7 @@ def _one(request: Request, error: str | None = None) -> Response:
         kind_titles=KIND_TITLES,
         promise_titles=PROMISE_TITLES,
         statuses=STATUSES,
+        level_titles={lv.name: lv.title for lv in state.desk.config.levels},
     )
 
 
