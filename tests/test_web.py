@@ -174,6 +174,9 @@ def test_search_page_marks_hits(web: TestClient) -> None:
     page = web.get("/search", params={"q": "违约金"}).text
     assert "<mark>违约金</mark>" in page
     assert "/documents/" in page
+    first = web.get("/search", params={"q": "违约金", "limit": "1"}).text
+    assert first.count('class="hit"') == 1 and "limit=2" in first
+    assert web.get("/search", params={"q": "违约金", "limit": "lots"}).status_code == 400
 
 
 def test_reports_download_as_workbooks(web: TestClient) -> None:
@@ -241,3 +244,20 @@ def test_no_accounts_means_this_machine_only(desk: Desk) -> None:
     local = client(desk)
     assert local.get("/", headers={"host": "evil.example"}).status_code == 403
     assert local.get("/api/aging", headers={"host": "localhost:8470"}).status_code == 200
+
+
+def test_aging_follows_every_change_of_the_archive(web: TestClient, desk: Desk) -> None:
+    before = {a["customer"] for a in web.get("/api/aging").json()}
+    assert "Z001" not in before
+    ledger = desk.root.parent / "late.csv"
+    ledger.write_text(
+        "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\n"
+        "Z001,后来的公司,FPZ001,2025-01-01,2025-02-01,10.00\n",
+        encoding="utf-8",
+    )
+    from dunning.archive.ingest import ingest_file
+
+    assert ingest_file(desk, ledger, kind="ledger").status == "archived"
+    after = web.get("/api/aging").json()
+    assert "Z001" in {a["customer"] for a in after}
+    assert after == cli_json(desk, "aging")

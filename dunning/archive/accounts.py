@@ -137,10 +137,19 @@ def aging_json(aging: CustomerAging) -> dict[str, Any]:
 
 
 def customers_json(
-    db: sqlite_utils.Database, *, as_of: dt.date, edges: Sequence[int]
+    db: sqlite_utils.Database,
+    *,
+    as_of: dt.date,
+    edges: Sequence[int],
+    report: Sequence[CustomerAging] | None = None,
 ) -> list[dict[str, Any]]:
-    """The shape of `customers --json`: every customer with status and position on `as_of`."""
-    balances = {a.customer: a for a in aging_report(db, as_of=as_of, edges=edges)}
+    """The shape of `customers --json`: every customer with status and position on `as_of`.
+
+    `report`: that day's `aging_report`, when the caller already has it.
+    """
+    if report is None:
+        report = aging_report(db, as_of=as_of, edges=edges)
+    balances = {a.customer: a for a in report}
     rows = []
     for c in list_customers(db):
         aging = balances.get(c.code)

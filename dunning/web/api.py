@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import aging_json, aging_report, customer_record, customers_json
+from dunning.archive.accounts import aging_json, customer_record, customers_json
 from dunning.archive.documents import document_record, stored_original
 from dunning.archive.search import search
 from dunning.dates import parse_date
@@ -41,7 +41,7 @@ def query_date(value: str | None, name: str) -> dt.date | None:
         raise BadRequest(f"{name}={value!r} is not a date like 2025-06-30.") from None
 
 
-def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+def query_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
@@ -69,14 +69,14 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
 def aging_data(request: Request) -> list[dict[str, Any]]:
     state = state_of(request)
     day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
-    report = aging_report(state.db(), as_of=day, edges=state.desk.config.bucket_edges)
-    report.sort(key=lambda a: (-a.max_days_overdue, a.customer))
+    report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
     return [aging_json(a) for a in report]
 
 
 def customers_data(request: Request) -> list[dict[str, Any]]:
-    state = state_of(request)
-    return customers_json(state.db(), as_of=dt.date.today(), edges=state.desk.config.bucket_edges)
+    state, today = state_of(request), dt.date.today()
+    edges = state.desk.config.bucket_edges
+    return customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
 
 
 def customer_data(request: Request) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def search_data(request: Request) -> list[dict[str, object]]:
         customer=q.get("customer") or None,
         since=query_date(q.get("since"), "since"),
         until=query_date(q.get("until"), "until"),
-        limit=_int(q.get("limit"), "limit", 20, 1, 10000),
+        limit=query_int(q.get("limit"), "limit", 20, 1, 10000),
     )
     return [h.to_json() for h in hits]
 

@@ -33,7 +33,8 @@ MANAGER_STATUSES = {"litigation", "excluded"}
 def _list(request: Request) -> Response:
     state = state_of(request)
     q = request.query_params
-    rows = customers_json(state.db(), as_of=dt.date.today(), edges=state.desk.config.bucket_edges)
+    today, edges = dt.date.today(), state.desk.config.bucket_edges
+    rows = customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
     text, status = q.get("q", "").strip().lower(), q.get("status", "")
     if text:
         rows = [r for r in rows if text in r["customer"].lower() or text in r["name"].lower()]

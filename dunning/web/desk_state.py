@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,10 +19,12 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
 from dunning.archive.search import MARK_CLOSE, MARK_OPEN
 from dunning.desk import Desk
 from dunning.money import format_amount
+from dunning.receivables import CustomerAging
 from dunning.workflow.status import STATUS_TITLES
 
 SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
@@ -36,11 +39,16 @@ class DeskState:
     loopback_only: bool
     env: jinja2.Environment = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
+    _sentinel: sqlite3.Connection | None = None
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: dict[object, Any] = field(default_factory=dict)
+    _cache_version: int = -1
 
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,  # every value is escaped unless a filter marks it safe
+            auto_reload=False,  # templates are package files: no stat() per page
             undefined=jinja2.StrictUndefined,
         )
         self.env.filters["money"] = _money
@@ -55,6 +63,34 @@ class DeskState:
             db = open_archive(self.desk.db_path, migrate_schema=False)
             self._local.db = db
         return db
+
+    def _data_version(self) -> int:
+        """Changes whenever any connection (this process or another) commits to the archive."""
+        if self._sentinel is None:
+            self._sentinel = sqlite3.connect(
+                str(self.desk.db_path), check_same_thread=False, isolation_level=None
+            )
+        return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
+
+    def aging(self, as_of: dt.date) -> list[CustomerAging]:
+        """`aging_report` for `as_of`, computed once per change of the archive.
+
+        Every page and /api/aging need the whole desk's aging; under load, recomputing it
+        for each request is what made the web desk slow (see benchmarks/serve.py).
+        """
+        with self._cache_lock:
+            version = self._data_version()
+            if version != self._cache_version:
+                self._cache.clear()
+                self._cache_version = version
+            key = ("aging", as_of)
+            if key not in self._cache:
+                if len(self._cache) > 16:
+                    self._cache.clear()
+                self._cache[key] = aging_report(
+                    self.db(), as_of=as_of, edges=self.desk.config.bucket_edges
+                )
+            return list(self._cache[key])
 
     def render(
         self, request: Request, template: str, /, *, code: int = 200, **context: Any
@@ -103,19 +139,21 @@ def highlight(marked: str, plain: str) -> Markup:
     a 【 or 】 printed in the document itself stays text.
     """
     out: list[str] = []
+    run: list[str] = []  # text since the last mark, escaped in one piece
     i, inside = 0, False
     for ch in marked:
         if i < len(plain) and ch == plain[i]:
-            out.append(str(escape(ch)))
+            run.append(ch)
             i += 1
         elif ch == MARK_OPEN and not inside:
-            out.append("<mark>")
-            inside = True
+            out += (str(escape("".join(run))), "<mark>")
+            run, inside = [], True
         elif ch == MARK_CLOSE and inside:
-            out.append("</mark>")
-            inside = False
+            out += (str(escape("".join(run))), "</mark>")
+            run, inside = [], False
         else:
-            out.append(str(escape(ch)))
+            run.append(ch)
+    out.append(str(escape("".join(run))))
     if inside:
         out.append("</mark>")
     return Markup("".join(out))

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import aging_report
 from dunning.archive.quarantine import list_failed
 from dunning.archive.search import unsearchable_count
 from dunning.web.guard import guard, state_of
@@ -34,7 +33,7 @@ def _week_letters(request: Request, today: dt.date) -> list[tuple[str, ...]]:
 def _home(request: Request) -> Response:
     state = state_of(request)
     db, today = state.db(), dt.date.today()
-    report = aging_report(db, as_of=today, edges=state.desk.config.bucket_edges)
+    report = state.aging(today)
     labels = list(report[0].buckets) if report else []
     buckets = {k: sum((a.buckets[k] for a in report), Decimal(0)) for k in labels}
     top = max(buckets.values(), default=Decimal(0)) or Decimal(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,10 +11,11 @@ from starlette.routing import Route
 
 from dunning.archive.search import SearchHit, search
 from dunning.errors import DunningError
-from dunning.web.api import BadRequest, query_date
+from dunning.web.api import BadRequest, query_date, query_int
 from dunning.web.guard import guard, state_of
 
 KINDS = ("contract", "ledger", "receipt", "letter")
+PAGE = 20  # results on a page, as `dunning search` prints by default
 
 
 def _search(request: Request) -> Response:
@@ -20,9 +23,10 @@ def _search(request: Request) -> Response:
     query = q.get("q", "").strip()
     kind = q.get("kind") if q.get("kind") in KINDS else None
     hits: list[SearchHit] = []
-    error = None
+    error, limit = None, PAGE
     if query:
         try:
+            limit = query_int(q.get("limit"), "limit", PAGE, 1, 1000)
             hits = search(
                 state.db(),
                 query,
@@ -30,7 +34,7 @@ def _search(request: Request) -> Response:
                 customer=q.get("customer") or None,
                 since=query_date(q.get("since"), "since"),
                 until=query_date(q.get("until"), "until"),
-                limit=50,
+                limit=limit,
             )
         except (BadRequest, DunningError) as exc:
             error = str(exc)
@@ -45,6 +49,8 @@ def _search(request: Request) -> Response:
         since=q.get("since", ""),
         until=q.get("until", ""),
         hits=hits,
+        limit=limit,
+        more=f"/search?{urlencode({**q, 'limit': limit * 2})}" if len(hits) == limit else None,
         error=error,
     )
 
