@@ -261,3 +261,34 @@ def test_aging_follows_every_change_of_the_archive(web: TestClient, desk: Desk) 
     after = web.get("/api/aging").json()
     assert "Z001" in {a["customer"] for a in after}
     assert after == cli_json(desk, "aging")
+
+
+def test_broken_upload_is_quarantined_shown_and_retried(web: TestClient, desk: Desk) -> None:
+    token = csrf(web, "/inbox")
+    files = {"files": ("断头合同.pdf", b"%PDF-1.7\n1 0 obj << /Type", "application/pdf")}
+    assert web.post("/inbox/upload", files=files, data={"csrf": token}).status_code == 200
+    _wait_for(lambda: (desk.failed / "断头合同.pdf").exists())
+    status = web.get("/inbox/status").text
+    assert "断头合同.pdf" in status and 'class="reason"' in status
+    response = web.post("/inbox/retry", data={"csrf": token, "name": "断头合同.pdf"})
+    assert response.status_code == 200
+    assert (
+        web.post("/inbox/retry", data={"csrf": token, "name": "../dunning.toml"}).status_code == 404
+    )
+    _wait_for(lambda: (desk.failed / "断头合同.pdf").exists())  # ingested again, failed again
+
+
+def test_bad_pack_requests_are_400(web: TestClient) -> None:
+    token = csrf(web)
+    for body in ({"customers": "C001"}, {"min_days": "30"}, {"level": True}, {"as_of": "someday"}):
+        response = web.post("/api/packs", json=body, headers={"X-CSRF-Token": token})
+        assert response.status_code == 400, body
+        assert response.json()["error"]
+
+
+def test_unknown_customer_and_status_pages(web: TestClient) -> None:
+    assert web.get("/customers/NOPE").status_code == 404
+    assert web.get("/api/customers/NOPE").status_code == 404
+    token = csrf(web)
+    response = web.post("/customers/C001/status", data={"csrf": token, "status": "bankrupt"})
+    assert response.status_code == 400 and "bankrupt" in response.text

@@ -17,7 +17,7 @@ from dunning.archive.search import search
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
-from dunning.web.desk_state import csrf_token, json_response
+from dunning.web.desk_state import csrf_token, json_body, json_response
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 from dunning.workflow.log import InvalidEntryError, entry_json, promise_statuses, record_entry
@@ -66,11 +66,16 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
         return json_response({"error": str(exc)}, 400)
 
 
-def aging_data(request: Request) -> list[dict[str, Any]]:
+def aging_data(request: Request) -> bytes:
+    """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
     state = state_of(request)
     day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
-    report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
-    return [aging_json(a) for a in report]
+
+    def body() -> bytes:
+        report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
+        return json_body([aging_json(a) for a in report])
+
+    return state.memo(("api/aging", day), body)
 
 
 def customers_data(request: Request) -> list[dict[str, Any]]:

@@ -8,10 +8,11 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import sqlite_utils
@@ -29,6 +30,7 @@ from dunning.workflow.status import STATUS_TITLES
 
 SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
 TEMPLATES = Path(__file__).parent / "templates"
+T = TypeVar("T")
 KIND_TITLES = {"contract": "合同", "ledger": "台账", "receipt": "回执", "letter": "函件"}
 
 
@@ -40,7 +42,7 @@ class DeskState:
     env: jinja2.Environment = field(init=False)
     _local: threading.local = field(default_factory=threading.local)
     _sentinel: sqlite3.Connection | None = None
-    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _cache: dict[object, Any] = field(default_factory=dict)
     _cache_version: int = -1
 
@@ -72,25 +74,29 @@ class DeskState:
             )
         return int(self._sentinel.execute("PRAGMA data_version").fetchone()[0])
 
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """`compute()`, kept until the archive changes (any commit, by any process)."""
+        with self._cache_lock:
+            version = self._data_version()
+            if version != self._cache_version or len(self._cache) > 32:
+                self._cache.clear()
+                self._cache_version = version
+            if key not in self._cache:
+                self._cache[key] = compute()
+            value: T = self._cache[key]
+            return value
+
     def aging(self, as_of: dt.date) -> list[CustomerAging]:
         """`aging_report` for `as_of`, computed once per change of the archive.
 
         Every page and /api/aging need the whole desk's aging; under load, recomputing it
         for each request is what made the web desk slow (see benchmarks/serve.py).
         """
-        with self._cache_lock:
-            version = self._data_version()
-            if version != self._cache_version:
-                self._cache.clear()
-                self._cache_version = version
-            key = ("aging", as_of)
-            if key not in self._cache:
-                if len(self._cache) > 16:
-                    self._cache.clear()
-                self._cache[key] = aging_report(
-                    self.db(), as_of=as_of, edges=self.desk.config.bucket_edges
-                )
-            return list(self._cache[key])
+        edges = self.desk.config.bucket_edges
+        report = self.memo(
+            ("aging", as_of), lambda: aging_report(self.db(), as_of=as_of, edges=edges)
+        )
+        return list(report)
 
     def render(
         self, request: Request, template: str, /, *, code: int = 200, **context: Any
@@ -169,7 +175,11 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def json_body(data: Any) -> bytes:
+    """JSON as the CLI prints it (UTF-8, amounts as strings), without the indentation."""
+    return json.dumps(data, ensure_ascii=False, default=_default).encode("utf-8")
+
+
 def json_response(data: Any, status: int = 200) -> Response:
-    """JSON as the CLI prints it (UTF-8, amounts as strings)."""
-    body = json.dumps(data, ensure_ascii=False, default=_default)
+    body = data if isinstance(data, bytes) else json_body(data)
     return Response(body, status_code=status, media_type="application/json")
