@@ -29,6 +29,7 @@ PAGES = [
     "/inbox/status",
     "/reports",
     "/login",
+    "/users",
 ]
 
 

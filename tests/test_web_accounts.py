@@ -170,3 +170,26 @@ def test_watch_refuses_while_serve_holds_the_desk(desk: Desk, runner: CliRunner)
         result = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once"])
     assert result.exit_code == 1
     assert "already running" in result.stderr
+
+
+def test_only_managers_manage_users_on_the_web(staffed: Desk) -> None:
+    clerk = client(staffed)
+    token = login(clerk, "carl")
+    assert clerk.get("/users").status_code == 403
+    add = {"csrf": token, "action": "add", "name": "newbie", "role": "viewer", "password": "x" * 9}
+    assert clerk.post("/users", data=add).status_code == 403
+    manager = client(staffed)
+    token = login(manager, "mona")
+    assert "carl" in manager.get("/users").text
+    assert manager.post("/users", data={**add, "csrf": token}).status_code == 200
+    short = {**add, "csrf": token, "name": "shorty", "password": "short"}
+    response = manager.post("/users", data=short)
+    assert response.status_code == 400 and "at least 8" in response.text
+    me = {"csrf": token, "action": "remove", "name": "mona"}
+    assert "不能删除自己" in manager.post("/users", data=me).text
+    newbie = client(staffed)
+    login(newbie, "newbie", "x" * 9)
+    assert newbie.get("/api/aging").status_code == 200
+    with open_archive(staffed.db_path) as db:
+        last = db.execute("SELECT user, action, detail FROM audit_log ORDER BY id DESC").fetchone()
+    assert last == ("mona", "user add", "newbie")

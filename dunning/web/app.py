@@ -21,6 +21,7 @@ from dunning.web import (
     login_page,
     reports_page,
     search_page,
+    users_page,
 )
 from dunning.web.desk_state import DeskState, secret_key
 
@@ -71,6 +72,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *letters_page.ROUTES,
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
+        *users_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
