@@ -196,6 +196,11 @@ def test_pack_generate_download_and_no_path_from_the_url(web: TestClient, desk: 
     assert data["letters"] and data["letters"][0]["customer"] == "C001"
     name = Path(data["pack"]).name
     assert name in web.get("/letters").text
+    page = web.get(f"/letters/packs/{name}")
+    assert page.status_code == 200 and data["letters"][0]["ref"] in page.text
+    with open_archive(desk.db_path) as db:
+        audit = db.execute("SELECT detail FROM audit_log WHERE action = 'pack'").fetchall()
+    assert any(row[0].startswith(name) for row in audit)
     zipped = web.get(f"/letters/packs/{name}/pack.zip")
     assert zipped.status_code == 200 and zipped.content[:2] == b"PK"
     for bad in ("..", "..%2F..", "%2Fetc", name + "x"):

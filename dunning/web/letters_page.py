@@ -120,12 +120,14 @@ def _pack_page(request: Request) -> Response:
     folder = pack_folder(request)
     if folder is None:
         return PlainTextResponse("没有这个函件包。", status_code=404)
+    state = state_of(request)
     letters = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    return state_of(request).render(
+    return state.render(
         request,
         "pack.html",
         name=folder.name,
         letters=letters if isinstance(letters, list) else [],
+        level_titles={lv.name: lv.title for lv in state.desk.config.levels},
         pdf=(folder / "pack.pdf").is_file(),
     )
 
