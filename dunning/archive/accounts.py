@@ -215,6 +215,7 @@ def customer_record(
         "contracts": _contracts(db, cust.code),
         "letters": _letters(db, cust.code),
         "log": _log(db, cust.code),
+        "changes": _changes(db, cust.code),
     }
 
 
@@ -252,6 +253,20 @@ def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
             "amount": f"{from_fen(r[6]):.2f}",
             "signed_document": r[7],
         }
+        for r in rows
+    ]
+
+
+def _changes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    """The customer's name and address as imports changed them, oldest first."""
+    rows = db.execute(
+        "SELECT c.changed_at, c.field, c.old, c.new, d.original_name, c.document_id"
+        " FROM customer_changes c LEFT JOIN documents d ON d.id = c.document_id"
+        " WHERE c.customer_code = ? ORDER BY c.id",
+        [code],
+    ).fetchall()
+    return [
+        {"at": r[0], "field": r[1], "old": r[2], "new": r[3], "file": r[4], "document": r[5]}
         for r in rows
     ]
 

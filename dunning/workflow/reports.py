@@ -209,7 +209,8 @@ def _receipts(db: sqlite_utils.Database, first: dt.date, last: dt.date) -> list[
     rows = db.execute(
         "SELECT p.paid_on, p.customer_code, c.name, p.amount_fen, p.invoice_ref, p.payment_no"
         " FROM payments p JOIN customers c ON c.code = p.customer_code"
-        " WHERE p.paid_on BETWEEN ? AND ? ORDER BY p.paid_on, p.customer_code, p.id",
+        " WHERE p.paid_on BETWEEN ? AND ? AND p.kind = 'payment'"
+        " ORDER BY p.paid_on, p.customer_code, p.id",
         [first.isoformat(), last.isoformat()],
     ).fetchall()
     return [
