@@ -193,3 +193,16 @@ def test_only_managers_manage_users_on_the_web(staffed: Desk) -> None:
     with open_archive(staffed.db_path) as db:
         last = db.execute("SELECT user, action, detail FROM audit_log ORDER BY id DESC").fetchone()
     assert last == ("mona", "user add", "newbie")
+
+
+def test_a_taken_port_is_one_sentence(desk: Desk, runner: CliRunner) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["--desk", str(desk.root), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.output

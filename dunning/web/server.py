@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 
@@ -27,6 +28,23 @@ def check_host(desk: Desk, host: str) -> None:
         )
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse in one sentence when the address is taken, before anything is announced."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ServeRefusedError(f"cannot serve on {host}: {exc.strerror}.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ServeRefusedError(
+                f"cannot serve on {host}:{port}: {exc.strerror}; choose another --port."
+            ) from None
+
+
 def run_server(
     desk: Desk, *, host: str, port: int, watch: bool, notice: Callable[[str], None]
 ) -> None:
@@ -36,6 +54,7 @@ def run_server(
     from dunning.web.app import create_app
 
     check_host(desk, host)
+    check_port(host, port)
     with DeskLock(desk):
         app = create_app(desk, watching=watch, loopback_only=is_loopback(host))
         stop = threading.Event()
