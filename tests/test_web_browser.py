@@ -228,6 +228,21 @@ def test_5_upload_a_ledger_and_see_it_archived(
     page.wait_for_selector("#archived-list td:has-text('网页上传台账.csv')")
     page.goto(base + "/customers?q=W001")
     assert "网页上传测试有限公司" in page.content()
+    # Dragged and dropped, as a clerk would from the file manager.
+    page.goto(base + "/inbox")
+    page.evaluate(DROP_SCRIPT)
+    page.wait_for_selector("#archived-list td:has-text('拖放台账.csv')")
+
+
+DROP_SCRIPT = """() => {
+  const data = new DataTransfer();
+  const csv = "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\\n"
+    + "W002,拖放测试有限公司,FPW002,2025-01-01,2025-02-01,800.00\\n";
+  data.items.add(new File([csv], "拖放台账.csv", { type: "text/csv" }));
+  const zone = document.getElementById("drop");
+  zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+  zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
 
 
 def test_6_upload_a_broken_file_and_see_its_reason(
