@@ -57,6 +57,19 @@ def test_every_page_renders(web: TestClient, page: str) -> None:
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
+def test_customer_page_shows_what_the_cli_shows(web: TestClient, desk: Desk) -> None:
+    record = cli_json(desk, "customer", "C001")
+    assert isinstance(record, dict)
+    page = web.get("/customers/C001").text
+    for inv in record["invoices"]:
+        assert inv["invoice"] in page
+    for letter in record["letters"]:
+        assert letter["ref"] in page
+    for change in record.get("changes", []):
+        assert change["new"] in page
+    assert record["name"] in page
+
+
 def test_home_shows_totals_and_most_overdue(web: TestClient, desk: Desk) -> None:
     page = web.get("/").text
     aging = cli_json(desk, "aging")

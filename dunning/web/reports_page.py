@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -45,14 +46,8 @@ def _workbook(request: Request, which: str) -> Response:
     return Response(
         body,
         media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 @guard()
