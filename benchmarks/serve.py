@@ -158,7 +158,7 @@ def library_baseline(desk: Desk, repeat: int) -> dict[str, tuple[float, float]]:
     edges = desk.config.bucket_edges
     today = dt.date.today()
     work: dict[str, Callable[[], object]] = {
-        "search page": lambda: search(db, QUERY, limit=50),
+        "search page": lambda: search(db, QUERY, limit=20),  # a page of results
         "customer page": lambda: customer_record(db, CUSTOMER, as_of=today, edges=edges),
         "/api/aging": lambda: [aging_json(a) for a in aging_report(db, as_of=today, edges=edges)],
     }

@@ -311,3 +311,9 @@ def test_unknown_customer_and_status_pages(web: TestClient) -> None:
     token = csrf(web)
     response = web.post("/customers/C001/status", data={"csrf": token, "status": "bankrupt"})
     assert response.status_code == 400 and "bankrupt" in response.text
+
+
+def test_highlight_without_brackets_in_the_text() -> None:
+    assert str(highlight("a <b> 【违约金】 & 【HT】", "a <b> 违约金 & HT")) == (
+        "a &lt;b&gt; <mark>违约金</mark> &amp; <mark>HT</mark>"
+    )

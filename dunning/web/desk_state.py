@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -144,6 +145,11 @@ def highlight(marked: str, plain: str) -> Markup:
     The marks are found by walking `marked` beside `plain` (the same text without marks), so
     a 【 or 】 printed in the document itself stays text.
     """
+    if MARK_OPEN not in plain and MARK_CLOSE not in plain:
+        # The usual case: every bracket in `marked` is a mark.
+        parts = re.split(f"([{MARK_OPEN}{MARK_CLOSE}])", marked)
+        tags = {MARK_OPEN: "<mark>", MARK_CLOSE: "</mark>"}
+        return Markup("".join(tags.get(p) or str(escape(p)) for p in parts))
     out: list[str] = []
     run: list[str] = []  # text since the last mark, escaped in one piece
     i, inside = 0, False
