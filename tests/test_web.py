@@ -317,3 +317,18 @@ def test_highlight_without_brackets_in_the_text() -> None:
     assert str(highlight("a <b> 【违约金】 & 【HT】", "a <b> 违约金 & HT")) == (
         "a &lt;b&gt; <mark>违约金</mark> &amp; <mark>HT</mark>"
     )
+
+
+def test_customer_page_shows_delivery_and_returns(web: TestClient, desk: Desk) -> None:
+    record = cli_json(desk, "customer", "C005")
+    assert isinstance(record, dict) and record["letters"]
+    ref = record["letters"][0]["ref"]
+    base = ["--desk", str(desk.root), "letter"]
+    runner = CliRunner()
+    sent = runner.invoke(main, [*base, "sent", ref, "--via", "ems", "--tracking", "EM123456789CN"])
+    assert sent.exit_code == 0, sent.output
+    back = runner.invoke(main, [*base, "returned", ref, "--reason", "查无此人 <b>"])
+    assert back.exit_code == 0, back.output
+    page = web.get("/customers/C005").text
+    assert "被退回" in page and "查无此人 &lt;b&gt;" in page and "地址可能有误" in page
+    assert web.get("/api/customers/C005").json() == cli_json(desk, "customer", "C005")

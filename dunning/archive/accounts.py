@@ -214,6 +214,7 @@ def customer_record(
         ],
         "contracts": _contracts(db, cust.code),
         "letters": _letters(db, cust.code),
+        "address_flags": _address_flags(db, cust.code),
         "log": _log(db, cust.code),
         "changes": _changes(db, cust.code),
     }
@@ -237,6 +238,11 @@ def _contracts(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
 
 
 def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    # Delivery state (sent, delivered, returned; channel, tracking, dates) is owned by
+    # letters.delivery; its fields are added to each letter, none of the old ones removed.
+    from dunning.letters.delivery import load_deliveries
+
+    delivery = {d.ref: d.to_json() for d in load_deliveries(db, code)}
     rows = db.execute(
         "SELECT ref, level, level_name, issued_on, status, files, amount_fen, signed_document_id"
         " FROM letters WHERE customer_code = ? ORDER BY issued_on, ref",
@@ -252,9 +258,16 @@ def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
             "files": json.loads(r[5]),
             "amount": f"{from_fen(r[6]):.2f}",
             "signed_document": r[7],
+            **delivery[r[0]],
         }
         for r in rows
     ]
+
+
+def _address_flags(db: sqlite_utils.Database, code: str) -> list[dict[str, str]]:
+    from dunning.letters.delivery import address_flags
+
+    return [flag.to_json() for flag in address_flags(db, code)]
 
 
 def _changes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:

@@ -59,6 +59,9 @@ def document_record(db: sqlite_utils.Database, desk: Desk, document_id: int) -> 
             "SELECT ref FROM letters WHERE signed_document_id = ? ORDER BY ref", [document_id]
         )
     ]
+    from dunning.letters.delivery import letters_proven_by
+
+    record["proves_delivery_of"] = letters_proven_by(db, document_id)
     return record
 
 

@@ -265,6 +265,43 @@ def m005_ledger_accounting(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m007_delivery(db: sqlite_utils.Database) -> None:
+    # Delivery state lives beside `letters` (whose status CHECK allows only issued/signed):
+    # one row per letter once it is sent; owned by dunning.letters.delivery.
+    _script(
+        db,
+        """
+        CREATE TABLE letter_delivery (
+            letter_id INTEGER PRIMARY KEY REFERENCES letters(id),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'delivered', 'returned')),
+            channel TEXT NOT NULL
+                CHECK (channel IN ('ems', 'sf', 'post', 'courier', 'hand', 'email')),
+            tracking_no TEXT,
+            sent_on TEXT NOT NULL,
+            delivered_on TEXT,
+            evidence_document_id INTEGER REFERENCES documents(id),
+            returned_on TEXT,
+            return_reason TEXT,
+            reply TEXT CHECK (reply IN ('agreed', 'disputed')),
+            reply_on TEXT,
+            reply_document_id INTEGER REFERENCES documents(id),
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX letter_delivery_tracking ON letter_delivery(tracking_no);
+        CREATE TABLE address_flags (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            letter_ref TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            flagged_on TEXT NOT NULL,
+            cleared_at TEXT
+        );
+        CREATE INDEX address_flags_customer ON address_flags(customer_code)
+        """,
+    )
+
+
+@migration
 def m009_users(db: sqlite_utils.Database) -> None:
     # Web desk accounts (password: scrypt with its own salt and cost parameters, so the cost
     # can rise later without breaking old hashes) and an audit trail of every web write.

@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ DOCUMENT_NAMES = {
     "receipt": "签收回执-receipt",
     "visit": "到访回执单-visit",
     "contract": "合同副本-contract",
+    "evidence": "证据清单-evidence",
 }
 # How a letter names the documents that go with it (附件).
 DOCUMENT_TITLES = {
@@ -57,6 +58,7 @@ DOCUMENT_TITLES = {
     "demand": "催款函",
     "final": "最后催告函",
     "lawyer": "律师函",
+    "evidence": "证据清单",
 }
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -77,6 +79,8 @@ class Candidate:
 class Plan:
     as_of: dt.date
     candidates: list[Candidate] = field(default_factory=list)
+    # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
+    expiring: dict[str, dt.date] = field(default_factory=dict)
 
     @property
     def selected(self) -> list[Candidate]:
@@ -100,6 +104,7 @@ class Plan:
                     "manual": d.manual,
                     "reason": d.reason,
                     "warnings": list(cand.warnings),
+                    "limitation_expires": self.expiring.get(cand.customer.code),
                 }
             )
         return {"as_of": self.as_of.isoformat(), "dry_run": True, "customers": rows}
@@ -196,6 +201,13 @@ def _warnings(
     found = []
     if not cust.address:
         found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+    from dunning.letters.delivery import address_flags
+
+    for flag in address_flags(db, cust.code):
+        found.append(
+            f"{cust.code} {cust.name}: letter {flag.letter_ref} came back ({flag.reason});"
+            " check the address before sending"
+        )
     level = decision.next_level
     if level is not None and "contract" in config.levels[level - 1].documents:
         archived = db.execute(
@@ -361,6 +373,19 @@ def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_
     folder = pack_dir / _UNSAFE.sub("_", f"{cand.customer.code} {cand.customer.name}").strip()
     contracts = _contracts(conn, cand.customer.code, cand.aging)
     letter = _letter_input(desk.config, plan.as_of, cand, level, ref, contracts)
+    if "evidence" in level.documents:
+        from dunning.letters.evidence import evidence_items
+
+        titles = {lv.name: lv.title for lv in desk.config.levels}
+        found = evidence_items(
+            conn,
+            cand.customer.code,
+            letter.contracts,
+            letter.items,
+            as_of=plan.as_of,
+            titles=titles,
+        )
+        letter = replace(letter, evidence=found)
     templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
     return _Job(cand, ref, level, folder, letter, templates, tuple(contracts))
 
@@ -511,7 +536,9 @@ def _letter_input(
         enclosures=[
             DOCUMENT_TITLES.get(d, d)
             for d in level.documents
-            if d != level.name and (d != "contract" or any(stored for _, stored in contracts))
+            # the 证据清单 is the lawyer's file, not an enclosure for the debtor
+            if d not in (level.name, "evidence")
+            and (d != "contract" or any(stored for _, stored in contracts))
         ],
     )
 

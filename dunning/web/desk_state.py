@@ -32,6 +32,13 @@ from dunning.workflow.status import STATUS_TITLES
 SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
 TEMPLATES = Path(__file__).parent / "templates"
 T = TypeVar("T")
+LETTER_STATUS = {
+    "issued": "已发出",
+    "sent": "已寄出",
+    "delivered": "已妥投",
+    "returned": "被退回",
+    "signed": "已签回",
+}
 KIND_TITLES = {"contract": "合同", "ledger": "台账", "receipt": "回执", "letter": "函件"}
 
 
@@ -58,6 +65,7 @@ class DeskState:
         self.env.globals["highlight"] = highlight
         self.env.globals["STATUS_TITLES"] = STATUS_TITLES
         self.env.globals["KIND_TITLES"] = KIND_TITLES
+        self.env.globals["LETTER_STATUS"] = LETTER_STATUS
 
     def db(self) -> sqlite_utils.Database:
         """This thread's connection (SQLite connections stay in the thread that opened them)."""

@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -18,8 +18,12 @@ from starlette.routing import Route
 
 from dunning.errors import DunningError
 from dunning.web.api import BadRequest, query_date
+from dunning.web.desk_state import DeskState
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
+
+if TYPE_CHECKING:
+    from dunning.letters.pack import Plan
 
 
 def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
@@ -40,11 +44,20 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         db, state.desk.config, as_of=day, customers=customers, min_days=min_days, level=level
     )
     if body.get("dry_run", False):
-        return plan.to_json()
+        return dry_run(state, plan, day)
     result = write_pack(state.desk, db, plan, pdf=bool(body.get("pdf", False)))
     name = result.pack_dir.name if result.pack_dir else "-"
     audit(db, user.name, "pack", f"{name}: {len(result.letters)} letters")
     return result.to_json()
+
+
+def dry_run(state: DeskState, plan: Plan, day: dt.date) -> dict[str, Any]:
+    """The dry run as `pack --dry-run --json` shows it, with the limitation warnings."""
+    from dunning.workflow.limitation_archive import expiring_customers
+
+    codes = [c.customer.code for c in plan.candidates]
+    plan.expiring = expiring_customers(state.db(), state.desk.config, as_of=day, codes=codes)
+    return plan.to_json()
 
 
 def packs(out: Path) -> list[dict[str, Any]]:
@@ -86,7 +99,7 @@ def _page(request: Request, error: str | None = None) -> Response:
         request,
         "letters.html",
         code=400 if error else 200,
-        plan=plan.to_json(),
+        plan=dry_run(state, plan, day),
         selected=len(plan.selected),
         packs=packs(state.desk.out),
         error=error,

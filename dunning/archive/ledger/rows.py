@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from dunning.dates import parse_date
 from dunning.errors import RowProblem
@@ -78,6 +78,15 @@ class RowCounts:
         if self.bad:
             parts.append(f"{self.bad} bad")
         return f"{self.read} row{'s' if self.read != 1 else ''} read: {', '.join(parts)}"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RowCounts:
+        return cls(
+            int(data.get("read", 0)),
+            int(data.get("imported", 0)),
+            {str(k): int(v) for k, v in dict(data.get("skipped") or {}).items()},
+            int(data.get("bad", 0)),
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
