@@ -98,6 +98,9 @@ years = 3
 [watch]
 stability_delay_s = 2.0
 rescan_interval_s = 60.0
+
+[serve]
+max_upload_mb = 50            # the web desk refuses larger uploads
 """
 
 
@@ -131,6 +134,7 @@ class Config:
     stability_delay_s: float = 2.0
     rescan_interval_s: float = 60.0
     limitation_years: int = 3
+    max_upload_mb: int = 50
 
 
 def default_config() -> Config:
@@ -203,6 +207,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         stability_delay_s=number("watch", "stability_delay_s", float),
         rescan_interval_s=number("watch", "rescan_interval_s", float),
         limitation_years=_limitation_years(data, path),
+        max_upload_mb=number("serve", "max_upload_mb", int),
     )
 
 

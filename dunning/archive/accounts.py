@@ -136,6 +136,38 @@ def aging_json(aging: CustomerAging) -> dict[str, Any]:
     }
 
 
+def customers_json(
+    db: sqlite_utils.Database,
+    *,
+    as_of: dt.date,
+    edges: Sequence[int],
+    report: Sequence[CustomerAging] | None = None,
+) -> list[dict[str, Any]]:
+    """The shape of `customers --json`: every customer with status and position on `as_of`.
+
+    `report`: that day's `aging_report`, when the caller already has it.
+    """
+    if report is None:
+        report = aging_report(db, as_of=as_of, edges=edges)
+    balances = {a.customer: a for a in report}
+    rows = []
+    for c in list_customers(db):
+        aging = balances.get(c.code)
+        rows.append(
+            {
+                "customer": c.code,
+                "name": c.name,
+                "status": c.status,
+                "salesperson": c.salesperson,
+                "credit_grade": c.credit_grade,
+                "balance": f"{aging.balance:.2f}" if aging else "0.00",
+                "overdue": f"{aging.overdue:.2f}" if aging else "0.00",
+                "max_days_overdue": aging.max_days_overdue if aging else 0,
+            }
+        )
+    return rows
+
+
 def customer_record(
     db: sqlite_utils.Database, code: str, *, as_of: dt.date, edges: Sequence[int]
 ) -> dict[str, Any]:

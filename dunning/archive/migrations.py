@@ -306,3 +306,33 @@ def m007_delivery(db: sqlite_utils.Database) -> None:
         CREATE INDEX address_flags_customer ON address_flags(customer_code)
         """,
     )
+
+
+@migration
+def m009_users(db: sqlite_utils.Database) -> None:
+    # Web desk accounts (password: scrypt with its own salt and cost parameters, so the cost
+    # can rise later without breaking old hashes) and an audit trail of every web write.
+    _script(
+        db,
+        """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'clerk', 'manager')),
+            salt BLOB NOT NULL,
+            scrypt_n INTEGER NOT NULL,
+            scrypt_r INTEGER NOT NULL,
+            scrypt_p INTEGER NOT NULL,
+            password_hash BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log(at)
+        """,
+    )

@@ -72,6 +72,20 @@ class SearchHit:
     score: float
     plain_snippet: str = ""  # the same text without marks, for --json
 
+    def to_json(self) -> dict[str, object]:
+        """The shape of one `search --json` result (and of `GET /api/search`)."""
+        return {
+            "document": self.document,
+            "kind": self.kind,
+            "title": self.title,
+            "contract_no": self.contract_no,
+            "customer": self.customer,
+            "customer_name": self.customer_name,
+            "snippet": self.plain_snippet or self.snippet,
+            "highlighted": self.snippet,
+            "score": round(self.score, 4),
+        }
+
 
 @dataclass(frozen=True)
 class _Filters:

@@ -53,6 +53,7 @@ def _register() -> None:
         letter_commands,
         search_commands,
         watch_commands,
+        web_commands,
         workflow_commands,
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
 
-from dunning.archive.accounts import aging_json, aging_report, customer_record, list_customers
+from dunning.archive.accounts import aging_json, aging_report, customer_record, customers_json
 from dunning.archive.db import open_archive
 from dunning.archive.verify import verify as verify_archive
 from dunning.cli import main
@@ -130,37 +131,21 @@ def customers(ctx: click.Context, as_json: bool) -> None:
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        people = list_customers(db)
-        balances = {
-            a.customer: a
-            for a in aging_report(db, as_of=dt.date.today(), edges=desk.config.bucket_edges)
-        }
+        rows = customers_json(db, as_of=dt.date.today(), edges=desk.config.bucket_edges)
     if as_json:
-        echo_json(
-            [
-                {
-                    "customer": c.code,
-                    "name": c.name,
-                    "status": c.status,
-                    "salesperson": c.salesperson,
-                    "credit_grade": c.credit_grade,
-                    "balance": f"{balances[c.code].balance:.2f}" if c.code in balances else "0.00",
-                }
-                for c in people
-            ]
-        )
+        echo_json(rows)
         return
     echo_table(
         ["customer", "name", "status", "balance", "max days"],
         [
             [
-                c.code,
-                c.name,
-                c.status,
-                format_amount(balances[c.code].balance) if c.code in balances else "0.00",
-                balances[c.code].max_days_overdue if c.code in balances else 0,
+                r["customer"],
+                r["name"],
+                r["status"],
+                format_amount(Decimal(r["balance"])),
+                r["max_days_overdue"],
             ]
-            for c in people
+            for r in rows
         ],
         right={3, 4},
     )

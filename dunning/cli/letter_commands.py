@@ -105,28 +105,11 @@ def pack(
 
 
 def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None:
-    rows = []
-    for cand in plan.candidates:
-        d = cand.decision
-        rows.append(
-            {
-                "customer": cand.customer.code,
-                "name": cand.customer.name,
-                "status": cand.customer.status,
-                "overdue": f"{cand.aging.overdue:.2f}",
-                "max_days_overdue": cand.aging.max_days_overdue,
-                "current_level": d.current_level,
-                "due_level": d.due_level,
-                "next_level": d.next_level,
-                "manual": d.manual,
-                "reason": d.reason,
-                "warnings": list(cand.warnings),
-                "limitation_expires": plan.expiring.get(cand.customer.code),
-            }
-        )
+    data = plan.to_json()
     if as_json:
-        echo_json({"as_of": plan.as_of.isoformat(), "dry_run": True, "customers": rows})
+        echo_json(data)
         return
+    rows = data["customers"]
     echo_table(
         ["customer", "name", "overdue", "days", "last", "next", "why"],
         [

@@ -61,22 +61,7 @@ def search(
         )
         pending = unsearchable_count(db)
     if as_json:
-        echo_json(
-            [
-                {
-                    "document": h.document,
-                    "kind": h.kind,
-                    "title": h.title,
-                    "contract_no": h.contract_no,
-                    "customer": h.customer,
-                    "customer_name": h.customer_name,
-                    "snippet": h.plain_snippet or h.snippet,
-                    "highlighted": h.snippet,
-                    "score": round(h.score, 4),
-                }
-                for h in hits
-            ]
-        )
+        echo_json([h.to_json() for h in hits])
     else:
         for h in hits:
             who = " ".join(filter(None, [h.customer, h.customer_name]))

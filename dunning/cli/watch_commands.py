@@ -59,6 +59,7 @@ def watch(
     """
     desk = current_desk(ctx)
     from dunning.watcher import Watcher, WatchSettings
+    from dunning.watcher.lock import DeskLock
 
     settings = WatchSettings.from_config(
         desk.config, delay=delay, interval=interval, polling=polling
@@ -66,7 +67,7 @@ def watch(
     report = _json_line if as_json else _text_line
     watcher = Watcher(desk, settings, on_outcome=report, on_notice=_notice)
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with DeskLock(desk), _stop_on_signals(stop):
         try:
             if once:
                 outcomes = watcher.run_once(stop)

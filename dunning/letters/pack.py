@@ -86,6 +86,29 @@ class Plan:
     def selected(self) -> list[Candidate]:
         return [c for c in self.candidates if c.decision.next_level is not None]
 
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `pack --dry-run --json`: who would get what, and why."""
+        rows = []
+        for cand in self.candidates:
+            d = cand.decision
+            rows.append(
+                {
+                    "customer": cand.customer.code,
+                    "name": cand.customer.name,
+                    "status": cand.customer.status,
+                    "overdue": f"{cand.aging.overdue:.2f}",
+                    "max_days_overdue": cand.aging.max_days_overdue,
+                    "current_level": d.current_level,
+                    "due_level": d.due_level,
+                    "next_level": d.next_level,
+                    "manual": d.manual,
+                    "reason": d.reason,
+                    "warnings": list(cand.warnings),
+                    "limitation_expires": self.expiring.get(cand.customer.code),
+                }
+            )
+        return {"as_of": self.as_of.isoformat(), "dry_run": True, "customers": rows}
+
 
 @dataclass(frozen=True)
 class LetterRecord:

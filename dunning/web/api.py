@@ -1,0 +1,237 @@
+"""The JSON API: the CLI's `--json` shapes, built by the same library functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from dunning.archive.accounts import aging_json, customer_record, customers_json
+from dunning.archive.documents import document_record, stored_original
+from dunning.archive.search import search
+from dunning.dates import parse_date
+from dunning.errors import DunningError, NotFoundError
+from dunning.money import parse_amount
+from dunning.web.desk_state import csrf_token, json_body, json_response
+from dunning.web.guard import guard, state_of
+from dunning.web.users import audit
+from dunning.workflow.log import InvalidEntryError, entry_json, promise_statuses, record_entry
+
+_DOCUMENT_ID = re.compile(r"[0-9]{1,15}")
+# The sniffed type (documents.mime) of what is shown inline, in the browser's own viewer;
+# anything else is a download, never rendered by the browser.
+_INLINE = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
+
+
+class BadRequest(DunningError):
+    """A parameter that cannot be used as given."""
+
+
+def query_date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise BadRequest(f"{name}={value!r} is not a date like 2025-06-30.") from None
+
+
+def query_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
+        raise BadRequest(f"{name}={value!r}: give a whole number from {low} to {high}.")
+    return int(value)
+
+
+def document_id(request: Request) -> int:
+    raw = str(request.path_params["doc"])
+    if not _DOCUMENT_ID.fullmatch(raw):
+        raise NotFoundError(f"no document {raw!r}.")
+    return int(raw)
+
+
+async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
+    """Run library work in a thread; its errors become 404/400 with one sentence."""
+    try:
+        return json_response(await run_in_threadpool(fn, *args, **kwargs))
+    except NotFoundError as exc:
+        return json_response({"error": str(exc)}, 404)
+    except DunningError as exc:
+        return json_response({"error": str(exc)}, 400)
+
+
+def aging_data(request: Request) -> bytes:
+    """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
+    state = state_of(request)
+    day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
+
+    def body() -> bytes:
+        report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
+        return json_body([aging_json(a) for a in report])
+
+    return state.memo(("api/aging", day), body)
+
+
+def customers_data(request: Request) -> list[dict[str, Any]]:
+    state, today = state_of(request), dt.date.today()
+    edges = state.desk.config.bucket_edges
+    return customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
+
+
+def customer_data(request: Request) -> dict[str, Any]:
+    state = state_of(request)
+    day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
+    code = str(request.path_params["code"])
+    return customer_record(state.db(), code, as_of=day, edges=state.desk.config.bucket_edges)
+
+
+def search_data(request: Request) -> list[dict[str, object]]:
+    q = request.query_params
+    kind = q.get("kind") or None
+    if kind not in (None, "contract", "ledger", "receipt", "letter"):
+        raise BadRequest(f"kind={kind!r}: use contract, ledger, receipt or letter.")
+    hits = search(
+        state_of(request).db(),
+        q.get("q", ""),
+        kind=kind,
+        customer=q.get("customer") or None,
+        since=query_date(q.get("since"), "since"),
+        until=query_date(q.get("until"), "until"),
+        limit=query_int(q.get("limit"), "limit", 20, 1, 10000),
+    )
+    return [h.to_json() for h in hits]
+
+
+def document_data(request: Request) -> dict[str, Any]:
+    state = state_of(request)
+    return document_record(state.db(), state.desk, document_id(request))
+
+
+@guard()
+async def api_aging(request: Request) -> Response:
+    return await call(aging_data, request)
+
+
+@guard()
+async def api_customers(request: Request) -> Response:
+    return await call(customers_data, request)
+
+
+@guard()
+async def api_customer(request: Request) -> Response:
+    return await call(customer_data, request)
+
+
+@guard()
+async def api_search(request: Request) -> Response:
+    return await call(search_data, request)
+
+
+@guard()
+async def api_document(request: Request) -> Response:
+    return await call(document_data, request)
+
+
+@guard()
+async def api_session(request: Request) -> Response:
+    user = request.state.user
+    return json_response({"user": user.name, "role": user.role, "csrf": csrf_token(request)})
+
+
+def _original(request: Request) -> tuple[str, str, str]:
+    state = state_of(request)
+    db = state.db()
+    doc = document_id(request)
+    path = stored_original(db, state.desk, doc)
+    row = db.execute("SELECT original_name, mime FROM documents WHERE id = ?", [doc]).fetchone()
+    return str(path), str(row[0]), str(row[1] or "")
+
+
+@guard()
+async def original(request: Request) -> Response:
+    """A document's stored original, found by id only: nothing from the request is a path."""
+    try:
+        path, name, kind = await run_in_threadpool(_original, request)
+    except NotFoundError as exc:
+        return json_response({"error": str(exc)}, 404)
+    inline = _INLINE.get(kind)
+    return FileResponse(
+        path,
+        media_type=inline or "application/octet-stream",
+        filename=name,
+        content_disposition_type="inline" if inline else "attachment",
+        headers={"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("the request body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object.")
+    return body
+
+
+def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
+    state, user = state_of(request), request.state.user
+    amount, promise_day = body.get("promise_amount"), body.get("promise_date")
+    on = query_date(body.get("on"), "on")
+    if on is not None and on > dt.date.today():
+        raise BadRequest(f"on={on.isoformat()} is in the future; log what has happened.")
+    try:
+        entry = record_entry(
+            state.db(),
+            str(body.get("customer", "")),
+            kind=str(body.get("kind", "")),
+            note=str(body.get("note", "")),
+            by=user.name,
+            promise_amount=parse_amount(amount) if amount not in (None, "") else None,
+            promise_date=query_date(promise_day, "promise_date"),
+            on=on,
+        )
+    except (InvalidEntryError, ValueError) as exc:
+        raise BadRequest(str(exc)) from None
+    audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
+    status = promise_statuses(state.db(), [entry], as_of=dt.date.today()).get(entry.id)
+    return entry_json(entry, status)
+
+
+@guard("clerk")
+async def api_log(request: Request) -> Response:
+    try:
+        body = await _json_body(request)
+    except BadRequest as exc:
+        return json_response({"error": str(exc)}, 400)
+    return await call(log_data, request, body)
+
+
+@guard("clerk")
+async def api_packs(request: Request) -> Response:
+    from dunning.web.letters_page import pack_data
+
+    try:
+        body = await _json_body(request)
+    except BadRequest as exc:
+        return json_response({"error": str(exc)}, 400)
+    return await call(pack_data, request, body)
+
+
+ROUTES = [
+    Route("/api/session", api_session),
+    Route("/api/aging", api_aging),
+    Route("/api/customers", api_customers),
+    Route("/api/customers/{code}", api_customer),
+    Route("/api/search", api_search),
+    Route("/api/documents/{doc}", api_document),
+    Route("/documents/{doc}/original", original),
+    Route("/api/log", api_log, methods=["POST"]),
+    Route("/api/packs", api_packs, methods=["POST"]),
+]

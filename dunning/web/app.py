@@ -1,0 +1,92 @@
+"""The web desk's Starlette application: routes by page, sessions, security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dunning.desk import Desk
+from dunning.web import (
+    api,
+    customers_page,
+    home_page,
+    inbox_page,
+    letters_page,
+    login_page,
+    reports_page,
+    search_page,
+    users_page,
+)
+from dunning.web.desk_state import DeskState, secret_key
+
+STATIC = Path(__file__).parent / "static"
+SESSION_HOURS = 12
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"same-origin"),
+]
+_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    b" object-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
+
+
+class SecurityHeaders:
+    """No inline scripts, no framing by other sites, no MIME sniffing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [h for h in _HEADERS if h[0] not in names]
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", _CSP))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True) -> Starlette:
+    """The application for one desk; the archive must already be migrated."""
+    routes = [
+        *login_page.ROUTES,
+        *home_page.ROUTES,
+        *customers_page.ROUTES,
+        *search_page.ROUTES,
+        *letters_page.ROUTES,
+        *inbox_page.ROUTES,
+        *reports_page.ROUTES,
+        *users_page.ROUTES,
+        *api.ROUTES,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret_key(desk),
+            session_cookie="dunning_session",
+            max_age=SESSION_HOURS * 3600,
+            same_site="strict",
+            https_only=False,  # the desk is plain HTTP on a LAN; a TLS proxy may front it
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.desk = DeskState(desk, watching=watching, loopback_only=loopback_only)
+    return app

@@ -1,0 +1,144 @@
+"""客户: the list (filter, sort, status badges) and one customer's page with its forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from dunning.archive.accounts import customer_record, customers_json
+from dunning.dates import parse_date
+from dunning.errors import DunningError, NotFoundError
+from dunning.money import parse_amount
+from dunning.web.guard import guard, state_of
+from dunning.web.users import audit
+from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES, record_entry
+from dunning.workflow.status import STATUSES, set_status
+
+SORTS = {
+    "balance": lambda r: -Decimal(r["balance"]),
+    "overdue": lambda r: -Decimal(r["overdue"]),
+    "days": lambda r: -int(r["max_days_overdue"]),
+    "code": lambda r: r["customer"],
+}
+MANAGER_STATUSES = {"litigation", "excluded"}
+
+
+def _list(request: Request) -> Response:
+    state = state_of(request)
+    q = request.query_params
+    today, edges = dt.date.today(), state.desk.config.bucket_edges
+    rows = customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
+    text, status = q.get("q", "").strip().lower(), q.get("status", "")
+    if text:
+        rows = [r for r in rows if text in r["customer"].lower() or text in r["name"].lower()]
+    if status in STATUSES:
+        rows = [r for r in rows if r["status"] == status]
+    sort = q.get("sort", "days")
+    rows.sort(key=SORTS.get(sort, SORTS["days"]))
+    return state.render(
+        request, "customers.html", rows=rows, q=q.get("q", ""), status=status, sort=sort
+    )
+
+
+def _one(request: Request, error: str | None = None) -> Response:
+    state = state_of(request)
+    code = str(request.path_params["code"])
+    try:
+        record = customer_record(
+            state.db(), code, as_of=dt.date.today(), edges=state.desk.config.bucket_edges
+        )
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    return state.render(
+        request,
+        "customer.html",
+        code=400 if error else 200,
+        c=record,
+        error=error,
+        kinds=[k for k in KINDS if k not in ("status", "letter", "receipt")],
+        kind_titles=KIND_TITLES,
+        promise_titles=PROMISE_TITLES,
+        statuses=STATUSES,
+        level_titles={lv.name: lv.title for lv in state.desk.config.levels},
+    )
+
+
+@guard()
+async def customers(request: Request) -> Response:
+    return await run_in_threadpool(_list, request)
+
+
+@guard()
+async def customer(request: Request) -> Response:
+    return await run_in_threadpool(_one, request)
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _add_log(request: Request, form: FormData) -> Response:
+    state, user = state_of(request), request.state.user
+    code = str(request.path_params["code"])
+    amount, day = _field(form, "promise_amount"), _field(form, "promise_date")
+    try:
+        entry = record_entry(
+            state.db(),
+            code,
+            kind=_field(form, "kind"),
+            note=_field(form, "note"),
+            by=user.name,
+            promise_amount=parse_amount(amount) if amount else None,
+            promise_date=parse_date(day) if day else None,
+        )
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    except (DunningError, ValueError) as exc:
+        return _one(request, error=str(exc))
+    audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
+    return RedirectResponse(f"/customers/{quote(code)}#log", status_code=303)
+
+
+def _set_status(request: Request, form: FormData) -> Response:
+    state, user = state_of(request), request.state.user
+    code, status = str(request.path_params["code"]), _field(form, "status")
+    if status in MANAGER_STATUSES and not user.at_least("manager"):
+        return PlainTextResponse(f"只有主管可以把客户设为 {status}。", status_code=403)
+    try:
+        change = set_status(state.db(), code, status, note=_field(form, "note") or None)
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    except DunningError as exc:
+        return _one(request, error=str(exc))
+    if change.changed:
+        detail = f"{change.customer} {change.old_status} → {change.new_status}"
+        audit(state.db(), user.name, "set-status", detail)
+    return RedirectResponse(f"/customers/{quote(code)}", status_code=303)
+
+
+@guard("clerk")
+async def add_log(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_add_log, request, form)
+
+
+@guard("clerk")
+async def change_status(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_set_status, request, form)
+
+
+ROUTES = [
+    Route("/customers", customers),
+    Route("/customers/{code}", customer),
+    Route("/customers/{code}/log", add_log, methods=["POST"]),
+    Route("/customers/{code}/status", change_status, methods=["POST"]),
+]

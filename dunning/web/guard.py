@@ -1,0 +1,100 @@
+"""Who is asking and may they: sessions, loopback-only desks, roles and CSRF tokens."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from dunning.errors import NotFoundError
+from dunning.web.desk_state import DeskState, json_response
+from dunning.web.users import ROLES, User, get_user, has_users
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+LOCAL_USER = "本机"  # who acts on a desk without accounts (loopback only)
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def state_of(request: Request) -> DeskState:
+    return cast(DeskState, request.app.state.desk)
+
+
+def _refuse(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return json_response({"error": message}, status)
+    return PlainTextResponse(message, status_code=status)
+
+
+def _resolve(request: Request) -> User | Response:
+    """The acting user, or the response that refuses the request."""
+    state = state_of(request)
+    db = state.db()
+    if not has_users(db):
+        # No accounts: only this machine may use the desk. The Host header is checked too,
+        # so a web page elsewhere cannot reach the desk by rebinding a name to 127.0.0.1.
+        client = request.client.host if request.client else None
+        if not (is_loopback(client) and is_loopback(request.url.hostname)):
+            return _refuse(request, 403, "这个桌面没有账户，只能在本机使用。")
+        return User(LOCAL_USER, "manager", "", "")
+    name = request.session.get("user")
+    if name:
+        try:
+            return get_user(db, name)
+        except NotFoundError:
+            request.session.pop("user", None)
+    if request.url.path.startswith("/api/"):
+        return _refuse(request, 401, "请先登录。")
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+async def csrf_ok(request: Request) -> bool:
+    expected = request.session.get("csrf")
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf")
+        given = value if isinstance(value, str) else None
+    return bool(expected and given and hmac.compare_digest(expected, given))
+
+
+def guard(role: str = "viewer") -> Callable[[Endpoint], Endpoint]:
+    """Pages and API calls: a session (when the desk has accounts), `role`, and for anything
+    but GET/HEAD a valid CSRF token."""
+    assert role in ROLES
+
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            # On the event loop: two indexed reads (a WAL reader never waits for a writer),
+            # cheaper than a hop to the thread pool.
+            found = _resolve(request)
+            if isinstance(found, Response):
+                return found
+            request.state.user = found
+            if request.method not in ("GET", "HEAD") and not await csrf_ok(request):
+                return _refuse(request, 403, "安全令牌缺失或已过期：请刷新页面后重试。")
+            if not found.at_least(role):
+                return _refuse(request, 403, f"{found.name} 没有这个权限（需要 {role}）。")
+            return await endpoint(request)
+
+        return guarded
+
+    return wrap

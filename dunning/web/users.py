@@ -1,0 +1,141 @@
+"""Web desk accounts (the `users` table) and the audit trail of web writes (`audit_log`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from dunning.archive.db import write_transaction
+from dunning.errors import DunningError, NotFoundError
+
+ROLES = ("viewer", "clerk", "manager")
+ROLE_TITLES = {"viewer": "只读", "clerk": "文员", "manager": "主管"}
+# scrypt cost: 2**14 x 8 x 128 bytes = 16 MiB of memory per check, about 50 ms here.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD = 8
+_NAME = re.compile(r"[\w.@-]{1,40}")
+_DUMMY_SALT = secrets.token_bytes(16)
+
+
+class UserError(DunningError):
+    """An account cannot be added or changed as asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    created_at: str
+    updated_at: str
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32
+    )
+
+
+def _check_new(name: str, role: str, password: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise UserError(f"user name {name!r}: use 1 to 40 letters, digits or . _ @ - (no spaces).")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters.")
+
+
+def add_user(db: sqlite_utils.Database, name: str, role: str, password: str) -> User:
+    _check_new(name, role, password)
+    salt, now = secrets.token_bytes(16), _now()
+    digest = _hash(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    with write_transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+            raise UserError(f"user {name!r} exists already; use `dunning user passwd {name}`.")
+        conn.execute(
+            "INSERT INTO users (name, role, salt, scrypt_n, scrypt_r, scrypt_p, password_hash,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, role, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, digest, now, now],
+        )
+    return User(name, role, now, now)
+
+
+def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
+    get_user(db, name)
+    _check_new(name, ROLES[0], password)
+    salt = secrets.token_bytes(16)
+    digest = _hash(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    with write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE users SET salt = ?, scrypt_n = ?, scrypt_r = ?, scrypt_p = ?,"
+            " password_hash = ?, updated_at = ? WHERE name = ?",
+            [salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, digest, _now(), name],
+        )
+
+
+def remove_user(db: sqlite_utils.Database, name: str) -> None:
+    get_user(db, name)
+    with write_transaction(db) as conn:
+        conn.execute("DELETE FROM users WHERE name = ?", [name])
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    rows = db.execute("SELECT name, role, created_at, updated_at FROM users ORDER BY name")
+    return [User(*r) for r in rows.fetchall()]
+
+
+def get_user(db: sqlite_utils.Database, name: str) -> User:
+    row = db.execute(
+        "SELECT name, role, created_at, updated_at FROM users WHERE name = ?", [name]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no user {name!r}; `dunning user list` shows the accounts.")
+    return User(*row)
+
+
+def has_users(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+
+def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | None:
+    """The user when the password is right, else None (same work either way)."""
+    row = db.execute(
+        "SELECT salt, scrypt_n, scrypt_r, scrypt_p, password_hash FROM users WHERE name = ?",
+        [name],
+    ).fetchone()
+    if row is None:
+        # Spend the same time as a real check: response time must not tell which names exist.
+        _hash(password, _DUMMY_SALT, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return None
+    salt, n, r, p, stored = row
+    if not hmac.compare_digest(_hash(password, bytes(salt), n, r, p), bytes(stored)):
+        return None
+    return get_user(db, name)
+
+
+def audit(db: sqlite_utils.Database, user: str, action: str, detail: str) -> None:
+    """Record one web write: who did what."""
+    with write_transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)",
+            [_now(), user, action, detail],
+        )
+
+
+def audit_entries(db: sqlite_utils.Database, limit: int = 50) -> list[tuple[str, str, str, str]]:
+    rows = db.execute(
+        "SELECT at, user, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", [limit]
+    ).fetchall()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
