@@ -182,11 +182,6 @@ def test_brought_forward_line_of_a_printed_book_is_not_a_new_opening(
     assert balances(desk) == {"KH003": D("1300.00")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detail ledgers imported month after month double count: each 期初余额 becomes a new "
-    "opening item beside the movements already imported",
-)
 def test_monthly_detail_ledgers_imported_in_turn_give_the_closing_balance(
     desk: Desk, tmp_path: Path
 ) -> None:
@@ -407,11 +402,6 @@ def test_excel_error_value_in_an_amount_is_a_listed_bad_row(tmp_path: Path) -> N
 # -- silent wrong numbers: one customer split in two ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a payer name with half-width brackets (bank list) does not find the customer "
-    "named with full-width brackets: a second customer is created, the first stays unpaid",
-)
 def test_payer_name_with_half_width_brackets_finds_the_customer(desk: Desk, tmp_path: Path) -> None:
     invoices = csv_file(
         tmp_path / "台账.csv",
@@ -458,11 +448,6 @@ def test_full_width_space_around_a_name_is_trimmed(desk: Desk, tmp_path: Path) -
     assert balances(desk) == {"甲公司": D("1000.00")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same customer with and without its code in one file: when the name-only row "
-    "comes first it becomes a customer of its own (the result depends on row order)",
-)
 def test_same_customer_with_and_without_code_in_either_order(desk: Desk, tmp_path: Path) -> None:
     path = csv_file(
         tmp_path / "台账.csv",

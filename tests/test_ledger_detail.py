@@ -346,3 +346,53 @@ def test_the_voucher_journal_is_still_rejected_with_its_message() -> None:
     with pytest.raises(IngestError) as caught:
         read_ledger(kis)
     assert "accounting journal (会计分录序时簿" in str(caught.value)
+
+
+def month_book(path: Path, period: str, opening: int, rows: list[list[object]]) -> Path:
+    head = ["日期", "凭证字号", "客户编码", "客户名称", "摘要", "借方", "贷方", "方向", "余额"]
+    lines: list[list[object]] = [
+        [f"会计期间：{period}"],
+        head,
+        [None, None, "KH001", "厦门鹭岛", "期初余额", None, None, "借", opening],
+        *rows,
+    ]
+    return xlsx(path, ("Sheet1", lines))
+
+
+JAN = [[dt.datetime(2025, 1, 9), "记-2", "KH001", "厦门鹭岛", "销售", 4000, None, "借", 5000]]
+FEB = [[dt.datetime(2025, 2, 9), "记-4", "KH001", "厦门鹭岛", "收款", None, 3000, "借", 2000]]
+
+
+def balances_of(desk: Desk) -> dict[str, Decimal]:
+    with open_archive(desk.db_path) as db:
+        return {a.customer: a.balance for a in aging_report(db, as_of=AS_OF, edges=(30, 60, 90))}
+
+
+def test_months_imported_out_of_order_end_on_the_closing_balance(
+    desk: Desk, tmp_path: Path
+) -> None:
+    feb = month_book(tmp_path / "02.xlsx", "2025年2期", 5000, FEB)
+    jan = month_book(tmp_path / "01.xlsx", "2025年1期", 1000, JAN)
+    assert [o.status for o in ingest_paths(desk, [feb]).outcomes] == ["archived"]
+    assert balances_of(desk) == {"KH001": D("2000.00")}
+    report = ingest_paths(desk, [jan])
+    assert [o.status for o in report.outcomes] == ["archived"], report.outcomes[0].reason
+    # February's opening (5000) is what January's rows come to: it gives way to them.
+    assert balances_of(desk) == {"KH001": D("2000.00")}
+    with open_archive(desk.db_path) as db:
+        openings = [r[0] for r in db.execute("SELECT invoice_no FROM invoices ORDER BY 1")]
+    assert openings == ["KH001-20250109-记-2", "期初-KH001-20250101"]
+
+
+def test_an_opening_that_disagrees_with_the_months_before_is_refused(
+    desk: Desk, tmp_path: Path
+) -> None:
+    ingest_paths(desk, [month_book(tmp_path / "01.xlsx", "2025年1期", 1000, JAN)])
+    feb = [[dt.datetime(2025, 2, 9), "记-4", "KH001", "厦门鹭岛", "收款", None, 3000, "借", 1800]]
+    report = ingest_paths(desk, [month_book(tmp_path / "02.xlsx", "2025年2期", 4800, feb)])
+    assert [o.status for o in report.outcomes] == ["failed"]
+    reason = (desk.failed / "02.xlsx.error.txt").read_text(encoding="utf-8")
+    assert (
+        "opening balance 4800.00 of KH001 on 2025-02-01 does not agree with the 5000.00" in reason
+    )
+    assert balances_of(desk) == {"KH001": D("5000.00")}

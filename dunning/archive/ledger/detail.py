@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from dunning.archive.ledger.header import Column
 from dunning.archive.ledger.rows import (
+    OPENING_PREFIX,
     ZERO,
     InvoiceRow,
     Ledger,
@@ -352,7 +353,7 @@ class DetailReader:
             return
         code, name = who
         if amount > 0:
-            number = f"期初-{code or name}-{start:%Y%m%d}"
+            number = f"{OPENING_PREFIX}{code or name}-{start:%Y%m%d}"
             self.ledger.invoices.append(
                 InvoiceRow(row, code, name, None, number, start, start, amount, ZERO)
             )

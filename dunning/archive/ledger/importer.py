@@ -10,12 +10,15 @@ recorded in `customer_changes`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
 from dunning.errors import IngestError, RowProblem
 from dunning.money import to_fen
@@ -46,13 +49,23 @@ class _Customers:
         self.conn, self.now, self.document_id, self.created = conn, now, document_id, 0
         rows = conn.execute("SELECT code, name, name_source FROM customers").fetchall()
         self.codes: set[str] = {code for code, _, _ in rows}
-        self.by_name: dict[str, str] = {name: code for code, name, _ in rows}
+        # Names are matched folded: 南京同创(集团) is 南京同创（集团）, whatever the spaces.
+        self.by_name: dict[str, str] = {name_key(name): code for code, name, _ in rows}
         self.placeholders: set[str] = {code for code, _, source in rows if source == "placeholder"}
+
+    def learn(self, ledger: Ledger) -> None:
+        """Names the file itself pairs with a code, so a name-only row finds its customer
+        whichever row comes first."""
+        pairs = [(i.customer_code, i.customer_name) for i in ledger.invoices]
+        pairs += [(p.customer_code, p.customer_name) for p in ledger.payments]
+        for code, name in pairs:
+            if code and name:
+                self.by_name.setdefault(name_key(name), code)
 
     def resolve(self, code: str | None, name: str | None) -> str:
         if not code:
             assert name, "the parser guarantees a code or a name"
-            code = self.by_name.get(name, name)
+            code = self.by_name.get(name_key(name), name)
         if code not in self.codes:
             self.conn.execute(
                 "INSERT INTO customers (code, name, name_source, created_at, updated_at)"
@@ -60,7 +73,7 @@ class _Customers:
                 [code, name or code, "ledger" if name else "placeholder", self.now, self.now],
             )
             self.codes.add(code)
-            self.by_name.setdefault(name or code, code)
+            self.by_name.setdefault(name_key(name or code), code)
             if not name:
                 self.placeholders.add(code)
             self.created += 1
@@ -68,7 +81,7 @@ class _Customers:
             # The first real name any import gives replaces the code standing in for it.
             self._change(code, "name", code, name, source="ledger")
             self.placeholders.discard(code)
-            self.by_name[name] = code
+            self.by_name[name_key(name)] = code
         return code
 
     def _change(
@@ -88,7 +101,7 @@ class _Customers:
 
     def upsert(self, row: CustomerRow) -> bool:
         """A customer-master row: its non-empty fields win. True when the customer is new."""
-        code = row.code or self.by_name.get(row.name or "") or row.name
+        code = row.code or self.by_name.get(name_key(row.name or "")) or row.name
         assert code, "the parser guarantees a code or a name"
         fields = {
             "name": row.name,
@@ -121,7 +134,7 @@ class _Customers:
         if row.name:
             self.conn.execute("UPDATE customers SET name_source = 'master' WHERE code = ?", [code])
             self.placeholders.discard(code)
-            self.by_name[row.name] = code
+            self.by_name[name_key(row.name)] = code
         return is_new
 
 
@@ -142,6 +155,12 @@ def import_ledger(
     )  # fmt: skip
     import_id = int(cur.lastrowid or 0)
     customers = _Customers(conn, now, document_id)
+    customers.learn(ledger)
+    leave_out, problems = already_held(conn, openings_of(ledger, customers.resolve), "余额")
+    if problems:
+        raise IngestError(_DISAGREE, problems)
+    if leave_out:
+        ledger = _without_rows(ledger, leave_out)
     inserted = updated = 0
     for crow in ledger.customers:
         if customers.upsert(crow):
@@ -152,6 +171,10 @@ def import_ledger(
     inserted, updated = inserted + i, updated + u
     i, u = _write_payments(conn, ledger.payments, customers, import_id)
     inserted, updated = inserted + i, updated + u
+    if ledger.kind == "detail":
+        problems = superseded_later(conn, ledger, customers.resolve, import_id, "余额")
+        if problems:
+            raise IngestError(_DISAGREE, problems)
     conn.execute(
         "UPDATE ledger_imports SET inserted = ?, updated = ? WHERE id = ?",
         [inserted, updated, import_id],
@@ -159,6 +182,26 @@ def import_ledger(
     return ImportResult(
         import_id, ledger.kind, ledger.row_count, inserted, updated, customers.created, counts
     )
+
+
+_DISAGREE = (
+    "The file's opening balances do not agree with the periods already in the archive, so "
+    "nothing was imported; see the rows listed below."
+)
+
+
+def _without_rows(ledger: Ledger, rows: set[int]) -> Ledger:
+    """The ledger less the opening items the archive already holds in detail."""
+    return dataclasses.replace(
+        ledger,
+        invoices=[i for i in ledger.invoices if i.row not in rows],
+        payments=[p for p in ledger.payments if p.kind != "opening" or p.row not in rows],
+    )
+
+
+def name_key(name: str) -> str:
+    """A customer name as matched: width-folded, without spaces, case-folded."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def _write_invoices(

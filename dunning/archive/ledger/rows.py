@@ -121,6 +121,8 @@ class Ledger:
 
 
 ZERO = Decimal("0.00")
+# A detail ledger's opening balance is an invoice numbered 期初-CUSTOMER-YYYYMMDD.
+OPENING_PREFIX = "期初-"
 # A total row's label is a whole cell: 合计, 本月合计, 合 计, 本年累计, 甲公司 小计, 合计：. A name
 # such as 江苏联合计量有限公司 or a remark such as 含运费合计 in another column is not one.
 _TOTAL = re.compile(
