@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import gc
 import json
-import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,8 @@ from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
 from dunning.money import from_fen, to_fen
 from dunning.receivables import CustomerAging, bucket_title
+from dunning.safenames import make_unique_dir, numbered, safe_name
+from dunning.textsafe import csv_field
 from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {
@@ -58,7 +59,6 @@ DOCUMENT_TITLES = {
     "final": "最后催告函",
     "lawyer": "律师函",
 }
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 class PackError(DunningError):
@@ -336,7 +336,7 @@ class _Job:
 
 def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path) -> _Job:
     level = _level(desk.config, cand)
-    folder = pack_dir / _UNSAFE.sub("_", f"{cand.customer.code} {cand.customer.name}").strip()
+    folder = pack_dir / safe_name(f"{cand.customer.code} {cand.customer.name}")
     contracts = _contracts(conn, cand.customer.code, cand.aging)
     letter = _letter_input(desk.config, plan.as_of, cand, level, ref, contracts)
     templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
@@ -371,17 +371,18 @@ def _file_letter(
 ) -> LetterRecord:
     """Write one letter's files and register it (inside the pack's transaction)."""
     cust, aging, level = job.cand.customer, job.cand.aging, job.level
-    job.folder.mkdir()
+    # Two customers whose names clean to the same folder name each get their own folder.
+    folder = make_unique_dir(job.folder.parent, job.folder.name)
     by_document = dict(zip((d for d, _ in job.templates), rendered, strict=True))
     files = []
     for document in level.documents:
         if document == "contract":
-            files.extend(_copy_contracts(desk, list(job.contracts), job.folder))
+            files.extend(_copy_contracts(desk, list(job.contracts), folder))
             continue
-        target = job.folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
+        target = folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
         target.write_bytes(by_document[document])
         files.append(target)
-    rel = tuple(str(f.relative_to(job.folder.parent)) for f in files)
+    rel = tuple(str(f.relative_to(folder.parent)) for f in files)
     conn.execute(
         "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
         " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -395,7 +396,7 @@ def _file_letter(
             plan.as_of.isoformat(),
             to_fen(aging.balance),
             to_fen(aging.overdue),
-            str(job.folder.parent),
+            str(folder.parent),
             json.dumps(rel, ensure_ascii=False),
         ],
     )
@@ -500,12 +501,21 @@ def _copy_contracts(
     copies = []
     for info, stored in contracts:
         if stored and (desk.root / stored).suffix.lower() == ".pdf":
-            name = _UNSAFE.sub("_", f"{DOCUMENT_NAMES['contract']}-{info.contract_no}.pdf")
-            target = folder / name
+            name = safe_name(f"{DOCUMENT_NAMES['contract']}-{info.contract_no}.pdf")
+            target = _free(folder / name)
             shutil.copyfile(desk.root / stored, target)
             target.chmod(0o644)
             copies.append(target)
     return copies
+
+
+def _free(target: Path) -> Path:
+    """`target`, or `name (2).pdf` … when two contract numbers clean to one file name."""
+    base, n = target, 1
+    while target.exists():
+        n += 1
+        target = base.with_name(numbered(base.name, n))
+    return target
 
 
 def _write_manifest(pack_dir: Path, letters: list[LetterRecord]) -> None:
@@ -515,16 +525,17 @@ def _write_manifest(pack_dir: Path, letters: list[LetterRecord]) -> None:
             ["ref", "customer", "name", "level", "level_name", "amount", "overdue", "files"]
         )
         for letter in letters:
+            # Data fields only: amounts are ours, and "-12.00" must stay a number.
             writer.writerow(
                 [
-                    letter.ref,
-                    letter.customer,
-                    letter.name,
+                    csv_field(letter.ref),
+                    csv_field(letter.customer),
+                    csv_field(letter.name),
                     letter.level,
-                    letter.level_name,
+                    csv_field(letter.level_name),
                     letter.amount,
                     letter.overdue,
-                    "; ".join(letter.files),
+                    csv_field("; ".join(letter.files)),
                 ]
             )
     (pack_dir / "manifest.json").write_text(
