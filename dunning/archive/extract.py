@@ -305,7 +305,7 @@ def _encrypted(path: Path) -> IngestError:
 
 
 def _damaged(path: Path, exc: BaseException) -> IngestError:
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160].rstrip(".")
     return IngestError(
         f"{path.name}: the PDF is damaged or incomplete: {detail}. "
         "Ask the sender for a new copy, or re-save it from the original program."

@@ -38,7 +38,7 @@ def check_image(path: Path, *, max_pixels: int = MAX_PIXELS, max_frames: int = M
                     _check_size(path, frame.size, max_pixels)
                     frame.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_big(path, str(exc)) from exc
+            raise _too_big(path, f"over {max_pixels // 1_000_000} million pixels") from exc
         except UnidentifiedImageError as exc:
             raise _damaged(path, "no readable image in it") from exc
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
@@ -54,8 +54,8 @@ def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
 
 def _too_big(path: Path, detail: str) -> IngestError:
     return IngestError(
-        f"{path.name} is too large an image to read ({detail}; the limit is"
-        f" {MAX_PIXELS // 1_000_000} million pixels): scan it again at 300 dpi and drop it again."
+        f"{path.name} is too large an image to read ({detail}): it was not decoded; scan it"
+        " again at 300 dpi and drop it again."
     )
 
 

@@ -31,7 +31,7 @@ from dunning.archive.quarantine import note_failure, quarantine
 from dunning.archive.receipts import is_returned_receipt, sign_letter
 from dunning.archive.sniff import sniff
 from dunning.archive.workers import WorkerPool
-from dunning.archive.zipguard import check_zip
+from dunning.archive.zipguard import check_member_count, check_zip
 from dunning.config import Config
 from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
@@ -264,6 +264,7 @@ class Pipeline:
         in_inbox = self.desk.inbox.resolve() in resolved.parents
         source = _relative(resolved, self.desk.root)
         routed = route(resolved, self.desk.inbox.resolve()) if in_inbox else None
+        check_member_count(resolved)  # sniffing lists a zip's members: not a million of them
         sniffed = sniff(resolved)
         forced = kind
         kind = kind or routed or kind_from_content(sniffed, resolved)
@@ -476,7 +477,7 @@ class Pipeline:
         file where it was and says so: nothing is lost.
         """
         reason = str(exc)
-        if os.path.lexists(path):
+        if os.path.lexists(path) and not isinstance(exc, StoreFull):
             where = _lexical(path)
             try:
                 if self.desk.inbox.resolve() in where.parents:
@@ -538,12 +539,16 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+class StoreFull(IngestError):
+    """The store copy failed (a full disk, permissions): the file stays where it is."""
+
+
 def _copy_failed(path: Path, exc: OSError) -> IngestError:
     if "changed while" in str(exc):
         return IngestError(str(exc))
-    return IngestError(
-        f"{path.name} could not be copied into the store ({exc.strerror or exc}):"
-        " check free disk space and permissions, then drop it again."
+    return StoreFull(
+        f"{path.name} could not be copied into the store ({exc.strerror or exc}): it was left"
+        " where it is; free some disk space (or fix permissions) and it is taken next time."
     )
 
 

@@ -43,7 +43,7 @@ class ZipLimits:
 
 def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> None:
     """Raise IngestError naming the file when it is a zip bomb, carries a DTD, or is broken."""
-    _check_member_count(path, limits)
+    check_member_count(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -59,8 +59,12 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> None:
         raise _damaged(path, exc) from exc
 
 
-def _check_member_count(path: Path, limits: ZipLimits) -> None:
+def check_member_count(path: Path, limits: ZipLimits = ZipLimits()) -> None:
+    """For a file starting like a zip: refuse more members than a spreadsheet has, reading
+    only the end record (before `zipfile` builds an index of them all in memory)."""
     with path.open("rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            return
         fh.seek(0, 2)
         size = fh.tell()
         fh.seek(max(0, size - (65_535 + 22)))

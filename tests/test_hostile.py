@@ -1,0 +1,497 @@
+"""Hostile data and broken files (issue 14): nothing from a file becomes code, escapes the
+desk, or hangs it. One test per case; the bomb cases measure peak memory in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import hostile_files as hf
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.ingest import ingest_paths
+from dunning.cli import main
+from dunning.desk import Desk, init_desk
+from dunning.letters.pack import plan_pack, write_pack
+from dunning.safenames import MAX_NAME_BYTES, safe_name
+from dunning.textsafe import csv_value, xml_text
+from dunning.workflow import set_status
+from dunning.workflow.legal_xlsx import write_legal
+from dunning.workflow.reports import legal_report, weekly_report
+from dunning.workflow.weekly_xlsx import write_weekly
+
+AS_OF = dt.date(2025, 6, 30)
+FORMULA = '=HYPERLINK("http://evil.example/x","点我")'
+# Peak resident memory allowed for one `ingest` of a hostile file, workers included.
+PEAK_CAP_MB = 300
+TIME_CAP_S = 20
+
+
+def _csv_cell(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def ledger(rows: list[tuple[str, str]]) -> str:
+    lines = ["客户编号,客户名称,发票号码,开票日期,到期日,应收金额"]
+    for n, (code, name) in enumerate(rows, start=1):
+        lines.append(f"{code},{_csv_cell(name)},FP{n:04d},2025-01-05,2025-02-04,1000.00")
+    return "\n".join(lines) + "\n"
+
+
+def load(desk: Desk, tmp_path: Path, rows: list[tuple[str, str]]) -> None:
+    path = tmp_path / "台账.csv"
+    path.write_text(ledger(rows), encoding="utf-8")
+    report = ingest_paths(desk, [path])
+    assert not report.of("failed"), report.of("failed")
+
+
+def workbook_cells(path: Path) -> list[openpyxl.cell.cell.Cell]:
+    wb = openpyxl.load_workbook(path)
+    return [cell for ws in wb.worksheets for row in ws.iter_rows() for cell in row]
+
+
+def assert_no_formula(path: Path) -> None:
+    """No formula anywhere: not in openpyxl's reading, not as an <f> element in the XML."""
+    assert all(cell.data_type != "f" for cell in workbook_cells(path))
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def write_reports(desk: Desk) -> tuple[Path, Path]:
+    with open_archive(desk.db_path) as db:
+        weekly = write_weekly(
+            weekly_report(db, as_of=AS_OF, config=desk.config), desk.out / "weekly.xlsx"
+        )
+        legal = write_legal(
+            legal_report(db, as_of=AS_OF, config=desk.config), desk.out / "legal.xlsx"
+        )
+    return weekly, legal
+
+
+# -- text stays text ---------------------------------------------------------------------------
+
+
+def test_a_formula_name_is_text_in_the_weekly_and_legal_reports(desk: Desk, tmp_path: Path) -> None:
+    load(desk, tmp_path, [("C001", FORMULA), ("C002", "@SUM(A1:A9)"), ("C003", "+1+2")])
+    with open_archive(desk.db_path) as db:
+        set_status(db, "C001", "litigation", note="移交")
+    for report in write_reports(desk):
+        assert_no_formula(report)
+        values = {cell.value for cell in workbook_cells(report)}
+        assert FORMULA in values  # the clerk reads the name exactly as the ledger had it
+    weekly_values = {c.value for c in workbook_cells(desk.out / "weekly.xlsx")}
+    assert {"@SUM(A1:A9)", "+1+2"} <= weekly_values
+
+
+def test_a_control_character_in_a_name_does_not_crash_a_report(desk: Desk, tmp_path: Path) -> None:
+    load(desk, tmp_path, [("C001", "明远贸易")])
+    with open_archive(desk.db_path) as db, write_transaction(db) as conn:
+        conn.execute(
+            "UPDATE customers SET name = ? WHERE code = 'C001'", ["明远\x01\x0b贸易\ufffe"]
+        )
+    weekly, _ = write_reports(desk)
+    assert "明远\ufffd\ufffd贸易\ufffd" in {c.value for c in workbook_cells(weekly)}
+
+
+def test_pack_manifest_csv_neutralises_formulas_json_and_letters_keep_them(
+    desk: Desk, tmp_path: Path
+) -> None:
+    load(desk, tmp_path, [("C001", FORMULA), ("-C2", "-10+20")])
+    with open_archive(desk.db_path) as db:
+        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+    assert result.pack_dir is not None
+    with (result.pack_dir / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_code = {csv_value(r["customer"]): r for r in rows}
+    assert by_code["C001"]["name"] == "'" + FORMULA
+    assert by_code["-C2"]["customer"] == "'-C2" and by_code["-C2"]["name"] == "'-10+20"
+    assert csv_value(by_code["-C2"]["name"]) == "-10+20"
+    listed = json.loads((result.pack_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert {letter["name"] for letter in listed} == {FORMULA, "-10+20"}
+    import docx
+
+    statement = next(result.pack_dir.glob("C001*/对账单-statement.docx"))
+    text = "\n".join(
+        c.text for t in docx.Document(str(statement)).tables for r in t.rows for c in r.cells
+    )
+    text += "\n".join(p.text for p in docx.Document(str(statement)).paragraphs)
+    assert FORMULA in text
+
+
+@pytest.fixture(scope="module")
+def property_desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    root = tmp_path_factory.mktemp("property")
+    desk = init_desk(root / "desk")
+    load(desk, root, [("C001", "甲"), ("C002", "乙")])
+    with open_archive(desk.db_path) as db:
+        set_status(db, "C002", "litigation", note="移交")
+    return desk
+
+
+NAMES = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_property_reports_hold_any_name_as_text(property_desk: Desk, name: str) -> None:
+    desk = property_desk
+    with open_archive(desk.db_path) as db, write_transaction(db) as conn:
+        conn.execute("UPDATE customers SET name = ?", [name])
+    for report in write_reports(desk):
+        assert_no_formula(report)
+        assert xml_text(name) in {c.value for c in workbook_cells(report)}
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_property_pack_folders_and_manifests_for_any_name(property_desk: Desk, name: str) -> None:
+    """Both customers get the same arbitrary name: their folders must still be two, inside."""
+    desk = property_desk
+    before = set(desk.root.parent.iterdir())
+    with open_archive(desk.db_path) as db:
+        with write_transaction(db) as conn:
+            conn.execute("UPDATE customers SET name = ?, status = 'active'", [name])
+            conn.execute("DELETE FROM collection_log")
+            conn.execute("DELETE FROM letters")
+        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+    assert result.pack_dir is not None and len(result.letters) == 2
+    assert set(desk.root.parent.iterdir()) == before  # nothing written beside the desk
+    folders = [p for p in result.pack_dir.iterdir() if p.is_dir()]
+    assert len(folders) == 2
+    for path in result.pack_dir.rglob("*"):
+        assert path.resolve().is_relative_to(result.pack_dir.resolve())
+        assert len(path.name.encode()) <= 255
+    listed = json.loads((result.pack_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert [letter["name"] for letter in listed] == [name, name]
+    with (result.pack_dir / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert [csv_value(r["name"]) for r in csv.DictReader(fh)] == [name, name]
+
+
+# -- names never become paths ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../escape", "..", "CON", "nul.txt", "COM1", "a:b", "x/y\\z", "tab\there", "\u202efdp.exe"],
+)
+def test_safe_name_is_one_harmless_component(name: str) -> None:
+    cleaned = safe_name(name)
+    assert "/" not in cleaned and "\\" not in cleaned and ":" not in cleaned
+    assert cleaned not in {".", ".."} and not cleaned.startswith(".")
+    assert cleaned.split(".")[0].upper() not in {"CON", "NUL", "COM1"}
+    assert all(ch.isprintable() for ch in cleaned)
+
+
+def test_a_300_character_name_and_colliding_names_never_fail_the_pack(
+    desk: Desk, tmp_path: Path
+) -> None:
+    long_name = "杭州" * 150  # 300 characters, 900 bytes of UTF-8
+    rows = [("C001", long_name), ("C002", long_name + "乙"), ("K/1", "B"), ("K:1", "B")]
+    load(desk, tmp_path, [*rows, ("../..", "CON")])
+    with open_archive(desk.db_path) as db:
+        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+    assert result.pack_dir is not None and len(result.letters) == 5
+    folders = sorted(p.name for p in result.pack_dir.iterdir() if p.is_dir())
+    assert len(folders) == 5
+    assert all(len(f.encode()) <= MAX_NAME_BYTES for f in folders)
+    for path in result.pack_dir.rglob("*"):
+        assert path.resolve().is_relative_to(result.pack_dir.resolve())
+    assert not (desk.root / "CON").exists() and not (desk.out / "CON").exists()
+
+
+def test_two_codes_that_clean_to_one_folder_get_two_folders(desk: Desk, tmp_path: Path) -> None:
+    load(desk, tmp_path, [("A/1", "同名公司"), ("A:1", "同名公司")])
+    with open_archive(desk.db_path) as db:
+        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+    assert result.pack_dir is not None
+    folders = sorted(p.name for p in result.pack_dir.iterdir() if p.is_dir())
+    assert folders == ["A_1 同名公司", "A_1 同名公司 (2)"]
+    files = {f for letter in result.letters for f in letter.files}
+    assert all((result.pack_dir / f).is_file() for f in files) and len(files) == 6
+
+
+def test_quarantine_of_long_names_never_fails(desk: Desk) -> None:
+    name = "坏" * 80 + ".csv"  # 243 bytes: a suffix or ".error.txt" would pass 255
+    for folder in (desk.inbox, desk.inbox / "ledgers"):
+        (folder / name).write_text("nonsense\n", encoding="utf-8")
+    report = ingest_paths(desk, [desk.inbox])
+    assert len(report.of("failed")) == 2
+    kept = sorted(p.name for p in desk.failed.iterdir())
+    assert len(kept) == 4 and all(len(n.encode()) <= 255 for n in kept)
+    assert not any(p.is_file() for p in desk.inbox.rglob("*"))
+
+
+# -- the inbox takes only regular files inside it ----------------------------------------------
+
+
+def _plant(desk: Desk) -> dict[str, Path]:
+    planted = {
+        "passwd.csv": desk.inbox / "ledgers" / "passwd.csv",
+        "etc": desk.inbox / "etc",
+        "loop.pdf": desk.inbox / "loop.pdf",
+        "fifo.csv": desk.inbox / "fifo.csv",
+    }
+    planted["passwd.csv"].symlink_to("/etc/passwd")
+    planted["etc"].symlink_to("/etc", target_is_directory=True)
+    planted["loop.pdf"].symlink_to(planted["loop.pdf"])
+    os.mkfifo(planted["fifo.csv"])
+    return planted
+
+
+def test_links_and_fifos_in_the_inbox_are_quarantined_never_followed(
+    desk: Desk, runner: CliRunner
+) -> None:
+    planted = _plant(desk)
+    result = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once", "--delay", "0"])
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    for name in planted:
+        assert not os.path.lexists(planted[name]), name
+        assert os.path.lexists(desk.failed / name), name
+        note = (desk.failed / f"{name}.error.txt").read_text(encoding="utf-8")
+        assert "symbolic link" in note or "named pipe" in note, note
+    assert os.path.islink(desk.failed / "passwd.csv")  # the link moved, not its target
+    assert Path("/etc/passwd").is_file()
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+    listed = json.loads(
+        runner.invoke(main, ["--desk", str(desk.root), "failed", "list", "--json"]).stdout
+    )
+    assert {entry["name"] for entry in listed} == set(planted)
+
+
+def test_a_device_in_the_inbox_is_never_read(desk: Desk) -> None:
+    device = desk.inbox / "zero.csv"
+    try:
+        os.mknod(device, 0o600 | 0o020000, os.makedev(1, 5))  # a character device: /dev/zero
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot create a device node here: {exc}")
+    started = time.monotonic()
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert time.monotonic() - started < 10
+    assert outcome.status == "failed" and "a device" in (outcome.reason or "")
+    assert os.path.lexists(desk.failed / "zero.csv")
+
+
+def test_ingest_of_named_links_follows_none_and_copies_nothing(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    inside = desk.inbox / "ledgers" / "planted.csv"
+    inside.symlink_to("/etc/passwd")
+    outside = tmp_path / "outside.csv"
+    outside.symlink_to("/etc/passwd")
+    result = runner.invoke(
+        main, ["--desk", str(desk.root), "ingest", str(inside), str(outside), "--json"]
+    )
+    assert result.exit_code == 1
+    failed = json.loads(result.stdout)["failed"]
+    assert len(failed) == 2 and all("symbolic link" in f["reason"] for f in failed)
+    assert os.path.islink(desk.failed / "planted.csv")
+    assert os.path.islink(outside)  # a path outside the desk stays where it is
+    passwd = Path("/etc/passwd").read_bytes()
+    for path in desk.failed.iterdir():
+        if not path.is_symlink():
+            assert path.read_bytes() != passwd
+    assert (desk.failed / "outside.csv.error.txt").is_file()
+    assert not (desk.failed / "outside.csv").exists()
+
+
+def test_failed_retry_never_leaves_the_inbox(desk: Desk, runner: CliRunner) -> None:
+    bad = desk.inbox / "ledgers" / "坏.csv"
+    bad.write_text("nonsense\n", encoding="utf-8")
+    ingest_paths(desk, [desk.inbox])
+    note = desk.failed / "坏.csv.error.txt"
+    for forged in ("inbox/../../escaped.csv", "/tmp/escaped.csv", "inbox/../store/x.csv"):
+        note.write_text(f"bad\n\nsource: {forged}\n", encoding="utf-8")
+        result = runner.invoke(main, ["--desk", str(desk.root), "failed", "retry", "坏.csv"])
+        assert result.exit_code == 0, result.output
+        assert (desk.inbox / "坏.csv").is_file(), forged
+        assert not (desk.root.parent / "escaped.csv").exists()
+        assert not Path("/tmp/escaped.csv").exists()
+        (desk.inbox / "坏.csv").rename(desk.failed / "坏.csv")
+    note.write_text("bad\n\nsource: inbox/ledgers/坏.csv\n", encoding="utf-8")
+    runner.invoke(main, ["--desk", str(desk.root), "failed", "retry", "坏.csv"])
+    assert bad.is_file()  # a genuine inbox subfolder is still honoured
+
+
+def test_a_full_disk_during_ingest_loses_nothing(desk: Desk) -> None:
+    """RLIMIT_FSIZE makes every write past 256 KB fail, as a full disk does."""
+    big_bad = desk.inbox / "big-bad.csv"
+    big_bad.write_text("x" * 600_000 + "\n", encoding="utf-8")
+    from pdf_factory import make_text_pdf
+
+    good = make_text_pdf(
+        desk.inbox / "contracts" / "合同.pdf", ["合同编号：HT-1 " + "甲方乙方" * 20]
+    )
+    with good.open("ab") as fh:
+        fh.write(b"%" + b"0" * 600_000 + b"\n")  # padding after %%EOF keeps the PDF valid
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))\n"
+        "from dunning.cli import main\n"
+        "main(['--desk', sys.argv[1], 'ingest', sys.argv[1] + '/inbox'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(desk.root)], capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert (desk.failed / "big-bad.csv").stat().st_size > 600_000  # moved whole, not copied
+    assert (desk.failed / "big-bad.csv.error.txt").read_text(encoding="utf-8").strip()
+    assert good.is_file(), done.stderr  # not archived, not lost: still in the inbox
+    assert "free some disk space" in done.stderr
+    verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
+# -- broken and malicious files: quarantined, bounded in time and memory -----------------------
+
+_MEASURE = """
+import json, resource, sys, time
+from pathlib import Path
+from dunning.desk import Desk
+from dunning.archive.ingest import ingest_paths
+started = time.monotonic()
+report = ingest_paths(Desk(Path(sys.argv[1])), [Path(sys.argv[2])])
+print(json.dumps({
+    "outcomes": [[o.status, o.reason] for o in report.outcomes],
+    "seconds": time.monotonic() - started,
+    "peak_kb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
+}))
+"""
+
+
+def ingest_measured(desk: Desk, path: Path) -> tuple[str, str, float]:
+    """Ingest one file in a fresh process; (status, reason, peak MB of it and its workers)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(desk.root), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=TIME_CAP_S * 3,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    ((status, reason),) = result["outcomes"]
+    peak_mb = result["peak_kb"] / 1024
+    print(f"\n{path.name}: {status}, peak {peak_mb:.0f} MB, {result['seconds']:.2f} s: {reason}")
+    assert peak_mb < PEAK_CAP_MB, f"{path.name} peaked at {peak_mb:.0f} MB"
+    assert result["seconds"] < TIME_CAP_S
+    return status, reason or "", peak_mb
+
+
+def _quarantined(desk: Desk, path: Path, *words: str) -> None:
+    status, reason, _ = ingest_measured(desk, path)
+    assert status == "failed", reason
+    for word in words:
+        assert word in reason, reason
+    note = (desk.failed / f"{path.name}.error.txt").read_text(encoding="utf-8")
+    assert note.startswith(reason.split(":")[0])
+    assert (desk.failed / path.name).is_file() and not path.exists()
+
+
+def test_xlsx_with_a_200_mb_shared_string(desk: Desk) -> None:
+    path = hf.giant_shared_string_xlsx(desk.inbox / "ledgers" / "bomb.xlsx", 200)
+    assert path.stat().st_size < 300_000
+    _quarantined(desk, path, "200 MB", "not opened")
+
+
+def test_xlsx_with_one_cell_longer_than_excel_allows(desk: Desk) -> None:
+    path = hf.giant_shared_string_xlsx(desk.inbox / "ledgers" / "long-cell.xlsx", 20)
+    _quarantined(desk, path, "32,767 characters")
+
+
+def test_xlsx_with_thousands_of_parts(desk: Desk) -> None:
+    path = hf.many_members_xlsx(desk.inbox / "ledgers" / "parts.xlsx", 3000)
+    _quarantined(desk, path, "parts", "zip bomb")
+
+
+def test_docx_zip_bomb_is_refused_unopened(desk: Desk, tmp_path: Path) -> None:
+    path = desk.inbox / "report.docx"  # 100 MB of XML in 100 KB: refused by type, never inflated
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("word/document.xml", "w", force_zip64=True) as member:
+            for _ in range(100):
+                member.write(b"<w:t>" + b"A" * (1024 * 1024))
+    _quarantined(desk, path, "found docx", "nothing to archive")
+
+
+def test_a_zip_with_more_members_than_its_end_record_can_count(desk: Desk) -> None:
+    path = desk.inbox / "ledgers" / "members.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        for n in range(70_000):  # past 65,535: the count needs zip64
+            z.writestr(f"p/{n}", b"")
+    _quarantined(desk, path, "more than 65,534 parts")
+
+
+def test_xlsx_with_an_external_entity(desk: Desk) -> None:
+    _quarantined(desk, hf.xxe_xlsx(desk.inbox / "ledgers" / "xxe.xlsx"), "DTD", "not opened")
+
+
+def test_xlsx_with_billion_laughs(desk: Desk) -> None:
+    path = hf.billion_laughs_xlsx(desk.inbox / "ledgers" / "laughs.xlsx")
+    _quarantined(desk, path, "billion laughs")
+
+
+def test_xlsx_whose_dimension_claims_a_million_rows_is_read_by_its_real_rows(desk: Desk) -> None:
+    path = hf.million_row_dimension_xlsx(desk.inbox / "ledgers" / "dimension.xlsx")
+    status, reason, _ = ingest_measured(desk, path)
+    assert status == "archived", reason
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT count(*) FROM invoices").fetchone()[0] == 1
+
+
+def test_png_signature_without_image_data(desk: Desk) -> None:
+    path = hf.signature_only_png(desk.inbox / "contracts" / "扫描件.pdf")
+    _quarantined(desk, path, "damaged")
+
+
+def test_truncated_png(desk: Desk) -> None:
+    whole = hf.pixel_bomb_png(desk.root / "small.png", side=400)
+    data = whole.read_bytes()
+    path = desk.inbox / "contracts" / "truncated.png"
+    path.write_bytes(data[: len(data) // 2])
+    whole.unlink()
+    _quarantined(desk, path, "damaged")
+
+
+def test_30000_by_30000_png(desk: Desk) -> None:
+    path = hf.pixel_bomb_png(desk.inbox / "contracts" / "huge.png")
+    _quarantined(desk, path, "too large an image", "not decoded")
+
+
+def test_pdf_with_a_cyclic_page_tree(desk: Desk) -> None:
+    _quarantined(desk, hf.cyclic_pdf(desk.inbox / "contracts" / "cyclic.pdf"), "damaged")
+
+
+def test_pdf_with_an_absurd_page_count_is_read_by_its_real_pages(desk: Desk) -> None:
+    path = hf.absurd_count_pdf(desk.inbox / "contracts" / "count.pdf")
+    status, reason, _ = ingest_measured(desk, path)
+    assert status == "archived", reason
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT pages FROM documents").fetchone()[0] == 1
+
+
+def test_pdf_with_10000_pages(desk: Desk) -> None:
+    path = hf.many_pages_pdf(desk.inbox / "contracts" / "thick.pdf")
+    _quarantined(desk, path, "10000 pages", "500-page limit")
