@@ -495,3 +495,126 @@ def test_pdf_with_an_absurd_page_count_is_read_by_its_real_pages(desk: Desk) -> 
 def test_pdf_with_10000_pages(desk: Desk) -> None:
     path = hf.many_pages_pdf(desk.inbox / "contracts" / "thick.pdf")
     _quarantined(desk, path, "10000 pages", "500-page limit")
+
+
+# -- a read-only desk --------------------------------------------------------------------------
+
+
+def _read_only(desk: Desk, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `dunning` with the desk bind-mounted read-only in a private mount namespace."""
+    import shlex
+
+    root = shlex.quote(str(desk.root))
+    command = " ".join(shlex.quote(a) for a in args)
+    script = (
+        f"mount --bind {root} {root} && mount -o remount,bind,ro {root} && exec"
+        f" {shlex.quote(sys.executable)} -c 'from dunning.cli import main; main()'"
+        f" --desk {root} {command}"
+    )
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_read_only_desk_reads_and_refuses_writes_in_one_sentence(
+    desk: Desk, tmp_path: Path
+) -> None:
+    load(desk, tmp_path, [("C001", "杭州明远贸易有限公司")])
+    (desk.inbox / "ledgers" / "new.csv").write_text(ledger([("C009", "新客户")]), encoding="utf-8")
+    probe = _read_only(desk, "aging")
+    if "Operation not permitted" in probe.stderr or "unshare" in probe.stderr:
+        pytest.skip(f"no private mount namespace here: {probe.stderr.strip()}")
+    for reading in (["aging"], ["customers"], ["customer", "C001"], ["search", "杭州"], ["verify"]):
+        done = _read_only(desk, *reading)
+        assert done.returncode == 0, (reading, done.stderr)
+    assert "杭州明远" in _read_only(desk, "customers").stdout
+    for writing in (
+        ["set-status", "C001", "disputed"],
+        ["log", "add", "C001", "--kind", "call", "--note", "打过电话"],
+        ["report", "weekly"],
+        ["ingest", str(desk.inbox)],
+        ["pack", "--as-of", "2025-06-30"],
+    ):
+        done = _read_only(desk, *writing)
+        assert done.returncode == 1, (writing, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
+        assert "read-only" in done.stderr.lower() or "Read-only" in done.stderr, done.stderr
+    assert (desk.inbox / "ledgers" / "new.csv").is_file()  # nothing lost
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT status FROM customers").fetchone()[0] == "active"
+
+
+# -- queries, ids and dates from the user ------------------------------------------------------
+
+
+@pytest.fixture
+def searchable(desk: Desk, tmp_path: Path) -> Desk:
+    load(desk, tmp_path, [("C001", "杭州明远贸易有限公司"), ("C002", 'A"B (OR) *NEAR-^')])
+    return desk
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "*",
+        "NEAR(",
+        "OR",
+        "-",
+        "^",
+        "(",
+        ")",
+        "a OR b",
+        'A"B',
+        "(OR)",
+        "NEAR-^",
+        "x" * 10_000,
+        "杭" * 10_000,
+    ],
+)
+def test_search_with_fts_syntax_is_literal(searchable: Desk, runner: CliRunner, query: str) -> None:
+    result = runner.invoke(main, ["--desk", str(searchable.root), "search", query, "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    if query in ('A"B', "(OR)", "NEAR-^", '"', "*", "^", "(", ")", "-"):
+        assert hits, query  # the literal characters are in C002's name
+    if len(query) == 10_000:
+        assert hits == []
+
+
+def test_empty_search_is_one_sentence(searchable: Desk, runner: CliRunner) -> None:
+    for args in (["search", ""], ["search", "   "]):
+        result = runner.invoke(main, ["--desk", str(searchable.root), *args])
+        assert result.exit_code != 0
+        assert "Traceback" not in result.output and "empty" in result.stderr
+
+
+@pytest.mark.parametrize("doc_id", ["0", "-1", "99999999999999999999999", "abc", "1e3", "٣"])
+def test_show_and_open_with_odd_ids(searchable: Desk, runner: CliRunner, doc_id: str) -> None:
+    for command in (["show"], ["open", "--path"]):
+        result = runner.invoke(main, ["--desk", str(searchable.root), *command, "--", doc_id])
+        assert result.exit_code in (1, 2), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "document" in errors[0], result.stderr
+    assert runner.invoke(main, ["--desk", str(searchable.root), "show", "1"]).exit_code == 0
+
+
+def test_year_9999_is_a_bad_row_and_a_usage_error(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    path = tmp_path / "far.csv"
+    path.write_text(
+        "客户编号,发票号码,开票日期,到期日,应收金额\nC1,F1,2025-01-01,9999-12-31,100\n",
+        encoding="utf-8",
+    )
+    (outcome,) = ingest_paths(desk, [path]).outcomes
+    assert outcome.status == "failed"
+    note = (desk.failed / "far.csv.error.txt").read_text(encoding="utf-8")
+    assert "row 2" in note and "9999" in note
+    for args in (["pack", "--as-of", "9999-12-31"], ["aging", "--as-of", "9999-12-31"]):
+        result = runner.invoke(main, ["--desk", str(desk.root), *args])
+        assert result.exit_code == 2, result.output
+        assert "out of range" in result.stderr and "Traceback" not in result.output
