@@ -208,3 +208,31 @@ def m004_search_trigram(db: sqlite_utils.Database) -> None:
     from dunning.archive.search_index import add_trigram_index
 
     add_trigram_index(db.conn)
+
+
+@migration
+def m006_letter_registry(db: sqlite_utils.Database) -> None:
+    # Reference numbers come from a sequence that survives a killed pack (never reused), and
+    # every pack run is recorded, so one killed mid-way is found and repaired.
+    _script(
+        db,
+        """
+        CREATE TABLE reference_sequence (
+            prefix TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            PRIMARY KEY (prefix, year)
+        );
+        CREATE TABLE pack_runs (
+            id INTEGER PRIMARY KEY,
+            pack_dir TEXT NOT NULL,
+            first_ref TEXT,
+            last_ref TEXT,
+            pid INTEGER,
+            host TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            state TEXT NOT NULL CHECK (state IN ('writing', 'done', 'abandoned'))
+        )
+        """,
+    )

@@ -15,7 +15,7 @@ from dunning.desk import Desk
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing | altered | unrecorded
+    kind: str  # missing | altered | unrecorded | unregistered (a pack file no letter owns)
     path: str
     document: int | None
     detail: str
@@ -68,4 +68,21 @@ def verify(
             report.problems.append(
                 Problem("unrecorded", rel, None, "a stored file no document refers to")
             )
+    report.problems.extend(_unregistered_pack_files(desk, db))
     return report
+
+
+def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Problem]:
+    """Files in out/ that no registered letter owns: a pack killed before it registered."""
+    from dunning.letters.registry import unregistered_pack_files
+
+    return [
+        Problem(
+            "unregistered",
+            str(path.relative_to(desk.root)),
+            None,
+            "a letter file no registered letter owns (an interrupted pack): not a valid"
+            " letter; `dunning pack` removes it",
+        )
+        for path in unregistered_pack_files(desk, db)
+    ]
