@@ -618,3 +618,109 @@ def test_year_9999_is_a_bad_row_and_a_usage_error(
         result = runner.invoke(main, ["--desk", str(desk.root), *args])
         assert result.exit_code == 2, result.output
         assert "out of range" in result.stderr and "Traceback" not in result.output
+
+
+# -- templates stay sandboxed ------------------------------------------------------------------
+
+
+def plant_tag(template: Path, tag: str) -> None:
+    """Put `tag` right after {{ customer.name }} in the same Word run of the template."""
+    with zipfile.ZipFile(template) as z:
+        parts = {info.filename: z.read(info) for info in z.infolist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    assert "{{ customer.name }}" in xml
+    tag_xml = tag.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    parts["word/document.xml"] = xml.replace(
+        "{{ customer.name }}", "{{ customer.name }}" + tag_xml, 1
+    ).encode("utf-8")
+    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    ("tag", "words"),
+    [
+        ("{{ ''.__class__.__mro__ }}", ["__class__", "__mro__"]),
+        ("{{ cycler.__init__.__globals__ }}", ["__init__", "__globals__"]),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            ["range"],
+        ),
+        (
+            "{% for i in range(9000) %}{% for j in range(9000) %}x{% endfor %}{% endfor %}",
+            ["loops more than"],
+        ),
+        ("{{ 'x' * 10**8 }}", ["multiplying"]),
+        ("{{ 7 ** 123456789 }}", ["power"]),
+    ],
+)
+def test_a_hostile_template_fails_with_a_sentence_naming_template_and_tag(
+    desk: Desk, tmp_path: Path, runner: CliRunner, tag: str, words: list[str]
+) -> None:
+    import tracemalloc
+
+    load(desk, tmp_path, [("C001", "杭州明远贸易有限公司")])
+    plant_tag(desk.templates / "reminder.docx", tag)
+    tracemalloc.start()
+    started = time.monotonic()
+    result = runner.invoke(main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30"])
+    seconds = time.monotonic() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"\n{tag[:40]}: {seconds:.2f} s, peak {peak / 2**20:.1f} MB traced")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert error.startswith("Error: reminder.docx"), error
+    assert "near '" in error or 'near "' in error, error  # the tag is named
+    assert any(w in error for w in words), error
+    assert seconds < 15 and peak < 200 * 2**20
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT count(*) FROM letters").fetchone()[0] == 0
+    assert not any(desk.out.iterdir())
+
+
+def test_the_sandbox_itself_refuses_an_attribute_walk_at_render_time(desk: Desk) -> None:
+    """Even a template that skipped `templates check` cannot reach Python internals."""
+    from dunning.letters.render import TemplateError, render_letter
+
+    template = desk.templates / "reminder.docx"
+    plant_tag(template, "{{ cycler.__init__.__globals__ }}")
+    with pytest.raises(TemplateError) as caught:
+        render_letter(template, {"customer": {"name": "x"}})
+    message = str(caught.value)
+    assert message.startswith("reminder.docx:") and "__init__" in message, message
+    assert "cycler.__init__.__globals__" in message  # the paragraph holding the tag
+
+
+def test_templates_check_names_attribute_walks_and_huge_loops(
+    desk: Desk, runner: CliRunner
+) -> None:
+    plant_tag(desk.templates / "reminder.docx", "{{ ''.__class__.__mro__ }}")
+    plant_tag(desk.templates / "demand.docx", "{% for i in range(100000) %}{% endfor %}")
+    result = runner.invoke(main, ["--desk", str(desk.root), "templates", "check"])
+    assert result.exit_code == 1, result.output
+    assert "reminder.docx" in result.output and "__class__" in result.output
+    assert "demand.docx" in result.output and "range(100000)" in result.output
+
+
+def test_rendering_holds_no_write_lock(desk: Desk, tmp_path: Path) -> None:
+    """While letters render, another command can write (set-status used to hit 'locked')."""
+    load(desk, tmp_path, [("C001", "甲公司"), ("C002", "乙公司")])
+    wrote: list[bool] = []
+
+    def meanwhile() -> None:
+        with open_archive(desk.db_path) as other:
+            other.conn.execute("PRAGMA busy_timeout = 200")
+            set_status(other, "C002", "disputed", note="while the pack renders")
+        wrote.append(True)
+
+    with open_archive(desk.db_path) as db:
+        plan = plan_pack(db, desk.config, as_of=AS_OF)
+        result = write_pack(desk, db, plan, progress=meanwhile)
+    assert wrote == [True, True]
+    # C002 became disputed before registration: planned again, it gets no letter.
+    assert [letter.customer for letter in result.letters] == ["C001"]
+    assert any("C002" in note for note in result.notes)
+    assert [p.name for p in result.pack_dir.iterdir() if p.is_dir()] == ["C001 甲公司"]  # type: ignore[union-attr]
