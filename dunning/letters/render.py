@@ -43,7 +43,7 @@ from lxml import etree
 
 from dunning.errors import DunningError
 from dunning.letters.qr import QR_PICTURE_DESCR
-from dunning.letters.sandbox import LetterSandbox, render_limits
+from dunning.letters.sandbox import LetterSandbox, bounded_render, render_limits
 
 QR_CONTEXT_KEY = "qr_png"
 _FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -150,7 +150,7 @@ class CompiledTemplate:
     def _render_xml(self, template: jinja2.Template, context: dict[str, Any]) -> str:
         """DocxTemplate.render_xml_part after the compile step."""
         try:
-            xml = template.render(context)
+            xml = bounded_render(template, context)
         except jinja2.TemplateError as exc:
             raise _template_error(self.path, exc, getattr(template, _SOURCE, "")) from exc
         xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from jinja2 import Template
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
@@ -22,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 MAX_RANGE = 10_000
 MAX_LOOP_STEPS = 200_000
 MAX_TEXT = 1_000_000  # characters (or items) one expression may build
+MAX_PART_CHARS = 20_000_000  # one rendered part of a letter (its XML)
 MAX_EXPONENT = 1_000
 RENDER_SECONDS = 10.0
 
@@ -60,6 +62,20 @@ def _range(*args: int) -> Iterator[int]:
     for n in numbers:
         _tick(1)
         yield n
+
+
+def bounded_render(template: Template, context: dict[str, Any]) -> str:
+    """`template.render(context)`, stopped once the output passes `MAX_PART_CHARS`."""
+    parts, size = [], 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > MAX_PART_CHARS:
+            raise SecurityError(
+                f"the letter grows past {MAX_PART_CHARS:,} characters: a tag prints"
+                f" {chunk[:20]!r}… too often or too long"
+            )
+        parts.append(chunk)
+    return "".join(parts)
 
 
 def _size(value: Any) -> int | None:
