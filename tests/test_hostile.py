@@ -812,7 +812,7 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
         [*DUNNING, "--desk", str(desk.root), "verify"], capture_output=True, text=True
     )
     assert verified.returncode == 1 and "unregistered" in verified.stdout, verified.stdout
-    again = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=120)
+    again = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     result = json.loads(again.stdout)
     assert any("interrupted" in note for note in result["notes"]), result["notes"]
