@@ -303,7 +303,10 @@ class Pipeline:
             return Outcome(c.given, "archived", doc_id, kind, None, f"{kind} (already archived)")
         reason = f"same content as document {doc_id} ({name}, archived {when[:10]})"
         if c.in_inbox:
-            quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+            try:
+                quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+            except OSError as err:  # a full disk: the duplicate stays in the inbox
+                reason += f"; it stays in the inbox (failed/ could not be written: {err.strerror})"
         return Outcome(
             c.given, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}"
         )

@@ -37,7 +37,7 @@ def render_limits(seconds: float = RENDER_SECONDS) -> Iterator[None]:
     if outer is not None:  # already inside a letter's limits: they cover this part too
         yield
         return
-    _local.limits = [time.monotonic() + seconds, 0, seconds]
+    _local.limits = [time.monotonic() + seconds, 0, seconds, 0]  # deadline, steps, s, ticks
     try:
         yield
     finally:
@@ -49,6 +49,9 @@ def _tick(steps: int = 0) -> None:
     if limits is None:
         return
     limits[1] += steps
+    limits[3] += 1
+    if limits[3] % 64:  # the clock is read every 64th step: this sits on every loop step
+        return
     if limits[1] > MAX_LOOP_STEPS:
         raise SecurityError(f"the template loops more than {MAX_LOOP_STEPS:,} times for one letter")
     if time.monotonic() > limits[0]:
@@ -114,7 +117,3 @@ class LetterSandbox(SandboxedEnvironment):
     ) -> Any:
         _tick()
         return super().call(__context, __obj, *args, **kwargs)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        _tick()
-        return super().getattr(obj, attribute)
