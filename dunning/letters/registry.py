@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,11 +148,13 @@ def unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Path]
     """Files in out/'s pack folders that no registered letter accounts for."""
     if not desk.out.is_dir():
         return []
-    busy = {
-        Path(r[0]).resolve()
-        for r in db.execute("SELECT pack_dir, pid, host FROM pack_runs WHERE state = 'writing'")
-        if _alive(int(r[1] or 0), str(r[2] or ""))
-    }
+    try:
+        runs = db.execute(
+            "SELECT pack_dir, pid, host FROM pack_runs WHERE state = 'writing'"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a read-only desk from before the registry
+        runs = []
+    busy = {Path(r[0]).resolve() for r in runs if _alive(int(r[1] or 0), str(r[2] or ""))}
     known = _registered_files(db)
     found = []
     for folder in sorted(p for p in desk.out.iterdir() if p.is_dir() and not p.is_symlink()):
