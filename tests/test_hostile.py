@@ -831,6 +831,18 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     assert verified.returncode == 0, verified.stdout
 
 
+def test_verify_reports_a_registered_letter_whose_file_is_gone(desk: Desk, tmp_path: Path) -> None:
+    many_customers(desk, tmp_path, 2)
+    with open_archive(desk.db_path) as db:
+        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+    assert result.pack_dir is not None
+    gone = result.pack_dir / result.letters[0].files[0]
+    gone.unlink()
+    verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
+    assert verified.exit_code == 1
+    assert f"letter {result.letters[0].ref} is registered but this file is gone" in verified.stdout
+
+
 def test_pack_pdf_is_all_or_nothing_when_libreoffice_fails(
     desk: Desk, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

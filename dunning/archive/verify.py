@@ -73,10 +73,11 @@ def verify(
 
 
 def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Problem]:
-    """Files in out/ that no registered letter owns: a pack killed before it registered."""
-    from dunning.letters.registry import unregistered_pack_files
+    """out/ against the letters: files no letter owns (a pack killed before registering),
+    and registered letters whose files are gone."""
+    from dunning.letters.registry import letters_missing_files, unregistered_pack_files
 
-    return [
+    found = [
         Problem(
             "unregistered",
             str(path.relative_to(desk.root)),
@@ -86,3 +87,17 @@ def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Prob
         )
         for path in unregistered_pack_files(desk, db)
     ]
+    found += [
+        Problem(
+            "missing", _shown(desk, path), None, f"letter {ref} is registered but this file is gone"
+        )
+        for ref, path in letters_missing_files(desk, db)
+    ]
+    return found
+
+
+def _shown(desk: Desk, path: Path) -> str:
+    try:
+        return str(path.relative_to(desk.root))
+    except ValueError:
+        return str(path)

@@ -166,3 +166,19 @@ def unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Path]
             if path.is_file() and path.resolve() not in accounted:
                 found.append(path)
     return found
+
+
+def letters_missing_files(desk: Desk, db: sqlite_utils.Database) -> list[tuple[str, Path]]:
+    """Registered letters of packs in out/ whose files are gone: (reference, missing file)."""
+    out = desk.out.resolve()
+    missing = []
+    for ref, pack_dir, files in db.execute(
+        "SELECT ref, pack_dir, files FROM letters WHERE pack_dir IS NOT NULL ORDER BY ref"
+    ):
+        folder = Path(pack_dir)
+        if not folder.resolve().is_relative_to(out):
+            continue  # a pack written elsewhere with --out is the clerk's to keep
+        missing += [
+            (ref, folder / n) for n in json.loads(files or "[]") if not (folder / n).is_file()
+        ]
+    return missing
