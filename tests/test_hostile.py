@@ -831,6 +831,30 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     assert verified.returncode == 0, verified.stdout
 
 
+def test_a_full_disk_during_pack_is_one_sentence_and_leaves_nothing(
+    desk: Desk, tmp_path: Path
+) -> None:
+    many_customers(desk, tmp_path, 3)
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "from dunning.cli import main\n"
+        "main(['--desk', sys.argv[1], 'pack', '--as-of', '2025-06-30'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(desk.root)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert "large" in error or "space" in error, error
+    assert letters_in(desk) == []
+    assert not list(desk.out.rglob("*.docx"))
+    verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
 def test_verify_reports_a_registered_letter_whose_file_is_gone(desk: Desk, tmp_path: Path) -> None:
     many_customers(desk, tmp_path, 2)
     with open_archive(desk.db_path) as db:

@@ -43,6 +43,11 @@ def _database_sentence(exc: sqlite3.OperationalError) -> str:
             "the archive is busy: another dunning command is writing to it; nothing was"
             " changed, try again in a moment."
         )
+    if "disk" in text or "full" in text:
+        return (
+            f"the archive could not be written ({text}): nothing was changed; free some disk"
+            " space and try again."
+        )
     return f"the archive could not be used ({text}): nothing was changed; check the desk folder."
 
 
