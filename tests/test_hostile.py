@@ -34,8 +34,9 @@ from dunning.workflow.weekly_xlsx import write_weekly
 
 AS_OF = dt.date(2025, 6, 30)
 FORMULA = '=HYPERLINK("http://evil.example/x","点我")'
-# Peak resident memory allowed for one `ingest` of a hostile file, workers included.
-PEAK_CAP_MB = 300
+# Peak resident memory allowed for one `ingest` of a hostile file, workers included; a healthy
+# one-row ledger peaks at about 55 MB here (test_baseline_peak_of_a_healthy_ledger).
+PEAK_CAP_MB = 150
 TIME_CAP_S = 20
 
 
@@ -373,11 +374,14 @@ from dunning.desk import Desk
 from dunning.archive.ingest import ingest_paths
 started = time.monotonic()
 report = ingest_paths(Desk(Path(sys.argv[1])), [Path(sys.argv[2])])
+status = Path("/proc/self/status").read_text()
+hwm = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1])
 print(json.dumps({
     "outcomes": [[o.status, o.reason] for o in report.outcomes],
     "seconds": time.monotonic() - started,
-    "peak_kb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
+    # VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across exec, so RUSAGE_SELF would
+    # report pytest's own size; the workers are waited for, so RUSAGE_CHILDREN covers them.
+    "peak_kb": max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
 }))
 """
 
@@ -408,6 +412,12 @@ def _quarantined(desk: Desk, path: Path, *words: str) -> None:
     note = (desk.failed / f"{path.name}.error.txt").read_text(encoding="utf-8")
     assert note.startswith(reason.split(":")[0])
     assert (desk.failed / path.name).is_file() and not path.exists()
+
+
+def test_baseline_peak_of_a_healthy_ledger(desk: Desk) -> None:
+    path = hf.write_xlsx(desk.inbox / "ledgers" / "healthy.xlsx")
+    status, reason, _ = ingest_measured(desk, path)
+    assert status == "archived", reason
 
 
 def test_xlsx_with_a_200_mb_shared_string(desk: Desk) -> None:
