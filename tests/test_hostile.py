@@ -923,6 +923,50 @@ def test_a_child_started_by_dunning_dies_with_it() -> None:
     assert not _alive(child)
 
 
+def _libreoffice_of(pid: int) -> list[int]:
+    """LibreOffice processes (launcher or soffice.bin) working for dunning process `pid`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"dunning-lo-{pid}-".encode() in cmdline and _alive(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
+def test_libreoffice_dies_with_a_killed_pdf_pack(desk: Desk, tmp_path: Path) -> None:
+    """Killed as soon as LibreOffice starts: nothing of it may run on (the launcher used to
+    leave soffice.bin behind when its parent died before soffice.bin had started)."""
+    from tooling import require_soffice
+
+    require_soffice()
+    many_customers(desk, tmp_path, 3)
+    args = [*DUNNING, "--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--pdf"]
+    run = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None and not _libreoffice_of(run.pid):
+        time.sleep(0.01)
+    run.kill()
+    run.wait()
+    time.sleep(2)  # time for a launcher to start soffice.bin, had it outlived its parent
+    gone_by = time.monotonic() + 10
+    while time.monotonic() < gone_by and _libreoffice_of(run.pid):
+        time.sleep(0.05)
+    assert not _libreoffice_of(run.pid), "LibreOffice outlived the killed pack"
+    assert letters_in(desk) == []
+    import tempfile
+
+    from dunning.letters.pdf import remove_stale_work_folders
+
+    leftovers = list(Path(tempfile.gettempdir()).glob(f"dunning-lo-{run.pid}-*"))
+    remove_stale_work_folders()
+    assert not any(p.exists() for p in leftovers)
+
+
 def test_libreoffice_work_folders_of_killed_runs_are_removed() -> None:
     import tempfile
 
