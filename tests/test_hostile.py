@@ -183,7 +183,11 @@ def test_property_pack_folders_and_manifests_for_any_name(property_desk: Desk, n
     listed = json.loads((result.pack_dir / "manifest.json").read_text(encoding="utf-8"))
     assert [letter["name"] for letter in listed] == [name, name]
     with (result.pack_dir / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
-        assert [csv_value(r["name"]) for r in csv.DictReader(fh)] == [name, name]
+        rows = list(csv.DictReader(fh))
+    assert [csv_value(r["name"]) for r in rows] == [name, name]
+    for row in rows:  # no field a spreadsheet would run
+        for field in ("ref", "customer", "name", "level_name", "files"):
+            assert not row[field].startswith(("=", "+", "-", "@", "\t", "\r")), row
 
 
 # -- names never become paths ------------------------------------------------------------------
