@@ -55,6 +55,55 @@ def write_workbook(path: Path, rows: int, seed: int = 7) -> None:
     workbook.save(path)
 
 
+DETAIL_HEADER = ["日期", "凭证字号", "客户编码", "客户名称", "摘要", "借方", "贷方", "方向", "余额"]
+
+
+def write_detail_workbook(path: Path, rows: int, seed: int = 7, customers: int = 500) -> None:
+    """A Kingdee-style 客户往来明细账: per customer an opening balance, dated debits and credits
+    with a running 余额 and 方向, and a 本期合计 row; `rows` data rows in all."""
+    rng = random.Random(seed)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("客户往来明细账")
+    sheet.append(["客户往来明细账"])
+    sheet.append(["会计期间：2024年1期至2025年8期"])
+    sheet.append(DETAIL_HEADER)
+    per = max(rows // customers, 3)
+    written = 0
+    for c in range(customers):
+        code, name = f"C{c:04d}", f"{NAMES[c % len(NAMES)]}有限公司{c}"
+        balance = round(rng.uniform(0, 50_000), 2)
+        sheet.append([None, None, code, name, "期初余额", None, None, "借", balance])
+        debits = credits = 0.0
+        day = dt.datetime(2024, 1, 2)
+        count = min(per, rows - written - 1) if c < customers - 1 else rows - written - 1
+        for n in range(max(count - 1, 0)):
+            day += dt.timedelta(days=rng.randrange(3))
+            debit = round(rng.uniform(100, 50_000), 2) if rng.random() < 0.6 else None
+            credit = None if debit else round(min(balance, rng.uniform(100, 40_000)), 2)
+            balance = round(balance + (debit or 0) - (credit or 0), 2)
+            debits, credits = debits + (debit or 0), credits + (credit or 0)
+            sheet.append(
+                [
+                    day,
+                    f"记-{n + 1}",
+                    code,
+                    name,
+                    "销售" if debit else "收款",
+                    debit,
+                    credit,
+                    "借" if balance else "平",
+                    balance,
+                ]
+            )
+        sheet.append(
+            [None, None, code, name, "本期合计", round(debits, 2), round(credits, 2), "借", balance]
+        )
+        written += count + 1
+        if written >= rows:
+            break
+    workbook.save(path)
+
+
 def bare_openpyxl(path: Path) -> int:
     """The floor: open read-only and walk every row's values, doing nothing with them."""
     count = 0

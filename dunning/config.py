@@ -81,7 +81,7 @@ name = "lawyer"
 title = "律师函"
 min_days = 90
 gap_days = 14
-documents = ["lawyer", "statement", "contract", "visit"]
+documents = ["lawyer", "statement", "contract", "evidence", "visit"]
 
 [ingest]
 ocr = true                    # read image-only or garbled pages with Tesseract when installed
@@ -89,6 +89,11 @@ ocr_languages = "chi_sim+eng"
 max_file_mb = 100
 max_pages = 500
 extract_timeout_s = 120
+
+[limitation]
+# 诉讼时效: years from the due date, started again by a proven demand, an acknowledgement
+# (signed statement, promise) or a part payment (民法典 arts. 188, 195).
+years = 3
 
 [watch]
 stability_delay_s = 2.0
@@ -125,6 +130,7 @@ class Config:
     extract_timeout_s: float = 120.0
     stability_delay_s: float = 2.0
     rescan_interval_s: float = 60.0
+    limitation_years: int = 3
 
 
 def default_config() -> Config:
@@ -196,7 +202,15 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         extract_timeout_s=number("ingest", "extract_timeout_s", float),
         stability_delay_s=number("watch", "stability_delay_s", float),
         rescan_interval_s=number("watch", "rescan_interval_s", float),
+        limitation_years=_limitation_years(data, path),
     )
+
+
+def _limitation_years(data: dict[str, Any], path: Path) -> int:
+    years = data.get("limitation", {}).get("years", 3)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 30:
+        raise ConfigError(f"{path}: [limitation] years must be a whole number of years, like 3.")
+    return years
 
 
 def _level(raw: dict[str, Any], path: Path) -> Level:

@@ -17,7 +17,7 @@ _PATTERNS = (
 _NOT_A_DATE = "not a date (write it like 2025-03-05, 2025/3/5 or 2025年3月5日)"
 # Dates a receivables desk can act on; 9999-12-31 (an ERP's "never") would overflow every
 # deadline and limitation computed from it.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 

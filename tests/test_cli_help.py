@@ -42,4 +42,7 @@ def test_every_command_has_help_with_an_example_and_is_documented(runner: CliRun
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Example" in result.stdout, f"`dunning {' '.join(path)} --help` has no example"
-        assert f"dunning {' '.join(path)}" in README or f"`dunning {path[0]}" in README, path
+        # The whole command, group and subcommand, as a clerk would type it.
+        assert f"dunning {' '.join(path)}" in README, (
+            f"README never names `dunning {' '.join(path)}`"
+        )

@@ -196,3 +196,37 @@ def test_a_setting_section_written_as_a_value(desk: Desk, runner: CliRunner) -> 
     result = runner.invoke(main, ["--desk", str(desk.root), "aging"])
     assert result.exit_code == 1
     assert "[watch] must be a section of settings" in result.stderr
+
+
+def test_m005_upgrades_an_m004_archive_with_its_rows(tmp_path: Path) -> None:
+    """A database built by the migrations up to m004, holding the shapes m005 must convert."""
+    db = open_archive(tmp_path / "m004.db", migrate_schema=False)
+    conn = db.conn
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for fn in MIGRATIONS[:4]:
+        fn(db)
+        conn.execute("INSERT INTO _migrations VALUES (?, '2025-01-01')", [fn.__name__])
+    assert MIGRATIONS[3].__name__ == "m004_search_trigram"
+    conn.executescript(
+        """
+        INSERT INTO customers (code, name, created_at, updated_at) VALUES
+            ('KH014', 'KH014', 'x', 'x'), ('KH001', '厦门鹭岛贸易有限公司', 'x', 'x');
+        INSERT INTO documents (sha256, kind, original_name, stored_path, size, ingested_at)
+            VALUES ('ab', 'ledger', 'p.csv', 'store/ab', 1, 'x');
+        INSERT INTO ledger_imports (document_id, kind, rows, inserted, updated, imported_at)
+            VALUES (1, 'payments', 2, 2, 0, 'x');
+        INSERT INTO payments (natural_key, customer_code, paid_on, amount_fen, payment_no,
+            import_id) VALUES ('no|KH001|LS1', 'KH001', '2025-01-01', 100, 'LS1', 1),
+            ('KH014|2025-01-02|100|1', 'KH014', '2025-01-02', 100, NULL, 1);
+        """
+    )
+    db.close()
+    upgraded = open_archive(tmp_path / "m004.db")
+    keys = [r[0] for r in upgraded.execute("SELECT natural_key FROM payments ORDER BY id")]
+    # Numbered payments now carry their row's place among the rows with that number.
+    assert keys == ["no|KH001|LS1|1", "KH014|2025-01-02|100|1"]
+    sources = dict(upgraded.execute("SELECT code, name_source FROM customers").fetchall())
+    assert sources == {"KH014": "placeholder", "KH001": "ledger"}
+    kinds = {r[0] for r in upgraded.execute("SELECT kind FROM payments")}
+    assert kinds == {"payment"}
+    upgraded.close()

@@ -135,7 +135,9 @@ def test_duplicate_invoice_numbers_in_one_file_are_bad_rows(desk: Desk, tmp_path
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].status == "failed"
     error = (desk.failed / "dup.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 3" in error and "F1" in error and "row 2" in error.split("row 3", 1)[1]
+    assert "row 2, column '发票号码', value 'F1'" in error
+    assert "row 3, column '发票号码', value 'F1'" in error
+    assert "invoice F1 is on rows 2 and 3 (twice with different content)" in error
     assert counts(desk) == (0, 0, 0)
     with open_archive(desk.db_path) as db:
         assert verify(desk, db).ok

@@ -19,9 +19,10 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tooling import REALWORLD
+from tooling import REALWORLD, require_realworld
 
-from dunning.archive.ledger import Ledger, _amount, read_ledger
+from dunning.archive.ledger import Ledger, read_ledger
+from dunning.archive.ledger.rows import amount_value as _amount
 from dunning.errors import IngestError, RowProblem
 from dunning.money import parse_amount
 
@@ -133,7 +134,7 @@ def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
 def test_undecodable_bytes_name_the_encoding_problem(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes("客户编号,客户名称\n".encode() + "Caf\xe9 M\xfcller,x\n".encode("latin-1"))
-    assert "neither UTF-8 nor GBK/GB18030" in reason_of(path)
+    assert "neither UTF-8, UTF-16 nor GBK/GB18030" in reason_of(path)
 
 
 # --- content of the invoice ledger --------------------------------------------------------------
@@ -351,6 +352,7 @@ C8,辛,F1,2025-01-01,5
 def test_every_bad_row_is_listed_with_the_row_number_clerks_see(tmp_path: Path) -> None:
     found = [(p.row, p.column, p.value) for p in problems_of(write_csv(tmp_path, BAD_ROWS))]
     assert found == [
+        (3, "发票号码", "F1"),  # the first of a duplicated pair is bad too: neither is kept
         (4, "客户编号/客户名称", ""),
         (5, "发票号码", ""),
         (6, "开票日期", "2025-13-01"),
@@ -366,13 +368,15 @@ def test_bad_row_reasons_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         read_ledger(write_csv(tmp_path, BAD_ROWS))
     error = caught.value
-    assert "7 row(s) have bad values, so nothing was imported" in error.reason
+    assert "8 row(s) have bad values, so nothing was imported" in error.reason
+    assert "(10 rows read: 0 imported, 1 blank skipped, 1 total skipped, 8 bad)" in error.reason
     whys = [p.why for p in error.problems]
-    assert whys[0] == "the customer code and name are both empty; fill in at least one"
-    assert whys[2].startswith("no such day")
-    assert whys[3].startswith("not a date (write it like 2025-03-05")
-    assert whys[4].startswith("not an amount")
-    assert whys[7] == "invoice F1 is also on row 3; list each invoice once"
+    assert whys[1] == "the customer code and name are both empty; fill in at least one"
+    assert whys[3].startswith("no such day")
+    assert whys[4].startswith("not a date (write it like 2025-03-05")
+    assert whys[5].startswith("not an amount")
+    pair = "invoice F1 is on rows 3 and 11 (twice with different content); list it once"
+    assert whys[0] == whys[8] == pair
     assert "row 7, column '开票日期', value '昨天'" in error.report()
 
 
@@ -448,9 +452,8 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     assert "old-format Excel file (.xls)" in reason_of(xls)
 
 
-@pytest.mark.skipif(not KIS.exists(), reason="real-world fixtures not present")
 def test_kingdee_kis_journal_is_refused_with_a_reason_a_clerk_understands() -> None:
-    reason = reason_of(KIS)
+    reason = reason_of(require_realworld() / KIS.name)
     assert "accounting journal (会计分录序时簿" in reason
     assert "export the receivables ledger" in reason
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from tooling import REALWORLD, require_ocr_for_pdf, require_tesseract
+from tooling import require_ocr_for_pdf, require_realworld, require_tesseract
 
 from dunning.archive.cjk import is_usable, normalize_text
 from dunning.archive.extract import ExtractLimits, extract_text
@@ -42,21 +42,19 @@ SCANS = {"mineru_small_ocr_scanned.pdf": 8, "rapiddoc_table_01_scan.jpg": 1}
 NOT_CONTRACTS = {"minkolee_kis_kuaijifenlu_xushibu.xlsx"}
 
 
-def _fixtures() -> list[Path]:
-    if not REALWORLD.is_dir():
-        return []
-    return sorted(p for p in REALWORLD.iterdir() if p.is_file() and p.suffix != ".md")
+KNOWN = sorted(set(USABLE) | set(GARBLED) | set(SCANS) | NOT_CONTRACTS)
 
 
 def test_fixture_folder_is_complete() -> None:
-    if not REALWORLD.is_dir():
-        pytest.skip(f"{REALWORLD} is not present")
-    known = set(USABLE) | set(GARBLED) | set(SCANS) | NOT_CONTRACTS
-    assert {p.name for p in _fixtures()} == known
+    found = {p.name for p in require_realworld().iterdir() if p.is_file() and p.suffix != ".md"}
+    assert found == set(KNOWN)
 
 
-@pytest.mark.parametrize("path", _fixtures(), ids=lambda p: p.name)
-def test_every_file_ends_cleanly(path: Path) -> None:
+# The names are listed here, not read from the folder: a missing folder fails or skips every
+# case (require_realworld) instead of collecting nothing.
+@pytest.mark.parametrize("name", KNOWN)
+def test_every_file_ends_cleanly(name: str) -> None:
+    path = require_realworld() / name
     try:
         result = extract_text(path, NO_OCR)
     except IngestError as exc:
@@ -80,17 +78,14 @@ def test_every_file_ends_cleanly(path: Path) -> None:
 @pytest.mark.parametrize("name", [*GARBLED, "pdfjs_XiaoBiaoSong.pdf"])
 def test_raw_pypdf_text_of_garbled_files_is_detected(name: str) -> None:
     """The detector itself, on pypdf's raw output (before any repair)."""
-    path = REALWORLD / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not present")
+    path = _fixture(name)
     pages = [normalize_text(page.extract_text()) for page in PdfReader(path).pages]
     assert not is_usable(pages[0])
 
 
 def _fixture(name: str) -> Path:
-    path = REALWORLD / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not present")
+    path = require_realworld() / name
+    assert path.is_file(), f"{path} is missing from the real-world fixtures"
     return path
 
 

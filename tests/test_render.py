@@ -22,6 +22,7 @@ from dunning.letters.context import (
     CONTEXT_DOC,
     ContractInfo,
     CustomerInfo,
+    EvidenceItem,
     LetterInput,
     OpenItem,
     build_context,
@@ -35,7 +36,7 @@ from dunning.letters.render import (
 )
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "dunning" / "templates"
-NAMES = ["statement", "reminder", "demand", "final", "lawyer", "receipt", "visit"]
+NAMES = ["statement", "reminder", "demand", "final", "lawyer", "receipt", "visit", "evidence"]
 HOSTILE = "A&B <HK> {{ 7*7 }} 贸易有限公司"
 HOSTILE_INVOICE = "FP<1>&{{ x }}"
 REF = "CS-2025-000123"
@@ -73,6 +74,14 @@ def letter(customer: str = HOSTILE, *, address: str = "广东省深圳市南山�
             "31-60天": Decimal("12409.02"),
             "91天以上": Decimal("4000.00"),
         },
+        evidence=[
+            EvidenceItem(
+                f"发票（{HOSTILE_INVOICE}）",
+                "HT-2025-001，2025年1月5日签订",
+                "双方存在买卖合同关系",
+                "档案 7",
+            ),
+        ],
     )
 
 
@@ -111,6 +120,8 @@ EXPECTED = {
     "receipt": [HOSTILE, REF, "19,409.02", "壹万玖仟肆佰零玖元零贰分", "催款函", "C0042"],
     "visit": [HOSTILE, REF, "19,409.02", "壹万玖仟肆佰零玖元零贰分", "HT-2025-001",
               "广东省深圳市南山区科技园1号"],
+    "evidence": [HOSTILE, REF, "19,409.02", "壹万玖仟肆佰零玖元零贰分", HOSTILE_INVOICE,
+                 "双方存在买卖合同关系", "档案 7", "买卖合同纠纷"],
 }  # fmt: skip
 
 

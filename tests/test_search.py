@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.migrations import MIGRATIONS
 from dunning.archive.search import (
     EmptyQueryError,
     index_document,
@@ -357,16 +358,33 @@ def test_unsearchable_count(db: sqlite_utils.Database) -> None:
     assert len(ids(db, "scan")) == 2  # still found by file name
 
 
+def old_archive(path: Path, upto: str, texts: list[tuple[str, str | None]]) -> list[int]:
+    """A real archive built by the migrations up to `upto`, holding documents as then stored."""
+    db = open_archive(path, migrate_schema=False)
+    conn = db.conn
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for fn in MIGRATIONS:
+        fn(db)
+        conn.execute("INSERT INTO _migrations VALUES (?, '2025-01-01')", [fn.__name__])
+        if fn.__name__ == upto:
+            break
+    ids = []
+    for text, contract in texts:
+        cur = conn.execute(
+            "INSERT INTO documents (sha256, kind, original_name, stored_path, size,"
+            " contract_no, ingested_at) VALUES (lower(hex(randomblob(32))), 'contract',"
+            " 'a.pdf', 'store/x', 1, ?, '2025-01-01')",
+            [contract],
+        )
+        conn.execute("INSERT INTO document_text VALUES (?, ?)", [cur.lastrowid, text])
+        ids.append(int(cur.lastrowid or 0))
+    db.conn.close()
+    return ids
+
+
 def test_migration_indexes_documents_already_in_an_older_archive(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
-    db = open_archive(path)
-    doc = add(db, Doc("旧档案里的合同"))
-    with write_transaction(db) as conn:  # turn it back into an m002 archive
-        conn.execute("DROP TABLE search_fts")
-        conn.execute("DROP TABLE search_tri")
-        conn.execute("DROP TABLE search_source")
-        conn.execute("DELETE FROM _migrations WHERE name IN ('m003_search', 'm004_search_trigram')")
-    db.conn.close()
+    (doc,) = old_archive(path, "m002_collection", [("旧档案里的合同", None)])
     upgraded = open_archive(path)
     assert ids(upgraded, "合同") == {doc}
     assert ids(upgraded, "旧档案") == {doc}
@@ -374,13 +392,9 @@ def test_migration_indexes_documents_already_in_an_older_archive(tmp_path: Path)
 
 def test_migration_adds_the_trigram_index_to_an_m003_archive(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
-    db = open_archive(path)
-    doc = add(db, Doc("旧档案里的合同", contract_no="HT-2024-0007"))
-    other = add(db, Doc("新的补充协议"))
-    with write_transaction(db) as conn:  # turn it back into an m003 archive
-        conn.execute("DROP TABLE search_tri")
-        conn.execute("DELETE FROM _migrations WHERE name = 'm004_search_trigram'")
-    db.conn.close()
+    doc, other = old_archive(
+        path, "m003_search", [("旧档案里的合同", "HT-2024-0007"), ("新的补充协议", None)]
+    )
     upgraded = open_archive(path)
     assert ids(upgraded, "ht-2024-0007") == {doc}
     assert ids(upgraded, "合同") == {doc}

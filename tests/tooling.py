@@ -54,9 +54,13 @@ def require_ocr_for_pdf(languages: str = "chi_sim+eng") -> None:
 
 
 def require_realworld() -> Path:
-    """The real-world fixture folder; the test skips (with the path) when it is not there."""
+    """The real-world fixture folder; skips (with the path) when it is not there, or fails
+    under DUNNING_REQUIRE_TOOLS=1, so a missing folder can never pass as green."""
     if not REALWORLD.is_dir():
-        pytest.skip(f"real-world fixtures not found at {REALWORLD} (set DUNNING_REALWORLD)")
+        reason = f"real-world fixtures not found at {REALWORLD} (set DUNNING_REALWORLD)"
+        if tools_required():
+            pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 requires them", pytrace=False)
+        pytest.skip(reason)
     return REALWORLD
 
 

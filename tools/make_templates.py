@@ -29,6 +29,8 @@ from template_wording import (
     AMOUNT_COLUMNS,
     DATE_BLANK,
     DEMAND,
+    EVIDENCE,
+    EVIDENCE_COLUMNS,
     FINAL,
     FORMS,
     LAWYER,
@@ -46,6 +48,10 @@ SONG, FANG, HEI, KAI = "宋体", "仿宋", "黑体", "楷体"
 RED = RGBColor(0xA8, 0x10, 0x10)
 GREY = RGBColor(0x59, 0x59, 0x59)
 BODY_WIDTH_CM = 15.6  # A4 21 cm less 2.8 + 2.6 cm margins
+# The statement's items table needs room for 20-digit invoice numbers: narrower margins.
+STATEMENT_MARGINS_CM = (2.2, 2.2)
+STATEMENT_BODY_CM = 21 - sum(STATEMENT_MARGINS_CM)
+TABLE_CELL_MARGIN_TWIPS = 57  # 0.1 cm left and right inside the items table's cells
 KEEP_STYLES = {
     "Normal", "Header", "Header Char", "Footer", "Footer Char", "Default Paragraph Font",
     "Normal Table", "No List", "Table Grid",
@@ -54,6 +60,7 @@ STYLE_IDS = {
     "函件标题": "LetterTitle", "函件正文": "LetterBody", "函件顶格": "LetterFlush",
     "落款": "LetterSignature", "表格文字": "TableText", "表格说明": "Note",
     "信头": "Letterhead", "信头地址": "LetterheadAddress", "小节标题": "SectionTitle",
+    "表格数字": "TableFigures",
 }  # fmt: skip
 Document = Any  # python-docx ships no type information
 
@@ -61,17 +68,19 @@ Document = Any  # python-docx ships no type information
 # --- document, styles, header and footer ---------------------------------------------------
 
 
-def new_document(title: str, sender: str = "{{ company.name }}") -> Document:
+def new_document(
+    title: str, sender: str = "{{ company.name }}", margins: tuple[float, float] = (2.8, 2.6)
+) -> Document:
     doc = docx.Document()
     _slim_package(doc)
     section = doc.sections[0]
     section.start_type = WD_SECTION_START.NEW_PAGE
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    section.left_margin, section.right_margin = Cm(margins[0]), Cm(margins[1])
     section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
     _styles(doc)
-    _header(doc, sender)
+    _header(doc, sender, 21 - sum(margins))
     _footer(doc)
     props = doc.core_properties
     props.title, props.author, props.comments = title, "dunning", ""
@@ -142,6 +151,7 @@ def _styles(doc: Document) -> None:
     _paragraph_style(doc, "函件顶格", FANG, 12.5, line=22)
     _paragraph_style(doc, "落款", FANG, 12.5, align=WD_ALIGN_PARAGRAPH.RIGHT, line=22)
     _paragraph_style(doc, "表格文字", SONG, 9, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(doc, "表格数字", SONG, 8, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph_style(doc, "表格说明", SONG, 10.5, line=18)
     _paragraph_style(doc, "信头", HEI, 20, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED)
     _paragraph_style(doc, "信头地址", SONG, 9, align=WD_ALIGN_PARAGRAPH.CENTER, color=GREY)
@@ -180,12 +190,12 @@ def _paragraph_style(
     fmt.space_before, fmt.space_after = Pt(before), Pt(after)
 
 
-def _header(doc: Document, sender: str) -> None:
+def _header(doc: Document, sender: str, body_cm: float = BODY_WIDTH_CM) -> None:
     """Reference number left, QR code right, a rule below: on every page."""
     header = doc.sections[0].header
     header.is_linked_to_previous = False
-    table = header.add_table(1, 2, Cm(BODY_WIDTH_CM))
-    set_widths(table, [BODY_WIDTH_CM - 2.2, 2.2])
+    table = header.add_table(1, 2, Cm(body_cm))
+    set_widths(table, [body_cm - 2.2, 2.2])
     left, right = table.rows[0].cells
     first = left.paragraphs[0]
     first.style = doc.styles["Header"]
@@ -305,13 +315,15 @@ def cell_text(cell: Any, text: str, *, style: str = "表格文字", bold: bool =
     run.bold = bold
 
 
-def grid_table(doc: Any, widths: list[float], rows: list[list[str]]) -> Any:
+def grid_table(
+    doc: Any, widths: list[float], rows: list[list[str]], style: str = "表格文字"
+) -> Any:
     table = doc.add_table(rows=len(rows), cols=len(widths))
     table.style = doc.styles["Table Grid"]
     set_widths(table, widths)
     for row, texts in zip(table.rows, rows, strict=True):
         for cell, text in zip(row.cells, texts, strict=True):
-            cell_text(cell, text)
+            cell_text(cell, text, style=style)
         row.height = Cm(0.6)
         for cell in row.cells:
             cell.vertical_alignment = 1  # centre
@@ -391,9 +403,9 @@ def write_letter(doc: Any, text: str) -> None:
             para(doc, line)
 
 
-def company_letter(title: str, text: str) -> Builder:
+def company_letter(title: str, text: str, margins: tuple[float, float] = (2.8, 2.6)) -> Builder:
     def build() -> Any:
-        doc = new_document(title)
+        doc = new_document(title, margins=margins)
         company_letterhead(doc)
         write_letter(doc, text)
         return doc
@@ -418,6 +430,15 @@ def info_table(doc: Any) -> None:
         para(cell, text, "表格说明")
 
 
+def narrow_cell_margins(table: Any, twips: int = TABLE_CELL_MARGIN_TWIPS) -> None:
+    """Less padding left and right inside the cells: long numbers keep to one line."""
+    margins = parse_xml(
+        f'<w:tblCellMar {nsdecls("w")}><w:left w:w="{twips}" w:type="dxa"/>'
+        f'<w:right w:w="{twips}" w:type="dxa"/></w:tblCellMar>'
+    )
+    table._tbl.tblPr.append(margins)
+
+
 def items_table(doc: Any) -> None:
     rows = [
         [c[0] for c in STATEMENT_COLUMNS],
@@ -426,7 +447,10 @@ def items_table(doc: Any) -> None:
         ["{%tr endfor %}"] + [""] * 7,
         ["合计", "", "", "", "{{ total_amount }}", "{{ total_received }}", "{{ total_open }}", ""],
     ]
-    table = grid_table(doc, [c[1] for c in STATEMENT_COLUMNS], rows)
+    widths = [c[1] for c in STATEMENT_COLUMNS]
+    assert abs(sum(widths) - STATEMENT_BODY_CM) < 0.01, (sum(widths), STATEMENT_BODY_CM)
+    table = grid_table(doc, widths, rows, style="表格数字")
+    narrow_cell_margins(table)
     for row in (table.rows[2], table.rows[4]):
         for index in AMOUNT_COLUMNS:
             row.cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -437,6 +461,23 @@ def items_table(doc: Any) -> None:
     for cell in total.cells:
         for run in cell.paragraphs[0].runs:
             run.bold = True
+
+
+def evidence_table(doc: Any) -> None:
+    """The 证据清单 rows: contract, invoices, signed statements, letters with their proof."""
+    columns = EVIDENCE_COLUMNS
+    rows = [
+        [c[0] for c in columns],
+        ["{%tr for e in evidence %}"] + [""] * (len(columns) - 1),
+        [c[2] for c in columns],
+        ["{%tr endfor %}"] + [""] * (len(columns) - 1),
+    ]
+    widths = [c[1] for c in columns]
+    assert abs(sum(widths) - BODY_WIDTH_CM) < 0.01, (sum(widths), BODY_WIDTH_CM)
+    table = grid_table(doc, widths, rows, style="表格数字")
+    narrow_cell_margins(table)
+    for index in (1, 2, 3):  # what a document is and proves reads left-aligned
+        table.rows[2].cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
 def aging_table(doc: Any) -> None:
@@ -518,6 +559,7 @@ def cut_line(doc: Any) -> None:
 BLOCKS: dict[str, Callable[[Any, str], None]] = {
     "@info": lambda doc, _: info_table(doc),
     "@items": lambda doc, _: items_table(doc),
+    "@evidence": lambda doc, _: evidence_table(doc),
     "@aging": lambda doc, _: aging_table(doc),
     "@cut": lambda doc, _: cut_line(doc),
     "@reply": lambda doc, _: reply_table(doc),
@@ -526,13 +568,14 @@ BLOCKS: dict[str, Callable[[Any, str], None]] = {
 }
 
 TEMPLATES: dict[str, Builder] = {
-    "statement": company_letter("应收账款对账单", STATEMENT),
+    "statement": company_letter("应收账款对账单", STATEMENT, STATEMENT_MARGINS_CM),
     "reminder": company_letter("付款提醒函", REMINDER),
     "demand": company_letter("催款函", DEMAND),
     "final": company_letter("最后催告函", FINAL),
     "lawyer": lawyer,
     "receipt": company_letter("签收回执", RECEIPT),
     "visit": company_letter("到访回执单", VISIT),
+    "evidence": company_letter("证据清单", EVIDENCE),
 }
 
 

@@ -92,15 +92,19 @@ LAWYER = f"""# 律 师 函
 @sign {{{{ lawyer.firm }}}}（盖章） | 承办律师：{{{{ lawyer.name }}}} | {{{{ as_of }}}}"""
 
 
+# (header, width in cm, cell). The widths fit what real ledgers hold on one line, in the
+# table's 8 pt Times New Roman (Liberation Serif on Linux): a 20-digit 数电发票 number, a contract
+# number of 19-20 characters (ZJMY-XS-2025-000123), amounts up to 99,999,999.99, ISO dates.
+# They add up to the statement's body width (STATEMENT_BODY_CM in make_templates.py).
 STATEMENT_COLUMNS = [
-    ("发票号", 1.6, "{{ i.invoice_no }}"),
-    ("合同编号", 2.2, "{{ i.contract_no }}"),
-    ("开票日期", 2.0, "{{ i.invoice_date_iso }}"),
-    ("到期日", 2.0, "{{ i.due_date_iso }}"),
-    ("发票金额", 2.1, "{{ i.amount }}"),
+    ("发票号", 3.1, "{{ i.invoice_no }}"),
+    ("合同编号", 3.2, "{{ i.contract_no }}"),
+    ("开票日期", 1.6, "{{ i.invoice_date_iso }}"),
+    ("到期日", 1.6, "{{ i.due_date_iso }}"),
+    ("发票金额", 1.9, "{{ i.amount }}"),
     ("已收金额", 1.9, "{{ i.received }}"),
-    ("未收金额", 2.1, "{{ i.open_amount }}"),
-    ("逾期天数", 1.7, "{{ i.days_overdue_text }}"),
+    ("未收金额", 1.9, "{{ i.open_amount }}"),
+    ("逾期天数", 1.4, "{{ i.days_overdue_text }}"),
 ]
 AMOUNT_COLUMNS = {4, 5, 6}
 
@@ -180,3 +184,26 @@ ______________元。其他意见：",
     ],
 }
 TALL_ROWS = {"单位盖章": 3.5, "被访单位意见及还款承诺": 4.0}
+
+
+# 证据清单: the lawyer's evidence list (序号 | 证据名称 | 编号及日期 | 证明内容 | 备注).
+EVIDENCE_COLUMNS = [
+    ("序号", 1.0, "{{ e.no }}"),
+    ("证据名称", 4.2, "{{ e.name }}"),
+    ("编号及日期", 3.6, "{{ e.reference }}"),
+    ("证明内容", 4.8, "{{ e.proves }}"),
+    ("备注", 2.0, "{{ e.note }}"),
+]
+
+EVIDENCE = """# 证 据 清 单
+~ 案由：买卖合同纠纷（货款）
+~ 提交人：{{ company.name }}　　对方当事人：{{ customer.name }}（客户编号：{{ customer.code }}）
+~ 截至{{ as_of }}，对方尚欠货款人民币{{ total_open }}元（大写：人民币{{ total_open_words }}）。\
+以下证据均已归档（备注中的档案号为 dunning 档案中的文件编号），原件由{{ company.name }}保管，\
+可随时提供核对。
+@spacer 4
+@evidence
+@spacer 6
+~ 说明：催款函、律师函以送达对方为准（民法典第一百九十五条：权利人向义务人提出履行请求的，\
+诉讼时效中断）；仅有寄出凭证而无妥投证明的，备注中注明“未取得妥投证明”，应尽快向快递公司调取。
+@sign {{ company.name }}（盖章） | 经办人：{{ signatory.name }} | {{ as_of }}"""

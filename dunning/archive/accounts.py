@@ -182,7 +182,9 @@ def customer_record(
         ],
         "contracts": _contracts(db, cust.code),
         "letters": _letters(db, cust.code),
+        "address_flags": _address_flags(db, cust.code),
         "log": _log(db, cust.code),
+        "changes": _changes(db, cust.code),
     }
 
 
@@ -204,6 +206,11 @@ def _contracts(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
 
 
 def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    # Delivery state (sent, delivered, returned; channel, tracking, dates) is owned by
+    # letters.delivery; its fields are added to each letter, none of the old ones removed.
+    from dunning.letters.delivery import load_deliveries
+
+    delivery = {d.ref: d.to_json() for d in load_deliveries(db, code)}
     rows = db.execute(
         "SELECT ref, level, level_name, issued_on, status, files, amount_fen, signed_document_id"
         " FROM letters WHERE customer_code = ? ORDER BY issued_on, ref",
@@ -219,7 +226,28 @@ def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
             "files": json.loads(r[5]),
             "amount": f"{from_fen(r[6]):.2f}",
             "signed_document": r[7],
+            **delivery[r[0]],
         }
+        for r in rows
+    ]
+
+
+def _address_flags(db: sqlite_utils.Database, code: str) -> list[dict[str, str]]:
+    from dunning.letters.delivery import address_flags
+
+    return [flag.to_json() for flag in address_flags(db, code)]
+
+
+def _changes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    """The customer's name and address as imports changed them, oldest first."""
+    rows = db.execute(
+        "SELECT c.changed_at, c.field, c.old, c.new, d.original_name, c.document_id"
+        " FROM customer_changes c LEFT JOIN documents d ON d.id = c.document_id"
+        " WHERE c.customer_code = ? ORDER BY c.id",
+        [code],
+    ).fetchall()
+    return [
+        {"at": r[0], "field": r[1], "old": r[2], "new": r[3], "file": r[4], "document": r[5]}
         for r in rows
     ]
 

@@ -155,12 +155,13 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
             f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV or XLSX;"
             " contracts and scans go to inbox/contracts/."
         )
-    if kind in ("contract", "receipt") and sniffed not in DOCUMENT_TYPES:
+    if kind in ("contract", "receipt", "evidence") and sniffed not in DOCUMENT_TYPES:
         raise IngestError(
             f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
             " and drop it again."
         )
-    if kind == "" or kind not in ("ledger", "contract", "receipt"):
+    # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
+    if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence"):
         raise IngestError(
             f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
             f" (found {sniffed}): nothing to archive."

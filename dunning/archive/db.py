@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlite_utils
 
 from dunning.archive.migrations import migrate
+from dunning.archive.search_index import reindex_all
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -30,6 +31,7 @@ def open_archive(path: Path, *, migrate_schema: bool = True) -> sqlite_utils.Dat
     db = sqlite_utils.Database(conn)
     if migrate_schema:
         migrate(db)
+        _carry_out_maintenance(db)
     return db
 
 
@@ -55,6 +57,22 @@ def open_read_only(path: Path) -> sqlite_utils.Database:
             continue
         return sqlite_utils.Database(conn)
     raise sqlite3.OperationalError(f"unable to open database file {path}")
+
+
+def _carry_out_maintenance(db: sqlite_utils.Database) -> None:
+    """Work a migration asked for that needs application code (rebuilding the search index)."""
+    conn: sqlite3.Connection = db.conn
+    if not conn.execute("SELECT 1 FROM _maintenance WHERE task = 'reindex'").fetchone():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have rebuilt it while we waited for the lock.
+        if conn.execute("DELETE FROM _maintenance WHERE task = 'reindex'").rowcount:
+            reindex_all(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 @contextmanager

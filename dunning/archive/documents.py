@@ -37,12 +37,20 @@ def document_record(db: sqlite_utils.Database, desk: Desk, document_id: int) -> 
     record["text_chars"] = len(text[0]) if text else 0
     record["text_preview"] = (text[0][:300] if text else "").strip()
     imports = db.execute(
-        "SELECT kind, rows, inserted, updated, imported_at FROM ledger_imports"
-        " WHERE document_id = ?",
+        "SELECT kind, rows, inserted, updated, imported_at, rows_read, rows_imported,"
+        " rows_skipped, rows_bad FROM ledger_imports WHERE document_id = ?",
         [document_id],
     ).fetchall()
     record["ledger_imports"] = [
-        dict(zip(("kind", "rows", "inserted", "updated", "imported_at"), r, strict=True))
+        {
+            **dict(zip(("kind", "rows", "inserted", "updated", "imported_at"), r[:5], strict=True)),
+            "row_counts": {
+                "read": r[5],
+                "imported": r[6],
+                "skipped": json.loads(r[7]) if r[7] else {},
+                "bad": r[8],
+            },
+        }
         for r in imports
     ]
     record["signs_letters"] = [
@@ -51,6 +59,9 @@ def document_record(db: sqlite_utils.Database, desk: Desk, document_id: int) -> 
             "SELECT ref FROM letters WHERE signed_document_id = ? ORDER BY ref", [document_id]
         )
     ]
+    from dunning.letters.delivery import letters_proven_by
+
+    record["proves_delivery_of"] = letters_proven_by(db, document_id)
     return record
 
 

@@ -26,7 +26,7 @@ from dunning.archive.contracts import ContractMeta, extract_meta, link_contract,
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
-from dunning.archive.ledger_import import import_ledger
+from dunning.archive.ledger.importer import import_ledger
 from dunning.archive.quarantine import note_failure, quarantine
 from dunning.archive.receipts import is_returned_receipt, sign_letter
 from dunning.archive.sniff import sniff
@@ -394,7 +394,11 @@ class Pipeline:
         ledger = parsed.ledger
         meta_json: dict[str, Any] = {}
         if ledger is not None:
-            meta_json = {"ledger_kind": ledger.kind, "rows": ledger.row_count}
+            meta_json = {
+                "ledger_kind": ledger.kind,
+                "rows": ledger.row_count,
+                "row_counts": ledger.counts.to_json(),
+            }
         elif meta is not None:
             meta_json = {
                 "parties": [list(p) for p in meta.parties],
@@ -447,11 +451,7 @@ class Pipeline:
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, ledger_text(parsed.ledger)],
             )
-            return (
-                f"ledger {result.kind} ({result.rows} row{'s' if result.rows != 1 else ''}:"
-                f" {result.inserted} new,"
-                f" {result.updated} updated)"
-            )
+            return result.label()
         text = parsed.text
         assert text is not None and parsed.meta is not None
         conn.execute(

@@ -194,20 +194,111 @@ def m002_collection(db: sqlite_utils.Database) -> None:
 
 @migration
 def m003_search(db: sqlite_utils.Database) -> None:
-    # A local import keeps this appended migration self-contained (there is no import cycle).
-    from dunning.archive.search_index import create_tables, reindex_all
+    """The search index as it was on the day: source columns and a bigram FTS5 table.
 
-    create_tables(db.conn)
-    # An archive upgraded from m002 already holds documents: make them searchable now.
-    reindex_all(db.conn)
+    Filling it needs the tokenizer (application code), so the migration only asks for a
+    rebuild; `db.open_archive` carries out the `_maintenance` tasks after migrating.
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE search_source (
+            document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+            body TEXT NOT NULL,
+            title TEXT NOT NULL,
+            contract_no TEXT NOT NULL,
+            customer TEXT NOT NULL,
+            meta TEXT NOT NULL
+        );
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            body, title, contract_no, customer, meta, content='', tokenize='ascii'
+        );
+        CREATE TABLE _maintenance (task TEXT PRIMARY KEY);
+        INSERT INTO _maintenance (task) VALUES ('reindex')
+        """,
+    )
 
 
 @migration
 def m004_search_trigram(db: sqlite_utils.Database) -> None:
-    # Terms of 3+ characters are looked up in a trigram index: m003 archives get one here.
-    from dunning.archive.search_index import add_trigram_index
+    """Terms of 3+ characters are looked up in a trigram index, filled by a rebuild."""
+    _script(
+        db,
+        """
+        CREATE VIRTUAL TABLE search_tri USING fts5(
+            body, title, contract_no, customer, meta, content='',
+            tokenize='trigram case_sensitive 1'
+        );
+        INSERT OR IGNORE INTO _maintenance (task) VALUES ('reindex')
+        """,
+    )
 
-    add_trigram_index(db.conn)
+
+@migration
+def m005_ledger_accounting(db: sqlite_utils.Database) -> None:
+    """Row counts per import, credit notes, placeholder names and customer-master history."""
+    _script(
+        db,
+        """
+        ALTER TABLE ledger_imports ADD COLUMN rows_read INTEGER;
+        ALTER TABLE ledger_imports ADD COLUMN rows_imported INTEGER;
+        ALTER TABLE ledger_imports ADD COLUMN rows_skipped TEXT;
+        ALTER TABLE ledger_imports ADD COLUMN rows_bad INTEGER;
+        ALTER TABLE payments ADD COLUMN kind TEXT NOT NULL DEFAULT 'payment'
+            CHECK (kind IN ('payment', 'credit_note', 'opening'));
+        ALTER TABLE customers ADD COLUMN name_source TEXT NOT NULL DEFAULT 'ledger'
+            CHECK (name_source IN ('placeholder', 'ledger', 'master'));
+        UPDATE customers SET name_source = 'placeholder' WHERE name = code;
+        UPDATE payments SET natural_key = natural_key || '|1' WHERE natural_key LIKE 'no|%';
+        CREATE TABLE customer_changes (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            field TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            changed_at TEXT NOT NULL,
+            document_id INTEGER REFERENCES documents(id)
+        );
+        CREATE INDEX customer_changes_customer ON customer_changes(customer_code)
+        """,
+    )
+
+
+@migration
+def m007_delivery(db: sqlite_utils.Database) -> None:
+    # Delivery state lives beside `letters` (whose status CHECK allows only issued/signed):
+    # one row per letter once it is sent; owned by dunning.letters.delivery.
+    _script(
+        db,
+        """
+        CREATE TABLE letter_delivery (
+            letter_id INTEGER PRIMARY KEY REFERENCES letters(id),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'delivered', 'returned')),
+            channel TEXT NOT NULL
+                CHECK (channel IN ('ems', 'sf', 'post', 'courier', 'hand', 'email')),
+            tracking_no TEXT,
+            sent_on TEXT NOT NULL,
+            delivered_on TEXT,
+            evidence_document_id INTEGER REFERENCES documents(id),
+            returned_on TEXT,
+            return_reason TEXT,
+            reply TEXT CHECK (reply IN ('agreed', 'disputed')),
+            reply_on TEXT,
+            reply_document_id INTEGER REFERENCES documents(id),
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX letter_delivery_tracking ON letter_delivery(tracking_no);
+        CREATE TABLE address_flags (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            letter_ref TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            flagged_on TEXT NOT NULL,
+            cleared_at TEXT
+        );
+        CREATE INDEX address_flags_customer ON address_flags(customer_code)
+        """,
+    )
 
 
 @migration

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import zipfile
 from pathlib import Path
 from typing import Literal
+
+from dunning.archive.ledger.csvtext import text_kind
 
 Kind = Literal[
     "pdf", "png", "jpeg", "tiff", "xlsx", "docx", "zip", "csv", "text", "empty", "unknown"
@@ -14,7 +15,6 @@ Kind = Literal[
 _HEAD_BYTES = 8192
 # PDF readers accept the header anywhere in the first KiB (some generators prepend junk).
 _PDF_WINDOW = 1024
-_DELIMITERS = (",", "\t", ";", "|")
 
 
 def sniff(path: Path) -> Kind:
@@ -33,7 +33,7 @@ def sniff(path: Path) -> Kind:
         return "tiff"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(path)
-    return _sniff_text(head)
+    return _sniff_text(head, complete=len(head) < _HEAD_BYTES)
 
 
 def _sniff_zip(path: Path) -> Kind:
@@ -50,39 +50,6 @@ def _sniff_zip(path: Path) -> Kind:
     return "zip"
 
 
-def _decode_text(head: bytes) -> str | None:
-    if b"\x00" in head:
-        return None
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return head.decode(codec)
-        except UnicodeDecodeError as exc:
-            # The sample may end in the middle of a multi-byte character.
-            if exc.start >= len(head) - 4:
-                return head[: exc.start].decode(codec, errors="strict")
-    return None
-
-
-def _sniff_text(head: bytes) -> Kind:
-    text = _decode_text(head)
-    if text is None:
-        return "unknown"
-    if any(ch < " " and ch not in "\r\n\t\f" for ch in text):
-        return "unknown"
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(head) == _HEAD_BYTES:
-        lines = lines[:-1]  # the last line of a sample may be cut short
-    return "csv" if _looks_delimited(lines[:20]) else "text"
-
-
-def _looks_delimited(lines: list[str]) -> bool:
-    """Every sampled line splits into the same number (>1) of fields on one delimiter."""
-    if len(lines) == 1:
-        return "\t" in lines[0] or lines[0].count(",") >= 2
-    if not lines:
-        return False
-    for delim in _DELIMITERS:
-        widths = {len(row) for row in csv.reader(lines, delimiter=delim)}
-        if len(widths) == 1 and widths.pop() > 1:
-            return True
-    return False
+def _sniff_text(head: bytes, *, complete: bool) -> Kind:
+    # The ledger reader's own decoder decides, so what is sniffed as a CSV is read as one.
+    return text_kind(head, complete=complete)

@@ -74,8 +74,8 @@ def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
     while True:
         try:
             task = conn.recv()
-        except EOFError:
-            return
+        except (EOFError, OSError):
+            return  # the parent is gone
         if task is None:
             return
         fn, item = task
@@ -85,9 +85,14 @@ def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
             reply = ("error", exc)
         try:
             conn.send(reply)
+        except OSError:
+            return  # the parent died (killed, say) while we worked: nobody to answer
         except Exception as exc:
             # The result or exception would not pickle: report that instead of dying.
-            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            try:
+                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            except OSError:
+                return
 
 
 @dataclass

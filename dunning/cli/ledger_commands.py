@@ -210,8 +210,30 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     )
     _section("payments", record["payments"], ["date", "amount", "invoice"])
     _section("contracts", record["contracts"], ["contract", "amount", "signed_on", "document"])
-    _section("letters", record["letters"], ["ref", "level_name", "date", "status"])
+    _section(
+        "letters",
+        record["letters"],
+        [
+            "ref",
+            "level_name",
+            "date",
+            "status",
+            "channel",
+            "tracking",
+            "sent_on",
+            "delivered_on",
+            "evidence_document",
+        ],
+    )
+    for flag in record.get("address_flags", []):
+        click.echo(
+            f"  address flagged: {flag['letter']} came back on {flag['flagged_on']}"
+            f" ({flag['reason']}); check the address before the next letter"
+        )
     _section("log", record["log"], ["at", "kind", "note"])
+    changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
+    if changes:
+        _section("changes", changes, ["at", "field", "change", "file"])
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:

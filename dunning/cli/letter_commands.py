@@ -71,6 +71,10 @@ def pack(
             db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
         )
         if dry_run:
+            from dunning.workflow.limitation_archive import expiring_customers
+
+            codes = [c.customer.code for c in plan.candidates]
+            plan.expiring = expiring_customers(db, desk.config, as_of=day, codes=codes)
             _show_plan(plan, desk.config.levels, as_json=as_json)
             return
         for warning in (w for c in plan.selected for w in c.warnings):
@@ -119,6 +123,7 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
                 "manual": d.manual,
                 "reason": d.reason,
                 "warnings": list(cand.warnings),
+                "limitation_expires": plan.expiring.get(cand.customer.code),
             }
         )
     if as_json:
@@ -134,7 +139,7 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
                 r["max_days_overdue"],
                 r["current_level"] or "-",
                 r["next_level"] or "-",
-                r["reason"],
+                _limitation_mark(r["limitation_expires"]) + str(r["reason"]),
             ]
             for r in rows
         ],
@@ -146,6 +151,11 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
     click.echo(
         f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
     )
+
+
+def _limitation_mark(expires: object) -> str:
+    # An invoice of this customer lapses (诉讼时效) within 60 days: act before it does.
+    return f"[时效 {expires.isoformat()}] " if isinstance(expires, dt.date) else ""
 
 
 @main.group()

@@ -12,6 +12,7 @@ import click
 
 from dunning.archive.db import open_archive
 from dunning.archive.documents import document_record, stored_original
+from dunning.archive.ledger.rows import RowCounts
 from dunning.archive.search import search as search_archive
 from dunning.archive.search import unsearchable_count
 from dunning.cli import main
@@ -128,6 +129,8 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
         if record[key] not in (None, ""):
             click.echo(f"{key:>14}: {record[key]}")
     for key, value in record["meta"].items():
+        if key == "row_counts" and isinstance(value, dict):
+            value = RowCounts.from_json(value).summary()
         if value not in (None, "", []):
             click.echo(f"{key:>14}: {value}")
     if record["signs_letters"]:

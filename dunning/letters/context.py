@@ -61,6 +61,16 @@ class OpenItem:
 
 
 @dataclass(frozen=True)
+class EvidenceItem:
+    """One line of the 证据清单: a document and what it proves."""
+
+    name: str  # 买卖合同（HT-2025-0001）
+    reference: str  # number and date
+    proves: str  # 证明内容
+    note: str = ""  # archive number, or what is missing
+
+
+@dataclass(frozen=True)
 class LetterInput:
     """Everything one letter prints; amounts are Decimal yuan, dates are `datetime.date`."""
 
@@ -82,6 +92,7 @@ class LetterInput:
     credit: Decimal = ZERO
     aging: dict[str, Decimal] = field(default_factory=dict)
     enclosures: list[str] = field(default_factory=list)  # what goes with the letter
+    evidence: list[EvidenceItem] = field(default_factory=list)  # the lawyer level's 证据清单
 
 
 CONTEXT_DOC: dict[str, str] = {
@@ -122,6 +133,9 @@ CONTEXT_DOC: dict[str, str] = {
     "aging": "aging buckets in order; each has .label (e.g. 1-30天) and .amount",
     "aging_total": "sum of the aging buckets",
     "enclosures": "what goes with the letter, e.g. 对账单、签收回执 (from the level's documents)",
+    "evidence": "the 证据清单 rows (lawyer level): contract, invoices, signed statements, each"
+    " letter with its delivery proof; each has .no .name .reference .proves .note",
+    "evidence_count": "number of rows in the evidence list",
     "qr_png": "(not a tag) PNG of the QR code; replaces the picture whose alt text is `qr`",
 }
 
@@ -156,6 +170,11 @@ def build_context(letter: LetterInput) -> dict[str, Any]:
         "aging": [{"label": k, "amount": format_amount(v)} for k, v in letter.aging.items()],
         "aging_total": format_amount(sum(letter.aging.values(), ZERO)),
         "enclosures": "、".join(letter.enclosures),
+        "evidence": [
+            {"no": n, "name": e.name, "reference": e.reference, "proves": e.proves, "note": e.note}
+            for n, e in enumerate(letter.evidence, start=1)
+        ],
+        "evidence_count": len(letter.evidence),
         "qr_png": qr_png(letter.ref),
     }
     return context

@@ -23,6 +23,7 @@ DOCUMENT_TITLES = {
     "demand": "催款函",
     "final": "最后催告函",
     "lawyer": "律师函",
+    "evidence": "证据清单",
 }
 
 
@@ -93,6 +94,8 @@ def letter_input(
         enclosures=[
             DOCUMENT_TITLES.get(d, d)
             for d in level.documents
-            if d != level.name and (d != "contract" or any(stored for _, stored in contracts))
+            # the 证据清单 is the lawyer's file, not an enclosure for the debtor
+            if d not in (level.name, "evidence")
+            and (d != "contract" or any(stored for _, stored in contracts))
         ],
     )

@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ DOCUMENT_NAMES = {
     "receipt": "签收回执-receipt",
     "visit": "到访回执单-visit",
     "contract": "合同副本-contract",
+    "evidence": "证据清单-evidence",
 }
 
 
@@ -78,6 +79,8 @@ class Plan:
     customers: tuple[str, ...] = ()
     min_days: int | None = None
     level: int | None = None
+    # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
+    expiring: dict[str, dt.date] = field(default_factory=dict)
 
     @property
     def selected(self) -> list[Candidate]:
@@ -178,6 +181,13 @@ def _warnings(
     found = []
     if not cust.address:
         found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+    from dunning.letters.delivery import address_flags
+
+    for flag in address_flags(db, cust.code):
+        found.append(
+            f"{cust.code} {cust.name}: letter {flag.letter_ref} came back ({flag.reason});"
+            " check the address before sending"
+        )
     level = decision.next_level
     if level is not None and "contract" in config.levels[level - 1].documents:
         archived = db.execute(
@@ -356,6 +366,19 @@ def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_
     folder = pack_dir / safe_name(f"{cand.customer.code} {cand.customer.name}")
     contracts = _contracts(conn, cand.customer.code, cand.aging)
     letter = _letter_input(desk.config, plan.as_of, cand, level, ref, contracts)
+    if "evidence" in level.documents:
+        from dunning.letters.evidence import evidence_items
+
+        titles = {lv.name: lv.title for lv in desk.config.levels}
+        found = evidence_items(
+            conn,
+            cand.customer.code,
+            letter.contracts,
+            letter.items,
+            as_of=plan.as_of,
+            titles=titles,
+        )
+        letter = replace(letter, evidence=found)
     templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
     return _Job(cand, ref, level, folder, letter, templates, tuple(contracts))
 

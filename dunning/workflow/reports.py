@@ -17,6 +17,8 @@ from dunning.archive.accounts import Customer, ledger_by_customer, list_customer
 from dunning.config import Config
 from dunning.money import from_fen
 from dunning.receivables import ZERO, CustomerAging, Invoice, Payment, age, bucket_labels
+from dunning.workflow.limitation import Position
+from dunning.workflow.limitation_archive import limitation_report
 from dunning.workflow.log import LogEntry, PromiseStatus, list_entries, status_of
 
 WEEK_DAYS = 7
@@ -81,6 +83,8 @@ class WeeklyReport:
     overdue: tuple[CustomerPosition, ...]  # overdue > 0, largest overdue first
     new_overdue: tuple[CustomerPosition, ...]  # overdue now, nothing overdue a week ago
     receipts: tuple[Receipt, ...]  # payments dated in the week ending on as_of
+    # invoices whose limitation period (诉讼时效) ends within 180 days or has ended
+    limitation: tuple[Position, ...] = ()
 
     @property
     def week_start(self) -> dt.date:
@@ -202,6 +206,7 @@ def weekly_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) 
         overdue=tuple(overdue),
         new_overdue=tuple(new_overdue),
         receipts=tuple(_receipts(db, as_of - dt.timedelta(days=WEEK_DAYS - 1), as_of)),
+        limitation=tuple(limitation_report(db, config, as_of=as_of)),
     )
 
 
@@ -209,7 +214,8 @@ def _receipts(db: sqlite_utils.Database, first: dt.date, last: dt.date) -> list[
     rows = db.execute(
         "SELECT p.paid_on, p.customer_code, c.name, p.amount_fen, p.invoice_ref, p.payment_no"
         " FROM payments p JOIN customers c ON c.code = p.customer_code"
-        " WHERE p.paid_on BETWEEN ? AND ? ORDER BY p.paid_on, p.customer_code, p.id",
+        " WHERE p.paid_on BETWEEN ? AND ? AND p.kind = 'payment'"
+        " ORDER BY p.paid_on, p.customer_code, p.id",
         [first.isoformat(), last.isoformat()],
     ).fetchall()
     return [

@@ -1,7 +1,8 @@
 """The weekly overdue report (逾期客户周报) as a printable workbook.
 
 Sheets, in order: 汇总 (the week in figures), 逾期客户名单 (one row per overdue customer with
-its letters, latest measure and promise), 本周回款 (receipts of the week), 新增逾期.
+its letters, latest measure and promise), 本周回款 (receipts of the week), 新增逾期, 时效预警
+(invoices whose limitation period ends within 180 days or has ended).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from openpyxl import Workbook
 
 from dunning.dates import chinese_date
 from dunning.receivables import ZERO, bucket_title
+from dunning.workflow.limitation import EVENT_TITLES, Position
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
 from dunning.workflow.reports import CustomerPosition, WeeklyReport
 from dunning.workflow.status import STATUS_TITLES
@@ -26,6 +28,21 @@ from dunning.workflow.xlsx import (
 )
 
 SUMMARY, OVERDUE, RECEIPTS, NEW_OVERDUE = "汇总", "逾期客户名单", "本周回款", "新增逾期"
+LIMITATION = "时效预警"
+LIMITATION_HEADERS = [
+    "客户编号",
+    "客户名称",
+    "发票号",
+    "到期日",
+    "未收金额",
+    "时效届满日",
+    "剩余天数",
+    "最近中断事由",
+    "中断日期",
+    "证据",
+    "已寄出未证实送达",
+    "建议措施",
+]
 HEADER_ROW = 2  # row 1 is the title
 
 
@@ -44,6 +61,7 @@ def weekly_workbook(report: WeeklyReport) -> Workbook:
     _overdue_sheet(wb, report)
     _receipts_sheet(wb, report)
     _new_overdue_sheet(wb, report)
+    _limitation_sheet(wb, report)
     return wb
 
 
@@ -178,3 +196,38 @@ def _new_overdue_sheet(wb: Workbook, report: WeeklyReport) -> None:
     ]
     write_table(ws, HEADER_ROW, headers, rows, totals=totals)
     finish_sheet(ws, header_row=HEADER_ROW, freeze=f"A{HEADER_ROW + 1}")
+
+
+def limitation_row(p: Position) -> list[Cell]:
+    event = p.last_event
+    return [
+        p.claim.customer,
+        p.claim.name,
+        p.claim.invoice_no,
+        p.claim.due,
+        p.claim.open_amount,
+        p.expires,
+        p.days_left,
+        EVENT_TITLES[event.kind] if event else None,
+        event.date if event else None,
+        event.evidence if event else None,
+        "、".join(p.unproven) or None,
+        p.advice_zh,
+    ]
+
+
+def _limitation_sheet(wb: Workbook, report: WeeklyReport) -> None:
+    ws = add_sheet(wb, LIMITATION, _title(report, "诉讼时效预警（180天内届满或已届满）"))
+    rows = report.limitation
+    totals: list[Cell] = [
+        "合计",
+        f"共 {len(rows)} 张发票",
+        None,
+        None,
+        sum((p.claim.open_amount for p in rows), ZERO),
+    ]
+    totals += [None] * (len(LIMITATION_HEADERS) - len(totals))
+    write_table(
+        ws, HEADER_ROW, LIMITATION_HEADERS, (limitation_row(p) for p in rows), totals=totals
+    )
+    finish_sheet(ws, header_row=HEADER_ROW, freeze=f"C{HEADER_ROW + 1}")

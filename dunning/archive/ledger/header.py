@@ -2,6 +2,7 @@
 
 Headers are matched whole (after normalising width, case, spaces and a unit suffix such as
 `(元)`), never by substring, so a title row like `应收账款明细表` is not mistaken for a header.
+A header may span two rows (a group such as 本期发生 over 借方/贷方, or 2025年 over 月/日).
 """
 
 from __future__ import annotations
@@ -82,6 +83,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "业务员", "销售员", "销售人员", "客户经理", "业务负责人", "salesperson", "salesrep",
         "accountmanager",
     ),
+    # Detail ledgers (客户往来明细账, 应收款明细表, 往来对账单): dated debits and credits.
+    "debit": (
+        "借方", "借方金额", "借方发生额", "借方发生", "借方发生金额", "借方本币", "本期借方",
+        "本期应收", "应收增加", "增加", "debit", "debitamount", "dr",
+    ),
+    "credit": (
+        "贷方", "贷方金额", "贷方发生额", "贷方发生", "贷方发生金额", "贷方本币", "本期贷方",
+        "本期收款", "本期已收", "应收减少", "减少", "credit", "creditamount", "cr",
+    ),
+    "balance": ("余额", "期末余额", "余额金额", "本期余额", "应收余额", "balance"),
+    "direction": ("方向", "余额方向", "借或贷", "借贷", "借贷方向", "drcr"),
+    "summary": ("摘要", "业务摘要", "说明", "summary", "description", "memo"),
+    "voucher": ("凭证字号", "凭证号", "凭证字", "凭证编号", "voucher", "voucherno"),
+    "year": ("年", "年份", "year"),
+    "month": ("月", "月份", "month"),
+    "day": ("日", "day"),
+    "account": ("科目代码", "科目编码", "科目名称", "会计科目", "科目", "accountcode"),
 }  # fmt: skip
 
 # Aliases so plain that they only say "a date" / "an amount"; the kind decides what they mean.
@@ -95,15 +113,15 @@ _UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
 _PUNCT = re.compile(r"[\s_\-.:#*/]+")
 
 MASTER_FIELDS = ("address", "contact", "phone", "credit_grade", "salesperson")
-_JOURNAL_MARKS = frozenset(
-    {"凭证字号", "凭证号", "凭证字", "科目代码", "科目名称", "借方", "贷方", "会计期间", "摘要"}
-)
 HEADER_SCAN_ROWS = 30
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 
 NEEDS = (
     "an invoice ledger needs 客户编号 or 客户名称, 发票号码, 开票日期 and 应收金额; "
     "a payment list needs 客户编号 or 客户名称, 回款日期 and 回款金额; "
-    "a customer list needs 客户编号 or 客户名称 and 地址, 联系人, 电话, 信用等级 or 业务员"
+    "a customer list needs 客户编号 or 客户名称 and 地址, 联系人, 电话, 信用等级 or 业务员; "
+    "a detail ledger needs 日期, 借方 and 贷方 (with 余额 and the customer as a column, a "
+    "title line such as 客户：KH003 某某公司, or the sheet's name)"
 )
 
 
@@ -139,14 +157,59 @@ def match_header(cells: Sequence[object]) -> dict[str, Column]:
     return found
 
 
-def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column]] | None:
-    """The 0-based index of the row naming the most fields (at least two), first on ties."""
-    best: tuple[int, dict[str, Column]] | None = None
-    for offset, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+@dataclass(frozen=True)
+class Header:
+    """Where a sheet's header is and what its columns are."""
+
+    index: int  # 0-based index of the header's last row; data starts on the next row
+    columns: dict[str, Column]
+    rows: int = 1  # 2 for a two-row header
+    year: int | None = None  # a year printed over 月/日 columns (2025年), as Yonyou does
+
+
+def find_header(rows: Sequence[Sequence[object]]) -> Header | None:
+    """The header naming the most fields (at least two), first on ties.
+
+    A two-row header wins over either of its rows alone only when it names more fields.
+    """
+    best: Header | None = None
+    scan = rows[:HEADER_SCAN_ROWS]
+    for offset, row in enumerate(scan):
         found = match_header(row)
-        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
-            best = (offset, found)
+        candidate = Header(offset, found) if len(found) >= 2 else None
+        if offset > 0:
+            joined = _two_row(scan[offset - 1], row)
+            if len(joined) > max(len(found), len(match_header(scan[offset - 1]))):
+                candidate = Header(offset, joined, 2, _year_over(scan[offset - 1]))
+        if candidate is not None and (best is None or len(candidate.columns) > len(best.columns)):
+            best = candidate
     return best
+
+
+def _two_row(upper: Sequence[object], lower: Sequence[object]) -> dict[str, Column]:
+    """Columns of a header whose upper row groups the lower (本期发生 over 借方, 贷方)."""
+    width = max(len(upper), len(lower))
+    cells: list[object] = []
+    group = ""
+    for i in range(width):
+        top = upper[i] if i < len(upper) else None
+        bottom = lower[i] if i < len(lower) else None
+        if isinstance(top, str) and top.strip():
+            group = top.strip()
+        if not (isinstance(bottom, str) and bottom.strip()):
+            cells.append(top)  # a cell merged down over both rows
+        elif group and normalise_header(group + bottom) in _ALIAS_INDEX:
+            cells.append(group + bottom.strip())  # 借方 over 金额 → 借方金额
+        else:
+            cells.append(bottom)
+    return match_header(cells)
+
+
+def _year_over(upper: Sequence[object]) -> int | None:
+    for cell in upper:
+        if isinstance(cell, str) and (hit := _YEAR.search(cell)):
+            return int(hit.group(1))
+    return None
 
 
 def decide_kind(found: dict[str, Column]) -> tuple[str, dict[str, Column]] | None:
@@ -154,6 +217,10 @@ def decide_kind(found: dict[str, Column]) -> tuple[str, dict[str, Column]] | Non
 
     Generic `日期`/`金额` columns are read as the payment date/amount in a payment list.
     """
+    has_who = "customer_code" in found or "customer_name" in found
+    if "debit" in found and "credit" in found:
+        # Account columns and no customer: a voucher journal, which names no debtor.
+        return None if "account" in found and not has_who else ("detail", found)
     pay_signal = any(f in found for f in ("paid_on", "paid_amount", "payment_no"))
     amount = found.get("amount")
     if "invoice_no" in found and amount is not None:
@@ -162,7 +229,6 @@ def decide_kind(found: dict[str, Column]) -> tuple[str, dict[str, Column]] | Non
             return "invoices", found
     if pay_signal:
         return "payments", _payment_columns(found)
-    has_who = "customer_code" in found or "customer_name" in found
     plain_list = not ({"amount", "invoice_date", "invoice_no"} & found.keys())
     if has_who and (any(f in found for f in MASTER_FIELDS) or (plain_list and len(found) >= 2)):
         return "customers", found
@@ -191,17 +257,22 @@ def missing_columns(kind: str, columns: dict[str, Column]) -> list[str]:
         ),
         "payments": (("paid_on", "回款日期"), ("paid_amount", "回款金额")),
         "customers": (),
+        "detail": (),
     }[kind]
     missing = [label for name, label in required if name not in columns]
+    if kind == "detail":
+        has_date = "invoice_date" in columns or {"month", "day"} <= columns.keys()
+        return [] if has_date else ["日期"]
     if "customer_code" not in columns and "customer_name" not in columns:
         missing.insert(0, "客户编号 or 客户名称")
     return missing
 
 
 def looks_like_journal(cells: Sequence[object]) -> bool:
-    """A voucher journal (会计分录序时簿) header: 凭证字号, 科目代码, 借方, 贷方 and the like."""
-    keys = {normalise_header(c) for c in cells if isinstance(c, str)}
-    return len(keys & _JOURNAL_MARKS) >= 3
+    """A voucher journal (会计分录序时簿) header: 科目代码 with 借方/贷方 and no customer."""
+    found = match_header(cells)
+    has_who = "customer_code" in found or "customer_name" in found
+    return "account" in found and ("debit" in found or "credit" in found) and not has_who
 
 
 def headers_seen(rows: Sequence[Sequence[object]]) -> list[str]:

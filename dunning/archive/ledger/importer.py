@@ -1,18 +1,23 @@
 """Writing a parsed ledger into the archive: a snapshot that supersedes, never double counts.
 
-Invoices are keyed by invoice number, payments by their natural key (payment number when the
-export has one, else customer + date + amount + invoice reference + the n-th such row of the
-file), customers by code. Importing the same rows again updates them in place.
+Invoices are keyed by invoice number, payments by their natural key (payment number + the n-th
+row carrying it, since one transfer may be split over several invoices; else customer + date +
+amount + the n-th such row of the file), customers by code. Importing the same rows again
+updates them in place. A customer created without a name (a payment list) has its code as a
+placeholder name until an import names it; a customer master's name and address changes are
+recorded in `customer_changes`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 
-from dunning.archive.ledger import CustomerRow, InvoiceRow, Ledger, PaymentRow
+from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
+from dunning.errors import IngestError, RowProblem
 from dunning.money import to_fen
 
 
@@ -24,16 +29,25 @@ class ImportResult:
     inserted: int
     updated: int
     customers_created: int
+    counts: RowCounts
+
+    def label(self) -> str:
+        """`ledger invoices (18 rows read: 17 imported, 1 total skipped; 15 new, 2 updated)`."""
+        return (
+            f"ledger {self.kind} ({self.counts.summary()}; {self.inserted} new,"
+            f" {self.updated} updated)"
+        )
 
 
 class _Customers:
     """Resolves a row's customer to a code, creating customers the master has not named yet."""
 
-    def __init__(self, conn: sqlite3.Connection, now: str) -> None:
-        self.conn, self.now, self.created = conn, now, 0
-        rows = conn.execute("SELECT code, name FROM customers").fetchall()
-        self.codes: set[str] = {code for code, _ in rows}
-        self.by_name: dict[str, str] = {name: code for code, name in rows}
+    def __init__(self, conn: sqlite3.Connection, now: str, document_id: int) -> None:
+        self.conn, self.now, self.document_id, self.created = conn, now, document_id, 0
+        rows = conn.execute("SELECT code, name, name_source FROM customers").fetchall()
+        self.codes: set[str] = {code for code, _, _ in rows}
+        self.by_name: dict[str, str] = {name: code for code, name, _ in rows}
+        self.placeholders: set[str] = {code for code, _, source in rows if source == "placeholder"}
 
     def resolve(self, code: str | None, name: str | None) -> str:
         if not code:
@@ -41,13 +55,36 @@ class _Customers:
             code = self.by_name.get(name, name)
         if code not in self.codes:
             self.conn.execute(
-                "INSERT INTO customers (code, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                [code, name or code, self.now, self.now],
+                "INSERT INTO customers (code, name, name_source, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [code, name or code, "ledger" if name else "placeholder", self.now, self.now],
             )
             self.codes.add(code)
             self.by_name.setdefault(name or code, code)
+            if not name:
+                self.placeholders.add(code)
             self.created += 1
+        elif name and code in self.placeholders:
+            # The first real name any import gives replaces the code standing in for it.
+            self._change(code, "name", code, name, source="ledger")
+            self.placeholders.discard(code)
+            self.by_name[name] = code
         return code
+
+    def _change(
+        self, code: str, field: str, old: str | None, new: str, *, source: str | None = None
+    ) -> None:
+        sets = f"{field} = ?" + (", name_source = ?" if source else "")
+        values = [new, source] if source else [new]
+        self.conn.execute(
+            f"UPDATE customers SET {sets}, updated_at = ? WHERE code = ?",
+            [*values, self.now, code],
+        )
+        self.conn.execute(
+            "INSERT INTO customer_changes (customer_code, field, old, new, changed_at,"
+            " document_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [code, field, old, new, self.now, self.document_id],
+        )
 
     def upsert(self, row: CustomerRow) -> bool:
         """A customer-master row: its non-empty fields win. True when the customer is new."""
@@ -64,13 +101,26 @@ class _Customers:
         is_new = code not in self.codes
         self.resolve(code, row.name)
         given = {k: v for k, v in fields.items() if v}
-        if given:
-            sets = ", ".join(f"{k} = ?" for k in given)
-            self.conn.execute(
-                f"UPDATE customers SET {sets}, updated_at = ? WHERE code = ?",
-                [*given.values(), self.now, code],
-            )
+        current = self.conn.execute(
+            "SELECT name, address, contact, phone, credit_grade, salesperson, name_source"
+            " FROM customers WHERE code = ?",
+            [code],
+        ).fetchone()
+        old = dict(zip(fields, current, strict=False))
+        for key, value in given.items():
+            if old[key] == value:
+                continue
+            if key in ("name", "address") and old[key] is not None:
+                # The master's name wins over a ledger's; both changes are kept with their file.
+                self._change(code, key, old[key], value, source="master" if key == "name" else None)
+            else:
+                self.conn.execute(
+                    f"UPDATE customers SET {key} = ?, updated_at = ? WHERE code = ?",
+                    [value, self.now, code],
+                )
         if row.name:
+            self.conn.execute("UPDATE customers SET name_source = 'master' WHERE code = ?", [code])
+            self.placeholders.discard(code)
             self.by_name[row.name] = code
         return is_new
 
@@ -80,13 +130,18 @@ def import_ledger(
 ) -> ImportResult:
     """Write `ledger` inside the caller's write transaction (the parser has validated it)."""
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    counts = ledger.counts
     cur = conn.execute(
         "INSERT INTO ledger_imports (document_id, kind, sheet, header_row, rows, inserted,"
-        " updated, imported_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?)",
-        [document_id, ledger.kind, ledger.sheet, ledger.header_row, ledger.row_count, now],
-    )
+        " updated, imported_at, rows_read, rows_imported, rows_skipped, rows_bad)"
+        " VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)",
+        [
+            document_id, ledger.kind, ledger.sheet, ledger.header_row, ledger.row_count, now,
+            counts.read, counts.imported, json.dumps(dict(counts.skipped)), counts.bad,
+        ],
+    )  # fmt: skip
     import_id = int(cur.lastrowid or 0)
-    customers = _Customers(conn, now)
+    customers = _Customers(conn, now, document_id)
     inserted = updated = 0
     for crow in ledger.customers:
         if customers.upsert(crow):
@@ -102,7 +157,7 @@ def import_ledger(
         [inserted, updated, import_id],
     )
     return ImportResult(
-        import_id, ledger.kind, ledger.row_count, inserted, updated, customers.created
+        import_id, ledger.kind, ledger.row_count, inserted, updated, customers.created, counts
     )
 
 
@@ -115,12 +170,21 @@ def _write_invoices(
 ) -> tuple[int, int]:
     if not rows:
         return 0, 0
-    existing = {r[0] for r in conn.execute("SELECT invoice_no FROM invoices")}
+    existing = dict(conn.execute("SELECT invoice_no, customer_code FROM invoices").fetchall())
     terms = dt.timedelta(days=default_terms_days)
     params = []
     contracts: dict[str, str] = {}
+    moved: list[RowProblem] = []
     for row in rows:
         code = customers.resolve(row.customer_code, row.customer_name)
+        owner = existing.get(row.invoice_no)
+        if owner is not None and owner != code:
+            why = (
+                f"invoice {row.invoice_no} belongs to customer {owner} in the archive, but this "
+                f"row gives it to {code}; correct the invoice number or the customer"
+            )
+            moved.append(RowProblem(row.row, "invoice_no", row.invoice_no, why))
+            continue
         due = row.due_date or (row.invoice_date + terms)
         params.append(
             (
@@ -137,6 +201,12 @@ def _write_invoices(
         )
         if row.contract_no:
             contracts.setdefault(row.contract_no, code)
+    if moved:
+        raise IngestError(
+            f"{len(moved)} invoice(s) in this file belong to another customer in the archive,"
+            " so nothing was imported; correct the rows listed below and import the file again.",
+            moved,
+        )
     conn.executemany(
         "INSERT INTO invoices (invoice_no, customer_code, contract_no, invoice_date, due_date,"
         " amount_fen, received_fen, import_id, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -158,16 +228,18 @@ def _write_invoices(
 
 
 def payment_keys(rows: list[PaymentRow], codes: list[str]) -> list[str]:
-    """Natural keys: the payment number, else customer + date + amount + the n-th such row."""
+    """Natural keys: payment number + the n-th row carrying it (a transfer split over several
+    invoices is several rows), else customer + date + amount + the n-th such row."""
     seen: Counter[str] = Counter()
     keys = []
     for row, code in zip(rows, codes, strict=True):
         if row.payment_no:
-            keys.append(f"no|{code}|{row.payment_no}")
-            continue
-        # The invoice reference is not part of the key: an updated export that fills it in
-        # must update the payment, not add a second one.
-        base = f"{code}|{row.paid_on.isoformat()}|{to_fen(row.amount)}"
+            base = f"no|{code}|{row.payment_no}"
+        else:
+            # The invoice reference is not part of the key: an updated export that fills it
+            # in must update the payment, not add a second one.
+            kind = "" if row.kind == "payment" else f"{row.kind}|"
+            base = f"{kind}{code}|{row.paid_on.isoformat()}|{to_fen(row.amount)}"
         seen[base] += 1
         keys.append(f"{base}|{seen[base]}")
     return keys
@@ -191,15 +263,17 @@ def _write_payments(
             row.payment_no,
             import_id,
             row.row,
+            row.kind,
         )
         for row, code, key in zip(rows, codes, keys, strict=True)
     ]
     conn.executemany(
         "INSERT INTO payments (natural_key, customer_code, paid_on, amount_fen, invoice_ref,"
-        " payment_no, import_id, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " payment_no, import_id, source_row, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(natural_key) DO UPDATE SET paid_on = excluded.paid_on,"
         " amount_fen = excluded.amount_fen, invoice_ref = excluded.invoice_ref,"
-        " import_id = excluded.import_id, source_row = excluded.source_row",
+        " import_id = excluded.import_id, source_row = excluded.source_row,"
+        " kind = excluded.kind",
         params,
     )
     updated = sum(1 for k in keys if k in existing)

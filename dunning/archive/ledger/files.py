@@ -6,7 +6,6 @@ over the rest, so a 100,000-row workbook is streamed once and never held as cell
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -21,14 +20,14 @@ from typing import Any
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from dunning.archive.ledger_columns import HEADER_SCAN_ROWS, find_header
+from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
+from dunning.archive.ledger.header import HEADER_SCAN_ROWS
 from dunning.errors import IngestError
 
 Row = Sequence[object]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other Office 97 files)
-_DELIMITERS = (",", "\t", ";")
 # What a damaged or foreign zip makes openpyxl raise; anything else is our bug and should show.
 _XLSX_ERRORS = (
     zipfile.BadZipFile,
@@ -129,7 +128,7 @@ def _csv_sheet(path: Path) -> Sheet:
     data = path.read_bytes()
     if not data.strip():
         raise IngestError(f"{path.name} is empty; export the ledger again and import the new file.")
-    text, encoding = decode_text(path.name, data)
+    text, encoding = decode_csv(path.name, data)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = _guarded_csv(path, reader)
@@ -144,44 +143,3 @@ def _guarded_csv(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
         raise IngestError(
             f"{path.name} is not a well-formed CSV file ({exc}); export it again from Excel."
         ) from exc
-
-
-def decode_text(name: str, data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes strictly: UTF-16 with BOM, UTF-8 (BOM optional), then GB18030 (⊃ GBK)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
-        candidates: tuple[str, ...] = ("utf-16",)
-    else:
-        # UTF-8 first: valid GBK Chinese is almost never valid UTF-8, the reverse is common.
-        candidates = ("utf-8-sig", "gb18030")
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break  # decodes, but NUL bytes mean a binary file, not a CSV
-        return text, encoding
-    raise IngestError(
-        f"{name} is neither UTF-8 nor GBK/GB18030 text (or is not a text file at all); "
-        "save it from Excel as 'CSV UTF-8' or as .xlsx and import it again."
-    )
-
-
-def sniff_delimiter(text: str) -> str:
-    """Comma, tab or semicolon: the one under which a ledger header is recognised best."""
-    sample = text.splitlines()[: HEADER_SCAN_ROWS * 2]
-    best, best_score = "", 0
-    for delimiter in _DELIMITERS:
-        try:
-            rows = list(csv.reader(sample, delimiter=delimiter))
-        except csv.Error:
-            continue
-        found = find_header(rows)
-        score = len(found[1]) if found else 0
-        if score > best_score:
-            best, best_score = delimiter, score
-    if best:
-        return best
-    # No header under any: keep the most frequent one so the error lists sensible headers.
-    return max(_DELIMITERS, key=lambda d: sum(line.count(d) for line in sample))

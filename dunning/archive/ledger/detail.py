@@ -1,0 +1,327 @@
+"""Detail ledgers (客户往来明细账, 应收款明细表, 往来对账单): dated debits and credits per customer.
+
+Debit rows become invoices, credit rows payments, the opening balance one item at the period's
+start; 合计/累计 rows are skipped. The file's own 余额 is recomputed row by row (opening +
+借方 − 贷方, signed by 方向) and any row that does not reconcile rejects the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dunning.archive.ledger.header import Column
+from dunning.archive.ledger.rows import (
+    ZERO,
+    InvoiceRow,
+    Ledger,
+    PaymentRow,
+    amount_value,
+    checked_text,
+    date_value,
+    skip_kind,
+    text,
+)
+from dunning.archive.ledger.tabular import Layout, Rows, _check_twice
+from dunning.errors import RowProblem
+
+DETAIL_FIELDS = (
+    "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "year",
+    "month", "day", "voucher", "summary", "debit", "credit", "direction", "balance",
+)  # fmt: skip
+(_CODE, _NAME, _CONTRACT, _NUMBER, _DATE, _YEAR, _MONTH, _DAY, _VOUCHER, _SUMMARY, _DEBIT,
+ _CREDIT, _DIRECTION, _BALANCE) = range(len(DETAIL_FIELDS))  # fmt: skip
+
+_OPENING = re.compile(r"期初余额|上年结转|上期结转|年初余额|承前页|期初")
+_CLOSING = re.compile(r"期末余额|过次页|结转下年")
+_WHO_LABEL = re.compile(
+    r"(?:客户(?:名称|编码|编号)?|往来单位(?:名称)?|单位名称|对账单位|购货单位|对方单位)\s*[:：]\s*"
+)
+_CUT = re.compile(r"\s{2,}|(?:会计)?期间|日期|币[别种]|截至|打印|单位[:：]|科目")
+_CODED = re.compile(r"^([A-Za-z]{0,6}\d[\w.\-]*)\s+(\S.*)$")
+_NAME_CODE = re.compile(r"^(.+?)\s*[(（]([A-Za-z0-9.\-]+)[)）]$")
+_BARE_CODE = re.compile(r"^[A-Za-z]{0,6}\d{2,}[\w.\-]*$")
+_GENERIC_SHEET = re.compile(
+    r"^(sheet\d*|工作表\d*|明细.*|.*明细[账表]?|汇总.*|往来.*|台账.*|对账单.*|数据.*|export.*)$",
+    re.IGNORECASE,
+)
+_PERIOD_START = re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*[月期]")
+_YEAR_TEXT = re.compile(r"((?:19|20)\d\d)\s*年")
+_INVOICE_IN_SUMMARY = re.compile(r"(?:发票号码?|票号|发票)\s*[:：#]?\s*([A-Za-z]*\d[\w\-]{3,})")
+_INVOICE_DIGITS = re.compile(r"(?<!\d)(\d{20}|\d{8})(?!\d)")
+_SIGN = {"借": 1, "贷": -1, "平": 0, "dr": 1, "cr": -1, "debit": 1, "credit": -1}
+
+Who = tuple[str | None, str | None]
+
+
+@dataclass
+class Context:
+    """What the lines above a sheet's header say: its customer and the period."""
+
+    who: Who | None = None
+    year: int | None = None
+    period_start: dt.date | None = None
+
+
+@dataclass
+class _Block:
+    """One customer's running balance inside a file."""
+
+    who: Who
+    balance: Decimal | None = None
+    openings: list[tuple[int, Decimal]] = field(default_factory=list)  # waiting for a date
+
+
+def parse_who(raw: str) -> Who | None:
+    """`KH003 南京同创化工有限公司` → (KH003, name); `南京同创（KH003）`; a bare code or name."""
+    found = raw.strip()
+    if not found:
+        return None
+    if hit := _CODED.match(found):
+        return hit.group(1), hit.group(2).strip()
+    if hit := _NAME_CODE.match(found):
+        return hit.group(2), hit.group(1).strip()
+    if _BARE_CODE.match(found):
+        return found, None
+    return None, found
+
+
+def context_of(lines: Sequence[Sequence[object]], sheet: str | None) -> Context:
+    """The customer and period from title lines above the header, else from the sheet name."""
+    ctx = Context()
+    for line in lines:
+        joined = " ".join(t for cell in line if (t := text(cell)) is not None)
+        if ctx.who is None and (hit := _WHO_LABEL.search(joined)):
+            rest = _CUT.split(joined[hit.end() :], maxsplit=1)[0]
+            ctx.who = parse_who(rest)
+        if ctx.period_start is None and (start := _PERIOD_START.search(joined)):
+            year, month = int(start.group(1)), int(start.group(2))
+            if 1 <= month <= 12:
+                ctx.period_start = dt.date(year, month, 1)
+        if ctx.year is None and (year_hit := _YEAR_TEXT.search(joined)):
+            ctx.year = int(year_hit.group(1))
+    if ctx.who is None and sheet and not _GENERIC_SHEET.match(sheet.strip()):
+        ctx.who = parse_who(sheet)
+    return ctx
+
+
+class DetailReader:
+    """Reads the rows of one detail-ledger sheet into `ledger`, checking 余额 as it goes."""
+
+    def __init__(
+        self,
+        columns: dict[str, Column],
+        ledger: Ledger,
+        problems: list[RowProblem],
+        ctx: Context,
+        header_cells: Sequence[object],
+    ) -> None:
+        self.layout = Layout(columns, DETAIL_FIELDS)
+        self.h = self.layout.headers
+        self.columns, self.ledger, self.problems, self.ctx = columns, ledger, problems, ctx
+        self.has_who_column = "customer_code" in columns or "customer_name" in columns
+        self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
+        self.current: Who | None = ctx.who
+        self.blocks: dict[str, _Block] = {}
+        self.seen: dict[str, tuple[int, InvoiceRow]] = {}
+        self.keys: Counter[str] = Counter()
+
+    def read(self, rows: Rows) -> None:
+        for row, raw in rows:
+            self.ledger.counts.read += 1
+            kind = self._skip(raw)
+            if kind is not None:
+                self.ledger.counts.skip(kind)
+                continue
+            before = len(self.problems)
+            skip = self._entry(row, self.layout.values(raw))
+            if skip is not None:
+                self.ledger.counts.skip(skip)
+            elif len(self.problems) == before:
+                self.ledger.counts.imported += 1
+        for block in self.blocks.values():
+            self._flush_openings(block, None)
+
+    def _skip(self, raw: Sequence[object]) -> str | None:
+        kind = skip_kind(raw)
+        if kind is not None:
+            return kind
+        cells = [v.strip() for v in raw if type(v) is str and v.strip()]
+        if any(_CLOSING.search(c) for c in cells if "期末" in c or "页" in c or "结转" in c):
+            return "total"
+        if cells == self.header_texts:
+            return "header"  # the header printed again on a new page
+        alone = len(cells) == 1 and all(v is None or type(v) is str for v in raw)
+        if alone and not self.has_who_column and not _OPENING.search(cells[0]):
+            # The customer's name in merged cells over its block.
+            hit = _WHO_LABEL.search(cells[0])
+            who = parse_who(cells[0][hit.end() :] if hit else cells[0])
+            if who is not None:
+                self.current = who
+                return "heading"
+        return None
+
+    def _who(self, values: tuple[object, ...], row: int) -> Who | None:
+        if self.has_who_column:
+            code = checked_text(values[_CODE], row, self.h["customer_code"], self.problems)
+            name = checked_text(values[_NAME], row, self.h["customer_name"], self.problems)
+            if code or name:
+                return code, name
+        if self.current is not None:
+            return self.current
+        why = (
+            "the row names no customer; add a 客户 column, a title line such as "
+            "客户：KH003 某某公司, or name the sheet after the customer"
+        )
+        self.problems.append(RowProblem(row, self.h["customer_name"], "", why))
+        return None
+
+    def _entry(self, row: int, values: tuple[object, ...]) -> str | None:
+        """Read one dated row; returns a skip kind when it carries no entry."""
+        who = self._who(values, row)
+        summary = checked_text(values[_SUMMARY], row, self.h["summary"], self.problems) or ""
+        debit = amount_value(values[_DEBIT], row, self.h["debit"], self.problems, required=False)
+        credit = amount_value(values[_CREDIT], row, self.h["credit"], self.problems, required=False)
+        printed = self._printed_balance(values, row)
+        if who is None:
+            return None
+        key = who[0] or who[1] or ""
+        block = self.blocks.get(key) or self.blocks.setdefault(key, _Block(who))
+        if _OPENING.search(summary):
+            return self._opening(row, block, printed, debit, credit)
+        day = self._date(values, row)
+        if debit is None and credit is None:
+            why = "the row has neither a 借方 nor a 贷方 amount; fill one in or delete the row"
+            self.problems.append(RowProblem(row, self.h["debit"], "", why))
+            return None
+        debit, credit = debit or ZERO, credit or ZERO
+        self._reconcile(row, block, debit - credit, printed)
+        if day is None:
+            return None
+        if block.openings:
+            self._flush_openings(block, day)
+        number = checked_text(values[_NUMBER], row, self.h["invoice_no"], self.problems)
+        voucher = text(values[_VOUCHER])
+        contract = checked_text(values[_CONTRACT], row, self.h["contract_no"], self.problems)
+        # A red-ink reversal (negative) moves to the other side: a negative credit is a charge.
+        charge = (debit if debit > 0 else ZERO) + (-credit if credit < 0 else ZERO)
+        if charge:
+            key = number or _invoice_in(summary) or self._key(who, day, voucher, summary, charge)
+            invoice = InvoiceRow(row, *who, contract, key, day, None, charge, ZERO)
+            _check_twice(invoice, self.seen, self.h["invoice_no"], self.problems)
+            self.ledger.invoices.append(invoice)
+        if debit < 0:
+            ref = number or _invoice_in(summary)
+            self.ledger.payments.append(
+                PaymentRow(row, *who, day, -debit, ref, None, "credit_note")
+            )
+        if credit > 0:
+            self.ledger.payments.append(PaymentRow(row, *who, day, credit, None, number))
+        return None
+
+    def _printed_balance(self, values: tuple[object, ...], row: int) -> Decimal | None:
+        amount = amount_value(
+            values[_BALANCE], row, self.h["balance"], self.problems, required=False
+        )
+        direction = text(values[_DIRECTION])
+        if direction is None:
+            return amount
+        sign = _SIGN.get(direction.lower())
+        if sign is None:
+            why = "the 方向 must be 借, 贷 or 平"
+            self.problems.append(RowProblem(row, self.h["direction"], direction, why))
+            return None
+        if sign == 0:
+            return ZERO
+        return None if amount is None else sign * abs(amount)
+
+    def _opening(
+        self,
+        row: int,
+        block: _Block,
+        printed: Decimal | None,
+        debit: Decimal | None,
+        credit: Decimal | None,
+    ) -> str | None:
+        opening = printed if printed is not None else (debit or ZERO) - (credit or ZERO)
+        block.balance = opening
+        if opening == 0:
+            return "opening"  # nothing carried forward: no item
+        block.openings.append((row, opening))
+        return None
+
+    def _reconcile(self, row: int, block: _Block, change: Decimal, printed: Decimal | None) -> None:
+        computed = (block.balance or ZERO) + change
+        if printed is not None and printed != computed:
+            why = (
+                f"the 余额 does not reconcile: printed {printed}, computed {computed} "
+                "(the balance above + 借方 − 贷方); correct the row or export the ledger again"
+            )
+            self.problems.append(RowProblem(row, self.h["balance"], str(printed), why))
+            computed = printed  # one wrong row is reported once, not on every row below
+        block.balance = computed
+
+    def _date(self, values: tuple[object, ...], row: int) -> dt.date | None:
+        if "invoice_date" in self.columns:
+            return date_value(
+                values[_DATE], row, self.h["invoice_date"], self.problems, required=True
+            )
+        year = values[_YEAR] if "year" in self.columns else self.ctx.year
+        parts = (year, values[_MONTH], values[_DAY])
+        try:
+            y, m, d = (int(str(text(p))) for p in parts)
+            return dt.date(y, m, d)
+        except (TypeError, ValueError):
+            shown = "-".join(str(text(p) or "?") for p in parts)
+            why = "the 年/月/日 do not make a date (a year printed over the 月 column counts)"
+            self.problems.append(RowProblem(row, self.h["month"], shown, why))
+            return None
+
+    def _key(
+        self, who: Who, day: dt.date, voucher: str | None, summary: str, amount: Decimal
+    ) -> str:
+        """A stable invoice key for a debit with no number: a re-export supersedes it."""
+        mark = "".join(voucher.split()) if voucher else None
+        if mark is None:
+            mark = hashlib.sha1(f"{summary}|{amount}".encode()).hexdigest()[:8]
+        base = f"{who[0] or who[1]}-{day:%Y%m%d}-{mark}"
+        self.keys[base] += 1
+        n = self.keys[base]
+        return base if n == 1 else f"{base}-{n}"
+
+    def _flush_openings(self, block: _Block, day: dt.date | None) -> None:
+        """Date waiting opening balances: the period's start, else the first dated row's month."""
+        for row, amount in block.openings:
+            self._add_opening(block.who, row, amount, day)
+        block.openings.clear()
+
+    def _add_opening(self, who: Who, row: int, amount: Decimal, day: dt.date | None) -> None:
+        start = self.ctx.period_start or (day.replace(day=1) if day else None)
+        if start is None:
+            why = "the opening balance has no date and no dated row follows it; add the date"
+            self.problems.append(RowProblem(row, self.h["invoice_date"], "", why))
+            return
+        code, name = who
+        if amount > 0:
+            number = f"期初-{code or name}-{start:%Y%m%d}"
+            self.ledger.invoices.append(
+                InvoiceRow(row, code, name, None, number, start, start, amount, ZERO)
+            )
+        else:
+            self.ledger.payments.append(
+                PaymentRow(row, code, name, start, -amount, None, None, "opening")
+            )
+
+
+def _invoice_in(summary: str) -> str | None:
+    """An invoice number named in the 摘要 (发票号 12345678, or a bare 8/20-digit number)."""
+    if hit := _INVOICE_IN_SUMMARY.search(summary):
+        return hit.group(1)
+    if hit := _INVOICE_DIGITS.search(summary):
+        return hit.group(1)
+    return None

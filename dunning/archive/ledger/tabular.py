@@ -1,0 +1,221 @@
+"""Row conversion for the three list ledgers: invoice ledgers, payment lists, customer lists.
+
+A field is read only from the column its header names; a field the file lacks reads as empty,
+never from a neighbouring column (a 备注 beside 对应发票号 is nobody's payment number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+from typing import cast
+
+from dunning.archive.ledger.header import Column
+from dunning.archive.ledger.rows import (
+    ZERO,
+    CustomerRow,
+    InvoiceRow,
+    Ledger,
+    PaymentRow,
+    amount_value,
+    checked_text,
+    date_value,
+    skip_kind,
+    text,
+)
+from dunning.errors import RowProblem
+
+Row = Sequence[object]
+Rows = Iterable[tuple[int, Row]]
+
+INVOICE_FIELDS = (
+    "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "due_date",
+    "amount", "received", "paid_on", "paid_amount", "payment_no",
+)  # fmt: skip
+PAYMENT_FIELDS = (
+    "customer_code", "customer_name", "paid_on", "paid_amount", "invoice_ref", "payment_no",
+)  # fmt: skip
+CUSTOMER_FIELDS = (
+    "customer_code", "customer_name", "address", "contact", "phone", "credit_grade",
+    "salesperson",
+)  # fmt: skip
+
+
+class Layout:
+    """Where each field sits in a row, so a row's values come out in one itemgetter call."""
+
+    def __init__(self, columns: dict[str, Column], fields: Sequence[str]) -> None:
+        present = [columns[f].index for f in fields if f in columns]
+        self.width = max(present, default=-1) + 1
+        # A field the file lacks reads the None appended after the row, never a real cell.
+        self.get = itemgetter(*(columns[f].index if f in columns else -1 for f in fields))
+        self.headers = {f: columns[f].header if f in columns else f for f in fields}
+        code, name = columns.get("customer_code"), columns.get("customer_name")
+        self.who = "/".join(c.header for c in (code, name) if c is not None)
+
+    def values(self, row: Row) -> tuple[object, ...]:
+        short = self.width - len(row)
+        padded = (*row, None) if short <= 0 else (*row, *(None,) * short, None)
+        return cast(tuple[object, ...], self.get(padded))
+
+
+def skipped(ledger: Ledger, raw: Row) -> bool:
+    """Count the row as read; True (and counted by kind) when it carries no ledger entry."""
+    ledger.counts.read += 1
+    kind = skip_kind(raw)
+    if kind is None:
+        return False
+    ledger.counts.skip(kind)
+    return True
+
+
+def who(
+    values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
+) -> tuple[str | None, str | None]:
+    headers = layout.headers
+    code = checked_text(values[0], row, headers["customer_code"], problems)
+    name = checked_text(values[1], row, headers["customer_name"], problems)
+    if text(values[0]) is None and text(values[1]) is None:
+        why = "the customer code and name are both empty; fill in at least one"
+        problems.append(RowProblem(row, layout.who, "", why))
+    return code, name
+
+
+def read_invoices(
+    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+) -> tuple[str, ...]:
+    # Payment columns on an invoice row become payments against that invoice, unless the
+    # ledger also has 已收金额: then they are already counted in it and are not read twice.
+    embedded = "paid_on" in columns and "paid_amount" in columns and "received" not in columns
+    fields = INVOICE_FIELDS if embedded else INVOICE_FIELDS[:-3]
+    layout = Layout(columns, INVOICE_FIELDS)
+    seen: dict[str, tuple[int, InvoiceRow]] = {}
+    for row, raw in rows:
+        if skipped(ledger, raw):
+            continue
+        values = layout.values(raw)
+        before = len(problems)
+        invoice = _invoice(values, row, layout, problems)
+        if invoice is not None:
+            _check_twice(invoice, seen, layout.headers["invoice_no"], problems)
+        payment = _embedded_payment(values, row, layout, problems) if embedded else None
+        if len(problems) == before and invoice is not None:
+            ledger.invoices.append(invoice)
+            ledger.counts.imported += 1
+            if payment is not None:
+                ledger.payments.append(payment)
+    return fields
+
+
+def _check_twice(
+    invoice: InvoiceRow,
+    seen: dict[str, tuple[int, InvoiceRow]],
+    header: str,
+    problems: list[RowProblem],
+) -> None:
+    """The same invoice number on two rows: both rows are bad, neither overwrites the other."""
+    number = invoice.invoice_no
+    if number not in seen:
+        seen[number] = (invoice.row, invoice)
+        return
+    first_row, first = seen[number]
+    same = _content(first) == _content(invoice)
+    how = "twice with the same content" if same else "twice with different content"
+    why = f"invoice {number} is on rows {first_row} and {invoice.row} ({how}); list it once"
+    if not any(p.row == first_row and p.value == number for p in problems):
+        problems.append(RowProblem(first_row, header, number, why))
+    problems.append(RowProblem(invoice.row, header, number, why))
+
+
+def _content(invoice: InvoiceRow) -> tuple[object, ...]:
+    return (
+        invoice.customer_code, invoice.customer_name, invoice.contract_no, invoice.invoice_date,
+        invoice.due_date, invoice.amount, invoice.received,
+    )  # fmt: skip
+
+
+def _invoice(
+    values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
+) -> InvoiceRow | None:
+    headers = layout.headers
+    code, name = who(values, row, layout, problems)
+    number = checked_text(values[3], row, headers["invoice_no"], problems)
+    if text(values[3]) is None:
+        problems.append(
+            RowProblem(row, headers["invoice_no"], "", "the invoice number is empty; fill it in")
+        )
+    contract = checked_text(values[2], row, headers["contract_no"], problems)
+    issued = date_value(values[4], row, headers["invoice_date"], problems, required=True)
+    due = date_value(values[5], row, headers["due_date"], problems, required=False)
+    amount = amount_value(values[6], row, headers["amount"], problems, required=True)
+    received = amount_value(values[7], row, headers["received"], problems, required=False)
+    if number is None or issued is None or amount is None:
+        return None
+    return InvoiceRow(
+        row, code, name, contract, number, issued, due, amount,
+        ZERO if received is None else received,
+    )  # fmt: skip
+
+
+def _embedded_payment(
+    values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
+) -> PaymentRow | None:
+    headers = layout.headers
+    amount = amount_value(values[9], row, headers["paid_amount"], problems, required=False)
+    if amount is None or amount == 0:
+        return None  # no payment on this invoice yet
+    paid_on = date_value(values[8], row, headers["paid_on"], problems, required=True)
+    number = checked_text(values[3], row, headers["invoice_no"], problems)
+    if paid_on is None or number is None:
+        return None
+    code, name = who(values, row, layout, [])
+    payment_no = checked_text(values[10], row, headers["payment_no"], problems)
+    return PaymentRow(row, code, name, paid_on, amount, number, payment_no)
+
+
+def read_payments(
+    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+) -> tuple[str, ...]:
+    layout = Layout(columns, PAYMENT_FIELDS)
+    headers = layout.headers
+    for row, raw in rows:
+        if skipped(ledger, raw):
+            continue
+        values = layout.values(raw)
+        before = len(problems)
+        code, name = who(values, row, layout, problems)
+        paid_on = date_value(values[2], row, headers["paid_on"], problems, required=True)
+        amount = amount_value(values[3], row, headers["paid_amount"], problems, required=True)
+        ref = checked_text(values[4], row, headers["invoice_ref"], problems)
+        number = checked_text(values[5], row, headers["payment_no"], problems)
+        if len(problems) == before and paid_on is not None and amount is not None:
+            ledger.payments.append(PaymentRow(row, code, name, paid_on, amount, ref, number))
+            ledger.counts.imported += 1
+    return PAYMENT_FIELDS
+
+
+def read_customers(
+    rows: Rows, columns: dict[str, Column], ledger: Ledger, problems: list[RowProblem]
+) -> tuple[str, ...]:
+    layout = Layout(columns, CUSTOMER_FIELDS)
+    seen: dict[str, int] = {}
+    for row, raw in rows:
+        if skipped(ledger, raw):
+            continue
+        values = layout.values(raw)
+        before = len(problems)
+        code, name = who(values, row, layout, problems)
+        if code is not None and code in seen:
+            why = f"customer {code} is on rows {seen[code]} and {row}; list each customer once"
+            problems.append(RowProblem(row, layout.headers["customer_code"], code, why))
+        elif code is not None:
+            seen[code] = row
+        fields = CUSTOMER_FIELDS[2:]
+        rest = [
+            checked_text(v, row, layout.headers[f], problems)
+            for v, f in zip(values[2:], fields, strict=True)
+        ]
+        if len(problems) == before:
+            ledger.customers.append(CustomerRow(row, code, name, *rest))
+            ledger.counts.imported += 1
+    return CUSTOMER_FIELDS

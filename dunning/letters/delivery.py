@@ -1,0 +1,501 @@
+"""Proof of delivery: a letter's way from issued to sent, delivered and signed (SPEC §10).
+
+This module owns the `letter_delivery` and `address_flags` tables. A letter is `issued` when
+the pack writes it; `sent` with a channel, tracking number and date; `delivered` on a date,
+optionally with an archived proof (the courier's delivery record); `signed` when its signed
+receipt comes back (which implies delivered); or `returned` with a reason, which flags the
+customer's address. Only delivered and signed letters prove that a demand reached the debtor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from dunning.archive.db import write_transaction
+from dunning.desk import Desk
+from dunning.errors import DunningError, NotFoundError
+from dunning.workflow.log import add_entry
+
+CHANNELS = ("ems", "sf", "post", "courier", "hand", "email")
+CHANNEL_TITLES = {
+    "ems": "EMS",
+    "sf": "顺丰",
+    "post": "挂号信",
+    "courier": "快递",
+    "hand": "专人送达",
+    "email": "电子邮件",
+}
+STATUSES = ("issued", "sent", "delivered", "signed", "returned")
+STATUS_TITLES = {
+    "issued": "已出具",
+    "sent": "已寄出",
+    "delivered": "已送达",
+    "signed": "已签回",
+    "returned": "被退回",
+}
+REPLIES = ("agreed", "disputed")
+REPLY_TITLES = {"agreed": "相符", "disputed": "不符"}
+MAX_TRACKING = 40
+MAX_REASON = 200
+
+
+class DeliveryError(DunningError):
+    """A delivery step that does not fit the letter's history; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One letter and where it is on its way to the customer."""
+
+    ref: str
+    customer: str
+    level: int
+    level_name: str
+    issued_on: dt.date
+    status: str  # one of STATUSES
+    channel: str | None = None
+    tracking_no: str | None = None
+    sent_on: dt.date | None = None
+    delivered_on: dt.date | None = None
+    evidence_document: int | None = None
+    returned_on: dt.date | None = None
+    return_reason: str | None = None
+    signed_on: dt.date | None = None
+    signed_document: int | None = None
+    reply: str | None = None  # agreed (相符) | disputed (不符)
+    reply_on: dt.date | None = None
+    reply_document: int | None = None
+
+    @property
+    def proven_on(self) -> dt.date | None:
+        """The day the letter is proven to have reached the customer, if it is."""
+        days = [d for d in (self.delivered_on, self.signed_on) if d is not None]
+        return min(days) if days else None
+
+    @property
+    def proof(self) -> str:
+        """What proves delivery: `document 12`, `signed receipt (document 7)`, or the ref."""
+        if self.evidence_document is not None:
+            return f"document {self.evidence_document}"
+        if self.signed_document is not None:
+            return f"document {self.signed_document}"
+        return self.ref
+
+    def to_json(self) -> dict[str, Any]:
+        """Delivery fields added to a letter's JSON (SPEC §4 `customer CODE --json`)."""
+        return {
+            "status": self.status,
+            "channel": self.channel,
+            "tracking": self.tracking_no,
+            "sent_on": _iso(self.sent_on),
+            "delivered_on": _iso(self.proven_on),
+            "evidence_document": self.evidence_document,
+            "returned_on": _iso(self.returned_on),
+            "return_reason": self.return_reason,
+            "signed_on": _iso(self.signed_on),
+            "reply": self.reply,
+            "reply_on": _iso(self.reply_on),
+            "reply_document": self.reply_document,
+        }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _day(raw: object) -> dt.date | None:
+    return dt.date.fromisoformat(str(raw)[:10]) if raw else None
+
+
+_SELECT = (
+    "SELECT l.ref, l.customer_code, l.level, l.level_name, l.issued_on, l.status, l.signed_at,"
+    " l.signed_document_id, d.status, d.channel, d.tracking_no, d.sent_on, d.delivered_on,"
+    " d.evidence_document_id, d.returned_on, d.return_reason, d.reply, d.reply_on,"
+    " d.reply_document_id FROM letters l LEFT JOIN letter_delivery d ON d.letter_id = l.id"
+)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    signed = row[5] == "signed"
+    status = "signed" if signed else (row[8] or "issued")
+    return Delivery(
+        ref=row[0],
+        customer=row[1],
+        level=int(row[2]),
+        level_name=row[3],
+        issued_on=dt.date.fromisoformat(row[4]),
+        status=status,
+        channel=row[9],
+        tracking_no=row[10],
+        sent_on=_day(row[11]),
+        delivered_on=_day(row[12]),
+        evidence_document=row[13],
+        returned_on=_day(row[14]),
+        return_reason=row[15],
+        signed_on=_day(row[6]) if signed else None,
+        signed_document=row[7],
+        reply=row[16],
+        reply_on=_day(row[17]),
+        reply_document=row[18],
+    )
+
+
+def load_deliveries(
+    db: sqlite_utils.Database | sqlite3.Connection, code: str | None = None
+) -> list[Delivery]:
+    """Every letter (of one customer, or all), oldest first, with its delivery state."""
+    where, params = (" WHERE l.customer_code = ?", [code]) if code else ("", [])
+    rows = db.execute(f"{_SELECT}{where} ORDER BY l.issued_on, l.ref", params).fetchall()
+    return [_delivery(r) for r in rows]
+
+
+def get_delivery(db: sqlite_utils.Database | sqlite3.Connection, ref: str) -> Delivery:
+    row = db.execute(f"{_SELECT} WHERE l.ref = ?", [ref.strip().upper()]).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"no letter {ref!r} in this desk; `dunning customer CODE` lists each customer's letters."
+        )
+    return _delivery(row)
+
+
+def letters_proven_by(db: sqlite_utils.Database | sqlite3.Connection, document: int) -> list[str]:
+    """The letters whose delivery (or statement reply) the archived document proves."""
+    rows = db.execute(
+        "SELECT l.ref FROM letter_delivery d JOIN letters l ON l.id = d.letter_id"
+        " WHERE d.evidence_document_id = ? OR d.reply_document_id = ? ORDER BY l.ref",
+        [document, document],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class AddressFlag:
+    customer: str
+    letter_ref: str
+    reason: str
+    flagged_on: dt.date
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "letter": self.letter_ref,
+            "reason": self.reason,
+            "flagged_on": self.flagged_on.isoformat(),
+        }
+
+
+def address_flags(
+    db: sqlite_utils.Database | sqlite3.Connection, code: str | None = None
+) -> list[AddressFlag]:
+    """Open address flags (a letter came back), oldest first."""
+    where, params = (" AND customer_code = ?", [code]) if code else ("", [])
+    rows = db.execute(
+        "SELECT customer_code, letter_ref, reason, flagged_on FROM address_flags"
+        f" WHERE cleared_at IS NULL{where} ORDER BY flagged_on, id",
+        params,
+    ).fetchall()
+    return [AddressFlag(r[0], r[1], r[2], dt.date.fromisoformat(r[3])) for r in rows]
+
+
+# --- checks: each raises DeliveryError with one sentence, before anything is written ------
+
+
+def _check_day(what: str, day: dt.date, today: dt.date) -> None:
+    if day > today:
+        raise DeliveryError(
+            f"the {what} date {day.isoformat()} is in the future; give a date on or before"
+            f" today ({today.isoformat()})."
+        )
+
+
+def check_sent(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
+    _check_day("sent", on, today)
+    if letter.status in ("delivered", "signed"):
+        proven = letter.proven_on.isoformat() if letter.proven_on else "?"
+        raise DeliveryError(
+            f"letter {letter.ref} was already {letter.status} on {proven}; it cannot be sent"
+            " again (issue a new letter with `dunning pack` instead)."
+        )
+    if on < letter.issued_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; it cannot have"
+            f" been sent earlier, on {on.isoformat()}."
+        )
+
+
+def check_delivered(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
+    _check_day("delivered", on, today)
+    if letter.status in ("issued", "returned"):
+        hint = "it came back" if letter.status == "returned" else "it has not been sent"
+        raise DeliveryError(
+            f"letter {letter.ref} is {letter.status}: {hint}; record"
+            f" `dunning letter sent {letter.ref} --via …` first."
+        )
+    assert letter.sent_on is not None or letter.status == "signed"
+    if letter.sent_on is not None and on < letter.sent_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; it cannot have been"
+            f" delivered earlier, on {on.isoformat()}."
+        )
+    if letter.sent_on is None and on < letter.issued_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; it cannot have"
+            f" been delivered earlier, on {on.isoformat()}."
+        )
+
+
+def check_returned(letter: Delivery, *, on: dt.date, reason: str, today: dt.date) -> None:
+    _check_day("returned", on, today)
+    if not reason.strip():
+        raise DeliveryError("say why the letter came back (--reason, e.g. 拒收 or 查无此人).")
+    if len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
+        raise DeliveryError(
+            f"the reason must be one line of at most {MAX_REASON} characters, like 查无此人."
+        )
+    if letter.status != "sent":
+        raise DeliveryError(
+            f"letter {letter.ref} is {letter.status}; only a sent letter can come back"
+            " (record `dunning letter sent` first)."
+        )
+    assert letter.sent_on is not None
+    if on < letter.sent_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; it cannot have come"
+            f" back earlier, on {on.isoformat()}."
+        )
+
+
+def check_reply(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
+    _check_day("reply", on, today)
+    if on < letter.issued_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; its reply"
+            f" cannot be dated earlier, {on.isoformat()}."
+        )
+
+
+def check_tracking(tracking: str | None) -> str | None:
+    if tracking is None:
+        return None
+    cleaned = tracking.strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > MAX_TRACKING or not all(c.isalnum() or c in "-_ " for c in cleaned):
+        raise DeliveryError(
+            f"tracking number {cleaned[:60]!r} is not one: use the courier's number"
+            f" (letters, digits and dashes, at most {MAX_TRACKING} characters)."
+        )
+    return cleaned
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _letter_id(conn: sqlite3.Connection, ref: str) -> int:
+    return int(conn.execute("SELECT id FROM letters WHERE ref = ?", [ref]).fetchone()[0])
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def write_sent(
+    conn: sqlite3.Connection,
+    letter: Delivery,
+    *,
+    via: str,
+    tracking: str | None,
+    on: dt.date,
+) -> None:
+    """Record a sent letter inside the caller's transaction (checks already passed)."""
+    conn.execute(
+        "INSERT INTO letter_delivery (letter_id, status, channel, tracking_no, sent_on,"
+        " updated_at) VALUES (?, 'sent', ?, ?, ?, ?) ON CONFLICT (letter_id) DO UPDATE SET"
+        " status = 'sent', channel = excluded.channel, tracking_no = excluded.tracking_no,"
+        " sent_on = excluded.sent_on, returned_on = NULL, return_reason = NULL,"
+        " updated_at = excluded.updated_at",
+        [_letter_id(conn, letter.ref), via, tracking, on.isoformat(), _now()],
+    )
+    number = f", tracking {tracking}" if tracking else ""
+    note = f"{letter.ref} sent by {CHANNEL_TITLES[via]}{number}"
+    add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
+
+
+def mark_sent(
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    via: str,
+    tracking: str | None = None,
+    on: dt.date,
+    today: dt.date,
+) -> Delivery:
+    """`dunning letter sent REF`: the letter left by `via` on `on`."""
+    if via not in CHANNELS:
+        raise DeliveryError(f"unknown channel {via!r}; use one of {', '.join(CHANNELS)}.")
+    number = check_tracking(tracking)
+    with write_transaction(db) as conn:
+        letter = get_delivery(conn, ref)
+        check_sent(letter, on=on, today=today)
+        write_sent(conn, letter, via=via, tracking=number, on=on)
+    return get_delivery(db, ref)
+
+
+def mark_delivered(
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    on: dt.date,
+    today: dt.date,
+    evidence_document: int | None = None,
+) -> Delivery:
+    """`dunning letter delivered REF`: the letter reached the customer on `on`."""
+    with write_transaction(db) as conn:
+        letter = get_delivery(conn, ref)
+        check_delivered(letter, on=on, today=today)
+        letter_id = _letter_id(conn, letter.ref)
+        if letter.status == "signed" and letter.sent_on is None:
+            # A receipt came back before anyone recorded the sending: keep the proof anyway.
+            conn.execute(
+                "INSERT INTO letter_delivery (letter_id, status, channel, sent_on, updated_at)"
+                " VALUES (?, 'sent', 'hand', ?, ?)",
+                [letter_id, letter.issued_on.isoformat(), _now()],
+            )
+        conn.execute(
+            "UPDATE letter_delivery SET status = 'delivered', delivered_on = ?,"
+            " evidence_document_id = coalesce(?, evidence_document_id), updated_at = ?"
+            " WHERE letter_id = ?",
+            [on.isoformat(), evidence_document, _now(), letter_id],
+        )
+        if evidence_document is not None:
+            conn.execute(
+                "UPDATE documents SET customer_code = ? WHERE id = ?",
+                [letter.customer, evidence_document],
+            )
+        # A letter got through: the customer's address works again.
+        conn.execute(
+            "UPDATE address_flags SET cleared_at = ? WHERE customer_code = ?"
+            " AND cleared_at IS NULL AND flagged_on <= ?",
+            [_now(), letter.customer, on.isoformat()],
+        )
+        proof = f" (proof: document {evidence_document})" if evidence_document else ""
+        note = f"{letter.ref} delivered{proof}"
+        add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
+    return get_delivery(db, ref)
+
+
+def mark_returned(
+    db: sqlite_utils.Database, ref: str, *, reason: str, on: dt.date, today: dt.date
+) -> Delivery:
+    """`dunning letter returned REF`: it came back; the customer's address is flagged."""
+    with write_transaction(db) as conn:
+        letter = get_delivery(conn, ref)
+        check_returned(letter, on=on, reason=reason, today=today)
+        conn.execute(
+            "UPDATE letter_delivery SET status = 'returned', returned_on = ?, return_reason = ?,"
+            " updated_at = ? WHERE letter_id = ?",
+            [on.isoformat(), reason.strip(), _now(), _letter_id(conn, letter.ref)],
+        )
+        conn.execute(
+            "INSERT INTO address_flags (customer_code, letter_ref, reason, flagged_on)"
+            " VALUES (?, ?, ?, ?)",
+            [letter.customer, letter.ref, reason.strip(), on.isoformat()],
+        )
+        note = f"{letter.ref} came back: {reason.strip()}; check the customer's address"
+        add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
+    return get_delivery(db, ref)
+
+
+def record_reply(
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    reply: str,
+    on: dt.date,
+    today: dt.date,
+    document: int | None = None,
+) -> Delivery:
+    """`dunning letter reply REF agreed|disputed`: the statement's reply slip came back."""
+    if reply not in REPLIES:
+        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {reply!r}.")
+    with write_transaction(db) as conn:
+        letter = get_delivery(conn, ref)
+        check_reply(letter, on=on, today=today)
+        letter_id = _letter_id(conn, letter.ref)
+        # A reply in hand proves the statement arrived: a letter never marked sent gets a row.
+        conn.execute(
+            "INSERT INTO letter_delivery (letter_id, status, channel, sent_on, delivered_on,"
+            " updated_at) VALUES (?, 'delivered', 'hand', ?, ?, ?) ON CONFLICT DO NOTHING",
+            [letter_id, letter.issued_on.isoformat(), on.isoformat(), _now()],
+        )
+        conn.execute(
+            "UPDATE letter_delivery SET reply = ?, reply_on = ?,"
+            " reply_document_id = coalesce(?, reply_document_id), updated_at = ?"
+            " WHERE letter_id = ?",
+            [reply, on.isoformat(), document, _now(), letter_id],
+        )
+        note = f"statement reply for {letter.ref}: {REPLY_TITLES[reply]}"
+        add_entry(conn, letter.customer, kind="receipt", note=note, letter_ref=letter.ref, on=on)
+    return get_delivery(db, ref)
+
+
+def archive_evidence(desk: Desk, path: Path) -> int:
+    """Archive a delivery proof (PDF or scan) through the ingest pipeline; its document id.
+
+    The same file archived before is not stored twice: its existing document is returned.
+    """
+    from dunning.archive.classify import DOCUMENT_TYPES
+    from dunning.archive.ingest import ingest_file
+    from dunning.archive.sniff import sniff
+
+    if not path.is_file():
+        raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")
+    found = sniff(path)
+    if found not in DOCUMENT_TYPES:
+        raise DeliveryError(
+            f"{path.name} is not a PDF or a scanned image (found {found}): save the courier's"
+            " delivery record as PDF and give it again."
+        )
+    outcome = ingest_file(desk, path, kind="evidence")
+    if outcome.document is None:
+        raise DeliveryError(f"{path.name} could not be archived: {outcome.reason}")
+    return outcome.document
+
+
+def deliver(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    on: dt.date,
+    today: dt.date,
+    evidence: Path | None = None,
+) -> Delivery:
+    """Check, archive the proof, then record the delivery: a refused step archives nothing."""
+    check_delivered(get_delivery(db, ref), on=on, today=today)
+    document = archive_evidence(desk, evidence) if evidence is not None else None
+    return mark_delivered(db, ref, on=on, today=today, evidence_document=document)
+
+
+def reply(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    answer: str,
+    on: dt.date,
+    today: dt.date,
+    evidence: Path | None = None,
+) -> Delivery:
+    """Check, archive the signed reply slip, then record it: a refused step archives nothing."""
+    if answer not in REPLIES:
+        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {answer!r}.")
+    check_reply(get_delivery(db, ref), on=on, today=today)
+    document = archive_evidence(desk, evidence) if evidence is not None else None
+    return record_reply(db, ref, reply=answer, on=on, today=today, document=document)

@@ -1,0 +1,296 @@
+"""A courier's batch sheet (批量寄件/运单导出) read for `dunning letter sent --from FILE`.
+
+Real exports put a title line or two above the header, carry many columns we do not need
+(收件人, 收件地址, 重量 …) and name the two we need in their own words: the tracking number as
+运单号/快递单号/邮件号/tracking, the letter reference in a column the sender filled in
+(订单号/客户订单号/备注/reference). Every row below the header is accounted for: a good row,
+a blank or total row skipped, or a bad row with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from dunning.archive.db import write_transaction
+from dunning.archive.receipts import find_refs
+from dunning.dates import parse_date
+from dunning.errors import DunningError, RowProblem
+from dunning.letters.delivery import (
+    CHANNELS,
+    Delivery,
+    DeliveryError,
+    check_sent,
+    get_delivery,
+    write_sent,
+)
+
+REF_HEADERS = (
+    "ref", "reference", "letter", "letterref", "customerreference", "orderno", "函件编号",
+    "函件号", "订单号", "订单编号", "客户订单号", "商家订单号", "参考号", "备注", "remark", "remarks",
+)  # fmt: skip
+TRACKING_HEADERS = (
+    "tracking", "trackingno", "trackingnumber", "waybill", "waybillno", "mailno", "运单号",
+    "运单编号", "运单号码", "快递单号", "邮件号", "邮件号码", "物流单号", "快件单号",
+)  # fmt: skip
+DATE_HEADERS = (
+    "date", "senton", "sent", "shipdate", "寄件日期", "寄件时间", "邮寄日期", "发货日期", "发件日期",
+    "揽收日期", "揽收时间", "收寄日期", "收寄时间",
+)  # fmt: skip
+HEADER_SEARCH_ROWS = 10
+MAX_ROWS = 20_000
+_TOTALS = ("合计", "总计", "小计", "total")
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+\d+$")
+
+
+class SheetError(DunningError):
+    """The batch sheet cannot be used; names the file and, per bad row, what is wrong."""
+
+    def __init__(self, reason: str, problems: Sequence[RowProblem] = ()) -> None:
+        super().__init__(reason)
+        self.problems = list(problems)
+
+    def report(self) -> str:
+        return "\n".join([str(self), *(f"  - {p}" for p in self.problems)])
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    row: int  # as the clerk sees it in Excel (1-based)
+    ref: str
+    tracking: str
+    sent_on: dt.date | None
+
+
+@dataclass
+class TrackingSheet:
+    path: Path
+    header_row: int
+    rows: list[SheetRow] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, why)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _norm(header: object) -> str:
+    text = str(header or "").strip().lower()
+    return re.sub(r"[\s_*:：()（）.\-]", "", text)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+def _decode(path: Path, data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError(f"{path.name} is neither UTF-8 nor GBK text; save it again as CSV.")
+
+
+def _rows(path: Path) -> list[list[object]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SheetError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    if data[:4] == b"PK\x03\x04":
+        return _xlsx_rows(path)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise SheetError(
+            f"{path.name} is an old Excel .xls file; open it in Excel or WPS and save it as"
+            " .xlsx or CSV, then give it again."
+        )
+    text = _decode(path, data)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return [list[object](r) for r in csv.reader(io.StringIO(text), dialect)][: MAX_ROWS + 1]
+
+
+def _xlsx_rows(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise SheetError(f"{path.name} is not a readable Excel workbook ({exc}).") from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        return [list(r) for _, r in zip(range(MAX_ROWS + 1), rows, strict=False)]
+    finally:
+        wb.close()
+
+
+def _find_header(path: Path, rows: list[list[object]]) -> tuple[int, dict[str, int]]:
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = [_norm(c) for c in row]
+        columns = {}
+        for key, aliases in (("ref", REF_HEADERS), ("tracking", TRACKING_HEADERS)):
+            found = next((i for a in aliases for i, n in enumerate(names) if n == a), None)
+            if found is not None:
+                columns[key] = found
+        if len(columns) == 2:
+            date = next((i for a in DATE_HEADERS for i, n in enumerate(names) if n == a), None)
+            if date is not None:
+                columns["date"] = date
+            return index, columns
+    raise SheetError(
+        f"{path.name}: no header row with a tracking-number column (运单号, 快递单号, 邮件号,"
+        " tracking) and a letter-reference column (ref, 函件编号, 订单号, 备注) in its first"
+        f" {HEADER_SEARCH_ROWS} rows."
+    )
+
+
+def read_tracking_sheet(path: Path) -> TrackingSheet:
+    """Read a courier's batch sheet (CSV in UTF-8 or GBK, or XLSX); every row accounted for."""
+    rows = _rows(path)
+    if len(rows) > MAX_ROWS:
+        raise SheetError(f"{path.name} has more than {MAX_ROWS} rows; split it.")
+    header, columns = _find_header(path, rows)
+    sheet = TrackingSheet(path, header + 1)
+    for number, row in _numbered(rows, header):
+        _take_row(sheet, number, row, columns)
+    return sheet
+
+
+def _numbered(rows: list[list[object]], header: int) -> Iterator[tuple[int, list[str]]]:
+    for index in range(header + 1, len(rows)):
+        yield index + 1, [_cell(c) for c in rows[index]]
+
+
+def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict[str, int]) -> None:
+    def at(key: str) -> str:
+        i = columns.get(key)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    if not any(cells):
+        sheet.skipped.append((number, "blank"))
+        return
+    if any(c.lower().startswith(_TOTALS) for c in cells[:3]):
+        sheet.skipped.append((number, "total"))
+        return
+    refs = find_refs(at("ref")) or find_refs(" ".join(cells))
+    tracking = at("tracking")
+    problem = _row_problem(refs, tracking, at("ref"))
+    if problem is not None:
+        sheet.problems.append(RowProblem(number, *problem))
+        return
+    sent_on = None
+    if at("date"):
+        try:
+            sent_on = parse_date(at("date"))
+        except ValueError as exc:
+            sheet.problems.append(RowProblem(number, "date", at("date"), str(exc)))
+            return
+    sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on))
+
+
+def _row_problem(refs: list[str], tracking: str, ref_cell: str) -> tuple[str, str, str] | None:
+    if not refs:
+        return ("ref", ref_cell, "no letter reference like CS-2025-000123")
+    if len(refs) > 1:
+        return ("ref", ref_cell, f"several letter references ({', '.join(refs)}): one per row")
+    if not tracking:
+        return ("tracking", tracking, "no tracking number")
+    if _SCIENTIFIC.match(tracking):
+        return (
+            "tracking",
+            tracking,
+            "Excel turned the number into scientific notation and lost digits; format the"
+            " column as text and export again",
+        )
+    if len(tracking) > 40 or not all(c.isalnum() or c in "-_ " for c in tracking):
+        return ("tracking", tracking, "not a tracking number (letters, digits and dashes)")
+    return None
+
+
+@dataclass
+class BatchResult:
+    """What `letter sent --from FILE` did with every row of the sheet."""
+
+    file: str
+    header_row: int
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)  # the sheet given twice
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # blank and total rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "header_row": self.header_row,
+            "sent": self.sent,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def mark_sent_from_sheet(
+    db: sqlite_utils.Database, path: Path, *, via: str, on: dt.date, today: dt.date
+) -> BatchResult:
+    """Record every letter of a courier's batch sheet as sent, or none of them.
+
+    A bad row (unknown reference, a letter already delivered, a date before the letter…)
+    rejects the whole sheet with every bad row listed; nothing is written.
+    """
+    if via not in CHANNELS:
+        raise DeliveryError(f"unknown channel {via!r}; use one of {', '.join(CHANNELS)}.")
+    sheet = read_tracking_sheet(path)
+    result = BatchResult(str(path), sheet.header_row)
+    result.skipped = [{"row": r, "why": w} for r, w in sheet.skipped]
+    with write_transaction(db) as conn:
+        todo, problems = _plan_rows(conn, sheet, result, via=via, on=on, today=today)
+        problems = sorted([*sheet.problems, *problems], key=lambda p: p.row)
+        if problems:
+            raise SheetError(
+                f"{path.name}: {len(problems)} bad row(s); nothing was recorded. Fix them and"
+                " give the sheet again.",
+                problems,
+            )
+        for letter, tracking, day in todo:
+            write_sent(conn, letter, via=via, tracking=tracking, on=day)
+    return result
+
+
+def _plan_rows(
+    conn: Any, sheet: TrackingSheet, result: BatchResult, *, via: str, on: dt.date, today: dt.date
+) -> tuple[list[tuple[Delivery, str, dt.date]], list[RowProblem]]:
+    """Check each good row against its letter: what to write, and the rows that cannot be."""
+    todo: list[tuple[Delivery, str, dt.date]] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for row in sheet.rows:
+        day = row.sent_on or on
+        entry = {"row": row.row, "ref": row.ref, "tracking": row.tracking, "sent_on": day}
+        try:
+            if row.ref in seen:
+                raise DeliveryError(f"letter {row.ref} is on row {seen[row.ref]} already")
+            seen[row.ref] = row.row
+            letter = get_delivery(conn, row.ref)
+            recorded = (letter.status, letter.channel, letter.tracking_no, letter.sent_on)
+            if recorded == ("sent", via, row.tracking, day):
+                result.unchanged.append(entry)
+                continue
+            check_sent(letter, on=day, today=today)
+        except DunningError as exc:
+            problems.append(RowProblem(row.row, "ref", row.ref, str(exc).rstrip(".")))
+            continue
+        todo.append((letter, row.tracking, day))
+        result.sent.append(entry)
+    return todo, problems

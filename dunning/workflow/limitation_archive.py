@@ -1,0 +1,167 @@
+"""The limitation report read from the archive: open invoices and their interrupting events.
+
+Which invoices a letter covers: every invoice of its customer dated on or before the letter
+(the statement that goes with each letter lists the customer's open items on that day).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+import sqlite_utils
+
+from dunning.archive.accounts import ledger_by_customer, list_customers
+from dunning.config import Config
+from dunning.letters.delivery import Delivery, load_deliveries
+from dunning.money import from_fen
+from dunning.receivables import Invoice, Payment, allocate
+from dunning.workflow.limitation import (
+    DEFAULT_WITHIN_DAYS,
+    PACK_WARNING_DAYS,
+    Claim,
+    Event,
+    EventKind,
+    Position,
+    UnprovenLetter,
+    positions,
+)
+
+
+def limitation_report(
+    db: sqlite_utils.Database,
+    config: Config,
+    *,
+    as_of: dt.date,
+    within: int | None = DEFAULT_WITHIN_DAYS,
+    codes: Sequence[str] | None = None,
+) -> list[Position]:
+    """Open invoices whose limitation period ends within `within` days of `as_of`."""
+    invoices, payments = ledger_by_customer(db)
+    received = _received(db, as_of)
+    names = {c.code: c.name for c in list_customers(db)}
+    wanted = set(codes) if codes is not None else None
+    claims: list[Claim] = []
+    events: list[Event] = []
+    for code, own in invoices.items():
+        if wanted is not None and code not in wanted:
+            continue
+        dated = [i for i in own if i.invoice_date <= as_of]
+        paid = [p for p in payments.get(code, []) if p.paid_on <= as_of]
+        claims.extend(_claims(code, names.get(code, code), dated, paid))
+        events.extend(_payment_events(code, dated, received.get(code, [])))
+    letters = [d for d in load_deliveries(db) if d.issued_on <= as_of]
+    covered = _coverage(invoices, letters)
+    events.extend(_letter_events(letters, covered))
+    events.extend(_promise_events(db))
+    unproven = [
+        UnprovenLetter(d.ref, d.customer, d.sent_on, covered[d.ref])
+        for d in letters
+        if d.status == "sent" and d.sent_on is not None
+    ]
+    return positions(
+        claims, events, unproven, as_of=as_of, years=config.limitation_years, within=within
+    )
+
+
+def _claims(code: str, name: str, invoices: list[Invoice], paid: list[Payment]) -> list[Claim]:
+    return [
+        Claim(
+            code,
+            name,
+            item.invoice.invoice_no,
+            item.invoice.invoice_date,
+            item.invoice.due_date,
+            item.open_amount,
+        )
+        for item in allocate(invoices, paid).items
+        if item.open_amount > 0
+    ]
+
+
+def _received(db: sqlite_utils.Database, as_of: dt.date) -> dict[str, list[Payment]]:
+    """Money the customer paid, by customer: credit notes and opening balances in the
+    payments table allocate like payments but are no acknowledgement by the debtor."""
+    found: dict[str, list[Payment]] = defaultdict(list)
+    for code, day, fen, ref in db.execute(
+        "SELECT customer_code, paid_on, amount_fen, invoice_ref FROM payments"
+        " WHERE kind = 'payment' AND paid_on <= ? ORDER BY paid_on, id",
+        [as_of.isoformat()],
+    ):
+        found[code].append(Payment(code, dt.date.fromisoformat(day), from_fen(fen), ref))
+    return found
+
+
+def _payment_events(code: str, invoices: list[Invoice], paid: list[Payment]) -> list[Event]:
+    """A payment naming one of the customer's invoices restarts that invoice; any other
+    payment is a part payment of the customer's whole debt."""
+    numbers = {i.invoice_no for i in invoices}
+    return [
+        Event(
+            "payment",
+            code,
+            p.paid_on,
+            f"payment {p.amount:,.2f} on {p.paid_on.isoformat()}"
+            + (f" for {p.invoice_ref}" if p.invoice_ref in numbers else ""),
+            frozenset({p.invoice_ref}) if p.invoice_ref in numbers else None,
+        )
+        for p in paid
+        if p.amount > 0
+    ]
+
+
+def _coverage(
+    invoices: dict[str, list[Invoice]], letters: list[Delivery]
+) -> dict[str, frozenset[str]]:
+    return {
+        d.ref: frozenset(
+            i.invoice_no for i in invoices.get(d.customer, []) if i.invoice_date <= d.issued_on
+        )
+        for d in letters
+    }
+
+
+def _letter_events(letters: list[Delivery], covered: dict[str, frozenset[str]]) -> list[Event]:
+    events = []
+    for d in letters:
+        if d.proven_on is not None:
+            kind: EventKind = "delivered"
+            if d.signed_on is not None and d.delivered_on is None:
+                kind = "signed"
+            events.append(Event(kind, d.customer, d.proven_on, d.proof, covered[d.ref], d.ref))
+        if d.reply == "agreed" and d.reply_on is not None:
+            proof = f"document {d.reply_document}" if d.reply_document else d.ref
+            events.append(Event("statement", d.customer, d.reply_on, proof, covered[d.ref], d.ref))
+    return events
+
+
+def _promise_events(db: sqlite_utils.Database) -> list[Event]:
+    rows = db.execute(
+        "SELECT id, customer_code, logged_at, promise_amount_fen, promise_date"
+        " FROM collection_log WHERE kind = 'promise' AND promise_amount_fen IS NOT NULL"
+    ).fetchall()
+    return [
+        Event(
+            "promise",
+            r[1],
+            dt.date.fromisoformat(r[2][:10]),
+            f"log {r[0]} (promised {from_fen(r[3]):,.2f} by {r[4]})",
+        )
+        for r in rows
+    ]
+
+
+def expiring_customers(
+    db: sqlite_utils.Database,
+    config: Config,
+    *,
+    as_of: dt.date,
+    codes: Sequence[str] | None = None,
+    within: int = PACK_WARNING_DAYS,
+) -> dict[str, dt.date]:
+    """Customers with an invoice whose period ends within `within` days: the earliest expiry."""
+    found: dict[str, dt.date] = {}
+    for p in limitation_report(db, config, as_of=as_of, within=within, codes=codes):
+        found.setdefault(p.claim.customer, p.expires)
+    return found
