@@ -15,11 +15,23 @@ _PATTERNS = (
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
 _NOT_A_DATE = "not a date (write it like 2025-03-05, 2025/3/5 or 2025年3月5日)"
+# Dates a receivables desk can act on; 9999-12-31 (an ERP's "never") would overflow every
+# deadline and limitation computed from it.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 def parse_date(raw: object) -> dt.date:
     """Read a date from a cell; raises ValueError with a short reason."""
+    day = _parse(raw)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(
+            f"the year {day.year} is out of range ({FIRST_YEAR} to {LAST_YEAR}): check the date"
+        )
+    return day
+
+
+def _parse(raw: object) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):

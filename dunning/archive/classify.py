@@ -7,6 +7,7 @@ receipts/), else from its content (magic bytes), never from its extension alone.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -38,23 +39,24 @@ def candidate_files(root: Path, start: Path | None = None) -> Iterator[Path]:
     """Every regular file under `start` (default: `root`) that is not ignored.
 
     A file given as `start` yields itself; a folder is walked, so a folder dropped in whole is
-    taken file by file. Symlinks are not followed: a link could lead out of the inbox.
+    taken file by file. Symlinks are never followed (a link could lead out of the inbox): each
+    is yielded as a file of its own, for the pipeline to refuse.
     """
     start = root if start is None else start
     if start != root and is_ignored_below(start, root):
         return
-    if start.is_symlink():
-        return
-    if start.is_file():
+    if start.is_symlink() or (start.exists() and not start.is_dir()):
+        # A link, a FIFO or a device is yielded as itself: the pipeline quarantines it
+        # without following or reading it.
         yield start
         return
     for folder, dirnames, filenames in os.walk(start, onerror=_skip):
         base = Path(folder)
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored_name(d))
-        for name in sorted(filenames):
-            path = base / name
-            if not is_ignored_name(name) and not path.is_symlink():
-                yield path
+        links = [d for d in dirnames if (base / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if not is_ignored_name(d) and d not in links)
+        for name in sorted(filenames + links):
+            if not is_ignored_name(name):
+                yield base / name
 
 
 def is_ignored_below(path: Path, root: Path) -> bool:
@@ -81,16 +83,51 @@ def collect_files(paths: Iterable[Path], *, skip: Iterable[Path] = ()) -> list[P
     skipped = {p.resolve() for p in skip}
 
     def wanted(path: Path) -> bool:
-        resolved = path.resolve()
+        resolved = path.absolute().parent.resolve() / path.name  # a link itself, not its target
         return resolved not in skipped and not any(p in skipped for p in resolved.parents)
 
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             found.extend(p for p in candidate_files(path) if wanted(p))
         elif not is_ignored_name(path.name) and wanted(path):
             found.append(path)
     return found
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file, without following a link or opening a FIFO."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise IngestError(f"{path.name}: not a file (it may have been moved away).") from None
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISLNK(mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        raise IngestError(
+            f"{path.name} is a symbolic link (to {target}): links are never followed, so"
+            " nothing was read from it; copy the file itself into the inbox."
+        )
+    what = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise IngestError(
+        f"{path.name} is {what}, not a regular file: nothing was read from it; drop the"
+        " document itself."
+    )
 
 
 def route(path: Path, inbox: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,9 @@ BUSY_TIMEOUT_S = 30.0
 
 
 def open_archive(path: Path, *, migrate_schema: bool = True) -> sqlite_utils.Database:
-    """Open (and create or upgrade) the archive at `path`."""
+    """Open (and create or upgrade) the archive at `path`; read-only on a read-only desk."""
+    if path.exists() and not writable(path):
+        return open_read_only(path)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -30,6 +33,30 @@ def open_archive(path: Path, *, migrate_schema: bool = True) -> sqlite_utils.Dat
         migrate(db)
         _carry_out_maintenance(db)
     return db
+
+
+def writable(path: Path) -> bool:
+    """Whether the database and its folder (for the WAL files) can be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def open_read_only(path: Path) -> sqlite_utils.Database:
+    """The archive of a read-only desk (a share mounted read-only, a CD, an old backup).
+
+    `mode=ro` still reads the WAL; when even its -shm file cannot be opened, `immutable=1`
+    reads the database file alone (a desk closed cleanly has nothing left in the WAL).
+    Reading commands work; a write fails with "attempt to write a readonly database".
+    """
+    for query in ("mode=ro", "immutable=1"):
+        uri = f"{path.resolve().as_uri()}?{query}"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            continue
+        return sqlite_utils.Database(conn)
+    raise sqlite3.OperationalError(f"unable to open database file {path}")
 
 
 def _carry_out_maintenance(db: sqlite_utils.Database) -> None:

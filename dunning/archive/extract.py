@@ -32,6 +32,7 @@ from dunning.archive.cjk import (
     text_merit,
     text_quality,
 )
+from dunning.archive.imagecheck import check_image
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
 
@@ -88,6 +89,7 @@ def extract_text(path: Path, limits: ExtractLimits) -> ExtractedText:
     if kind == "pdf":
         return _extract_pdf(path, limits)
     if kind in _IMAGE_KINDS:
+        check_image(path)  # damaged images and pixel bombs stop here, before OCR
         return _extract_image(path, limits)
     raise IngestError(
         f"{path.name} is not a PDF or a scanned image (its content looks like {kind}): "
@@ -303,7 +305,7 @@ def _encrypted(path: Path) -> IngestError:
 
 
 def _damaged(path: Path, exc: BaseException) -> IngestError:
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160].rstrip(".")
     return IngestError(
         f"{path.name}: the PDF is damaged or incomplete: {detail}. "
         "Ask the sender for a new copy, or re-save it from the original program."

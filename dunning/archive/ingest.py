@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -21,16 +21,17 @@ from typing import Any, Literal
 import sqlite_utils
 
 from dunning.archive import classify, search, store
-from dunning.archive.classify import check_type, kind_from_content, route
+from dunning.archive.classify import check_regular_file, check_type, kind_from_content, route
 from dunning.archive.contracts import ContractMeta, extract_meta, link_contract, record_contract
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
-from dunning.archive.quarantine import quarantine
+from dunning.archive.quarantine import note_failure, quarantine
 from dunning.archive.receipts import is_returned_receipt, sign_letter
 from dunning.archive.sniff import sniff
 from dunning.archive.workers import WorkerPool
+from dunning.archive.zipguard import check_member_count, check_zip
 from dunning.config import Config
 from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
@@ -258,16 +259,18 @@ class Pipeline:
             ) from exc
 
     def _classify_file(self, path: Path, kind: str | None) -> _Candidate:
-        if not path.is_file():
-            raise IngestError(f"{path.name}: not a file (it may have been moved away).")
-        resolved = path.resolve()
+        check_regular_file(path)
+        resolved = _lexical(path)
         in_inbox = self.desk.inbox.resolve() in resolved.parents
         source = _relative(resolved, self.desk.root)
         routed = route(resolved, self.desk.inbox.resolve()) if in_inbox else None
+        check_member_count(resolved)  # sniffing lists a zip's members: not a million of them
         sniffed = sniff(resolved)
         forced = kind
         kind = kind or routed or kind_from_content(sniffed, resolved)
         check_type(kind, sniffed, resolved)
+        if sniffed in ("xlsx", "docx", "zip"):
+            check_zip(resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(
@@ -300,7 +303,10 @@ class Pipeline:
             return Outcome(c.given, "archived", doc_id, kind, None, f"{kind} (already archived)")
         reason = f"same content as document {doc_id} ({name}, archived {when[:10]})"
         if c.in_inbox:
-            quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+            try:
+                quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+            except OSError as err:  # a full disk: the duplicate stays in the inbox
+                reason += f"; it stays in the inbox (failed/ could not be written: {err.strerror})"
         return Outcome(
             c.given, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}"
         )
@@ -467,19 +473,26 @@ class Pipeline:
         return f"{c.kind} {number}{flag}"
 
     def _fail(self, path: Path, kind: str | None, exc: IngestError) -> Outcome:
+        """Quarantine an inbox file (a link itself, never its target); note an outside one.
+
+        A file given from outside the desk stays where it is (it is the clerk's): failed/
+        gets its note only, never a copy. A note or move that fails (a full disk) leaves the
+        file where it was and says so: nothing is lost.
+        """
         reason = str(exc)
-        resolved = path.resolve() if path.exists() else path
-        if path.exists():
-            if self.desk.inbox.resolve() in resolved.parents:
-                quarantine(self.desk, resolved, exc.report())
-            else:
-                # A file given from outside the desk stays where it is; failed/ keeps a copy.
-                copy = self.desk.failed / path.name
-                if not copy.exists():
-                    shutil.copy2(path, copy)
-                    copy.with_name(copy.name + ".error.txt").write_text(
-                        f"{exc.report()}\n\nsource: {resolved}\n", encoding="utf-8"
-                    )
+        if os.path.lexists(path) and not isinstance(exc, StoreFull):
+            where = _lexical(path)
+            try:
+                if self.desk.inbox.resolve() in where.parents:
+                    quarantine(self.desk, where, exc.report())
+                else:
+                    note_failure(self.desk, where, exc.report())
+            except OSError as err:
+                log.warning("could not record the failure of %s: %s", where, err)
+                reason += (
+                    f" It was left where it is: failed/ could not be written"
+                    f" ({err.strerror or err}); free some disk space."
+                )
         return Outcome(path, "failed", None, kind, reason, f"failed {path.name}")
 
 
@@ -507,6 +520,11 @@ def ledger_text(ledger: Ledger) -> str:
     return "\n".join(parts)
 
 
+def _lexical(path: Path) -> Path:
+    """`path` made absolute with its folders resolved but its last part not followed."""
+    return path.absolute().parent.resolve() / path.name
+
+
 def _untouched_since(path: Path, ingested_at: str) -> bool:
     """True when the inbox file is the very one archived (left behind by a crash after the
     commit); a copy dropped again later has a newer inode change time."""
@@ -524,12 +542,16 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+class StoreFull(IngestError):
+    """The store copy failed (a full disk, permissions): the file stays where it is."""
+
+
 def _copy_failed(path: Path, exc: OSError) -> IngestError:
     if "changed while" in str(exc):
         return IngestError(str(exc))
-    return IngestError(
-        f"{path.name} could not be copied into the store ({exc.strerror or exc}):"
-        " check free disk space and permissions, then drop it again."
+    return StoreFull(
+        f"{path.name} could not be copied into the store ({exc.strerror or exc}): it was left"
+        " where it is; free some disk space (or fix permissions) and it is taken next time."
     )
 
 

@@ -309,6 +309,34 @@ def m007_delivery(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m006_letter_registry(db: sqlite_utils.Database) -> None:
+    # Reference numbers come from a sequence that survives a killed pack (never reused), and
+    # every pack run is recorded, so one killed mid-way is found and repaired.
+    _script(
+        db,
+        """
+        CREATE TABLE reference_sequence (
+            prefix TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            PRIMARY KEY (prefix, year)
+        );
+        CREATE TABLE pack_runs (
+            id INTEGER PRIMARY KEY,
+            pack_dir TEXT NOT NULL,
+            first_ref TEXT,
+            last_ref TEXT,
+            pid INTEGER,
+            host TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            state TEXT NOT NULL CHECK (state IN ('writing', 'done', 'abandoned'))
+        )
+        """,
+    )
+
+
+@migration
 def m009_users(db: sqlite_utils.Database) -> None:
     # Web desk accounts (password: scrypt with its own salt and cost parameters, so the cost
     # can rise later without breaking old hashes) and an audit trail of every web write.

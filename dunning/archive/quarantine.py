@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from dunning.desk import Desk
 from dunning.errors import NotFoundError
+from dunning.safenames import numbered, safe_name
 
 ERROR_SUFFIX = ".error.txt"
 _SOURCE_PREFIX = "source: "
@@ -25,27 +25,51 @@ class FailedFile:
 
 
 def quarantine(desk: Desk, path: Path, report: str) -> Path:
-    """Move `path` into failed/ with an error file; never overwrites an earlier failure."""
+    """Move `path` (a file, or a link itself, never its target) into failed/ with its note.
+
+    The note is written first, then the file is renamed (never copied: a full disk cannot stop
+    a rename within the desk). If the note cannot be written, the file stays where it was and
+    the OSError is raised: nothing is lost.
+    """
     desk.failed.mkdir(exist_ok=True)
     target = _free_name(desk.failed, path.name)
-    try:
-        source = str(path.resolve().relative_to(desk.root))
-    except ValueError:
-        source = str(path.resolve())
+    source = _source(desk, path)
     when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    # The file moves first: a crash in between leaves it in failed/ without its note (listed
-    # as such), never a note without its file.
+    error_file = target.with_name(target.name + ERROR_SUFFIX)
     try:
+        error_file.write_text(
+            f"{report}\n\n{_SOURCE_PREFIX}{source}\nfailed at: {when}\n", encoding="utf-8"
+        )
         os.replace(path, target)
     except OSError:
-        # Another filesystem (a file given on the command line): copy, then remove.
-        shutil.copy2(path, target)
-        path.unlink()
-    error_file = target.with_name(target.name + ERROR_SUFFIX)
-    error_file.write_text(
-        f"{report}\n\n{_SOURCE_PREFIX}{source}\nfailed at: {when}\n", encoding="utf-8"
-    )
+        error_file.unlink(missing_ok=True)
+        raise
     return target
+
+
+def note_failure(desk: Desk, path: Path, report: str) -> Path:
+    """A note in failed/ for a file given from outside the desk, which stays where it is."""
+    desk.failed.mkdir(exist_ok=True)
+    target = _free_name(desk.failed, path.name)
+    error_file = target.with_name(target.name + ERROR_SUFFIX)
+    try:
+        error_file.write_text(
+            f"{report}\n\nThe file was left where it is: {_source(desk, path)}\n",
+            encoding="utf-8",
+        )
+    except OSError:
+        error_file.unlink(missing_ok=True)
+        raise
+    return error_file
+
+
+def _source(desk: Desk, path: Path) -> str:
+    """Where `path` is, desk-relative when inside: its folder resolved, the name not followed."""
+    lexical = path.absolute().parent.resolve() / path.name
+    try:
+        return str(lexical.relative_to(desk.root.resolve()))
+    except ValueError:
+        return str(lexical)
 
 
 def list_failed(desk: Desk) -> list[FailedFile]:
@@ -53,7 +77,8 @@ def list_failed(desk: Desk) -> list[FailedFile]:
         return []
     found = []
     for path in sorted(desk.failed.iterdir()):
-        if path.name.endswith(ERROR_SUFFIX) or not path.is_file():
+        # Links, FIFOs and devices are listed too (as themselves, never followed).
+        if path.name.endswith(ERROR_SUFFIX) or (path.is_dir() and not path.is_symlink()):
             continue
         found.append(_read(path))
     return found
@@ -66,17 +91,33 @@ def retry(desk: Desk, name: str | None = None) -> list[Path]:
         raise NotFoundError(f"no failed file named {name!r}; see `dunning failed list`.")
     moved = []
     for failed in chosen:
-        target = desk.inbox / failed.name
-        if failed.source and not Path(failed.source).is_absolute():
-            candidate = desk.root / failed.source
-            if desk.inbox in candidate.parents:
-                target = candidate
+        target = _retry_target(desk, failed)
         target.parent.mkdir(parents=True, exist_ok=True)
         target = _free_name(target.parent, target.name)
         os.replace(failed.path, target)
         failed.path.with_name(failed.name + ERROR_SUFFIX).unlink(missing_ok=True)
         moved.append(target)
     return moved
+
+
+def _retry_target(desk: Desk, failed: FailedFile) -> Path:
+    """Back to its inbox subfolder when the note names one; anything else: the inbox itself.
+
+    The note is a text file anyone can edit: `source: inbox/../../elsewhere` must not move a
+    file out of the desk, so the resolved folder must be the inbox or a folder inside it.
+    """
+    inbox = desk.inbox.resolve()
+    default = desk.inbox / safe_name(failed.name)
+    if not failed.source or Path(failed.source).is_absolute() or ".." in Path(failed.source).parts:
+        return default
+    folder = (desk.root / failed.source).parent
+    try:
+        resolved = folder.resolve()
+    except (OSError, RuntimeError):
+        return default
+    if resolved != inbox and inbox not in resolved.parents:
+        return default
+    return resolved / safe_name(failed.name)
 
 
 def _read(path: Path) -> FailedFile:
@@ -94,10 +135,14 @@ def _read(path: Path) -> FailedFile:
 
 
 def _free_name(folder: Path, name: str) -> Path:
-    target = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    n = 1
-    while target.exists() or target.with_name(target.name + ERROR_SUFFIX).exists():
+    """A name in `folder` free for the file and its note: cleaned, capped, numbered."""
+    base = safe_name(name)
+    target, n = folder / base, 1
+    while target.is_symlink() or target.exists() or _note(target).exists():
         n += 1
-        target = folder / f"{stem} ({n}){suffix}"
+        target = folder / numbered(base, n)
     return target
+
+
+def _note(target: Path) -> Path:
+    return target.with_name(target.name + ERROR_SUFFIX)

@@ -15,7 +15,7 @@ from dunning.desk import Desk
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing | altered | unrecorded
+    kind: str  # missing | altered | unrecorded | unregistered (a pack file no letter owns)
     path: str
     document: int | None
     detail: str
@@ -68,4 +68,36 @@ def verify(
             report.problems.append(
                 Problem("unrecorded", rel, None, "a stored file no document refers to")
             )
+    report.problems.extend(_unregistered_pack_files(desk, db))
     return report
+
+
+def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Problem]:
+    """out/ against the letters: files no letter owns (a pack killed before registering),
+    and registered letters whose files are gone."""
+    from dunning.letters.registry import letters_missing_files, unregistered_pack_files
+
+    found = [
+        Problem(
+            "unregistered",
+            str(path.relative_to(desk.root)),
+            None,
+            "a letter file no registered letter owns (an interrupted pack): not a valid"
+            " letter; `dunning pack` removes it",
+        )
+        for path in unregistered_pack_files(desk, db)
+    ]
+    found += [
+        Problem(
+            "missing", _shown(desk, path), None, f"letter {ref} is registered but this file is gone"
+        )
+        for ref, path in letters_missing_files(desk, db)
+    ]
+    return found
+
+
+def _shown(desk: Desk, path: Path) -> str:
+    try:
+        return str(path.relative_to(desk.root))
+    except ValueError:
+        return str(path)

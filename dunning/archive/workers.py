@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Generic, Literal, TypeVar
 
 from dunning.errors import IngestError
+from dunning.procs import die_with_parent
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,8 +60,10 @@ class WorkerCrash(IngestError):
 
 def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
     """Loop in the worker: receive (fn, item), send back ("ok", result) or ("error", exc)."""
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop. A parent
+    # killed with -9 decides nothing: the kernel then ends this worker with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     # Everything inherited from the parent is long-lived: keep the collector from walking it
     # (which also copies every shared page of a forked worker) on each full collection.
     gc.freeze()

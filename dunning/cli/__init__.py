@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,33 @@ class DunningGroup(click.Group):
             raise click.UsageError(str(exc)) from None
         except DunningError as exc:
             raise click.ClickException(str(exc)) from None
+        except sqlite3.OperationalError as exc:
+            raise click.ClickException(_database_sentence(exc)) from None
         except OSError as exc:
             # A folder that cannot be written, a path that is a file: one sentence, no traceback.
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}.") from None
+
+
+def _database_sentence(exc: sqlite3.OperationalError) -> str:
+    """One sentence for the archive errors a clerk can meet: read-only, busy, disk full."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return (
+            "the desk is read-only, so nothing was changed (the archive cannot be written):"
+            " ask for write access to the desk folder, or run a reading command."
+        )
+    if "locked" in text or "busy" in text:
+        return (
+            "the archive is busy: another dunning command is writing to it; nothing was"
+            " changed, try again in a moment."
+        )
+    if "disk" in text or "full" in text:
+        return (
+            f"the archive could not be written ({text}): nothing was changed; free some disk"
+            " space and try again."
+        )
+    return f"the archive could not be used ({text}): nothing was changed; check the desk folder."
 
 
 @click.group(cls=DunningGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -87,6 +87,8 @@ def pack(
                 )
         else:
             result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
+    for note in result.notes:
+        click.echo(f"note: {note}.", err=True)
     if as_json:
         echo_json(result.to_json())
         return

@@ -94,5 +94,25 @@ class AmountType(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r}: {exc}", param, ctx)
 
 
+class DocumentIdType(click.ParamType):  # type: ignore[type-arg]
+    """A document number as `dunning search` shows it: 1 or more, within SQLite's integers."""
+
+    name = "id"
+    _MAX = 2**63 - 1
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            if not text.lstrip("-").isdigit() or len(text) > 30:
+                self.fail(f"{value!r} is not a document number; `dunning search` shows them.")
+            number = int(text)
+        if not 1 <= number <= self._MAX:
+            self.fail(f"{value} is not a document number (they start at 1); see `dunning search`.")
+        return number
+
+
 DATE = DateType()
+DOCUMENT_ID = DocumentIdType()
 AMOUNT = AmountType()

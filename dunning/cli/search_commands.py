@@ -16,7 +16,7 @@ from dunning.archive.ledger.rows import RowCounts
 from dunning.archive.search import search as search_archive
 from dunning.archive.search import unsearchable_count
 from dunning.cli import main
-from dunning.cli.output import DATE, current_desk, echo_json, json_option
+from dunning.cli.output import DATE, DOCUMENT_ID, current_desk, echo_json, json_option
 
 
 @main.command()
@@ -80,7 +80,7 @@ def search(
 
 
 @main.command()
-@click.argument("document_id", metavar="ID", type=int)
+@click.argument("document_id", metavar="ID", type=DOCUMENT_ID)
 @json_option
 @click.pass_context
 def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
@@ -129,7 +129,7 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
 
 
 @main.command("open")
-@click.argument("document_id", metavar="ID", type=int)
+@click.argument("document_id", metavar="ID", type=DOCUMENT_ID)
 @click.option("--path", "path_only", is_flag=True, help="Only print the stored file's path.")
 @click.pass_context
 def open_document(ctx: click.Context, document_id: int, path_only: bool) -> None:

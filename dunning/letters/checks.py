@@ -21,6 +21,7 @@ from lxml import etree
 
 from dunning.letters.context import CONTEXT_DOC
 from dunning.letters.render import ENV
+from dunning.letters.sandbox import MAX_RANGE
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -141,7 +142,33 @@ def _syntax(
         line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
         tag = re.sub(r"<[^>]+>", "", line).strip()[:120]
         return [TemplateProblem(path.name, tag, f"syntax error in {part}: {exc.message}")]
-    return _unknown_attributes(path, tree, attributes)
+    return _unknown_attributes(path, tree, attributes) + _unsafe(path, tree)
+
+
+def _unsafe(path: Path, tree: nodes.Template) -> list[TemplateProblem]:
+    """What the sandbox refuses at render time, found before a pack starts."""
+    found = []
+    for access in tree.find_all(nodes.Getattr):
+        if access.attr.startswith("_"):
+            found.append(
+                TemplateProblem(
+                    path.name,
+                    f".{access.attr}",
+                    f"reaches into Python internals ({access.attr!r}): not allowed in a letter",
+                )
+            )
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "range":
+            sizes = [a.value for a in call.args if isinstance(a, nodes.Const)]
+            if any(isinstance(n, int) and abs(n) > MAX_RANGE for n in sizes):
+                found.append(
+                    TemplateProblem(
+                        path.name,
+                        f"range({', '.join(map(str, sizes))})",
+                        f"a loop of more than {MAX_RANGE:,} steps: too long for a letter",
+                    )
+                )
+    return found
 
 
 def _unknown_attributes(

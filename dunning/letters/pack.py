@@ -7,12 +7,12 @@ reference in the same transaction that writes them; a failure removes the half-w
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gc
 import json
-import re
+import logging
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -28,13 +28,19 @@ from dunning.archive.workers import WorkerPool
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
-from dunning.letters.context import ContractInfo, CustomerInfo, LetterInput, OpenItem
+from dunning.letters import registry
+from dunning.letters.context import ContractInfo, LetterInput
 from dunning.letters.context import build_context as letter_context
+from dunning.letters.letter_input import DOCUMENT_TITLES as DOCUMENT_TITLES
+from dunning.letters.letter_input import contracts_of as _contracts
+from dunning.letters.letter_input import letter_input as _letter_input
+from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
-from dunning.money import from_fen, to_fen
-from dunning.receivables import CustomerAging, bucket_title
+from dunning.money import to_fen
+from dunning.receivables import CustomerAging
+from dunning.safenames import make_unique_dir, safe_name
 from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {
@@ -48,19 +54,9 @@ DOCUMENT_NAMES = {
     "contract": "合同副本-contract",
     "evidence": "证据清单-evidence",
 }
-# How a letter names the documents that go with it (附件).
-DOCUMENT_TITLES = {
-    "statement": "对账单",
-    "receipt": "签收回执",
-    "contract": "合同复印件",
-    "visit": "到访回执单",
-    "reminder": "付款提醒函",
-    "demand": "催款函",
-    "final": "最后催告函",
-    "lawyer": "律师函",
-    "evidence": "证据清单",
-}
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+log = logging.getLogger(__name__)
 
 
 class PackError(DunningError):
@@ -79,6 +75,10 @@ class Candidate:
 class Plan:
     as_of: dt.date
     candidates: list[Candidate] = field(default_factory=list)
+    # How the plan was asked for: `write_pack` makes it again inside its write transaction.
+    customers: tuple[str, ...] = ()
+    min_days: int | None = None
+    level: int | None = None
     # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
 
@@ -130,12 +130,15 @@ class PackResult:
     pack_dir: Path | None  # None when nobody was due a letter: nothing is written
     letters: list[LetterRecord]
     pdf: Path | None = None
+    # What this run noticed and did: letters another run sent meanwhile, killed runs repaired.
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pack": str(self.pack_dir) if self.pack_dir else None,
             "letters": [letter.to_json() for letter in self.letters],
             "pdf": str(self.pdf) if self.pdf else None,
+            "notes": list(self.notes),
         }
 
 
@@ -164,7 +167,7 @@ def plan_pack(
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
-    plan = Plan(as_of)
+    plan = Plan(as_of, customers=tuple(customers), min_days=min_days, level=level)
     for aging in load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes):
         cust = statuses[aging.customer]
         decision = decide(
@@ -228,15 +231,6 @@ def template_path(desk: Desk, document: str) -> Path:
     return own if own.is_file() else PACKAGE_TEMPLATES / f"{document}.docx"
 
 
-def next_refs(conn: Any, prefix: str, year: int, count: int) -> list[str]:
-    """`count` fresh references, CS-2025-000123 style, inside the caller's write transaction."""
-    row = conn.execute(
-        "SELECT ref FROM letters WHERE ref LIKE ? ORDER BY ref DESC LIMIT 1", [f"{prefix}-{year}-%"]
-    ).fetchone()
-    start = int(row[0].rsplit("-", 1)[1]) + 1 if row else 1
-    return [f"{prefix}-{year}-{n:06d}" for n in range(start, start + count)]
-
-
 def write_pack(
     desk: Desk,
     db: sqlite_utils.Database,
@@ -248,37 +242,59 @@ def write_pack(
 ) -> PackResult:
     """Render, file and register every selected letter; nothing is left behind on failure.
 
-    `progress` is called once per letter filed.
+    References are reserved first (committed: never reused, even by a killed run). Letters
+    are rendered and written, and with `pdf` converted, outside the write lock; then one
+    transaction plans again and registers only the letters still due exactly as rendered
+    (another pack may have run meanwhile), writes the manifest and merges pack.pdf.
+    `progress` is called once per letter rendered.
     """
     config = desk.config
+    notes = registry.repair(desk, db)
     selected = plan.selected
     if pdf:
         require_soffice()
     _check_templates(desk, {d for c in selected for d in _level(config, c).documents})
     if not selected:
-        return PackResult(None, [])
+        return PackResult(None, [], notes=notes)
     pack_dir, made = _pack_folder(desk, plan.as_of, out_dir)
-    letters: list[LetterRecord] = []
+    reservation: registry.Reservation | None = None
     try:
-        with _collector_paused(), write_transaction(db) as conn:
-            refs = next_refs(conn, config.reference_prefix, plan.as_of.year, len(selected))
-            jobs = [
-                _prepare(desk, conn, plan, cand, ref, pack_dir)
-                for cand, ref in zip(selected, refs, strict=True)
-            ]
-            for job, rendered in _render_all(jobs):
-                letters.append(_file_letter(desk, conn, plan, job, rendered))
-                if progress is not None:
-                    progress()
+        reservation = registry.reserve(
+            db, config.reference_prefix, plan.as_of.year, len(selected), pack_dir
+        )
+        drafts = _write_drafts(desk, db, plan, selected, reservation.refs, pack_dir, progress)
+        if pdf:
+            _make_pdfs(pack_dir, drafts)
+        with write_transaction(db) as conn:
+            kept, dropped = _still_due(db, config, plan, drafts)
+            letters = sorted((_register(conn, plan, draft) for draft in kept), key=lambda r: r.ref)
+            _discard(dropped)
+            notes += [f"{d.job.cand.customer.code}: {DROPPED}" for d in dropped]
+            result = PackResult(pack_dir, letters, notes=notes)
+            if letters:
+                write_manifest(pack_dir, letters)
+                if pdf:
+                    result.pdf = merge_pdfs([d.pdf for d in kept if d.pdf], pack_dir / "pack.pdf")
+            registry.finish(conn, reservation.run_id)
     except BaseException:
         _undo_folder(pack_dir, made)
+        if reservation is not None:
+            _abandon_quietly(db, reservation.run_id)
         raise
-    letters.sort(key=lambda letter: letter.ref)
-    _write_manifest(pack_dir, letters)
-    result = PackResult(pack_dir, letters)
-    if pdf and letters:
-        result.pdf = _make_pdfs(pack_dir, letters)
+    if not letters:
+        _undo_folder(pack_dir, made)
+        result.pack_dir = None
     return result
+
+
+DROPPED = "no letter: another pack sent one meanwhile, or the account changed; run pack again"
+
+
+def _abandon_quietly(db: sqlite_utils.Database, run_id: int) -> None:
+    try:
+        registry.abandon(db, run_id)
+    except sqlite3.Error:
+        log.warning("could not mark pack run %d abandoned", run_id, exc_info=True)
 
 
 def _pack_folder(desk: Desk, as_of: dt.date, out_dir: Path | None) -> tuple[Path, bool]:
@@ -370,7 +386,7 @@ class _Job:
 
 def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path) -> _Job:
     level = _level(desk.config, cand)
-    folder = pack_dir / _UNSAFE.sub("_", f"{cand.customer.code} {cand.customer.name}").strip()
+    folder = pack_dir / safe_name(f"{cand.customer.code} {cand.customer.name}")
     contracts = _contracts(conn, cand.customer.code, cand.aging)
     letter = _letter_input(desk.config, plan.as_of, cand, level, ref, contracts)
     if "evidence" in level.documents:
@@ -413,22 +429,95 @@ def _render_all(jobs: list[_Job]) -> Iterator[tuple[_Job, list[bytes]]]:
             yield job, result
 
 
-def _file_letter(
-    desk: Desk, conn: Any, plan: Plan, job: _Job, rendered: list[bytes]
-) -> LetterRecord:
-    """Write one letter's files and register it (inside the pack's transaction)."""
-    cust, aging, level = job.cand.customer, job.cand.aging, job.level
-    job.folder.mkdir()
+@dataclass
+class _Draft:
+    """One letter written to disk, not yet registered."""
+
+    job: _Job
+    folder: Path
+    files: tuple[str, ...]  # relative to the pack folder, in level order
+    pdf: Path | None = None  # the customer's print-ready PDF, with --pdf
+
+
+def _write_drafts(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    plan: Plan,
+    selected: list[Candidate],
+    refs: tuple[str, ...],
+    pack_dir: Path,
+    progress: Callable[[], None] | None,
+) -> list[_Draft]:
+    """Render and write every letter, outside any write transaction."""
+    jobs = [
+        _prepare(desk, db.conn, plan, cand, ref, pack_dir)
+        for cand, ref in zip(selected, refs, strict=True)
+    ]
+    drafts = []
+    with _collector_paused():
+        for job, rendered in _render_all(jobs):
+            drafts.append(_write_files(desk, job, rendered))
+            if progress is not None:
+                progress()
+    return drafts
+
+
+def _write_files(desk: Desk, job: _Job, rendered: list[bytes]) -> _Draft:
+    """Write one letter's files into a folder of its own."""
+    # Two customers whose names clean to the same folder name each get their own folder.
+    folder = make_unique_dir(job.folder.parent, job.folder.name)
     by_document = dict(zip((d for d, _ in job.templates), rendered, strict=True))
     files = []
-    for document in level.documents:
+    for document in job.level.documents:
         if document == "contract":
-            files.extend(_copy_contracts(desk, list(job.contracts), job.folder))
+            files.extend(copy_contracts(desk.root, list(job.contracts), folder))
             continue
-        target = job.folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
+        target = folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
         target.write_bytes(by_document[document])
         files.append(target)
-    rel = tuple(str(f.relative_to(job.folder.parent)) for f in files)
+    return _Draft(job, folder, tuple(str(f.relative_to(folder.parent)) for f in files))
+
+
+def _still_due(
+    db: sqlite_utils.Database, config: Config, plan: Plan, drafts: list[_Draft]
+) -> tuple[list[_Draft], list[_Draft]]:
+    """Plan again inside the write transaction: (letters still due as written, the others).
+
+    Another pack may have sent a letter meanwhile (the gap now holds it back), or a payment
+    changed the amounts the letter states: such a letter is not registered.
+    """
+    fresh = plan_pack(
+        db,
+        config,
+        as_of=plan.as_of,
+        customers=plan.customers,
+        min_days=plan.min_days,
+        level=plan.level,
+    )
+    now = {c.customer.code: c for c in fresh.selected}
+    kept: list[_Draft] = []
+    dropped: list[_Draft] = []
+    for draft in drafts:
+        before, after = draft.job.cand, now.get(draft.job.cand.customer.code)
+        same = (
+            after is not None
+            and after.decision.next_level == before.decision.next_level
+            and after.aging.balance == before.aging.balance
+            and after.aging.overdue == before.aging.overdue
+        )
+        (kept if same else dropped).append(draft)
+    return kept, dropped
+
+
+def _discard(drafts: list[_Draft]) -> None:
+    for draft in drafts:
+        shutil.rmtree(draft.folder, ignore_errors=True)
+
+
+def _register(conn: Any, plan: Plan, draft: _Draft) -> LetterRecord:
+    """Record one written letter (inside the pack's transaction)."""
+    job = draft.job
+    cust, aging, level = job.cand.customer, job.cand.aging, job.level
     conn.execute(
         "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
         " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -442,8 +531,8 @@ def _file_letter(
             plan.as_of.isoformat(),
             to_fen(aging.balance),
             to_fen(aging.overdue),
-            str(job.folder.parent),
-            json.dumps(rel, ensure_ascii=False),
+            str(draft.folder.parent),
+            json.dumps(draft.files, ensure_ascii=False),
         ],
     )
     _log_letter(
@@ -457,8 +546,20 @@ def _file_letter(
         level.name,
         f"{aging.balance:.2f}",
         f"{aging.overdue:.2f}",
-        rel,
+        draft.files,
     )
+
+
+def _make_pdfs(pack_dir: Path, drafts: list[_Draft]) -> None:
+    """Each letter's print-ready PDF (its documents in level order), before registering."""
+    docs = [pack_dir / f for d in drafts for f in d.files if f.endswith(".docx")]
+    converted = dict(zip(docs, convert_to_pdf(docs), strict=True))
+    for draft in drafts:
+        parts = [converted.get(pack_dir / f, pack_dir / f) for f in draft.files]
+        draft.pdf = merge_pdfs(parts, draft.folder / f"{draft.job.ref}.pdf")
+        for part in parts:
+            if part.suffix == ".pdf" and part in converted.values():
+                part.unlink()
 
 
 def _log_letter(
@@ -467,131 +568,3 @@ def _log_letter(
     how = "by hand" if manual else "by policy"
     note = f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}"
     add_entry(conn, code, kind="letter", note=note, letter_ref=ref, on=on)
-
-
-def _contracts(conn: Any, code: str, aging: CustomerAging) -> list[tuple[ContractInfo, Any]]:
-    """The customer's contracts behind its open items (all of them when none is named)."""
-    rows = conn.execute(
-        "SELECT c.contract_no, c.signed_on, c.amount_fen, d.stored_path FROM contracts c"
-        " LEFT JOIN documents d ON d.id = c.document_id WHERE c.customer_code = ?"
-        " ORDER BY c.contract_no",
-        [code],
-    ).fetchall()
-    named = {a.item.invoice.contract_no for a in aging.items}
-    chosen = [r for r in rows if r[0] in named] or rows
-    return [
-        (
-            ContractInfo(
-                r[0],
-                dt.date.fromisoformat(r[1]) if r[1] else None,
-                from_fen(r[2]) if r[2] is not None else None,
-            ),
-            r[3],
-        )
-        for r in chosen
-    ]
-
-
-def _letter_input(
-    config: Config,
-    as_of: dt.date,
-    cand: Candidate,
-    level: Level,
-    ref: str,
-    contracts: list[tuple[ContractInfo, Any]],
-) -> LetterInput:
-    cust, aging = cand.customer, cand.aging
-    return LetterInput(
-        ref=ref,
-        level=level.level,
-        level_name=level.name,
-        level_title=level.title,
-        as_of=as_of,
-        deadline=as_of + dt.timedelta(days=config.payment_deadline_days),
-        customer=CustomerInfo(
-            cust.code, cust.name, cust.address or "", cust.contact or "", cust.phone or ""
-        ),
-        company=config.company,
-        bank=config.bank,
-        signatory=config.signatory,
-        lawyer=config.lawyer,
-        contracts=[info for info, _ in contracts],
-        items=[
-            OpenItem(
-                invoice_no=a.item.invoice.invoice_no,
-                contract_no=a.item.invoice.contract_no or "",
-                invoice_date=a.item.invoice.invoice_date,
-                due_date=a.item.invoice.due_date,
-                amount=a.item.invoice.amount,
-                received=a.item.paid,
-                open_amount=a.item.open_amount,
-                days_overdue=max(a.days_overdue, 0),
-            )
-            for a in aging.items
-        ],
-        total_open=aging.balance + aging.credit,
-        total_overdue=aging.overdue,
-        credit=aging.credit,
-        aging={bucket_title(k): v for k, v in aging.buckets.items()},
-        enclosures=[
-            DOCUMENT_TITLES.get(d, d)
-            for d in level.documents
-            # the 证据清单 is the lawyer's file, not an enclosure for the debtor
-            if d not in (level.name, "evidence")
-            and (d != "contract" or any(stored for _, stored in contracts))
-        ],
-    )
-
-
-def _copy_contracts(
-    desk: Desk, contracts: list[tuple[ContractInfo, Any]], folder: Path
-) -> list[Path]:
-    copies = []
-    for info, stored in contracts:
-        if stored and (desk.root / stored).suffix.lower() == ".pdf":
-            name = _UNSAFE.sub("_", f"{DOCUMENT_NAMES['contract']}-{info.contract_no}.pdf")
-            target = folder / name
-            shutil.copyfile(desk.root / stored, target)
-            target.chmod(0o644)
-            copies.append(target)
-    return copies
-
-
-def _write_manifest(pack_dir: Path, letters: list[LetterRecord]) -> None:
-    with (pack_dir / "manifest.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(
-            ["ref", "customer", "name", "level", "level_name", "amount", "overdue", "files"]
-        )
-        for letter in letters:
-            writer.writerow(
-                [
-                    letter.ref,
-                    letter.customer,
-                    letter.name,
-                    letter.level,
-                    letter.level_name,
-                    letter.amount,
-                    letter.overdue,
-                    "; ".join(letter.files),
-                ]
-            )
-    (pack_dir / "manifest.json").write_text(
-        json.dumps([letter.to_json() for letter in letters], ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
-
-
-def _make_pdfs(pack_dir: Path, letters: list[LetterRecord]) -> Path:
-    """One PDF per customer (documents in level order, contract copies included) and the pack."""
-    docs = [pack_dir / f for letter in letters for f in letter.files if f.endswith(".docx")]
-    converted = dict(zip(docs, convert_to_pdf(docs), strict=True))
-    per_customer = []
-    for letter in letters:
-        parts = [converted.get(pack_dir / f, pack_dir / f) for f in letter.files]
-        target = (pack_dir / letter.files[0]).parent / f"{letter.ref}.pdf"
-        per_customer.append(merge_pdfs(parts, target))
-        for part in parts:
-            if part.suffix == ".pdf" and part in converted.values():
-                part.unlink()
-    return merge_pdfs(per_customer, pack_dir / "pack.pdf")

@@ -12,6 +12,7 @@ from pathlib import Path
 from pypdf import PdfWriter
 
 from dunning.errors import DunningError
+from dunning.procs import die_with_parent
 
 INSTALL_HINT = (
     "LibreOffice is not installed, so no PDF can be made: install it"
@@ -46,7 +47,8 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
     not swallow the request.
     """
     soffice = require_soffice()
-    with tempfile.TemporaryDirectory(prefix="dunning-lo-") as tmp:
+    remove_stale_work_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         sources = []
         for n, doc in enumerate(docs):
@@ -58,7 +60,7 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
             sources.append(link)
         profile = (work / "profile").as_uri()
         cmd = [
-            soffice,
+            _program(soffice),
             f"-env:UserInstallation={profile}",
             "--headless",
             "--norestore",
@@ -68,12 +70,7 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
             str(work / "pdf"),
             *map(str, sources),
         ]
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise PdfToolError(
-                f"LibreOffice took longer than {timeout_s:.0f} s; try a smaller pack."
-            ) from exc
+        done = _run(cmd, timeout_s)
         results = []
         for n, doc in enumerate(docs):
             produced = work / "pdf" / f"{n:06d}.pdf"
@@ -84,6 +81,62 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
             shutil.move(produced, target)
             results.append(target)
     return results
+
+
+WORK_PREFIX = "dunning-lo-"
+# soffice.bin asks its launcher to start it again after creating a new profile.
+_RESTART = 81
+
+
+def _program(soffice: str) -> str:
+    """`soffice.bin` itself when `soffice` is LibreOffice's launcher script.
+
+    The launcher (a shell script, then oosplash) starts soffice.bin as its child: killing the
+    launcher leaves soffice.bin running. Started directly it dies with us (`die_with_parent`).
+    """
+    binary = Path(soffice).resolve().with_name("soffice.bin")
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else soffice
+
+
+def _run(cmd: list[str], timeout_s: float) -> subprocess.CompletedProcess[bytes]:
+    """Run LibreOffice, dying with this process, restarting it once after profile creation."""
+    for _ in range(3):
+        try:
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+                preexec_fn=die_with_parent,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PdfToolError(
+                f"LibreOffice took longer than {timeout_s:.0f} s; try a smaller pack."
+            ) from exc
+        if done.returncode != _RESTART:
+            return done
+    return done
+
+
+def remove_stale_work_folders() -> list[Path]:
+    """Remove LibreOffice work folders left by dunning processes that were killed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def merge_pdfs(parts: Sequence[Path], target: Path) -> Path:

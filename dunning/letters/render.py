@@ -43,6 +43,7 @@ from lxml import etree
 
 from dunning.errors import DunningError
 from dunning.letters.qr import QR_PICTURE_DESCR
+from dunning.letters.sandbox import LetterSandbox, bounded_render, render_limits
 
 QR_CONTEXT_KEY = "qr_png"
 _FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -75,8 +76,9 @@ class TemplateError(DunningError):
 
 
 def jinja_env() -> SandboxedEnvironment:
-    """The environment every letter is rendered with (autoescaped, sandboxed, strict)."""
-    return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+    """The environment every letter is rendered with (autoescaped, sandboxed, strict, with
+    loop, size and time limits: dunning.letters.sandbox)."""
+    return LetterSandbox(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 ENV = jinja_env()
@@ -89,7 +91,8 @@ def render_letter_plain(template: Path, context: dict[str, Any]) -> bytes:
     """Render with docxtpl (load, render, save): slow, and the reference for `render_letter`."""
     tpl = DocxTemplate(str(template))
     try:
-        tpl.render(context, jinja_env=ENV)
+        with render_limits():
+            tpl.render(context, jinja_env=ENV)
     except jinja2.TemplateError as exc:
         raise _template_error(template, exc, "") from exc
     qr = context.get(QR_CONTEXT_KEY)
@@ -119,7 +122,11 @@ class CompiledTemplate:
     core_source: bytes = b""  # core.xml before docxtpl's property pass
 
     def render(self, context: dict[str, Any]) -> bytes:
-        """One letter as .docx bytes."""
+        """One letter as .docx bytes, within the sandbox's time and size limits."""
+        with render_limits():
+            return self._render(context)
+
+    def _render(self, context: dict[str, Any]) -> bytes:
         replaced: dict[str, bytes] = {"word/document.xml": self._render_body(context)}
         for name, template in self.xml_parts.items():
             xml = self._render_xml(template, context)
@@ -143,9 +150,9 @@ class CompiledTemplate:
     def _render_xml(self, template: jinja2.Template, context: dict[str, Any]) -> str:
         """DocxTemplate.render_xml_part after the compile step."""
         try:
-            xml = template.render(context)
+            xml = bounded_render(template, context)
         except jinja2.TemplateError as exc:
-            raise _template_error(self.path, exc, "") from exc
+            raise _template_error(self.path, exc, getattr(template, _SOURCE, "")) from exc
         xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%")
         xml = xml.replace("%_}", "%}")
@@ -233,9 +240,11 @@ def _compile(template: Path, source: str) -> jinja2.Template:
     patched = _DOCXTPL.patch_xml(source)
     patched = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
     try:
-        return ENV.from_string(patched)
+        compiled = ENV.from_string(patched)
     except jinja2.TemplateSyntaxError as exc:
         raise _template_error(template, exc, patched) from exc
+    setattr(compiled, _SOURCE, patched)  # to name the tag of an error met while rendering
+    return compiled
 
 
 def _prepare_properties(template: Path, doc: Any) -> dict[str, jinja2.Template]:
@@ -361,10 +370,24 @@ def _write_zip(members: list[_Member], replaced: dict[str, bytes]) -> bytes:
     return bytes(out + central + end)
 
 
+_SOURCE = "_dunning_source"
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line a runtime error was raised on (Jinja maps its frames to it)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def _template_error(template: Path, exc: jinja2.TemplateError, source: str) -> TemplateError:
     """Name the file and the offending tag: the paragraph text around the error's line."""
     tag = ""
-    lineno = getattr(exc, "lineno", None)
+    lineno = getattr(exc, "lineno", None) or _template_line(exc)
     if source and lineno:
         lines = source.splitlines()
         if 0 < lineno <= len(lines):

@@ -19,12 +19,16 @@ class Signature:
 
 
 def signature(path: Path) -> Signature | None:
-    """The file's current signature, or None when it is gone or not a regular file."""
+    """The file's current signature, or None when it is gone or a folder.
+
+    Links, FIFOs and devices get one too (of the thing itself, never followed): the pipeline
+    refuses them and moves them to failed/, instead of their sitting in the inbox for ever.
+    """
     try:
         st = os.stat(path, follow_symlinks=False)
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode):
+    if stat.S_ISDIR(st.st_mode):
         return None
     return Signature(st.st_size, st.st_mtime_ns)
 

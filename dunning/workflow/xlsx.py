@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
@@ -19,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dunning.archive.cjk import display_width
 from dunning.errors import DunningError
+from dunning.textsafe import put_text, xml_text
 
 Cell = str | int | Decimal | dt.date | None
 
@@ -53,7 +55,7 @@ def new_workbook() -> Workbook:
 
 def sheet_name(wanted: str, taken: Iterable[str]) -> str:
     """A legal, unique sheet name close to `wanted`."""
-    base = (wanted.translate(_SHEET_FORBIDDEN).strip("'") or "Sheet")[:31]
+    base = (xml_text(wanted).translate(_SHEET_FORBIDDEN).strip("'") or "Sheet")[:31]
     used = {name.casefold() for name in taken}
     name, n = base, 2
     while name.casefold() in used:
@@ -65,7 +67,7 @@ def sheet_name(wanted: str, taken: Iterable[str]) -> str:
 def add_sheet(wb: Workbook, name: str, title: str) -> Worksheet:
     """A landscape sheet, fitted to the page width, with `title` in bold on row 1."""
     ws = wb.create_sheet(sheet_name(name, wb.sheetnames))
-    ws.cell(row=1, column=1, value=title).font = TITLE_FONT
+    _text(ws, 1, 1, title).font = TITLE_FONT
     ws.row_dimensions[1].height = 24
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -116,8 +118,19 @@ def _register_styles(wb: Workbook) -> None:
     wb.add_named_style(header)
 
 
+def _text(ws: Worksheet, row: int, column: int, value: str) -> Any:
+    """A cell holding `value` as text: data never becomes a formula (dunning.textsafe)."""
+    cell = ws.cell(row=row, column=column)
+    put_text(cell, value)
+    return cell
+
+
 def _put(ws: Worksheet, row: int, column: int, value: Cell, *, total: bool = False) -> None:
-    ws.cell(row=row, column=column, value=value).style = _style_name(_kind(value), total=total)
+    if isinstance(value, str):
+        cell = _text(ws, row, column, value)
+    else:
+        cell = ws.cell(row=row, column=column, value=value)
+    cell.style = _style_name(_kind(value), total=total)
 
 
 def write_table(
@@ -130,7 +143,7 @@ def write_table(
 ) -> int:
     """A bordered table with its header on `row`; returns the first row after it."""
     for column, header in enumerate(headers, start=1):
-        ws.cell(row=row, column=column, value=header).style = "dunning header"
+        _text(ws, row, column, header).style = "dunning header"
     row += 1
     for values in rows:
         for column, value in enumerate(values, start=1):
@@ -145,7 +158,7 @@ def write_table(
 
 def write_section(ws: Worksheet, row: int, heading: str) -> int:
     """A bold section heading (for sheets holding several tables); returns the next row."""
-    ws.cell(row=row, column=1, value=heading).font = SECTION_FONT
+    _text(ws, row, 1, heading).font = SECTION_FONT
     return row + 1
 
 

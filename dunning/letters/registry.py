@@ -1,0 +1,184 @@
+"""Letter references and pack runs: a reference is never issued twice, a killed pack is found.
+
+References come from a sequence per prefix and year (table `reference_sequence`), taken in a
+short write transaction of their own before anything is rendered, and committed at once: a
+run killed with -9 after that burns its numbers, and the next run continues after them, so two
+files never carry one reference. Each run is recorded in `pack_runs` (folder, process, state):
+a run still `writing` whose process is gone was killed; its folder holds letters nobody
+registered, which `repair` removes (reporting which) and `unregistered_pack_files` reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from dunning.archive.db import write_transaction
+from dunning.desk import Desk
+
+# What a pack folder holds besides the letters' own files.
+PACK_FILES = frozenset({"manifest.csv", "manifest.json", "pack.pdf"})
+
+
+@dataclass(frozen=True)
+class Reservation:
+    run_id: int
+    refs: tuple[str, ...]
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _highest_issued(conn: Any, prefix: str, year: int) -> int:
+    """The highest number among letters already registered (desks older than the sequence)."""
+    numbers = [
+        int(ref.rsplit("-", 1)[1])
+        for (ref,) in conn.execute(
+            "SELECT ref FROM letters WHERE ref LIKE ?", [f"{prefix}-{year}-%"]
+        )
+        if ref.rsplit("-", 1)[1].isdigit()
+    ]
+    return max(numbers, default=0)
+
+
+def reserve(
+    db: sqlite_utils.Database, prefix: str, year: int, count: int, pack_dir: Path
+) -> Reservation:
+    """Take `count` fresh references for a run writing into `pack_dir`, committed at once."""
+    with write_transaction(db) as conn:
+        row = conn.execute(
+            "SELECT last FROM reference_sequence WHERE prefix = ? AND year = ?", [prefix, year]
+        ).fetchone()
+        last = max(row[0] if row else 0, _highest_issued(conn, prefix, year))
+        conn.execute(
+            "INSERT INTO reference_sequence (prefix, year, last) VALUES (?, ?, ?)"
+            " ON CONFLICT (prefix, year) DO UPDATE SET last = excluded.last",
+            [prefix, year, last + count],
+        )
+        refs = tuple(f"{prefix}-{year}-{n:06d}" for n in range(last + 1, last + count + 1))
+        cur = conn.execute(
+            "INSERT INTO pack_runs (pack_dir, first_ref, last_ref, pid, host, started_at, state)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'writing')",
+            [str(pack_dir), refs[0], refs[-1], os.getpid(), socket.gethostname(), _now()],
+        )
+        return Reservation(int(cur.lastrowid or 0), refs)
+
+
+def finish(conn: Any, run_id: int, *, state: str = "done") -> None:
+    """Close a run (inside the caller's transaction when it registers letters)."""
+    conn.execute(
+        "UPDATE pack_runs SET state = ?, finished_at = ? WHERE id = ?", [state, _now(), run_id]
+    )
+
+
+def abandon(db: sqlite_utils.Database, run_id: int) -> None:
+    """A run that failed and removed its own folder; its references stay burnt."""
+    with write_transaction(db) as conn:
+        finish(conn, run_id, state="abandoned")
+
+
+def _alive(pid: int, host: str) -> bool:
+    if host != socket.gethostname():
+        return True  # another machine's run on a shared desk: assume it is still going
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def killed_runs(db: sqlite_utils.Database) -> list[tuple[int, Path]]:
+    """Runs left `writing` by a process that is gone: (run id, its pack folder)."""
+    rows = db.execute("SELECT id, pack_dir, pid, host FROM pack_runs WHERE state = 'writing'")
+    return [(r[0], Path(r[1])) for r in rows if not _alive(int(r[2] or 0), str(r[3] or ""))]
+
+
+def repair(desk: Desk, db: sqlite_utils.Database) -> list[str]:
+    """Remove what killed runs left in out/ (letters never registered); say what was done."""
+    said = []
+    for run_id, folder in killed_runs(db):
+        registered = db.execute(
+            "SELECT count(*) FROM letters WHERE pack_dir = ?", [str(folder)]
+        ).fetchone()[0]
+        inside_out = folder.resolve().is_relative_to(desk.out.resolve())
+        if folder.exists() and not registered and inside_out:
+            shutil.rmtree(folder, ignore_errors=True)
+            said.append(
+                f"removed {folder.name}: a pack that was interrupted before its letters were"
+                " registered (its reference numbers are not reused)"
+            )
+        elif folder.exists() and not registered:
+            said.append(
+                f"{folder} holds letters of an interrupted pack that were never registered:"
+                " delete them, they are not valid letters"
+            )
+        with write_transaction(db) as conn:
+            finish(conn, run_id, state="abandoned")
+    return said
+
+
+def _registered_files(db: sqlite_utils.Database) -> dict[Path, set[Path]]:
+    """Per pack folder, every file its registered letters account for."""
+    known: dict[Path, set[Path]] = {}
+    for ref, pack_dir, files in db.execute("SELECT ref, pack_dir, files FROM letters"):
+        if not pack_dir:
+            continue
+        folder = Path(pack_dir).resolve()
+        names = known.setdefault(folder, {folder / name for name in PACK_FILES})
+        for name in json.loads(files or "[]"):
+            path = folder / name
+            names.add(path)
+            names.add(path.parent / f"{ref}.pdf")
+    return known
+
+
+def unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Path]:
+    """Files in out/'s pack folders that no registered letter accounts for."""
+    if not desk.out.is_dir():
+        return []
+    try:
+        runs = db.execute(
+            "SELECT pack_dir, pid, host FROM pack_runs WHERE state = 'writing'"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a read-only desk from before the registry
+        runs = []
+    busy = {Path(r[0]).resolve() for r in runs if _alive(int(r[1] or 0), str(r[2] or ""))}
+    known = _registered_files(db)
+    found = []
+    for folder in sorted(p for p in desk.out.iterdir() if p.is_dir() and not p.is_symlink()):
+        resolved = folder.resolve()
+        if resolved in busy:
+            continue
+        accounted = known.get(resolved, set())
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.resolve() not in accounted:
+                found.append(path)
+    return found
+
+
+def letters_missing_files(desk: Desk, db: sqlite_utils.Database) -> list[tuple[str, Path]]:
+    """Registered letters of packs in out/ whose files are gone: (reference, missing file)."""
+    out = desk.out.resolve()
+    missing = []
+    for ref, pack_dir, files in db.execute(
+        "SELECT ref, pack_dir, files FROM letters WHERE pack_dir IS NOT NULL ORDER BY ref"
+    ):
+        folder = Path(pack_dir)
+        if not folder.resolve().is_relative_to(out):
+            continue  # a pack written elsewhere with --out is the clerk's to keep
+        missing += [
+            (ref, folder / n) for n in json.loads(files or "[]") if not (folder / n).is_file()
+        ]
+    return missing
