@@ -70,8 +70,9 @@ def test_an_event_after_the_as_of_date_is_ignored() -> None:
 
 
 def test_a_period_that_has_ended_is_listed_as_expired() -> None:
-    p = position(claim(due=D(2022, 5, 31)), [], [], as_of=D(2025, 6, 2), years=3)
-    assert p.expires == D(2025, 5, 31) and p.days_left == -2 and p.expired
+    # 2025-05-31 is a Saturday: Monday 2025-06-02 is the last day (art. 201), Tuesday is late
+    p = position(claim(due=D(2022, 5, 31)), [], [], as_of=D(2025, 6, 3), years=3)
+    assert p.expires == D(2025, 5, 31) and p.days_left == -3 and p.expired
     assert p.advice.startswith("expired")
 
 
@@ -138,6 +139,8 @@ def test_position_json_has_the_spec_shape() -> None:
         },
         "unproven": [],
         "advice": "get the statement signed 相符, or send a demand with tracked delivery",
+        "last_day": "2027-04-02",
+        "returned": [],
     }
 
 

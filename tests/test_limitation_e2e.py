@@ -71,6 +71,8 @@ def test_a_claim_about_to_lapse_is_listed_until_a_demand_is_proven_delivered(
             "last_event": None,
             "unproven": [],
             "advice": listed[0]["advice"],
+            "last_day": "2026-07-30",
+            "returned": [],
         }
     ]
     assert "支付令" in listed[0]["advice"]

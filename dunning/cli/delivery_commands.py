@@ -265,4 +265,6 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
     )
     for p in rows:
         unproven = f" (sent, unproven: {', '.join(p.unproven)})" if p.unproven else ""
-        click.echo(f"{p.claim.customer} {p.claim.invoice_no}: {p.advice}{unproven}")
+        back = ", ".join(r.ref for r in p.returned)
+        returned = f" (returned: {back})" if back else ""
+        click.echo(f"{p.claim.customer} {p.claim.invoice_no}: {p.advice}{unproven}{returned}")

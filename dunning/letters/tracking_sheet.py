@@ -87,6 +87,10 @@ def _norm(header: object) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, float) and abs(value) >= 1e15:
+        # More digits than Excel keeps (15): a long tracking number stored as a number has
+        # lost its tail; shown in scientific notation so the row is refused, not mis-recorded.
+        return f"{value:E}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime | dt.date):

@@ -2,6 +2,7 @@
 
 Which invoices a letter covers: every invoice of its customer dated on or before the letter
 (the statement that goes with each letter lists the customer's open items on that day).
+Letters are seen as they stood on the as-of day: one delivered later was "sent, unproven" then.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dunning.workflow.limitation import (
     Event,
     EventKind,
     Position,
+    ReturnedLetter,
     UnprovenLetter,
     positions,
 )
@@ -58,11 +60,31 @@ def limitation_report(
     unproven = [
         UnprovenLetter(d.ref, d.customer, d.sent_on, covered[d.ref])
         for d in letters
-        if d.status == "sent" and d.sent_on is not None
+        if d.sent_on is not None and _unproven_on(d, as_of)
+    ]
+    returned = [
+        ReturnedLetter(d.ref, d.customer, d.returned_on, d.return_reason or "", covered[d.ref])
+        for d in letters
+        if d.status == "returned" and d.returned_on is not None and d.returned_on <= as_of
     ]
     return positions(
-        claims, events, unproven, as_of=as_of, years=config.limitation_years, within=within
+        claims,
+        events,
+        unproven,
+        as_of=as_of,
+        years=config.limitation_years,
+        within=within,
+        returned=returned,
     )
+
+
+def _unproven_on(letter: Delivery, as_of: dt.date) -> bool:
+    """Sent by `as_of`, and on that day neither proven delivered nor back."""
+    if letter.sent_on is None or letter.sent_on > as_of:
+        return False
+    if letter.proven_on is not None and letter.proven_on <= as_of:
+        return False
+    return letter.returned_on is None or letter.returned_on > as_of
 
 
 def _claims(code: str, name: str, invoices: list[Invoice], paid: list[Payment]) -> list[Claim]:
@@ -94,21 +116,32 @@ def _received(db: sqlite_utils.Database, as_of: dt.date) -> dict[str, list[Payme
 
 
 def _payment_events(code: str, invoices: list[Invoice], paid: list[Payment]) -> list[Event]:
-    """A payment naming one of the customer's invoices restarts that invoice; any other
-    payment is a part payment of the customer's whole debt."""
-    numbers = {i.invoice_no for i in invoices}
-    return [
-        Event(
-            "payment",
-            code,
-            p.paid_on,
-            f"payment {p.amount:,.2f} on {p.paid_on.isoformat()}"
-            + (f" for {p.invoice_ref}" if p.invoice_ref in numbers else ""),
-            frozenset({p.invoice_ref}) if p.invoice_ref in numbers else None,
+    """A payment naming one of the customer's invoices restarts that invoice; a payment
+    naming none is a part payment of the customer's whole debt. A payment naming an invoice
+    this customer does not have acknowledges some other debt, not these: no event."""
+    numbers = {_ref_key(i.invoice_no): i.invoice_no for i in invoices}
+    events = []
+    for p in paid:
+        key = _ref_key(p.invoice_ref)
+        if p.amount <= 0 or (key and key not in numbers):
+            continue
+        number = numbers.get(key)
+        proof = f"payment {p.amount:,.2f} on {p.paid_on.isoformat()}"
+        events.append(
+            Event(
+                "payment",
+                code,
+                p.paid_on,
+                proof + (f" for {number}" if number else ""),
+                frozenset({number}) if number else None,
+            )
         )
-        for p in paid
-        if p.amount > 0
-    ]
+    return events
+
+
+def _ref_key(ref: str | None) -> str:
+    """An invoice number as a bank remark may spell it: case and spaces do not matter."""
+    return "".join((ref or "").split()).upper()
 
 
 def _coverage(
