@@ -401,3 +401,26 @@ def test_delivered_before_sent_and_sent_after_delivery_are_refused(
     )
     assert "already delivered" in again.output
     assert delivery_rows(packed) == [(FIRST, None, "2025-07-05")]
+
+
+def test_a_disputed_reply_to_a_sent_letter_proves_that_the_demand_arrived(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)  # sent 2026-06-02
+    run(runner, ledger_desk, "letter", "reply", ref, "不符", "--on", "2026-06-08")
+    row = report(runner, ledger_desk)[OLD]
+    # the debtor answered the demand: it reached them (art. 195), though it is no acknowledgement
+    assert row["unproven"] == []
+    assert (row["last_event"]["kind"], row["last_event"]["date"]) == ("delivered", "2026-06-08")
+    assert row["expires"] == "2029-06-08"
+    record = json.loads(run(runner, ledger_desk, "customer", "K01", "--json").stdout)
+    (letter,) = [entry for entry in record["letters"] if entry["ref"] == ref]
+    assert (letter["status"], letter["delivered_on"]) == ("delivered", "2026-06-08")
+
+
+def test_a_reply_cannot_be_dated_before_the_letter_was_sent(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)  # issued 2026-06-01, sent 2026-06-02
+    early = run(runner, ledger_desk, "letter", "reply", ref, "相符", "--on", "2026-06-01", code=1)
+    assert "2026-06-02" in early.output and "Traceback" not in early.output

@@ -86,6 +86,8 @@ class Delivery:
             return f"document {self.evidence_document}"
         if self.signed_document is not None:
             return f"document {self.signed_document}"
+        if self.reply_document is not None and self.delivered_on == self.reply_on:
+            return f"document {self.reply_document}"  # the answer is what proves it arrived
         return self.ref
 
     def to_json(self) -> dict[str, Any]:
@@ -278,6 +280,11 @@ def check_reply(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
             f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; its reply"
             f" cannot be dated earlier, {on.isoformat()}."
         )
+    if letter.sent_on is not None and on < letter.sent_on:
+        raise DeliveryError(
+            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; its reply"
+            f" cannot be dated earlier, {on.isoformat()}."
+        )
 
 
 def check_tracking(tracking: str | None) -> str | None:
@@ -439,6 +446,12 @@ def record_reply(
             " reply_document_id = coalesce(?, reply_document_id), updated_at = ?"
             " WHERE letter_id = ?",
             [reply, on.isoformat(), document, _now(), letter_id],
+        )
+        # A sent letter answered (agreed or disputed) is proven delivered by the answer.
+        conn.execute(
+            "UPDATE letter_delivery SET status = 'delivered', delivered_on = ?"
+            " WHERE letter_id = ? AND status = 'sent' AND delivered_on IS NULL",
+            [on.isoformat(), letter_id],
         )
         note = f"statement reply for {letter.ref}: {REPLY_TITLES[reply]}"
         add_entry(conn, letter.customer, kind="receipt", note=note, letter_ref=letter.ref, on=on)
