@@ -424,3 +424,38 @@ def test_a_reply_cannot_be_dated_before_the_letter_was_sent(
     ref = k01_letter(runner, ledger_desk)  # issued 2026-06-01, sent 2026-06-02
     early = run(runner, ledger_desk, "letter", "reply", ref, "相符", "--on", "2026-06-01", code=1)
     assert "2026-06-02" in early.output and "Traceback" not in early.output
+
+
+def test_a_letter_returned_after_the_as_of_day_was_still_on_its_way_then(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)  # sent 2026-06-02
+    run(
+        runner, ledger_desk, "letter", "returned", ref, "--reason", "查无此人", "--on", "2026-06-20"
+    )
+    then = report(runner, ledger_desk, as_of="2026-06-10")[OLD]
+    assert then["unproven"] == [{"letter": ref, "status": "sent, unproven"}]
+    assert then["returned"] == []
+    now = report(runner, ledger_desk)[OLD]
+    assert now["unproven"] == [] and now["returned"][0]["reason"] == "查无此人"
+
+
+def test_the_advice_names_the_working_day_after_a_weekend_expiry() -> None:
+    p = position(claim(due=D(2024, 2, 29)), [], [], as_of=D(2027, 3, 1), years=3)
+    assert "2027-03-01" in p.advice and "2027-03-01" in p.advice_zh
+    assert not p.expired
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ['="1151234567890"', "'1151234567890", "\t1151234567890", "１１５１２３４５６７８９０"],
+)
+def test_tracking_numbers_kept_as_text_by_spreadsheet_tricks(
+    packed: Desk, runner: CliRunner, tmp_path: Path, cell: str
+) -> None:
+    sheet = tmp_path / "寄件.csv"
+    sheet.write_text(f"运单号,函件编号\n{cell},CS-2025-000001\n", encoding="utf-8")
+    run(
+        runner, packed, "letter", "sent", "--from", str(sheet), "--via", "ems", "--on", "2025-07-03"
+    )
+    assert delivery_rows(packed) == [(FIRST, "1151234567890", "2025-07-03")]

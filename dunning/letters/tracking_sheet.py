@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,7 +192,7 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
         sheet.skipped.append((number, "total"))
         return
     refs = find_refs(at("ref")) or find_refs(" ".join(cells))
-    tracking = at("tracking")
+    tracking = _tracking_text(at("tracking"))
     problem = _row_problem(refs, tracking, at("ref"))
     if problem is not None:
         sheet.problems.append(RowProblem(number, *problem))
@@ -204,6 +205,16 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
             sheet.problems.append(RowProblem(number, "date", at("date"), str(exc)))
             return
     sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on))
+
+
+def _tracking_text(raw: str) -> str:
+    """The number inside the tricks spreadsheets use to keep it text: ="115…", '115…,
+    full-width digits."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    wrapped = re.fullmatch(r'="(.*)"', text)
+    if wrapped:
+        text = wrapped.group(1).strip()
+    return text.removeprefix("'").strip()
 
 
 def _row_problem(refs: list[str], tracking: str, ref_cell: str) -> tuple[str, str, str] | None:

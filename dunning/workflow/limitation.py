@@ -134,6 +134,8 @@ class Position:
     @property
     def advice(self) -> str:
         text = ADVICE[self.advice_code].format(letters=", ".join(self.unproven))
+        if self.days_left < 0 and not self.expired and self.last_day is not None:
+            text += f"; the period ended on a weekend: {self.last_day.isoformat()} is the last day"
         if not self.returned:
             return text
         came_back = ", ".join(
@@ -144,6 +146,8 @@ class Position:
     @property
     def advice_zh(self) -> str:
         text = ADVICE_ZH[self.advice_code].format(letters="、".join(self.unproven))
+        if self.days_left < 0 and not self.expired and self.last_day is not None:
+            text += f"；届满日为休息日，顺延至{self.last_day.isoformat()}（民法典第201条）"
         if not self.returned:
             return text
         came_back = "、".join(f"{r.ref}（{r.reason}）" for r in self.returned)
