@@ -130,9 +130,11 @@ LEDGER = """客户编号,客户名称,合同编号,发票号码,开票日期,到
 K01,杭州老账户有限公司,HT-2023-0100,24332000000012345678,2023-06-30,2023-07-30,"12,000.00",0
 K01,杭州老账户有限公司,HT-2023-0100,FP-2023-0002,2023-07-05,2023-08-31,5000.00,0
 K01,杭州老账户有限公司,HT-2023-0100,FP-2026-0009,2026-06-02,2026-06-03,700.00,0
+K01,杭州老账户有限公司,HT-2023-0100,FP-2026-0008,2026-05-20,2026-06-03,800.00,0
 K02,宁波新客户有限公司,HT-2023-0007,FP-2023-0100,2023-07-01,2023-08-01,3000.00,0
 """
 OLD, SECOND, LATE = "24332000000012345678", "FP-2023-0002", "FP-2026-0009"
+NOT_YET_DUE = "FP-2026-0008"  # on the letter of 2026-06-01, but not yet due then
 
 
 @pytest.fixture
@@ -190,6 +192,21 @@ def test_a_letter_does_not_cover_an_invoice_issued_after_it(
     assert rows[OLD]["last_event"]["letter"] == ref
     assert rows[SECOND]["last_event"]["letter"] == ref
     assert rows[LATE]["last_event"] is None and rows[LATE]["expires"] == "2029-06-03"
+    # the letter could not demand what was not yet due when it was written
+    assert rows[NOT_YET_DUE]["last_event"] is None
+    assert rows[NOT_YET_DUE]["expires"] == "2029-06-03"
+
+
+def test_a_statement_reply_acknowledges_every_item_on_the_statement(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)
+    run(runner, ledger_desk, "letter", "reply", ref, "相符", "--on", "2026-06-08")
+    rows = report(runner, ledger_desk)
+    for invoice in (OLD, SECOND, NOT_YET_DUE):
+        event = rows[invoice]["last_event"]
+        assert (event["kind"], event["date"]) == ("statement", "2026-06-08"), invoice
+    assert rows[LATE]["last_event"] is None
 
 
 def test_a_refused_letter_is_shown_not_silently_dropped(
@@ -268,7 +285,7 @@ def test_the_window_bounds_on_the_command_line(ledger_desk: Desk, runner: CliRun
             runner, ledger_desk, "limitation", "--as-of", AS_OF, "--within", str(10**15), "--json"
         ).stdout
     )
-    assert {r["invoice"] for r in huge} == {OLD, SECOND, LATE, "FP-2023-0100"}
+    assert {r["invoice"] for r in huge} == {OLD, SECOND, LATE, NOT_YET_DUE, "FP-2023-0100"}
     never = run(runner, ledger_desk, "limitation", "--as-of", "9999-12-31", code=2)
     assert "9999" in never.output and "Traceback" not in never.output
     slashes = report(runner, ledger_desk, as_of="2026/6/30")

@@ -1,7 +1,8 @@
 """The limitation report read from the archive: open invoices and their interrupting events.
 
-Which invoices a letter covers: every invoice of its customer dated on or before the letter
-(the statement that goes with each letter lists the customer's open items on that day).
+Which invoices a letter covers: as a demand, those overdue on the day it was issued (it
+cannot demand what was not yet due); as a statement confirmed 相符, every invoice of its
+customer dated on or before the letter (the statement lists the customer's open items).
 Letters are seen as they stood on the as-of day: one delivered later was "sent, unproven" then.
 """
 
@@ -55,15 +56,16 @@ def limitation_report(
         events.extend(_payment_events(code, dated, received.get(code, [])))
     letters = [d for d in load_deliveries(db) if d.issued_on <= as_of]
     covered = _coverage(invoices, letters)
-    events.extend(_letter_events(letters, covered))
+    demanded = _coverage(invoices, letters, overdue=True)
+    events.extend(_letter_events(letters, demanded, covered))
     events.extend(_promise_events(db))
     unproven = [
-        UnprovenLetter(d.ref, d.customer, d.sent_on, covered[d.ref])
+        UnprovenLetter(d.ref, d.customer, d.sent_on, demanded[d.ref])
         for d in letters
         if d.sent_on is not None and _unproven_on(d, as_of)
     ]
     returned = [
-        ReturnedLetter(d.ref, d.customer, d.returned_on, d.return_reason or "", covered[d.ref])
+        ReturnedLetter(d.ref, d.customer, d.returned_on, d.return_reason or "", demanded[d.ref])
         for d in letters
         if d.status == "returned" and d.returned_on is not None and d.returned_on <= as_of
     ]
@@ -145,24 +147,31 @@ def _ref_key(ref: str | None) -> str:
 
 
 def _coverage(
-    invoices: dict[str, list[Invoice]], letters: list[Delivery]
+    invoices: dict[str, list[Invoice]], letters: list[Delivery], *, overdue: bool = False
 ) -> dict[str, frozenset[str]]:
+    """The invoices each letter lists (`overdue`: those it demands, past due when issued)."""
     return {
         d.ref: frozenset(
-            i.invoice_no for i in invoices.get(d.customer, []) if i.invoice_date <= d.issued_on
+            i.invoice_no
+            for i in invoices.get(d.customer, [])
+            if i.invoice_date <= d.issued_on and (not overdue or i.due_date < d.issued_on)
         )
         for d in letters
     }
 
 
-def _letter_events(letters: list[Delivery], covered: dict[str, frozenset[str]]) -> list[Event]:
+def _letter_events(
+    letters: list[Delivery],
+    demanded: dict[str, frozenset[str]],
+    covered: dict[str, frozenset[str]],
+) -> list[Event]:
     events = []
     for d in letters:
         if d.proven_on is not None:
             kind: EventKind = "delivered"
             if d.signed_on is not None and d.delivered_on is None:
                 kind = "signed"
-            events.append(Event(kind, d.customer, d.proven_on, d.proof, covered[d.ref], d.ref))
+            events.append(Event(kind, d.customer, d.proven_on, d.proof, demanded[d.ref], d.ref))
         if d.reply == "agreed" and d.reply_on is not None:
             proof = f"document {d.reply_document}" if d.reply_document else d.ref
             events.append(Event("statement", d.customer, d.reply_on, proof, covered[d.ref], d.ref))
