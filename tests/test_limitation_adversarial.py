@@ -476,3 +476,24 @@ def test_tracking_numbers_kept_as_text_by_spreadsheet_tricks(
         runner, packed, "letter", "sent", "--from", str(sheet), "--via", "ems", "--on", "2025-07-03"
     )
     assert delivery_rows(packed) == [(FIRST, "1151234567890", "2025-07-03")]
+
+
+def test_a_signed_receipt_scanned_weeks_later_dates_from_the_sending_not_the_scan(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)  # sent 2026-06-02
+    with open_archive(ledger_desk.db_path) as db:  # what ingesting the scan on 07-20 records
+        db.conn.execute(
+            "UPDATE letters SET status = 'signed', signed_at = '2026-07-20T10:00:00+08:00'"
+            " WHERE ref = ?",
+            [ref],
+        )
+    row = report(runner, ledger_desk, as_of="2026-07-25")[OLD]
+    # the debtor signed somewhere between 06-02 and 07-20: the safe restart is the earliest day
+    event = row["last_event"]
+    assert (event["kind"], event["date"]) == ("signed", "2026-06-02")
+    assert row["expires"] == "2029-06-02" and "2026-07-20" in event["evidence"]
+    # once the clerk records the date written on the receipt, that date counts
+    run(runner, ledger_desk, "letter", "delivered", ref, "--on", "2026-06-06")
+    row = report(runner, ledger_desk, as_of="2026-07-25")[OLD]
+    assert (row["last_event"]["date"], row["expires"]) == ("2026-06-06", "2029-06-06")

@@ -24,7 +24,6 @@ from dunning.workflow.limitation import (
     PACK_WARNING_DAYS,
     Claim,
     Event,
-    EventKind,
     Position,
     ReturnedLetter,
     UnprovenLetter,
@@ -167,15 +166,25 @@ def _letter_events(
 ) -> list[Event]:
     events = []
     for d in letters:
-        if d.proven_on is not None:
-            kind: EventKind = "delivered"
-            if d.signed_on is not None and d.delivered_on is None:
-                kind = "signed"
-            events.append(Event(kind, d.customer, d.proven_on, d.proof, demanded[d.ref], d.ref))
+        if d.delivered_on is not None:
+            day = d.proven_on or d.delivered_on
+            events.append(Event("delivered", d.customer, day, d.proof, demanded[d.ref], d.ref))
+        elif d.signed_on is not None:
+            events.append(_signed_event(d, demanded[d.ref]))
         if d.reply == "agreed" and d.reply_on is not None:
             proof = f"document {d.reply_document}" if d.reply_document else d.ref
             events.append(Event("statement", d.customer, d.reply_on, proof, covered[d.ref], d.ref))
     return events
+
+
+def _signed_event(letter: Delivery, demanded: frozenset[str]) -> Event:
+    """A signed receipt without a recorded delivery date: `signed_on` is the day its scan was
+    filed, weeks after the debtor signed perhaps; the safe restart is the earliest day it can
+    have been signed, the day the letter went out (or was issued)."""
+    assert letter.signed_on is not None
+    day = min(letter.sent_on or letter.issued_on, letter.signed_on)
+    proof = f"{letter.proof} (receipt filed {letter.signed_on.isoformat()})"
+    return Event("signed", letter.customer, day, proof, demanded, letter.ref)
 
 
 def _promise_events(db: sqlite_utils.Database) -> list[Event]:
