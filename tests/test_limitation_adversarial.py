@@ -493,6 +493,10 @@ def test_a_signed_receipt_scanned_weeks_later_dates_from_the_sending_not_the_sca
     event = row["last_event"]
     assert (event["kind"], event["date"]) == ("signed", "2026-06-02")
     assert row["expires"] == "2029-06-02" and "2026-07-20" in event["evidence"]
+    # on 07-10 the receipt was not back yet: the letter was still "sent, unproven"
+    then = report(runner, ledger_desk, as_of="2026-07-10")[OLD]
+    assert then["last_event"] is None
+    assert then["unproven"] == [{"letter": ref, "status": "sent, unproven"}]
     # once the clerk records the date written on the receipt, that date counts
     run(runner, ledger_desk, "letter", "delivered", ref, "--on", "2026-06-06")
     row = report(runner, ledger_desk, as_of="2026-07-25")[OLD]

@@ -56,7 +56,7 @@ def limitation_report(
     letters = [d for d in load_deliveries(db) if d.issued_on <= as_of]
     covered = _coverage(invoices, letters)
     demanded = _coverage(invoices, letters, overdue=True)
-    events.extend(_letter_events(letters, demanded, covered))
+    events.extend(_letter_events(letters, demanded, covered, as_of))
     events.extend(_promise_events(db))
     unproven = [
         UnprovenLetter(d.ref, d.customer, d.sent_on, demanded[d.ref])
@@ -163,13 +163,14 @@ def _letter_events(
     letters: list[Delivery],
     demanded: dict[str, frozenset[str]],
     covered: dict[str, frozenset[str]],
+    as_of: dt.date,
 ) -> list[Event]:
     events = []
     for d in letters:
         if d.delivered_on is not None:
             day = d.proven_on or d.delivered_on
             events.append(Event("delivered", d.customer, day, d.proof, demanded[d.ref], d.ref))
-        elif d.signed_on is not None:
+        elif d.signed_on is not None and d.signed_on <= as_of:  # in hand by then
             events.append(_signed_event(d, demanded[d.ref]))
         if d.reply == "agreed" and d.reply_on is not None:
             proof = f"document {d.reply_document}" if d.reply_document else d.ref
