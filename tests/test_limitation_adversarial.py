@@ -332,7 +332,7 @@ def test_a_bom_sheet_with_the_order_number_in_the_ref_column_and_lower_case_refs
     sheet.write_text(
         "订单号,运单号,寄件日期,备注\n"
         "PO-7788, SF1234567890123 ,2025/7/1,  cs-2025-000001 \n"
-        "PO-7789,SF1234567890124,2025/7/2 14:30,催款函 CS-2025-000002\n",
+        "PO-7789,SF1234567890124,2025/7/2 14:30,催款函 ＣＳ－２０２５－０００００２\n",
         encoding="utf-8-sig",
     )
     run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "sf")

@@ -191,7 +191,8 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
     if any(c.lower().startswith(_TOTALS) for c in cells[:3]):
         sheet.skipped.append((number, "total"))
         return
-    refs = find_refs(at("ref")) or find_refs(" ".join(cells))
+    # NFKC: a reference typed with a Chinese input method (ＣＳ－２０２５－…) reads as ASCII
+    refs = find_refs(_nfkc(at("ref"))) or find_refs(_nfkc(" ".join(cells)))
     tracking = _tracking_text(at("tracking"))
     problem = _row_problem(refs, tracking, at("ref"))
     if problem is not None:
@@ -207,10 +208,14 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
     sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on))
 
 
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
 def _tracking_text(raw: str) -> str:
     """The number inside the tricks spreadsheets use to keep it text: ="115…", '115…,
     full-width digits."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = _nfkc(raw).strip()
     wrapped = re.fullmatch(r'="(.*)"', text)
     if wrapped:
         text = wrapped.group(1).strip()
