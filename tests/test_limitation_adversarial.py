@@ -501,3 +501,25 @@ def test_a_signed_receipt_scanned_weeks_later_dates_from_the_sending_not_the_sca
     run(runner, ledger_desk, "letter", "delivered", ref, "--on", "2026-06-06")
     row = report(runner, ledger_desk, as_of="2026-07-25")[OLD]
     assert (row["last_event"]["date"], row["expires"]) == ("2026-06-06", "2029-06-06")
+
+
+def test_a_customer_order_number_shaped_like_a_reference_gives_way_to_the_letter(
+    packed: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "顺丰.csv"
+    sheet.write_text(
+        "订单号,运单号,备注\nPO-2025-000123,SF1234567890123,催款函 CS-2025-000001\n",
+        encoding="utf-8",
+    )
+    run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "sf", "--on", "2025-07-01")
+    assert delivery_rows(packed) == [(FIRST, "SF1234567890123", "2025-07-01")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="statutory holidays (国庆, 春节 …) and 调休 working weekends need the State Council's"
+    " yearly notice, which the desk does not have: only Saturdays and Sundays move the last day",
+)
+def test_a_period_ending_on_national_day_runs_to_the_first_working_day_after_it() -> None:
+    p = position(claim(due=D(2023, 10, 1)), [], [], as_of=D(2026, 10, 2), years=3)
+    assert p.last_day == D(2026, 10, 8) and not p.expired

@@ -69,6 +69,9 @@ class SheetRow:
     ref: str
     tracking: str
     sent_on: dt.date | None
+    # other reference-shaped words of the row (a customer order number like PO-2025-000123
+    # may sit in the reference column while 备注 holds the letter's)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -192,7 +195,8 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
         sheet.skipped.append((number, "total"))
         return
     # NFKC: a reference typed with a Chinese input method (ＣＳ－２０２５－…) reads as ASCII
-    refs = find_refs(_nfkc(at("ref"))) or find_refs(_nfkc(" ".join(cells)))
+    in_row = find_refs(_nfkc(" ".join(cells)))
+    refs = find_refs(_nfkc(at("ref"))) or in_row
     tracking = _tracking_text(at("tracking"))
     problem = _row_problem(refs, tracking, at("ref"))
     if problem is not None:
@@ -205,7 +209,8 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
         except ValueError as exc:
             sheet.problems.append(RowProblem(number, "date", at("date"), str(exc)))
             return
-    sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on))
+    others = tuple(r for r in in_row if r not in refs)
+    sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on, others))
 
 
 def _nfkc(text: str) -> str:
@@ -297,20 +302,29 @@ def _plan_rows(
     seen: dict[str, int] = {}
     for row in sheet.rows:
         day = row.sent_on or on
-        entry = {"row": row.row, "ref": row.ref, "tracking": row.tracking, "sent_on": day}
+        ref = _letter_ref(conn, row)
+        entry = {"row": row.row, "ref": ref, "tracking": row.tracking, "sent_on": day}
         try:
-            if row.ref in seen:
-                raise DeliveryError(f"letter {row.ref} is on row {seen[row.ref]} already")
-            seen[row.ref] = row.row
-            letter = get_delivery(conn, row.ref)
+            if ref in seen:
+                raise DeliveryError(f"letter {ref} is on row {seen[ref]} already")
+            seen[ref] = row.row
+            letter = get_delivery(conn, ref)
             recorded = (letter.status, letter.channel, letter.tracking_no, letter.sent_on)
             if recorded == ("sent", via, row.tracking, day):
                 result.unchanged.append(entry)
                 continue
             check_sent(letter, on=day, today=today)
         except DunningError as exc:
-            problems.append(RowProblem(row.row, "ref", row.ref, str(exc).rstrip(".")))
+            problems.append(RowProblem(row.row, "ref", ref, str(exc).rstrip(".")))
             continue
         todo.append((letter, row.tracking, day))
         result.sent.append(entry)
     return todo, problems
+
+
+def _letter_ref(conn: Any, row: SheetRow) -> str:
+    """The row's reference, or, when it names no letter, the first other one that does."""
+    for ref in (row.ref, *row.alternatives):
+        if conn.execute("SELECT 1 FROM letters WHERE ref = ?", [ref]).fetchone():
+            return ref
+    return row.ref
