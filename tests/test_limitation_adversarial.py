@@ -23,6 +23,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive
 from dunning.archive.ingest import ingest_paths
@@ -123,6 +125,22 @@ def test_an_unproven_letter_sent_after_as_of_is_not_named() -> None:
     assert p.unproven == ()
 
 
+@given(
+    st.dates(min_value=D(2000, 1, 1), max_value=D(2090, 12, 31)),
+    st.integers(min_value=-10, max_value=10),
+)
+def test_the_last_day_is_a_weekday_at_most_two_days_after_the_nominal_one(
+    due: dt.date, offset: int
+) -> None:
+    c = claim(due=due)
+    nominal = add_years(due, 3)
+    p = position(c, [], [], as_of=nominal + dt.timedelta(days=offset), years=3)
+    assert p.last_day is not None and p.last_day.weekday() < 5
+    assert 0 <= (p.last_day - p.expires).days <= 2
+    assert p.expired == (nominal + dt.timedelta(days=offset) > p.last_day)
+    assert (p.advice_code == "expired") == p.expired
+
+
 # -- the archive and the CLI -----------------------------------------------------------------
 
 AS_OF = "2026-06-30"
@@ -210,7 +228,7 @@ def test_a_statement_reply_acknowledges_every_item_on_the_statement(
 
 
 def test_a_refused_letter_is_shown_not_silently_dropped(
-    ledger_desk: Desk, runner: CliRunner
+    ledger_desk: Desk, runner: CliRunner, tmp_path: Path
 ) -> None:
     ref = k01_letter(runner, ledger_desk)
     run(runner, ledger_desk, "letter", "returned", ref, "--reason", "拒收", "--on", "2026-06-04")
@@ -221,6 +239,11 @@ def test_a_refused_letter_is_shown_not_silently_dropped(
     assert ref in row["advice"] and "应当到达" in row["advice"]
     text = run(runner, ledger_desk, "limitation", "--as-of", AS_OF).stdout
     assert f"returned: {ref}" in text
+    out = tmp_path / "周报.xlsx"
+    run(runner, ledger_desk, "report", "weekly", "--as-of", AS_OF, "--out", str(out))
+    ws = openpyxl.load_workbook(out)["时效预警"]
+    (advice,) = [ws.cell(r, 12).value for r in range(3, ws.max_row) if ws.cell(r, 3).value == OLD]
+    assert ref in advice and "拒收" in advice and "应当到达" in advice
 
 
 def test_payments_with_odd_references(ledger_desk: Desk, runner: CliRunner, tmp_path: Path) -> None:
