@@ -546,3 +546,14 @@ def test_a_customer_order_number_shaped_like_a_reference_gives_way_to_the_letter
 def test_a_period_ending_on_national_day_runs_to_the_first_working_day_after_it() -> None:
     p = position(claim(due=D(2023, 10, 1)), [], [], as_of=D(2026, 10, 2), years=3)
     assert p.last_day == D(2026, 10, 8) and not p.expired
+
+
+def test_a_refusal_stays_on_record_when_the_letter_is_sent_again(
+    ledger_desk: Desk, runner: CliRunner
+) -> None:
+    ref = k01_letter(runner, ledger_desk)
+    run(runner, ledger_desk, "letter", "returned", ref, "--reason", "拒收", "--on", "2026-06-04")
+    run(runner, ledger_desk, "letter", "sent", ref, "--via", "sf", "--on", "2026-06-10")
+    row = report(runner, ledger_desk)[OLD]
+    assert row["unproven"] == [{"letter": ref, "status": "sent, unproven"}]
+    assert row["returned"] == [{"letter": ref, "reason": "拒收", "returned_on": "2026-06-04"}]

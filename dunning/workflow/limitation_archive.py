@@ -63,11 +63,7 @@ def limitation_report(
         for d in letters
         if d.sent_on is not None and _unproven_on(d, as_of)
     ]
-    returned = [
-        ReturnedLetter(d.ref, d.customer, d.returned_on, d.return_reason or "", demanded[d.ref])
-        for d in letters
-        if d.status == "returned" and d.returned_on is not None and d.returned_on <= as_of
-    ]
+    returned = _returned_letters(db, demanded, as_of)
     return positions(
         claims,
         events,
@@ -77,6 +73,23 @@ def limitation_report(
         within=within,
         returned=returned,
     )
+
+
+def _returned_letters(
+    db: sqlite_utils.Database, demanded: dict[str, frozenset[str]], as_of: dt.date
+) -> list[ReturnedLetter]:
+    """Every time a letter came back by `as_of`, from the address flags: a letter sent again
+    afterwards keeps its refusal on record (cleared flags included)."""
+    rows = db.execute(
+        "SELECT letter_ref, customer_code, flagged_on, reason FROM address_flags"
+        " WHERE flagged_on <= ? ORDER BY flagged_on, id",
+        [as_of.isoformat()],
+    ).fetchall()
+    return [
+        ReturnedLetter(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], demanded[r[0]])
+        for r in rows
+        if r[0] in demanded
+    ]
 
 
 def _unproven_on(letter: Delivery, as_of: dt.date) -> bool:
