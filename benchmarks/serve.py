@@ -32,9 +32,9 @@ from search import build  # type: ignore[import-not-found]
 
 from dunning.archive.accounts import aging_json, aging_report, customer_record
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_file
-from dunning.archive.search import search
+from dunning.archive.search.query import search
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_file
 
 QUERY = "违约金"
 CUSTOMER = "C0007"

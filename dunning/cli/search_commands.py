@@ -13,8 +13,8 @@ import click
 from dunning.archive.db import open_archive
 from dunning.archive.documents import document_record, stored_original
 from dunning.archive.ledger.rows import RowCounts
-from dunning.archive.search import search as search_archive
-from dunning.archive.search import unsearchable_count
+from dunning.archive.search.query import search as search_archive
+from dunning.archive.search.query import unsearchable_count
 from dunning.cli import main
 from dunning.cli.output import DATE, DOCUMENT_ID, current_desk, echo_json, json_option
 

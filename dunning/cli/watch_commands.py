@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dunning.archive.quarantine import list_failed, retry
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.ingest.quarantine import list_failed, retry
 
 if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
-    from dunning.archive.ingest import Outcome
+    from dunning.ingest.pipeline import Outcome
 
 
 @main.command()

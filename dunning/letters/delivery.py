@@ -450,9 +450,9 @@ def archive_evidence(desk: Desk, path: Path) -> int:
 
     The same file archived before is not stored twice: its existing document is returned.
     """
-    from dunning.archive.classify import DOCUMENT_TYPES
-    from dunning.archive.ingest import ingest_file
     from dunning.archive.sniff import sniff
+    from dunning.ingest.classify import DOCUMENT_TYPES
+    from dunning.ingest.pipeline import ingest_file
 
     if not path.is_file():
         raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")

@@ -24,7 +24,6 @@ import sqlite_utils
 from dunning.archive.accounts import Customer, get_customer, list_customers
 from dunning.archive.accounts import aging_report as load_aging
 from dunning.archive.db import write_transaction
-from dunning.archive.workers import WorkerPool
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
@@ -41,6 +40,7 @@ from dunning.letters.render import TemplateError, render_letter
 from dunning.money import to_fen
 from dunning.receivables import CustomerAging
 from dunning.safenames import make_unique_dir, safe_name
+from dunning.workers import WorkerPool
 from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {

@@ -21,9 +21,9 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive.db import write_transaction
-from dunning.archive.receipts import find_refs
 from dunning.dates import parse_date
 from dunning.errors import DunningError, RowProblem
+from dunning.ingest.receipts import find_refs
 from dunning.letters.delivery import (
     CHANNELS,
     Delivery,

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from dunning.archive.accounts import aging_json, customer_record, customers_json
 from dunning.archive.documents import document_record, stored_original
-from dunning.archive.search import search
+from dunning.archive.search.query import search
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount

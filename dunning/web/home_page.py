@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dunning.archive.quarantine import list_failed
-from dunning.archive.search import unsearchable_count
+from dunning.archive.search.query import unsearchable_count
+from dunning.ingest.quarantine import list_failed
 from dunning.web.guard import guard, state_of
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import sqlite3
 
-from dunning.archive.extract import ExtractedText
+from dunning.archive.contracts.extract import ExtractedText
 from dunning.errors import IngestError
 from dunning.workflow.log import add_entry
 
