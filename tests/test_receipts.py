@@ -15,8 +15,8 @@ from dunning.cli import main
 from dunning.demo import simple_pdf
 from dunning.desk import Desk
 from dunning.ingest.pipeline import ingest_paths
-from dunning.ingest.receipts import find_refs
 from dunning.letters.pdf import convert_to_pdf, soffice_path
+from dunning.letters.registry import find_refs
 
 
 def _pack(desk: Desk, runner: CliRunner, invoice_csv: Path) -> dict:

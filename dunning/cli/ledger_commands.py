@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from dunning.archive.accounts import aging_json, aging_report, customer_record, customers_json
+from dunning.archive.accounts import aging_json, aging_report, customers_json
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.output import (
@@ -22,6 +22,7 @@ from dunning.cli.output import (
     progress_enabled,
 )
 from dunning.money import format_amount
+from dunning.workflow.records import customer_record
 from dunning.workflow.verify import verify as verify_archive
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import logging
 import shutil
 import sqlite3
@@ -145,10 +144,8 @@ class PackResult:
 def last_letters(db: sqlite_utils.Database) -> dict[str, LastLetter]:
     """Each customer's most recent letter."""
     latest: dict[str, LastLetter] = {}
-    for code, level, issued in db.execute(
-        "SELECT customer_code, level, issued_on FROM letters ORDER BY issued_on, id"
-    ):
-        latest[code] = LastLetter(int(level), dt.date.fromisoformat(issued))
+    for letter in registry.letters(db):
+        latest[letter.customer] = LastLetter(letter.level, letter.issued_on)
     return latest
 
 
@@ -518,22 +515,25 @@ def _register(conn: Any, plan: Plan, draft: _Draft) -> LetterRecord:
     """Record one written letter (inside the pack's transaction)."""
     job = draft.job
     cust, aging, level = job.cand.customer, job.cand.aging, job.level
-    conn.execute(
-        "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
-        " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            job.ref,
-            cust.code,
-            level.level,
-            level.name,
-            int(job.cand.decision.manual),
-            plan.as_of.isoformat(),
-            plan.as_of.isoformat(),
-            to_fen(aging.balance),
-            to_fen(aging.overdue),
-            str(draft.folder.parent),
-            json.dumps(draft.files, ensure_ascii=False),
-        ],
+    registry.register(
+        conn,
+        registry.Letter(
+            id=0,
+            ref=job.ref,
+            customer=cust.code,
+            level=level.level,
+            level_name=level.name,
+            manual=job.cand.decision.manual,
+            as_of=plan.as_of,
+            issued_on=plan.as_of,
+            amount_fen=to_fen(aging.balance),
+            overdue_fen=to_fen(aging.overdue),
+            pack_dir=str(draft.folder.parent),
+            files=tuple(draft.files),
+            status="issued",
+            signed_document=None,
+            signed_at=None,
+        ),
     )
     _log_letter(
         conn, cust.code, job.ref, level, aging, manual=job.cand.decision.manual, on=plan.as_of

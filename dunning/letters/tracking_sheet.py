@@ -23,7 +23,6 @@ import sqlite_utils
 from dunning.archive.db import write_transaction
 from dunning.dates import parse_date
 from dunning.errors import DunningError, RowProblem
-from dunning.ingest.receipts import find_refs
 from dunning.letters.delivery import (
     CHANNELS,
     Delivery,
@@ -32,6 +31,7 @@ from dunning.letters.delivery import (
     get_delivery,
     write_sent,
 )
+from dunning.letters.registry import find_refs
 
 REF_HEADERS = (
     "ref", "reference", "letter", "letterref", "customerreference", "orderno", "函件编号",

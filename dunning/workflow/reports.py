@@ -15,6 +15,7 @@ import sqlite_utils
 
 from dunning.archive.accounts import Customer, ledger_by_customer, list_customers
 from dunning.config import Config
+from dunning.letters import registry
 from dunning.money import from_fen
 from dunning.receivables import ZERO, CustomerAging, Invoice, Payment, age, bucket_labels
 from dunning.workflow.limitation import Position
@@ -121,25 +122,17 @@ def load_letters(
 ) -> dict[str, list[LetterInfo]]:
     """Letters issued by `as_of`, per customer, oldest first."""
     titles = _level_titles(config)
-    where, params = "WHERE issued_on <= ?", [as_of.isoformat()]
-    if code is not None:
-        where, params = where + " AND customer_code = ?", [*params, code]
-    rows = db.execute(
-        "SELECT customer_code, ref, level, level_name, issued_on, amount_fen, status, signed_at"
-        f" FROM letters {where} ORDER BY issued_on, id",
-        params,
-    ).fetchall()
     letters: dict[str, list[LetterInfo]] = defaultdict(list)
-    for r in rows:
-        letters[r[0]].append(
+    for letter in registry.letters(db, customer=code, issued_by=as_of):
+        letters[letter.customer].append(
             LetterInfo(
-                ref=r[1],
-                level=int(r[2]),
-                title=titles.get((int(r[2]), r[3]), r[3]),
-                issued_on=dt.date.fromisoformat(r[4][:10]),
-                amount=from_fen(r[5]),
-                signed=r[6] == "signed",
-                signed_at=r[7],
+                ref=letter.ref,
+                level=letter.level,
+                title=titles.get((letter.level, letter.level_name), letter.level_name),
+                issued_on=letter.issued_on,
+                amount=from_fen(letter.amount_fen),
+                signed=letter.status == "signed",
+                signed_at=letter.signed_at,
             )
         )
     return letters
@@ -294,9 +287,5 @@ def legal_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) -
 
 def _legal_codes(db: sqlite_utils.Database, as_of: dt.date) -> set[str]:
     # A cheap first cut: the exact test (last letter's level) runs on these few customers.
-    rows = db.execute(
-        "SELECT code FROM customers WHERE status = 'litigation'"
-        " UNION SELECT customer_code FROM letters WHERE issued_on <= ?",
-        [as_of.isoformat()],
-    ).fetchall()
-    return {r[0] for r in rows}
+    rows = db.execute("SELECT code FROM customers WHERE status = 'litigation'").fetchall()
+    return {r[0] for r in rows} | {x.customer for x in registry.letters(db, issued_by=as_of)}
