@@ -99,15 +99,21 @@ def aging_report(
     as_of: dt.date,
     edges: Sequence[int],
     codes: Sequence[str] | None = None,
+    ledger: tuple[dict[str, list[Invoice]], dict[str, list[Payment]]] | None = None,
+    idle: bool = False,
 ) -> list[CustomerAging]:
-    """Every customer's aging on `as_of` (or those in `codes`), by customer code."""
-    invoices, payments = ledger_by_customer(db)
+    """Every customer's aging on `as_of` (or those in `codes`), by customer code.
+
+    `ledger`: `ledger_by_customer(db)` when the caller has read it already; `idle`: include
+    customers with neither invoices nor payments.
+    """
+    invoices, payments = ledger if ledger is not None else ledger_by_customer(db)
     wanted = set(codes) if codes is not None else None
     report = []
     for cust in list_customers(db):
         if wanted is not None and cust.code not in wanted:
             continue
-        if not invoices[cust.code] and not payments[cust.code]:
+        if not idle and not invoices[cust.code] and not payments[cust.code]:
             continue
         report.append(
             age(

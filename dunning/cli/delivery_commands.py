@@ -26,7 +26,7 @@ def letter() -> None:
 
 def _show(letter: Delivery, *, as_json: bool) -> None:
     if as_json:
-        echo_json({"ref": letter.ref, "customer": letter.customer, **letter.to_json()})
+        echo_json(letter.letter_json())
         return
     parts = [f"{letter.ref}  {letter.customer}  {letter.status} ({STATUS_TITLES[letter.status]})"]
     if letter.channel:

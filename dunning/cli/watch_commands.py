@@ -153,12 +153,7 @@ def failed_list(ctx: click.Context, as_json: bool) -> None:
     """
     files = list_failed(current_desk(ctx))
     if as_json:
-        echo_json(
-            [
-                {"name": f.name, "reason": f.reason, "source": f.source, "failed_at": f.failed_at}
-                for f in files
-            ]
-        )
+        echo_json([f.to_json() for f in files])
         return
     if not files:
         click.echo("no failed files", err=True)

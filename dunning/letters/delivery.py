@@ -86,6 +86,10 @@ class Delivery:
             return f"document {self.signed_document}"
         return self.ref
 
+    def letter_json(self) -> dict[str, Any]:
+        """The letter with its delivery, as the `letter` commands print it with --json."""
+        return {"ref": self.ref, "customer": self.customer, **self.to_json()}
+
     def to_json(self) -> dict[str, Any]:
         """Delivery fields added to a letter's JSON (SPEC §4 `customer CODE --json`)."""
         return {

@@ -222,6 +222,23 @@ def _warnings(
     return tuple(found)
 
 
+def template_list(desk: Desk) -> list[dict[str, str]]:
+    """Every template the desk uses (its own copy, else the default), as `templates list
+    --json` prints them."""
+    names = sorted(
+        {p.stem for p in PACKAGE_TEMPLATES.glob("*.docx")}
+        | {p.stem for p in desk.templates.glob("*.docx")}
+    )
+    return [
+        {
+            "template": n,
+            "path": str(template_path(desk, n)),
+            "source": "desk" if (desk.templates / f"{n}.docx").is_file() else "default",
+        }
+        for n in names
+    ]
+
+
 def template_path(desk: Desk, document: str) -> Path:
     """The desk's copy wins; the package default is the fallback."""
     own = desk.templates / f"{document}.docx"

@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
+from dunning.archive.contracts.meta import contracts_of
 from dunning.errors import NotFoundError
 from dunning.letters import registry
 from dunning.letters.delivery import address_flags, letters_proven_by, load_deliveries
@@ -73,19 +74,14 @@ def customer_record(
 
 
 def _contracts(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "SELECT contract_no, amount_fen, signed_on, document_id FROM contracts"
-        " WHERE customer_code = ? ORDER BY contract_no",
-        [code],
-    ).fetchall()
     return [
         {
-            "contract": r[0],
-            "amount": f"{from_fen(r[1]):.2f}" if r[1] is not None else None,
-            "signed_on": r[2],
-            "document": r[3],
+            "contract": c.contract_no,
+            "amount": f"{c.amount:.2f}" if c.amount is not None else None,
+            "signed_on": c.signed_on.isoformat() if c.signed_on else None,
+            "document": c.document,
         }
-        for r in rows
+        for c in contracts_of(db, code)
     ]
 
 

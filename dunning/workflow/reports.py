@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import sqlite_utils
 
-from dunning.archive.accounts import Customer, ledger_by_customer, list_customers
+from dunning.archive.accounts import Customer, aging_report, ledger_by_customer, list_customers
+from dunning.archive.contracts.meta import contracts_of
 from dunning.config import Config
 from dunning.letters import registry
 from dunning.money import from_fen
@@ -146,20 +147,18 @@ def _positions(
     log: dict[str, list[LogEntry]] = defaultdict(list)
     for entry in list_entries(db, until=as_of):
         log[entry.customer].append(entry)
+    customers = {c.code: c for c in list_customers(db)}
+    report = aging_report(
+        db,
+        as_of=as_of,
+        edges=config.bucket_edges,
+        codes=sorted(codes) if codes is not None else None,
+        ledger=(invoices, payments),
+        idle=codes is not None,
+    )
     positions = []
-    for cust in list_customers(db):
-        if codes is not None and cust.code not in codes:
-            continue
-        if codes is None and not invoices[cust.code] and not payments[cust.code]:
-            continue
-        aging = age(
-            cust.code,
-            cust.name,
-            invoices[cust.code],
-            payments[cust.code],
-            as_of=as_of,
-            edges=config.bucket_edges,
-        )
+    for aging in report:
+        cust = customers[aging.customer]
         entries = log[cust.code]
         statuses = {
             e.id: status_of(e, payments[cust.code], as_of=as_of) for e in entries if e.is_promise
@@ -244,13 +243,9 @@ class LegalReport:
 
 
 def _contracts(db: sqlite_utils.Database, code: str) -> tuple[Contract, ...]:
-    rows = db.execute(
-        "SELECT contract_no, amount_fen, signed_on, title FROM contracts"
-        " WHERE customer_code = ? ORDER BY contract_no",
-        [code],
-    ).fetchall()
     return tuple(
-        Contract(r[0], from_fen(r[1]) if r[1] is not None else None, r[2], r[3]) for r in rows
+        Contract(c.contract_no, c.amount, c.signed_on.isoformat() if c.signed_on else None, c.title)
+        for c in contracts_of(db, code)
     )
 
 
