@@ -28,6 +28,7 @@ import sqlite_utils
 
 from dunning.archive.db import write_transaction
 from dunning.desk import Desk
+from dunning.procs import alive
 
 # What a pack folder holds besides the letters' own files.
 PACK_FILES = frozenset({"manifest.csv", "manifest.json", "pack.pdf"})
@@ -94,13 +95,7 @@ def abandon(db: sqlite_utils.Database, run_id: int) -> None:
 def _alive(pid: int, host: str) -> bool:
     if host != socket.gethostname():
         return True  # another machine's run on a shared desk: assume it is still going
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return alive(pid)
 
 
 def killed_runs(db: sqlite_utils.Database) -> list[tuple[int, Path]]:
