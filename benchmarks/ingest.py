@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from pdf_factory import make_text_pdf
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.desk import init_desk
+from dunning.ingest.pipeline import ingest_paths
 
 CITIES = ["杭州", "宁波", "苏州", "上海", "南京", "温州", "合肥", "无锡", "绍兴", "嘉兴"]
 GOODS = ["数控机床", "工业机器人", "液压系统", "电气控制柜", "输送设备", "检测仪器"]

@@ -20,8 +20,8 @@ from pathlib import Path
 from ledger_parse import bare_openpyxl, write_detail_workbook, write_workbook
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.desk import init_desk
+from dunning.ingest.pipeline import ingest_paths
 
 
 def dunning_import(path: Path, root: Path) -> tuple[float, int, str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from workflow import AS_OF, add_history, timed, write_ledgers
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import ingest_paths
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_paths
 
 TARGET_RATIO = 2.0
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import docx
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.letters import pack as packing
 from dunning.letters.context import build_context
 from dunning.letters.pdf import soffice_path

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.search import parse_terms, search, search_ids
-from dunning.archive.search_index import COLUMNS, fold, reindex_all
+from dunning.archive.search.index import COLUMNS, fold, reindex_all
+from dunning.archive.search.query import parse_terms, search, search_ids
 
 CITIES = [
     "杭州",

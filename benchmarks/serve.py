@@ -30,11 +30,12 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import build  # type: ignore[import-not-found]
 
-from dunning.archive.accounts import aging_json, aging_report, customer_record
+from dunning.archive.accounts import aging_json, aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_file
-from dunning.archive.search import search
+from dunning.archive.search.query import search
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_file
+from dunning.workflow.records import customer_record
 
 QUERY = "违约金"
 CUSTOMER = "C0007"

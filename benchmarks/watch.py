@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import Outcome, ingest_paths
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import Outcome, ingest_paths
 from dunning.watcher import Watcher, WatchSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,8 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import ingest_paths
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.workflow import add_entry
 
 AS_OF = dt.date(2025, 12, 31)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ledger_parse import parse, write_workbook
 
-from dunning.archive.zipguard import check_zip
+from dunning.ingest.zipguard import check_zip
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:

@@ -16,9 +16,9 @@ from pathlib import Path
 import openpyxl
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import IngestReport, ingest_paths
 from dunning.desk import Desk, init_desk
 from dunning.errors import DeskExistsError
+from dunning.ingest.pipeline import IngestReport, ingest_paths
 from dunning.letters.pack import PackResult, plan_pack, write_pack
 from dunning.letters.pdf import soffice_path
 

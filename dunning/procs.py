@@ -43,3 +43,14 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
     _PRCTL(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this machine (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

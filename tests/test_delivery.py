@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from pdf_factory import make_text_pdf
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
 
 FIRST, SECOND = "CS-2025-000001", "CS-2025-000002"  # C001, C002 (pack of 2025-06-30)
 

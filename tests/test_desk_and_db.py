@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from dunning.archive import store
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.migrations import MIGRATIONS, migrate, prepare
-from dunning.archive.search import search
-from dunning.archive.verify import verify
+from dunning.archive.search.query import search
 from dunning.cli import main
 from dunning.config import load_config
 from dunning.desk import Desk, find_desk, init_desk
 from dunning.errors import DeskExistsError, NotADeskError
+from dunning.workflow.verify import verify
 
 
 def test_init_creates_the_desk_layout(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_store_refuses_a_file_that_changed_under_it(tmp_path: Path) -> None:
 
 
 def test_verify_finds_missing_altered_and_unrecorded(desk: Desk, invoice_csv: Path) -> None:
-    from dunning.archive.ingest import ingest_paths
+    from dunning.ingest.pipeline import ingest_paths
 
     report = ingest_paths(desk, [invoice_csv])
     assert len(report.of("archived")) == 1

@@ -34,16 +34,16 @@ from dunning.archive.cjk import (
     score_text,
     text_quality,
 )
-from dunning.archive.extract import ExtractLimits, extract_text
+from dunning.archive.contracts.extract import ExtractLimits, extract_text
 from dunning.archive.sniff import sniff
-from dunning.archive.workers import (
+from dunning.errors import IngestError
+from dunning.workers import (
     StartMethod,
     WorkerCrash,
     WorkerPool,
     WorkerTimeout,
     run_isolated,
 )
-from dunning.errors import IngestError
 
 CONTRACT = (
     "技术开发合同\n合同编号：HT-2025-0001\n甲方：杭州示例贸易有限公司\n乙方：上海样本科技有限公司\n"

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.letters.pack import plan_pack, write_pack
 from dunning.safenames import MAX_NAME_BYTES, safe_name
 from dunning.textsafe import csv_value, xml_text
@@ -375,7 +375,7 @@ _MEASURE = """
 import json, resource, sys, time
 from pathlib import Path
 from dunning.desk import Desk
-from dunning.archive.ingest import ingest_paths
+from dunning.ingest.pipeline import ingest_paths
 started = time.monotonic()
 report = ingest_paths(Desk(Path(sys.argv[1])), [Path(sys.argv[2])])
 status = Path("/proc/self/status").read_text()

@@ -17,11 +17,11 @@ from pdf_factory import (
 from tooling import require_ocr_for_pdf, require_realworld
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
-from dunning.archive.search import search, unsearchable_count
-from dunning.archive.verify import verify
+from dunning.archive.search.query import search, unsearchable_count
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
+from dunning.workflow.verify import verify
 
 CONTRACT = [
     "工业品买卖合同\n合同编号：HT-2025-0001\n买方（甲方）：杭州明远贸易有限公司\n"

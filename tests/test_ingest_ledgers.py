@@ -9,12 +9,13 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from dunning.archive.accounts import aging_report, customer_record
+from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
-from dunning.archive.verify import verify
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
+from dunning.workflow.records import customer_record
+from dunning.workflow.verify import verify
 
 AS_OF = __import__("datetime").date(2025, 6, 30)
 

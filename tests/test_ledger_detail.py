@@ -18,10 +18,10 @@ from tooling import REALWORLD
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.desk import Desk
 from dunning.errors import IngestError
+from dunning.ingest.pipeline import ingest_paths
 
 D = Decimal
 AS_OF = dt.date(2025, 12, 31)

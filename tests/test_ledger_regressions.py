@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.archive.ledger import read_ledger
 from dunning.archive.sniff import sniff
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
 
 AS_OF = dt.date(2025, 11, 30)
 

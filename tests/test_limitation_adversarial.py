@@ -27,9 +27,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.workflow.limitation import (
     Claim,
     Event,

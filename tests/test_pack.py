@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from tooling import require_tool
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import DunningError
+from dunning.ingest.pipeline import ingest_paths
 from dunning.letters.pack import plan_pack, write_pack
 from dunning.letters.pdf import soffice_path
 

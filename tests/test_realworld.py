@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from tooling import require_ocr_for_pdf, require_realworld, require_tesseract
 
 from dunning.archive.cjk import is_usable, normalize_text
-from dunning.archive.extract import ExtractLimits, extract_text
+from dunning.archive.contracts.extract import ExtractLimits, extract_text
 from dunning.errors import IngestError
 
 NO_OCR = ExtractLimits(ocr=False)

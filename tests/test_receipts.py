@@ -11,12 +11,12 @@ from pdf_factory import make_image_pdf
 from tooling import require_ocr_for_pdf, require_tool
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_paths
-from dunning.archive.receipts import find_refs
 from dunning.cli import main
 from dunning.demo import simple_pdf
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.letters.pdf import convert_to_pdf, soffice_path
+from dunning.letters.registry import find_refs
 
 
 def _pack(desk: Desk, runner: CliRunner, invoice_csv: Path) -> dict:

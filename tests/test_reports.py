@@ -14,9 +14,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tooling import require_soffice, require_tool
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.money import parse_amount
 from dunning.workflow import record_entry, set_status
 

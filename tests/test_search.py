@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.migrations import MIGRATIONS, prepare
-from dunning.archive.search import (
+from dunning.archive.search.query import (
     EmptyQueryError,
     index_document,
     reindex_all,
@@ -244,7 +244,7 @@ def test_only_the_newest_matches_are_ranked_beyond_the_window(
 ) -> None:
     # Trigram queries first ask for the oldest window+1 matches; past the window, the newest
     # window of matches is ranked, as for every other query.
-    from dunning.archive.search import RANK_CANDIDATES
+    from dunning.archive.search.query import RANK_CANDIDATES
 
     with write_transaction(db) as conn:
         conn.executemany(

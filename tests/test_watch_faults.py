@@ -20,8 +20,8 @@ import pytest
 from pdf_factory import make_image_png, make_text_pdf
 
 from dunning.archive.db import open_archive
-from dunning.archive.quarantine import ERROR_SUFFIX
 from dunning.desk import Desk, init_desk
+from dunning.ingest.quarantine import ERROR_SUFFIX
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from watchdog.events import FileCreatedEvent
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import Outcome, ingest_file
-from dunning.archive.quarantine import ERROR_SUFFIX
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.pipeline import Outcome, ingest_file
+from dunning.ingest.quarantine import ERROR_SUFFIX
 from dunning.watcher import (
     FileStabilityTracker,
     Watcher,

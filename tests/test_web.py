@@ -274,7 +274,7 @@ def test_aging_follows_every_change_of_the_archive(web: TestClient, desk: Desk) 
         "Z001,后来的公司,FPZ001,2025-01-01,2025-02-01,10.00\n",
         encoding="utf-8",
     )
-    from dunning.archive.ingest import ingest_file
+    from dunning.ingest.pipeline import ingest_file
 
     assert ingest_file(desk, ledger, kind="ledger").status == "archived"
     after = web.get("/api/aging").json()

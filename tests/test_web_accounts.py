@@ -11,10 +11,10 @@ from starlette.testclient import TestClient
 from web_support import client
 
 from dunning.archive.db import open_archive
-from dunning.archive.ingest import ingest_file
 from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import DunningError
+from dunning.ingest.pipeline import ingest_file
 from dunning.watcher.lock import DeskBusyError, DeskLock
 from dunning.web.server import ServeRefusedError, check_host
 from dunning.web.users import authenticate, list_users

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.ingest import ingest_paths
 from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import NotFoundError
+from dunning.ingest.pipeline import ingest_paths
 from dunning.workflow import add_entry, list_entries, promise_status, record_entry, set_status
 from dunning.workflow.log import InvalidEntryError
 from dunning.workflow.status import status_history

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dunning.archive.ocr import pdftoppm_available, tesseract_available
+from dunning.archive.contracts.ocr import pdftoppm_available, tesseract_available
 
 REQUIRE_ENV = "DUNNING_REQUIRE_TOOLS"
 # The real-world fixtures (SPEC §8) live beside the project: ../shared/realworld.

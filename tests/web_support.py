@@ -25,7 +25,7 @@ def demo_desk(root: Path, *, hostile: bool = True) -> Desk:
     desk = build_demo(root, as_of=dt.date.today() - dt.timedelta(days=15)).desk
     if not hostile:
         return desk
-    from dunning.archive.ingest import ingest_file
+    from dunning.ingest.pipeline import ingest_file
 
     ledger = root.parent / "hostile.csv"
     ledger.write_text(HOSTILE_CSV, encoding="utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ import sqlite_utils
 
 from dunning.errors import NotFoundError
 from dunning.money import from_fen
-from dunning.receivables import CustomerAging, Invoice, Payment, age, allocate
+from dunning.receivables import CustomerAging, Invoice, Payment, age
 
 
 @dataclass(frozen=True)
@@ -100,15 +99,21 @@ def aging_report(
     as_of: dt.date,
     edges: Sequence[int],
     codes: Sequence[str] | None = None,
+    ledger: tuple[dict[str, list[Invoice]], dict[str, list[Payment]]] | None = None,
+    idle: bool = False,
 ) -> list[CustomerAging]:
-    """Every customer's aging on `as_of` (or those in `codes`), by customer code."""
-    invoices, payments = ledger_by_customer(db)
+    """Every customer's aging on `as_of` (or those in `codes`), by customer code.
+
+    `ledger`: `ledger_by_customer(db)` when the caller has read it already; `idle`: include
+    customers with neither invoices nor payments.
+    """
+    invoices, payments = ledger if ledger is not None else ledger_by_customer(db)
     wanted = set(codes) if codes is not None else None
     report = []
     for cust in list_customers(db):
         if wanted is not None and cust.code not in wanted:
             continue
-        if not invoices[cust.code] and not payments[cust.code]:
+        if not idle and not invoices[cust.code] and not payments[cust.code]:
             continue
         report.append(
             age(
@@ -166,139 +171,3 @@ def customers_json(
             }
         )
     return rows
-
-
-def customer_record(
-    db: sqlite_utils.Database, code: str, *, as_of: dt.date, edges: Sequence[int]
-) -> dict[str, Any]:
-    """Everything about one customer: the SPEC §4 shape of `customer CODE --json`."""
-    cust = get_customer(db, code)
-    # The record is a position on `as_of`: what is dated later is not part of it yet.
-    invoices = [i for i in load_invoices(db, cust.code) if i.invoice_date <= as_of]
-    payments = [p for p in load_payments(db, cust.code) if p.paid_on <= as_of]
-    aging = age(cust.code, cust.name, invoices, payments, as_of=as_of, edges=edges)
-    aged = {a.item.invoice.invoice_no: a for a in aging.items}
-    # What each invoice has been paid: the ledger's received column plus allocated payments.
-    allocated = {i.invoice.invoice_no: i for i in allocate(invoices, payments).items}
-    return {
-        "customer": cust.code,
-        "name": cust.name,
-        "status": cust.status,
-        "address": cust.address,
-        "contact": cust.contact,
-        "phone": cust.phone,
-        "credit_grade": cust.credit_grade,
-        "salesperson": cust.salesperson,
-        "as_of": as_of.isoformat(),
-        "balance": f"{aging.balance:.2f}",
-        "overdue": f"{aging.overdue:.2f}",
-        "credit": f"{aging.credit:.2f}",
-        "max_days_overdue": aging.max_days_overdue,
-        "buckets": {k: f"{v:.2f}" for k, v in aging.buckets.items()},
-        "invoices": [
-            {
-                "invoice": inv.invoice_no,
-                "contract": inv.contract_no,
-                "date": inv.invoice_date.isoformat(),
-                "due": inv.due_date.isoformat(),
-                "amount": f"{inv.amount:.2f}",
-                "received": f"{allocated[inv.invoice_no].paid:.2f}",
-                "open": f"{allocated[inv.invoice_no].open_amount:.2f}",
-                "days_overdue": aged[inv.invoice_no].days_overdue if inv.invoice_no in aged else 0,
-            }
-            for inv in sorted(invoices, key=lambda i: (i.due_date, i.invoice_no))
-        ],
-        "payments": [
-            {"date": p.paid_on.isoformat(), "amount": f"{p.amount:.2f}", "invoice": p.invoice_ref}
-            for p in sorted(payments, key=lambda p: p.paid_on)
-        ],
-        "contracts": _contracts(db, cust.code),
-        "letters": _letters(db, cust.code),
-        "address_flags": _address_flags(db, cust.code),
-        "log": _log(db, cust.code),
-        "changes": _changes(db, cust.code),
-    }
-
-
-def _contracts(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "SELECT contract_no, amount_fen, signed_on, document_id FROM contracts"
-        " WHERE customer_code = ? ORDER BY contract_no",
-        [code],
-    ).fetchall()
-    return [
-        {
-            "contract": r[0],
-            "amount": f"{from_fen(r[1]):.2f}" if r[1] is not None else None,
-            "signed_on": r[2],
-            "document": r[3],
-        }
-        for r in rows
-    ]
-
-
-def _letters(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    # Delivery state (sent, delivered, returned; channel, tracking, dates) is owned by
-    # letters.delivery; its fields are added to each letter, none of the old ones removed.
-    from dunning.letters.delivery import load_deliveries
-
-    delivery = {d.ref: d.to_json() for d in load_deliveries(db, code)}
-    rows = db.execute(
-        "SELECT ref, level, level_name, issued_on, status, files, amount_fen, signed_document_id"
-        " FROM letters WHERE customer_code = ? ORDER BY issued_on, ref",
-        [code],
-    ).fetchall()
-    return [
-        {
-            "ref": r[0],
-            "level": r[1],
-            "level_name": r[2],
-            "date": r[3],
-            "status": r[4],
-            "files": json.loads(r[5]),
-            "amount": f"{from_fen(r[6]):.2f}",
-            "signed_document": r[7],
-            **delivery[r[0]],
-        }
-        for r in rows
-    ]
-
-
-def _address_flags(db: sqlite_utils.Database, code: str) -> list[dict[str, str]]:
-    from dunning.letters.delivery import address_flags
-
-    return [flag.to_json() for flag in address_flags(db, code)]
-
-
-def _changes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    """The customer's name and address as imports changed them, oldest first."""
-    rows = db.execute(
-        "SELECT c.changed_at, c.field, c.old, c.new, d.original_name, c.document_id"
-        " FROM customer_changes c LEFT JOIN documents d ON d.id = c.document_id"
-        " WHERE c.customer_code = ? ORDER BY c.id",
-        [code],
-    ).fetchall()
-    return [
-        {"at": r[0], "field": r[1], "old": r[2], "new": r[3], "file": r[4], "document": r[5]}
-        for r in rows
-    ]
-
-
-def _log(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "SELECT logged_at, kind, note, by, promise_amount_fen, promise_date, letter_ref"
-        " FROM collection_log WHERE customer_code = ? ORDER BY logged_at, id",
-        [code],
-    ).fetchall()
-    return [
-        {
-            "at": r[0],
-            "kind": r[1],
-            "note": r[2],
-            "by": r[3],
-            "promise_amount": f"{from_fen(r[4]):.2f}" if r[4] is not None else None,
-            "promise_date": r[5],
-            "letter": r[6],
-        }
-        for r in rows
-    ]

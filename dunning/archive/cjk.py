@@ -280,8 +280,3 @@ def is_usable(page_text: str) -> bool:
     if not has_letters(page_text, MIN_CHARS):
         return False
     return score_text(page_text).quality >= MIN_QUALITY
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes on a terminal or in a spreadsheet: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

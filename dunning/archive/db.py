@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlite_utils
 
 from dunning.archive.migrations import migrate
-from dunning.archive.search_index import reindex_all
+from dunning.archive.search.index import reindex_all
 
 BUSY_TIMEOUT_S = 30.0
 

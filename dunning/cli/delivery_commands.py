@@ -26,7 +26,7 @@ def letter() -> None:
 
 def _show(letter: Delivery, *, as_json: bool) -> None:
     if as_json:
-        echo_json({"ref": letter.ref, "customer": letter.customer, **letter.to_json()})
+        echo_json(letter.letter_json())
         return
     parts = [f"{letter.ref}  {letter.customer}  {letter.status} ({STATUS_TITLES[letter.status]})"]
     if letter.channel:
@@ -135,7 +135,7 @@ def letter_delivered(
 
     Example: dunning letter delivered CS-2025-000123 --on 2025-07-03 --evidence 妥投证明.pdf
     """
-    from dunning.letters.delivery import deliver
+    from dunning.ingest.evidence import deliver
 
     today = dt.date.today()
     desk = current_desk(ctx)
@@ -196,7 +196,7 @@ def letter_reply(
 
     Example: dunning letter reply CS-2025-000123 相符 --on 2025-07-05 --evidence 回执.pdf
     """
-    from dunning.letters.delivery import reply as record
+    from dunning.ingest.evidence import reply as record
 
     assert set(_REPLY_WORDS.values()) == set(REPLIES)
     today = dt.date.today()

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from dunning.archive.accounts import aging_json, aging_report, customer_record, customers_json
+from dunning.archive.accounts import aging_json, aging_report, customers_json
 from dunning.archive.db import open_archive
-from dunning.archive.verify import verify as verify_archive
 from dunning.cli import main
 from dunning.cli.output import (
     DATE,
@@ -23,6 +22,8 @@ from dunning.cli.output import (
     progress_enabled,
 )
 from dunning.money import format_amount
+from dunning.workflow.records import customer_record
+from dunning.workflow.verify import verify as verify_archive
 
 
 def as_of_option(fn: F) -> F:
@@ -49,8 +50,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     Example: dunning ingest inbox/   or   dunning ingest ~/exports/应收台账.xlsx
     """
     # Imported here: PDF and OCR machinery is only loaded by the commands that ingest.
-    from dunning.archive.classify import collect_files
-    from dunning.archive.ingest import Outcome, Pipeline
+    from dunning.ingest.classify import collect_files
+    from dunning.ingest.pipeline import Outcome, Pipeline
 
     desk = current_desk(ctx)
     # Collected once here (the progress bar needs the count) and handed to the pipeline.

@@ -159,21 +159,9 @@ def templates_list(ctx: click.Context, show_context: bool, as_json: bool) -> Non
     Example: dunning templates list --context
     """
     from dunning.letters.context import CONTEXT_DOC
-    from dunning.letters.pack import template_path
+    from dunning.letters.pack import template_list
 
-    desk = current_desk(ctx)
-    names = sorted(
-        {p.stem for p in PACKAGE_TEMPLATES.glob("*.docx")}
-        | {p.stem for p in desk.templates.glob("*.docx")}
-    )
-    entries = [
-        {
-            "template": n,
-            "path": str(template_path(desk, n)),
-            "source": "desk" if (desk.templates / f"{n}.docx").is_file() else "default",
-        }
-        for n in names
-    ]
+    entries = template_list(current_desk(ctx))
     if as_json:
         echo_json({"templates": entries, "context": CONTEXT_DOC if show_context else None})
         return
@@ -203,7 +191,7 @@ def templates_check(ctx: click.Context, as_json: bool) -> None:
     paths = sorted(desk.templates.glob("*.docx")) or sorted(PACKAGE_TEMPLATES.glob("*.docx"))
     problems = [p for path in paths for p in check_template(path, set(CONTEXT_DOC))]
     if as_json:
-        echo_json([{"file": str(p.file), "tag": p.tag, "problem": p.problem} for p in problems])
+        echo_json([p.to_json() for p in problems])
     else:
         for p in problems:
             click.echo(f"{Path(p.file).name}: {p.problem} ({p.tag})")

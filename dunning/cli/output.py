@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
-from dunning.archive.cjk import display_width
 from dunning.dates import parse_date
 from dunning.desk import Desk, find_desk
 from dunning.money import parse_amount
+from dunning.text import display_width
 
 F = TypeVar("F", bound=Callable[..., Any])
 

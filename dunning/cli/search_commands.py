@@ -11,12 +11,13 @@ import sys
 import click
 
 from dunning.archive.db import open_archive
-from dunning.archive.documents import document_record, stored_original
+from dunning.archive.documents import stored_original
 from dunning.archive.ledger.rows import RowCounts
-from dunning.archive.search import search as search_archive
-from dunning.archive.search import unsearchable_count
+from dunning.archive.search.query import search as search_archive
+from dunning.archive.search.query import unsearchable_count
 from dunning.cli import main
 from dunning.cli.output import DATE, DOCUMENT_ID, current_desk, echo_json, json_option
+from dunning.workflow.records import document_record
 
 
 @main.command()
@@ -90,7 +91,7 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        record = document_record(db, desk, document_id)
+        record = document_record(db, desk.root, document_id)
     if as_json:
         echo_json(record)
         return
@@ -141,7 +142,7 @@ def open_document(ctx: click.Context, document_id: int, path_only: bool) -> None
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        path = stored_original(db, desk, document_id)
+        path = stored_original(db, desk.root, document_id)
     opener = _opener()
     if path_only or opener is None or not sys.stdout.isatty():
         click.echo(str(path))

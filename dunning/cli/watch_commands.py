@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dunning.archive.quarantine import list_failed, retry
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.ingest.quarantine import list_failed, retry
 
 if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
-    from dunning.archive.ingest import Outcome
+    from dunning.ingest.pipeline import Outcome
 
 
 @main.command()
@@ -153,12 +153,7 @@ def failed_list(ctx: click.Context, as_json: bool) -> None:
     """
     files = list_failed(current_desk(ctx))
     if as_json:
-        echo_json(
-            [
-                {"name": f.name, "reason": f.reason, "source": f.source, "failed_at": f.failed_at}
-                for f in files
-            ]
-        )
+        echo_json([f.to_json() for f in files])
         return
     if not files:
         click.echo("no failed files", err=True)

@@ -84,7 +84,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     with open_archive(desk.db_path) as db:
         users = list_users(db)
     if as_json:
-        echo_json([{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users])
+        echo_json([u.to_json() for u in users])
         return
     if not users:
         click.echo("no accounts: the web desk serves 127.0.0.1 only, without login.", err=True)

@@ -43,6 +43,10 @@ class TemplateProblem:
     def __str__(self) -> str:
         return f"{self.file}: {self.problem} — at {self.tag!r}"
 
+    def to_json(self) -> dict[str, str]:
+        """As `templates check --json` prints it."""
+        return {"file": self.file, "tag": self.tag, "problem": self.problem}
+
 
 def documented_attributes(doc: dict[str, str] = CONTEXT_DOC) -> dict[str, set[str]]:
     """`customer` → {"code", "name", …}: the `.attr` names each variable's description lists."""

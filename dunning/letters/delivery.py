@@ -13,13 +13,11 @@ import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from dunning.archive.db import write_transaction
-from dunning.desk import Desk
 from dunning.errors import DunningError, NotFoundError
 from dunning.workflow.log import add_entry
 
@@ -89,6 +87,10 @@ class Delivery:
         if self.reply_document is not None and self.delivered_on == self.reply_on:
             return f"document {self.reply_document}"  # the answer is what proves it arrived
         return self.ref
+
+    def letter_json(self) -> dict[str, Any]:
+        """The letter with its delivery, as the `letter` commands print it with --json."""
+        return {"ref": self.ref, "customer": self.customer, **self.to_json()}
 
     def to_json(self) -> dict[str, Any]:
         """Delivery fields added to a letter's JSON (SPEC §4 `customer CODE --json`)."""
@@ -193,13 +195,18 @@ class AddressFlag:
 
 
 def address_flags(
-    db: sqlite_utils.Database | sqlite3.Connection, code: str | None = None
+    db: sqlite_utils.Database | sqlite3.Connection,
+    code: str | None = None,
+    *,
+    include_cleared: bool = False,
 ) -> list[AddressFlag]:
-    """Open address flags (a letter came back), oldest first."""
+    """Open address flags (a letter came back), oldest first; `include_cleared`: every time a
+    letter came back, also those a later delivery cleared."""
     where, params = (" AND customer_code = ?", [code]) if code else ("", [])
+    state = "1 = 1" if include_cleared else "cleared_at IS NULL"
     rows = db.execute(
         "SELECT customer_code, letter_ref, reason, flagged_on FROM address_flags"
-        f" WHERE cleared_at IS NULL{where} ORDER BY flagged_on, id",
+        f" WHERE {state}{where} ORDER BY flagged_on, id",
         params,
     ).fetchall()
     return [AddressFlag(r[0], r[1], r[2], dt.date.fromisoformat(r[3])) for r in rows]
@@ -456,59 +463,3 @@ def record_reply(
         note = f"statement reply for {letter.ref}: {REPLY_TITLES[reply]}"
         add_entry(conn, letter.customer, kind="receipt", note=note, letter_ref=letter.ref, on=on)
     return get_delivery(db, ref)
-
-
-def archive_evidence(desk: Desk, path: Path) -> int:
-    """Archive a delivery proof (PDF or scan) through the ingest pipeline; its document id.
-
-    The same file archived before is not stored twice: its existing document is returned.
-    """
-    from dunning.archive.classify import DOCUMENT_TYPES
-    from dunning.archive.ingest import ingest_file
-    from dunning.archive.sniff import sniff
-
-    if not path.is_file():
-        raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")
-    found = sniff(path)
-    if found not in DOCUMENT_TYPES:
-        raise DeliveryError(
-            f"{path.name} is not a PDF or a scanned image (found {found}): save the courier's"
-            " delivery record as PDF and give it again."
-        )
-    outcome = ingest_file(desk, path, kind="evidence")
-    if outcome.document is None:
-        raise DeliveryError(f"{path.name} could not be archived: {outcome.reason}")
-    return outcome.document
-
-
-def deliver(
-    desk: Desk,
-    db: sqlite_utils.Database,
-    ref: str,
-    *,
-    on: dt.date,
-    today: dt.date,
-    evidence: Path | None = None,
-) -> Delivery:
-    """Check, archive the proof, then record the delivery: a refused step archives nothing."""
-    check_delivered(get_delivery(db, ref), on=on, today=today)
-    document = archive_evidence(desk, evidence) if evidence is not None else None
-    return mark_delivered(db, ref, on=on, today=today, evidence_document=document)
-
-
-def reply(
-    desk: Desk,
-    db: sqlite_utils.Database,
-    ref: str,
-    *,
-    answer: str,
-    on: dt.date,
-    today: dt.date,
-    evidence: Path | None = None,
-) -> Delivery:
-    """Check, archive the signed reply slip, then record it: a refused step archives nothing."""
-    if answer not in REPLIES:
-        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {answer!r}.")
-    check_reply(get_delivery(db, ref), on=on, today=today)
-    document = archive_evidence(desk, evidence) if evidence is not None else None
-    return record_reply(db, ref, reply=answer, on=on, today=today, document=document)

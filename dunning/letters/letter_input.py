@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from dunning.archive.contracts.meta import contracts_of as customer_contracts
 from dunning.config import Config, Level
 from dunning.letters.context import ContractInfo, CustomerInfo, LetterInput, OpenItem
-from dunning.money import from_fen
 from dunning.receivables import CustomerAging, bucket_title
 
 if TYPE_CHECKING:
@@ -29,25 +29,10 @@ DOCUMENT_TITLES = {
 
 def contracts_of(conn: Any, code: str, aging: CustomerAging) -> list[tuple[ContractInfo, Any]]:
     """The customer's contracts behind its open items (all of them when none is named)."""
-    rows = conn.execute(
-        "SELECT c.contract_no, c.signed_on, c.amount_fen, d.stored_path FROM contracts c"
-        " LEFT JOIN documents d ON d.id = c.document_id WHERE c.customer_code = ?"
-        " ORDER BY c.contract_no",
-        [code],
-    ).fetchall()
+    contracts = customer_contracts(conn, code)
     named = {a.item.invoice.contract_no for a in aging.items}
-    chosen = [r for r in rows if r[0] in named] or rows
-    return [
-        (
-            ContractInfo(
-                r[0],
-                dt.date.fromisoformat(r[1]) if r[1] else None,
-                from_fen(r[2]) if r[2] is not None else None,
-            ),
-            r[3],
-        )
-        for r in chosen
-    ]
+    chosen = [c for c in contracts if c.contract_no in named] or contracts
+    return [(ContractInfo(c.contract_no, c.signed_on, c.amount), c.stored_path) for c in chosen]
 
 
 def letter_input(

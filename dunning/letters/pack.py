@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import logging
 import shutil
 import sqlite3
@@ -24,7 +23,6 @@ import sqlite_utils
 from dunning.archive.accounts import Customer, get_customer, list_customers
 from dunning.archive.accounts import aging_report as load_aging
 from dunning.archive.db import write_transaction
-from dunning.archive.workers import WorkerPool
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
@@ -41,6 +39,7 @@ from dunning.letters.render import TemplateError, render_letter
 from dunning.money import to_fen
 from dunning.receivables import CustomerAging
 from dunning.safenames import make_unique_dir, safe_name
+from dunning.workers import WorkerPool
 from dunning.workflow.log import add_entry
 
 DOCUMENT_NAMES = {
@@ -145,10 +144,8 @@ class PackResult:
 def last_letters(db: sqlite_utils.Database) -> dict[str, LastLetter]:
     """Each customer's most recent letter."""
     latest: dict[str, LastLetter] = {}
-    for code, level, issued in db.execute(
-        "SELECT customer_code, level, issued_on FROM letters ORDER BY issued_on, id"
-    ):
-        latest[code] = LastLetter(int(level), dt.date.fromisoformat(issued))
+    for letter in registry.letters(db):
+        latest[letter.customer] = LastLetter(letter.level, letter.issued_on)
     return latest
 
 
@@ -223,6 +220,23 @@ def _warnings(
                 " (drop the signed contract into inbox/contracts/ first)"
             )
     return tuple(found)
+
+
+def template_list(desk: Desk) -> list[dict[str, str]]:
+    """Every template the desk uses (its own copy, else the default), as `templates list
+    --json` prints them."""
+    names = sorted(
+        {p.stem for p in PACKAGE_TEMPLATES.glob("*.docx")}
+        | {p.stem for p in desk.templates.glob("*.docx")}
+    )
+    return [
+        {
+            "template": n,
+            "path": str(template_path(desk, n)),
+            "source": "desk" if (desk.templates / f"{n}.docx").is_file() else "default",
+        }
+        for n in names
+    ]
 
 
 def template_path(desk: Desk, document: str) -> Path:
@@ -518,22 +532,25 @@ def _register(conn: Any, plan: Plan, draft: _Draft) -> LetterRecord:
     """Record one written letter (inside the pack's transaction)."""
     job = draft.job
     cust, aging, level = job.cand.customer, job.cand.aging, job.level
-    conn.execute(
-        "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
-        " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            job.ref,
-            cust.code,
-            level.level,
-            level.name,
-            int(job.cand.decision.manual),
-            plan.as_of.isoformat(),
-            plan.as_of.isoformat(),
-            to_fen(aging.balance),
-            to_fen(aging.overdue),
-            str(draft.folder.parent),
-            json.dumps(draft.files, ensure_ascii=False),
-        ],
+    registry.register(
+        conn,
+        registry.Letter(
+            id=0,
+            ref=job.ref,
+            customer=cust.code,
+            level=level.level,
+            level_name=level.name,
+            manual=job.cand.decision.manual,
+            as_of=plan.as_of,
+            issued_on=plan.as_of,
+            amount_fen=to_fen(aging.balance),
+            overdue_fen=to_fen(aging.overdue),
+            pack_dir=str(draft.folder.parent),
+            files=tuple(draft.files),
+            status="issued",
+            signed_document=None,
+            signed_at=None,
+        ),
     )
     _log_letter(
         conn, cust.code, job.ref, level, aging, manual=job.cand.decision.manual, on=plan.as_of

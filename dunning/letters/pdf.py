@@ -12,7 +12,7 @@ from pathlib import Path
 from pypdf import PdfWriter
 
 from dunning.errors import DunningError
-from dunning.procs import die_with_parent
+from dunning.procs import alive, die_with_parent
 
 INSTALL_HINT = (
     "LibreOffice is not installed, so no PDF can be made: install it"
@@ -123,20 +123,10 @@ def remove_stale_work_folders() -> list[Path]:
     removed = []
     for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
         pid = folder.name[len(WORK_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir():
+        if pid.isdigit() and not alive(int(pid)) and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def merge_pdfs(parts: Sequence[Path], target: Path) -> Path:

@@ -1,4 +1,6 @@
-"""Letter references and pack runs: a reference is never issued twice, a killed pack is found.
+"""The letter registry: the `letters` table (every read and write of it), letter references
+(numbering and finding them in a text) and pack runs. A reference is never issued twice, a
+killed pack is found.
 
 References come from a sequence per prefix and year (table `reference_sequence`), taken in a
 short write transaction of their own before anything is rendered, and committed at once: a
@@ -13,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ import sqlite_utils
 
 from dunning.archive.db import write_transaction
 from dunning.desk import Desk
+from dunning.procs import alive
 
 # What a pack folder holds besides the letters' own files.
 PACK_FILES = frozenset({"manifest.csv", "manifest.json", "pack.pdf"})
@@ -90,13 +95,7 @@ def abandon(db: sqlite_utils.Database, run_id: int) -> None:
 def _alive(pid: int, host: str) -> bool:
     if host != socket.gethostname():
         return True  # another machine's run on a shared desk: assume it is still going
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return alive(pid)
 
 
 def killed_runs(db: sqlite_utils.Database) -> list[tuple[int, Path]]:
@@ -182,3 +181,117 @@ def letters_missing_files(desk: Desk, db: sqlite_utils.Database) -> list[tuple[s
             (ref, folder / n) for n in json.loads(files or "[]") if not (folder / n).is_file()
         ]
     return missing
+
+
+# --- the letters table: every read and write of it goes through here -----------------------
+
+# CS-2025-000123; OCR may read the dashes as en-dashes or put spaces around them.
+_REF = re.compile(r"([A-Z]{1,6})\s*[-–—_]\s*(\d{4})\s*[-–—_]\s*(\d{6})")
+_LETTER_COLUMNS = (
+    "id, ref, customer_code, level, level_name, manual, as_of, issued_on, amount_fen,"
+    " overdue_fen, pack_dir, files, status, signed_document_id, signed_at"
+)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One registered letter, as the `letters` table holds it."""
+
+    id: int
+    ref: str
+    customer: str
+    level: int
+    level_name: str
+    manual: bool
+    as_of: dt.date
+    issued_on: dt.date
+    amount_fen: int
+    overdue_fen: int
+    pack_dir: str | None
+    files: tuple[str, ...]
+    status: str  # issued | signed (delivery states live in letters.delivery)
+    signed_document: int | None
+    signed_at: str | None
+
+
+def _letter(row: Sequence[Any]) -> Letter:
+    return Letter(
+        int(row[0]), row[1], row[2], int(row[3]), row[4], bool(row[5]),
+        dt.date.fromisoformat(row[6][:10]), dt.date.fromisoformat(row[7][:10]), int(row[8]),
+        int(row[9]), row[10], tuple(json.loads(row[11] or "[]")), row[12], row[13], row[14],
+    )  # fmt: skip
+
+
+def letters(
+    db: sqlite_utils.Database | sqlite3.Connection,
+    *,
+    customer: str | None = None,
+    issued_by: dt.date | None = None,
+    issued_since: dt.date | None = None,
+) -> list[Letter]:
+    """Registered letters, oldest first (by issue day, then registration)."""
+    where, params = [], []
+    if customer is not None:
+        where.append("customer_code = ?")
+        params.append(customer)
+    if issued_by is not None:
+        where.append("issued_on <= ?")
+        params.append(issued_by.isoformat())
+    if issued_since is not None:
+        where.append("issued_on >= ?")
+        params.append(issued_since.isoformat())
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.execute(
+        f"SELECT {_LETTER_COLUMNS} FROM letters{clause} ORDER BY issued_on, id", params
+    ).fetchall()
+    return [_letter(r) for r in rows]
+
+
+def register(conn: sqlite3.Connection, letter: Letter) -> None:
+    """Record one written letter, inside the pack's write transaction."""
+    conn.execute(
+        "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
+        " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            letter.ref, letter.customer, letter.level, letter.level_name, int(letter.manual),
+            letter.as_of.isoformat(), letter.issued_on.isoformat(), letter.amount_fen,
+            letter.overdue_fen, letter.pack_dir, json.dumps(list(letter.files), ensure_ascii=False),
+        ],
+    )  # fmt: skip
+
+
+def find_refs(text: str) -> list[str]:
+    """Letter references in a text, normalised, in order of appearance, without repeats."""
+    found: list[str] = []
+    for match in _REF.finditer(text.upper()):
+        ref = "-".join(match.groups())
+        if ref not in found:
+            found.append(ref)
+    return found
+
+
+def known_refs(conn: sqlite3.Connection | sqlite_utils.Database, text: str) -> list[str]:
+    """The references in `text` that are letters in the archive."""
+    return [
+        ref
+        for ref in find_refs(text)
+        if conn.execute("SELECT 1 FROM letters WHERE ref = ?", [ref]).fetchone()
+    ]
+
+
+def mark_signed(conn: sqlite3.Connection, ref: str, document_id: int) -> str:
+    """Mark a letter signed by the scan `document_id`; returns its customer's code."""
+    code = conn.execute("SELECT customer_code FROM letters WHERE ref = ?", [ref]).fetchone()[0]
+    conn.execute(
+        "UPDATE letters SET status = 'signed', signed_document_id = ?, signed_at = ? WHERE ref = ?",
+        [document_id, _now(), ref],
+    )
+    return str(code)
+
+
+def signed_by(db: sqlite_utils.Database, document_id: int) -> list[str]:
+    """The references of the letters the scan `document_id` signed."""
+    rows = db.execute(
+        "SELECT ref FROM letters WHERE signed_document_id = ? ORDER BY ref", [document_id]
+    )
+    return [r[0] for r in rows]

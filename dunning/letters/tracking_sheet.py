@@ -22,7 +22,6 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive.db import write_transaction
-from dunning.archive.receipts import find_refs
 from dunning.dates import parse_date
 from dunning.errors import DunningError, RowProblem
 from dunning.letters.delivery import (
@@ -33,6 +32,7 @@ from dunning.letters.delivery import (
     get_delivery,
     write_sent,
 )
+from dunning.letters.registry import find_refs, known_refs
 
 REF_HEADERS = (
     "ref", "reference", "letter", "letterref", "customerreference", "orderno", "函件编号",
@@ -324,7 +324,5 @@ def _plan_rows(
 
 def _letter_ref(conn: Any, row: SheetRow) -> str:
     """The row's reference, or, when it names no letter, the first other one that does."""
-    for ref in (row.ref, *row.alternatives):
-        if conn.execute("SELECT 1 FROM letters WHERE ref = ?", [ref]).fetchone():
-            return ref
-    return row.ref
+    known = known_refs(conn, " ".join((row.ref, *row.alternatives)))
+    return known[0] if known else row.ref

@@ -1,11 +1,11 @@
 """What in the inbox is a document to ingest, and what is someone else's scratch file.
 
-The rules themselves live in `dunning.archive.classify`, shared with `dunning ingest`.
+The rules themselves live in `dunning.ingest.classify`, shared with `dunning ingest`.
 """
 
 from __future__ import annotations
 
-from dunning.archive.classify import candidate_files, is_ignored_name
-from dunning.archive.classify import is_ignored_below as is_ignored
+from dunning.ingest.classify import candidate_files, is_ignored_name
+from dunning.ingest.classify import is_ignored_below as is_ignored
 
 __all__ = ["candidate_files", "is_ignored", "is_ignored_name"]

@@ -25,10 +25,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from dunning.archive.ingest import Outcome, Pipeline
-from dunning.archive.quarantine import quarantine
 from dunning.config import Config
 from dunning.desk import Desk
+from dunning.ingest.pipeline import Outcome, Pipeline
+from dunning.ingest.quarantine import quarantine
 from dunning.watcher.inbox import candidate_files, is_ignored
 from dunning.watcher.stability import FileStabilityTracker
 

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import aging_json, customer_record, customers_json
-from dunning.archive.documents import document_record, stored_original
-from dunning.archive.search import search
+from dunning.archive.accounts import aging_json, customers_json
+from dunning.archive.documents import stored_original
+from dunning.archive.search.query import search
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
@@ -21,6 +21,7 @@ from dunning.web.desk_state import csrf_token, json_body, json_response
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 from dunning.workflow.log import InvalidEntryError, entry_json, promise_statuses, record_entry
+from dunning.workflow.records import customer_record, document_record
 
 _DOCUMENT_ID = re.compile(r"[0-9]{1,15}")
 # The sniffed type (documents.mime) of what is shown inline, in the browser's own viewer;
@@ -110,7 +111,7 @@ def search_data(request: Request) -> list[dict[str, object]]:
 
 def document_data(request: Request) -> dict[str, Any]:
     state = state_of(request)
-    return document_record(state.db(), state.desk, document_id(request))
+    return document_record(state.db(), state.desk.root, document_id(request))
 
 
 @guard()
@@ -148,7 +149,7 @@ def _original(request: Request) -> tuple[str, str, str]:
     state = state_of(request)
     db = state.db()
     doc = document_id(request)
-    path = stored_original(db, state.desk, doc)
+    path = stored_original(db, state.desk.root, doc)
     row = db.execute("SELECT original_name, mime FROM documents WHERE id = ?", [doc]).fetchone()
     return str(path), str(row[0]), str(row[1] or "")
 

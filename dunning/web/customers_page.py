@@ -12,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import customer_record, customers_json
+from dunning.archive.accounts import customers_json
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES, record_entry
+from dunning.workflow.records import customer_record
 from dunning.workflow.status import STATUSES, set_status
 
 SORTS = {

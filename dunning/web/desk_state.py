@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, Response
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.search import MARK_CLOSE, MARK_OPEN
+from dunning.archive.search.query import MARK_CLOSE, MARK_OPEN
 from dunning.desk import Desk
 from dunning.money import format_amount
 from dunning.receivables import CustomerAging

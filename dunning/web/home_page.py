@@ -10,24 +10,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dunning.archive.quarantine import list_failed
-from dunning.archive.search import unsearchable_count
+from dunning.archive.search.query import unsearchable_count
+from dunning.ingest.quarantine import list_failed
+from dunning.letters import registry
 from dunning.web.guard import guard, state_of
 
 
 def _week_letters(request: Request, today: dt.date) -> list[tuple[str, ...]]:
     monday = today - dt.timedelta(days=today.weekday())
-    rows = (
-        state_of(request)
-        .db()
-        .execute(
-            "SELECT l.ref, l.customer_code, c.name, l.level_name, l.issued_on, l.status"
-            " FROM letters l LEFT JOIN customers c ON c.code = l.customer_code"
-            " WHERE l.issued_on >= ? ORDER BY l.issued_on DESC, l.ref LIMIT 50",
-            [monday.isoformat()],
-        )
+    db = state_of(request).db()
+    names = dict(db.execute("SELECT code, name FROM customers").fetchall())
+    week = sorted(
+        registry.letters(db, issued_since=monday), key=lambda x: (x.issued_on, x.ref), reverse=True
     )
-    return [tuple(r) for r in rows.fetchall()]
+    return [
+        (
+            x.ref,
+            x.customer,
+            str(names.get(x.customer, "")),
+            x.level_name,
+            x.issued_on.isoformat(),
+            x.status,
+        )
+        for x in week[:50]
+    ]
 
 
 def _home(request: Request) -> Response:

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.quarantine import list_failed, retry
 from dunning.errors import NotFoundError
+from dunning.ingest.quarantine import list_failed, retry
 from dunning.web.desk_state import DeskState
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
@@ -67,7 +67,7 @@ def _store_upload(state: DeskState, upload: UploadFile) -> Path:
 
 def _ingest_now(state: DeskState, paths: list[Path]) -> None:
     """Without a watcher in this process, the upload is ingested here, in the background."""
-    from dunning.archive.ingest import Pipeline
+    from dunning.ingest.pipeline import Pipeline
 
     def work() -> None:
         with Pipeline(state.desk) as pipeline:
@@ -124,7 +124,7 @@ def _recent(state: DeskState, limit: int = 30) -> list[tuple[object, ...]]:
 
 
 def _waiting(state: DeskState) -> list[str]:
-    from dunning.archive.classify import candidate_files
+    from dunning.ingest.classify import candidate_files
 
     inbox = state.desk.inbox
     return [str(p.relative_to(inbox)) for p in candidate_files(inbox)] if inbox.is_dir() else []

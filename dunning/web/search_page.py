@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dunning.archive.search import SearchHit, search
+from dunning.archive.search.query import SearchHit, search
 from dunning.errors import DunningError
 from dunning.web.api import BadRequest, query_date, query_int
 from dunning.web.guard import guard, state_of

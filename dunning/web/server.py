@@ -71,7 +71,7 @@ def run_server(
 def _start_watcher(
     desk: Desk, stop: threading.Event, notice: Callable[[str], None]
 ) -> threading.Thread:
-    from dunning.archive.ingest import Outcome
+    from dunning.ingest.pipeline import Outcome
     from dunning.watcher import Watcher, WatchSettings
 
     def outcome(o: Outcome) -> None:

@@ -34,6 +34,10 @@ class User:
     created_at: str
     updated_at: str
 
+    def to_json(self) -> dict[str, str]:
+        """As `user list --json` prints it (never the password hash)."""
+        return {"name": self.name, "role": self.role, "created_at": self.created_at}
+
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
 

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from dunning.archive.accounts import ledger_by_customer, list_customers
 from dunning.config import Config
-from dunning.letters.delivery import Delivery, load_deliveries
+from dunning.letters.delivery import Delivery, address_flags, load_deliveries
 from dunning.money import from_fen
 from dunning.receivables import Invoice, Payment, allocate
 from dunning.workflow.limitation import (
@@ -80,15 +80,10 @@ def _returned_letters(
 ) -> list[ReturnedLetter]:
     """Every time a letter came back by `as_of`, from the address flags: a letter sent again
     afterwards keeps its refusal on record (cleared flags included)."""
-    rows = db.execute(
-        "SELECT letter_ref, customer_code, flagged_on, reason FROM address_flags"
-        " WHERE flagged_on <= ? ORDER BY flagged_on, id",
-        [as_of.isoformat()],
-    ).fetchall()
     return [
-        ReturnedLetter(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], demanded[r[0]])
-        for r in rows
-        if r[0] in demanded
+        ReturnedLetter(f.letter_ref, f.customer, f.flagged_on, f.reason, demanded[f.letter_ref])
+        for f in address_flags(db, include_cleared=True)
+        if f.flagged_on <= as_of and f.letter_ref in demanded
     ]
 
 

@@ -13,8 +13,10 @@ from decimal import Decimal
 
 import sqlite_utils
 
-from dunning.archive.accounts import Customer, ledger_by_customer, list_customers
+from dunning.archive.accounts import Customer, aging_report, ledger_by_customer, list_customers
+from dunning.archive.contracts.meta import contracts_of
 from dunning.config import Config
+from dunning.letters import registry
 from dunning.money import from_fen
 from dunning.receivables import ZERO, CustomerAging, Invoice, Payment, age, bucket_labels
 from dunning.workflow.limitation import Position
@@ -121,25 +123,17 @@ def load_letters(
 ) -> dict[str, list[LetterInfo]]:
     """Letters issued by `as_of`, per customer, oldest first."""
     titles = _level_titles(config)
-    where, params = "WHERE issued_on <= ?", [as_of.isoformat()]
-    if code is not None:
-        where, params = where + " AND customer_code = ?", [*params, code]
-    rows = db.execute(
-        "SELECT customer_code, ref, level, level_name, issued_on, amount_fen, status, signed_at"
-        f" FROM letters {where} ORDER BY issued_on, id",
-        params,
-    ).fetchall()
     letters: dict[str, list[LetterInfo]] = defaultdict(list)
-    for r in rows:
-        letters[r[0]].append(
+    for letter in registry.letters(db, customer=code, issued_by=as_of):
+        letters[letter.customer].append(
             LetterInfo(
-                ref=r[1],
-                level=int(r[2]),
-                title=titles.get((int(r[2]), r[3]), r[3]),
-                issued_on=dt.date.fromisoformat(r[4][:10]),
-                amount=from_fen(r[5]),
-                signed=r[6] == "signed",
-                signed_at=r[7],
+                ref=letter.ref,
+                level=letter.level,
+                title=titles.get((letter.level, letter.level_name), letter.level_name),
+                issued_on=letter.issued_on,
+                amount=from_fen(letter.amount_fen),
+                signed=letter.status == "signed",
+                signed_at=letter.signed_at,
             )
         )
     return letters
@@ -153,20 +147,18 @@ def _positions(
     log: dict[str, list[LogEntry]] = defaultdict(list)
     for entry in list_entries(db, until=as_of):
         log[entry.customer].append(entry)
+    customers = {c.code: c for c in list_customers(db)}
+    report = aging_report(
+        db,
+        as_of=as_of,
+        edges=config.bucket_edges,
+        codes=sorted(codes) if codes is not None else None,
+        ledger=(invoices, payments),
+        idle=codes is not None,
+    )
     positions = []
-    for cust in list_customers(db):
-        if codes is not None and cust.code not in codes:
-            continue
-        if codes is None and not invoices[cust.code] and not payments[cust.code]:
-            continue
-        aging = age(
-            cust.code,
-            cust.name,
-            invoices[cust.code],
-            payments[cust.code],
-            as_of=as_of,
-            edges=config.bucket_edges,
-        )
+    for aging in report:
+        cust = customers[aging.customer]
         entries = log[cust.code]
         statuses = {
             e.id: status_of(e, payments[cust.code], as_of=as_of) for e in entries if e.is_promise
@@ -251,13 +243,9 @@ class LegalReport:
 
 
 def _contracts(db: sqlite_utils.Database, code: str) -> tuple[Contract, ...]:
-    rows = db.execute(
-        "SELECT contract_no, amount_fen, signed_on, title FROM contracts"
-        " WHERE customer_code = ? ORDER BY contract_no",
-        [code],
-    ).fetchall()
     return tuple(
-        Contract(r[0], from_fen(r[1]) if r[1] is not None else None, r[2], r[3]) for r in rows
+        Contract(c.contract_no, c.amount, c.signed_on.isoformat() if c.signed_on else None, c.title)
+        for c in contracts_of(db, code)
     )
 
 
@@ -294,9 +282,5 @@ def legal_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) -
 
 def _legal_codes(db: sqlite_utils.Database, as_of: dt.date) -> set[str]:
     # A cheap first cut: the exact test (last letter's level) runs on these few customers.
-    rows = db.execute(
-        "SELECT code FROM customers WHERE status = 'litigation'"
-        " UNION SELECT customer_code FROM letters WHERE issued_on <= ?",
-        [as_of.isoformat()],
-    ).fetchall()
-    return {r[0] for r in rows}
+    rows = db.execute("SELECT code FROM customers WHERE status = 'litigation'").fetchall()
+    return {r[0] for r in rows} | {x.customer for x in registry.letters(db, issued_by=as_of)}

@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dunning.archive.cjk import display_width
 from dunning.errors import DunningError
+from dunning.text import display_width
 from dunning.textsafe import put_text, xml_text
 
 Cell = str | int | Decimal | dt.date | None

@@ -6,7 +6,7 @@ back with `needs_ocr=True` (or OCR'd text, when Tesseract is installed) instead.
 
 pypdf warns and logs freely on broken files and tests run with warnings as errors, so the
 pypdf calls run under `warnings.catch_warnings()`. That context manager is process-global:
-call `extract_text` from worker processes (`dunning.archive.workers`), not from several
+call `extract_text` from worker processes (`dunning.workers`), not from several
 threads of one process, if the warnings filters of other threads matter.
 """
 
@@ -21,7 +21,6 @@ from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 from pypdf.generic import DictionaryObject, TextStringObject
 
-from dunning.archive import ocr
 from dunning.archive.cjk import (
     common_han,
     has_letters,
@@ -32,7 +31,8 @@ from dunning.archive.cjk import (
     text_merit,
     text_quality,
 )
-from dunning.archive.imagecheck import check_image
+from dunning.archive.contracts import ocr
+from dunning.archive.contracts.imagecheck import check_image
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
 

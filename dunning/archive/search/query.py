@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from dunning.archive.cjk import normalize_text
-from dunning.archive.search_index import (
+from dunning.archive.search.index import (
     COLUMNS,
     TRIGRAM_MIN,
     fold,

@@ -11,9 +11,9 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from dunning.archive.quarantine import ERROR_SUFFIX
 from dunning.desk import INBOX_ROUTES
 from dunning.errors import IngestError
+from dunning.ingest.quarantine import ERROR_SUFFIX
 
 ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
 DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}

@@ -7,9 +7,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from dunning.dates import parse_date
-from dunning.money import parse_amount
+from dunning.money import from_fen, parse_amount
 
 _SEP = r"\s*[:：]?\s*"
 _NO_LABELS = r"(?:合同编号|合同号|合同编码|协议编号|Contract\s*No\.?|Contract\s*Number)"
@@ -174,3 +175,36 @@ def record_contract(
             document_id,
         ],
     )
+
+
+@dataclass(frozen=True)
+class CustomerContract:
+    """A contract of a customer as the archive holds it, with its archived copy if any."""
+
+    contract_no: str
+    amount: Decimal | None
+    signed_on: dt.date | None
+    title: str | None
+    document: int | None
+    stored_path: str | None  # the archived copy, relative to the desk
+
+
+def contracts_of(db: Any, code: str) -> list[CustomerContract]:
+    """Every contract of the customer `code`, by contract number."""
+    rows = db.execute(
+        "SELECT c.contract_no, c.amount_fen, c.signed_on, c.title, c.document_id, d.stored_path"
+        " FROM contracts c LEFT JOIN documents d ON d.id = c.document_id"
+        " WHERE c.customer_code = ? ORDER BY c.contract_no",
+        [code],
+    ).fetchall()
+    return [
+        CustomerContract(
+            r[0],
+            from_fen(r[1]) if r[1] is not None else None,
+            dt.date.fromisoformat(r[2]) if r[2] else None,
+            r[3],
+            r[4],
+            r[5],
+        )
+        for r in rows
+    ]

@@ -23,6 +23,15 @@ class FailedFile:
     source: str | None  # where it came from, relative to the desk (for retry)
     failed_at: str | None
 
+    def to_json(self) -> dict[str, str | None]:
+        """As `failed list --json` prints it."""
+        return {
+            "name": self.name,
+            "reason": self.reason,
+            "source": self.source,
+            "failed_at": self.failed_at,
+        }
+
 
 def quarantine(desk: Desk, path: Path, report: str) -> Path:
     """Move `path` (a file, or a link itself, never its target) into failed/ with its note.

@@ -20,21 +20,28 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from dunning.archive import classify, search, store
-from dunning.archive.classify import check_regular_file, check_type, kind_from_content, route
-from dunning.archive.contracts import ContractMeta, extract_meta, link_contract, record_contract
+from dunning.archive import store
+from dunning.archive.contracts.extract import ExtractedText, ExtractLimits, extract_text
+from dunning.archive.contracts.meta import (
+    ContractMeta,
+    extract_meta,
+    link_contract,
+    record_contract,
+)
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
-from dunning.archive.quarantine import note_failure, quarantine
-from dunning.archive.receipts import is_returned_receipt, sign_letter
+from dunning.archive.search import query as search
 from dunning.archive.sniff import sniff
-from dunning.archive.workers import WorkerPool
-from dunning.archive.zipguard import check_member_count, check_zip
 from dunning.config import Config
 from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError
+from dunning.ingest import classify
+from dunning.ingest.classify import check_regular_file, check_type, kind_from_content, route
+from dunning.ingest.quarantine import note_failure, quarantine
+from dunning.ingest.receipts import is_returned_receipt, sign_letter
+from dunning.ingest.zipguard import check_member_count, check_zip
+from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 # Files committed per transaction by `ingest_many`: each commit is an fsync.

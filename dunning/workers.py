@@ -38,7 +38,7 @@ from dunning.procs import die_with_parent
 T = TypeVar("T")
 R = TypeVar("R")
 
-_DEFAULT_PRELOAD = ("dunning.archive.extract",)
+_DEFAULT_PRELOAD = ("dunning.archive.contracts.extract",)
 StartMethod = Literal["auto", "fork", "forkserver", "spawn"]
 
 

@@ -1,0 +1,76 @@
+"""Delivery proofs and signed reply slips archived through the ingest pipeline, then recorded
+on their letter (`letters.delivery` checks and records; this module adds the archiving)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlite_utils
+
+from dunning.archive.sniff import sniff
+from dunning.desk import Desk
+from dunning.ingest.classify import DOCUMENT_TYPES
+from dunning.ingest.pipeline import ingest_file
+from dunning.letters.delivery import (
+    REPLIES,
+    Delivery,
+    DeliveryError,
+    check_delivered,
+    check_reply,
+    get_delivery,
+    mark_delivered,
+    record_reply,
+)
+
+
+def archive_evidence(desk: Desk, path: Path) -> int:
+    """Archive a delivery proof (PDF or scan) through the ingest pipeline; its document id.
+
+    The same file archived before is not stored twice: its existing document is returned.
+    """
+    if not path.is_file():
+        raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")
+    found = sniff(path)
+    if found not in DOCUMENT_TYPES:
+        raise DeliveryError(
+            f"{path.name} is not a PDF or a scanned image (found {found}): save the courier's"
+            " delivery record as PDF and give it again."
+        )
+    outcome = ingest_file(desk, path, kind="evidence")
+    if outcome.document is None:
+        raise DeliveryError(f"{path.name} could not be archived: {outcome.reason}")
+    return outcome.document
+
+
+def deliver(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    on: dt.date,
+    today: dt.date,
+    evidence: Path | None = None,
+) -> Delivery:
+    """Check, archive the proof, then record the delivery: a refused step archives nothing."""
+    check_delivered(get_delivery(db, ref), on=on, today=today)
+    document = archive_evidence(desk, evidence) if evidence is not None else None
+    return mark_delivered(db, ref, on=on, today=today, evidence_document=document)
+
+
+def reply(
+    desk: Desk,
+    db: sqlite_utils.Database,
+    ref: str,
+    *,
+    answer: str,
+    on: dt.date,
+    today: dt.date,
+    evidence: Path | None = None,
+) -> Delivery:
+    """Check, archive the signed reply slip, then record it: a refused step archives nothing."""
+    if answer not in REPLIES:
+        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {answer!r}.")
+    check_reply(get_delivery(db, ref), on=on, today=today)
+    document = archive_evidence(desk, evidence) if evidence is not None else None
+    return record_reply(db, ref, reply=answer, on=on, today=today, document=document)
