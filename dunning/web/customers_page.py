@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import customer_record, customers_json
+from dunning.archive.accounts import customer_record, customers_json, get_customer
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
@@ -112,6 +112,15 @@ def _set_status(request: Request, form: FormData) -> Response:
     code, status = str(request.path_params["code"]), _field(form, "status")
     if status in MANAGER_STATUSES and not user.at_least("manager"):
         return PlainTextResponse(f"只有主管可以把客户设为 {status}。", status_code=403)
+    if not user.at_least("manager"):
+        # Litigation and exclusion are lifted by a manager too: a clerk setting the customer
+        # back to active would put it in the next pack while the lawyers have the case.
+        try:
+            current = get_customer(state.db(), code).status
+        except NotFoundError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        if current in MANAGER_STATUSES:
+            return PlainTextResponse(f"只有主管可以改变 {current} 客户的状态。", status_code=403)
     try:
         change = set_status(state.db(), code, status, note=_field(form, "note") or None)
     except NotFoundError as exc:

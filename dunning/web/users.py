@@ -125,6 +125,18 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | 
     return get_user(db, name)
 
 
+def session_stamp(db: sqlite_utils.Database, name: str) -> str | None:
+    """A fingerprint of the user's current password (salt and hash), kept in the session.
+
+    A new password (`passwd`) or an account removed and added again changes it, and so ends
+    every session opened before: a cookie left on a shared PC dies with the old password.
+    """
+    row = db.execute("SELECT salt, password_hash FROM users WHERE name = ?", [name]).fetchone()
+    if row is None:
+        return None
+    return hashlib.sha256(bytes(row[0]) + bytes(row[1])).hexdigest()[:32]
+
+
 def audit(db: sqlite_utils.Database, user: str, action: str, detail: str) -> None:
     """Record one web write: who did what."""
     with write_transaction(db) as conn:
