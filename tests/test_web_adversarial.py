@@ -205,6 +205,15 @@ def test_new_password_ends_the_old_sessions(staffed: Desk) -> None:
     assert c.get("/api/session").status_code == 401
 
 
+def test_own_new_password_keeps_this_session_and_ends_the_others(staffed: Desk) -> None:
+    here, token = _as(staffed, "mona")
+    elsewhere, _ = _as(staffed, "mona")
+    data = {"csrf": token, "action": "passwd", "name": "mona", "password": "mona-new-pass-9"}
+    assert here.post("/users", data=data, follow_redirects=False).status_code == 303
+    assert here.get("/api/session").status_code == 200
+    assert elsewhere.get("/api/session").status_code == 401
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="sessions are signed cookies without server-side state: a copy of the cookie taken"
@@ -401,6 +410,23 @@ def test_no_accounts_refuses_a_client_elsewhere(ledger_desk: Desk) -> None:
 def test_network_bind_without_accounts_is_refused(ledger_desk: Desk, host: str) -> None:
     with pytest.raises(ServeRefusedError, match="without accounts"):
         check_host(ledger_desk, host)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.nip.example"])
+def test_loopback_desk_with_accounts_refuses_a_rebound_host_name(staffed: Desk, host: str) -> None:
+    """DNS rebinding against a desk with accounts: the page would be same-origin with the desk
+    and could guess passwords (its own session cookie, its own CSRF token) without end."""
+    c = TestClient(client(staffed).app, base_url=f"http://{host}", client=("127.0.0.1", 1))
+    assert c.get("/login").status_code == 403
+    assert c.post("/login", data={"name": "carl", "password": "x"}).status_code == 403
+    assert c.get("/static/desk.js").status_code == 403
+
+
+def test_lan_desk_with_accounts_answers_its_lan_name(staffed: Desk) -> None:
+    c = client(staffed, host="192.168.1.20")
+    assert c.get("/login").status_code == 200
+    _login(c, "carl")
+    assert c.get("/api/aging").status_code == 200
 
 
 # --- names and ids that try to be paths --------------------------------------------------------
