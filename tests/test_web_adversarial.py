@@ -147,7 +147,12 @@ def test_login_form_needs_its_token(staffed: Desk) -> None:
 )
 def test_get_on_a_write_route_writes_nothing(staffed: Desk, path: str) -> None:
     c, _ = _as(staffed, "mona")
-    assert c.get(path).status_code == 405
+    response = c.get(path)
+    # /customers/C001/log reads as the page of a customer coded `C001/log`: none, 404.
+    assert response.status_code in ((404,) if path.startswith("/customers/") else (405,))
+    with open_archive(staffed.db_path) as db:
+        assert not db.execute("SELECT 1 FROM collection_log").fetchone()
+        assert not db.execute("SELECT 1 FROM audit_log").fetchone()
 
 
 # --- sessions and cookies --------------------------------------------------------------------
@@ -487,6 +492,42 @@ def test_retry_names_are_matched_not_opened(staffed: Desk, name: str) -> None:
 def test_report_names_are_fixed_routes(staffed: Desk, report: str) -> None:
     c, _ = _as(staffed, "vera")
     assert c.get(f"/reports/{report}").status_code == 404
+
+
+SLASHED = (
+    "客户编号,客户名称,合同编号,发票号码,开票日期,到期日,应收金额,已收金额\n"
+    "HZ/001,斜杠贸易公司,HT-1,FP1,2025-01-05,2025-02-04,100.00,0\n"
+    "A?B#C,问号贸易公司,HT-2,FP2,2025-01-05,2025-02-04,100.00,0\n"
+)
+
+
+@pytest.mark.parametrize(("code", "name"), [("HZ/001", "斜杠贸易公司"), ("A?B#C", "问号贸易公司")])
+def test_customer_codes_with_url_characters_have_their_own_page(
+    desk: Desk, code: str, name: str
+) -> None:
+    """Codes come from ledgers: `HZ/001` is a real-world code, and its link must open it."""
+    ledger = desk.root.parent / "斜杠台账.csv"
+    ledger.write_text(SLASHED, encoding="utf-8")
+    assert ingest_file(desk, ledger, kind="ledger").status == "archived"
+    c = client(desk)
+    found = re.search(
+        rf'href="(/customers/[^"]+)">{re.escape(html.escape(code))}</a>', c.get("/customers").text
+    )
+    assert found
+    link = html.unescape(found.group(1))
+    page = c.get(link)
+    assert page.status_code == 200 and name in page.text
+    assert c.get(f"/api{link}").json()["customer"] == code
+    token = _meta_token(c, link)
+    posted = c.post(
+        f"{link}/log",
+        data={"csrf": token, "kind": "call", "note": "打过电话"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == f"{link}#log"
+    with open_archive(desk.db_path) as db:
+        logged = db.execute("SELECT customer_code FROM collection_log").fetchall()
+    assert [r[0] for r in logged] == [code]
 
 
 # --- hostile text on pages ---------------------------------------------------------------------

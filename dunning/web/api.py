@@ -244,7 +244,7 @@ ROUTES = [
     Route("/api/session", api_session),
     Route("/api/aging", api_aging),
     Route("/api/customers", api_customers),
-    Route("/api/customers/{code}", api_customer),
+    Route("/api/customers/{code:path}", api_customer),
     Route("/api/search", api_search),
     Route("/api/documents/{doc}", api_document),
     Route("/documents/{doc}/original", original),

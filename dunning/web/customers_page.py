@@ -104,7 +104,7 @@ def _add_log(request: Request, form: FormData) -> Response:
     except (DunningError, ValueError) as exc:
         return _one(request, error=str(exc))
     audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
-    return RedirectResponse(f"/customers/{quote(code)}#log", status_code=303)
+    return RedirectResponse(f"/customers/{quote(code, safe='')}#log", status_code=303)
 
 
 def _set_status(request: Request, form: FormData) -> Response:
@@ -130,7 +130,7 @@ def _set_status(request: Request, form: FormData) -> Response:
     if change.changed:
         detail = f"{change.customer} {change.old_status} → {change.new_status}"
         audit(state.db(), user.name, "set-status", detail)
-    return RedirectResponse(f"/customers/{quote(code)}", status_code=303)
+    return RedirectResponse(f"/customers/{quote(code, safe='')}", status_code=303)
 
 
 @guard("clerk")
@@ -147,7 +147,8 @@ async def change_status(request: Request) -> Response:
 
 ROUTES = [
     Route("/customers", customers),
-    Route("/customers/{code}", customer),
-    Route("/customers/{code}/log", add_log, methods=["POST"]),
-    Route("/customers/{code}/status", change_status, methods=["POST"]),
+    # `:path`: a customer code may hold a `/` (sent as %2F, which the server decodes).
+    Route("/customers/{code:path}/log", add_log, methods=["POST"]),
+    Route("/customers/{code:path}/status", change_status, methods=["POST"]),
+    Route("/customers/{code:path}", customer),
 ]
