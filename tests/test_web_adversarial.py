@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -802,3 +805,137 @@ def test_odd_queries_never_show_a_traceback(staffed: Desk, url: str) -> None:
     response = c.get(url)
     assert response.status_code < 500, (url, response.text[:300])
     assert "Traceback" not in response.text and str(staffed.root) not in response.text
+
+
+# --- a real `dunning serve` on 127.0.0.1, spoken to in raw HTTP ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, int]]:
+    """`dunning serve --no-watch` without accounts on a free loopback port."""
+    from dunning.desk import init_desk
+
+    desk = init_desk(tmp_path_factory.mktemp("served") / "desk")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log = desk.root.parent / "serve.log"
+    command = [str(Path(sys.executable).parent / "dunning"), "--desk", str(desk.root), "serve"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--port", str(port), "--no-watch"], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log.read_text("utf-8")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "dunning serve did not listen"
+                time.sleep(0.1)
+        yield desk, port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    """One raw HTTP exchange, bounded: the bytes the server sends back within 10 s."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        chunks = []
+        try:
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+def _get(port: int, path: str, host: str = "127.0.0.1") -> bytes:
+    return _raw(port, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/../../dunning.toml/original",
+        "/api/documents/../../dunning.toml",
+        "/api/documents/..%2f..%2fdunning.toml",
+        "/letters/packs/../../dunning.toml/pack.zip",
+        "/letters/packs/..%2f..%2f/pack.zip",
+        "/static/../../dunning.toml",
+        "/static/..%2f..%2fapp.py",
+        "/static/%2e%2e/app.py",
+        "/customers/..%2f..%2fdunning.toml",
+    ],
+)
+def test_raw_dot_segments_reach_no_file(served: tuple[Desk, int], path: str) -> None:
+    _, port = served
+    reply = _get(port, path)
+    status = int(reply.split(b" ", 2)[1])
+    assert status in (400, 404), reply[:200]
+    assert b"[serve]" not in reply and b"import" not in reply
+
+
+def test_raw_rebound_host_is_refused(served: tuple[Desk, int]) -> None:
+    _, port = served
+    assert _get(port, "/api/aging", host="evil.example").startswith(b"HTTP/1.1 403")
+    assert _get(port, "/api/aging", host="127.0.0.1:1").startswith(b"HTTP/1.1 200")
+
+
+def _token(port: int) -> tuple[str, str]:
+    reply = _get(port, "/inbox").decode("utf-8", "replace")
+    cookie = re.search(r"set-cookie: (dunning_session=[^;]+)", reply, re.IGNORECASE)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', reply)
+    assert cookie and token, reply[:300]
+    return cookie.group(1), token.group(1)
+
+
+def _multipart(name: str, body: bytes) -> bytes:
+    return (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="'
+        + name.encode()
+        + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        + body
+        + b"\r\n--b--\r\n"
+    )
+
+
+def test_raw_chunked_upload_is_411(served: tuple[Desk, int]) -> None:
+    desk, port = served
+    cookie, token = _token(port)
+    body = _multipart("chunked.csv", b"a,b\n")
+    request = (
+        b"POST /inbox/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + f"Cookie: {cookie}\r\nX-CSRF-Token: {token}\r\n".encode()
+        + b"Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    assert _raw(port, request).startswith(b"HTTP/1.1 411")
+    assert not any(desk.root.rglob("chunked*"))
+
+
+def test_raw_content_length_lie_stores_nothing(served: tuple[Desk, int]) -> None:
+    """Content-Length says more than arrives, then the client goes away: no half file."""
+    desk, port = served
+    cookie, token = _token(port)
+    body = _multipart("half.csv", b"a,b\n" * 100)
+    request = (
+        b"POST /inbox/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Cookie: {cookie}\r\nX-CSRF-Token: {token}\r\n".encode()
+        + b"Content-Type: multipart/form-data; boundary=b\r\n"
+        + f"Content-Length: {len(body) + 5000}\r\n\r\n".encode()
+        + body
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        time.sleep(0.5)  # then the client goes away mid-body
+    time.sleep(0.5)
+    assert not any(p.name.startswith("half") for p in desk.root.rglob("*"))
+    assert not any(desk.inbox.glob(".upload-*.part"))
+    assert _get(port, "/api/aging").startswith(b"HTTP/1.1 200")  # still serving
