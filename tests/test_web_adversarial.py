@@ -222,6 +222,21 @@ def test_own_new_password_keeps_this_session_and_ends_the_others(staffed: Desk) 
     assert elsewhere.get("/api/session").status_code == 401
 
 
+def test_a_script_whose_session_ended_gets_401_not_the_login_page(staffed: Desk) -> None:
+    """The upload box uses fetch, which follows a redirect to /login (200) and would tell the
+    clerk 已放入收件箱 for a file that never arrived."""
+    c, token = _as(staffed, "carl")
+    with open_archive(staffed.db_path) as db:
+        set_password(db, "carl", "changed-meanwhile")
+    files = {"files": ("late.csv", b"a,b\n", "text/csv")}
+    headers = {"X-CSRF-Token": token, "Accept": "application/json"}
+    response = c.post("/inbox/upload", files=files, headers=headers, follow_redirects=False)
+    assert response.status_code == 401 and response.json() == {"error": "请先登录。"}
+    assert not any(staffed.inbox.glob("late*"))
+    page = c.get("/inbox/status", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303  # a person's page goes to the login form
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="sessions are signed cookies without server-side state: a copy of the cookie taken"

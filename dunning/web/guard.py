@@ -66,8 +66,12 @@ def _resolve(request: Request) -> User | Response:
         if user is not None and stamp and hmac.compare_digest(stamp, session_stamp(db, name) or ""):
             return user
         request.session.clear()
-    if request.url.path.startswith("/api/"):
-        return _refuse(request, 401, "请先登录。")
+    # A script (the upload box, the live inbox list) gets a 401 it can tell, not a redirect that
+    # `fetch` would follow to the login page and then report as success.
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ):
+        return json_response({"error": "请先登录。"}, 401)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
