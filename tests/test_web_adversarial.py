@@ -758,6 +758,25 @@ def test_empty_upload_is_quarantined_with_its_reason(staffed: Desk) -> None:
     assert "empty" in c.get("/inbox").text
 
 
+@pytest.mark.parametrize("path", ["/login", "/logout", "/api/log", "/users", "/customers/C001/log"])
+def test_big_bodies_are_refused_before_anyone_reads_them(staffed: Desk, path: str) -> None:
+    """No account needed to reach /login: a 2 MB form must not be read into memory."""
+    c = client(staffed)
+    big = {"csrf": "x", "name": "carl", "password": "p" * (2 * 1024 * 1024)}
+    assert c.post(path, data=big).status_code == 413
+    files = {"files": ("big.bin", b"\0" * (2 * 1024 * 1024), "application/octet-stream")}
+    assert c.post(path, files=files).status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        yield b"name=carl&password="
+        yield b"p" * 1000
+
+    chunked = c.post(
+        path, content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert chunked.status_code == 411
+
+
 # --- bad JSON and errors -----------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -85,6 +86,40 @@ class LoopbackHost:
         await self.app(scope, receive, send)
 
 
+MAX_FORM_BYTES = 1024 * 1024  # a form or JSON body; uploads have [serve] max_upload_mb
+_CAPPED_ELSEWHERE = ("/inbox/upload",)
+
+
+class BodyCap:
+    """Bodies of forms and JSON calls: at most MAX_FORM_BYTES, announced by Content-Length.
+
+    Starlette reads a urlencoded form or a JSON body whole into memory and spools multipart
+    files to disk without a limit; before this, anyone who could reach /login could send it a
+    body of gigabytes without an account.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in ("GET", "HEAD", "OPTIONS")
+            and scope["path"] not in _CAPPED_ELSEWHERE
+        ):
+            length = Headers(scope=scope).get("content-length")
+            refused = None
+            if length is None or not length.isdigit():
+                if Headers(scope=scope).get("transfer-encoding"):
+                    refused = PlainTextResponse("请求需要 Content-Length。", status_code=411)
+            elif int(length) > MAX_FORM_BYTES:
+                refused = PlainTextResponse("请求太大。", status_code=413)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True) -> Starlette:
     """The application for one desk; the archive must already be migrated."""
     routes = [
@@ -102,6 +137,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(LoopbackHost, enabled=loopback_only),
+        Middleware(BodyCap),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key(desk),
