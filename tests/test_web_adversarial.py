@@ -29,7 +29,7 @@ from dunning.desk import Desk
 from dunning.web.desk_state import DeskState
 from dunning.web.inbox_page import _store_upload, safe_name
 from dunning.web.server import ServeRefusedError, check_host
-from dunning.web.users import add_user, remove_user, set_password
+from dunning.web.users import UserError, add_user, remove_user, set_password
 
 PASSWORDS = {"vera": "viewer-pass-1", "carl": "clerk-pass-22", "mona": "manager-pass-333"}
 ROLES = {"vera": "viewer", "carl": "clerk", "mona": "manager"}
@@ -342,6 +342,12 @@ def test_login_guessing_is_slowed_down(staffed: Desk) -> None:
     # but the right password after the pause, from a fresh address, still works.
     other = TestClient(client(staffed).app, base_url=BASE, client=("127.0.0.2", 50001))
     assert _try_login(other, "carl", PASSWORDS["carl"]).status_code == 303
+
+
+def test_no_account_can_pass_for_this_pc(ledger_desk: Desk) -> None:
+    """The audit trail writes 本机 for the local user of a desk without accounts."""
+    with open_archive(ledger_desk.db_path) as db, pytest.raises(UserError, match="本机"):
+        add_user(db, "本机", "manager", "local-pass-123")
 
 
 @pytest.mark.parametrize("password", ["", " ", "x" * 10_000, "密码" * 500, "\x00abc"])

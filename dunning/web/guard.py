@@ -14,10 +14,10 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from dunning.errors import NotFoundError
 from dunning.web.desk_state import DeskState, json_response
-from dunning.web.users import ROLES, User, get_user, has_users, session_stamp
+from dunning.web.users import RESERVED_NAME, ROLES, User, get_user, has_users, session_stamp
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-LOCAL_USER = "本机"  # who acts on a desk without accounts (loopback only)
+LOCAL_USER = RESERVED_NAME  # who acts on a desk without accounts (loopback only)
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # One limit for every form the desk parses, whichever handler parses it first (the CSRF check
 # reads the form before the handler does, and Starlette keeps the first parse).
