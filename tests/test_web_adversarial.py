@@ -979,3 +979,17 @@ def test_raw_content_length_lie_stores_nothing(served: tuple[Desk, int]) -> None
     assert not any(p.name.startswith("half") for p in desk.root.rglob("*"))
     assert not any(desk.inbox.glob(".upload-*.part"))
     assert _get(port, "/api/aging").startswith(b"HTTP/1.1 200")  # still serving
+
+
+@pytest.mark.parametrize("token", ["令牌", "é", "\x00", " " * 5])
+def test_a_non_ascii_token_is_a_plain_403(staffed: Desk, token: str) -> None:
+    c = TestClient(client(staffed).app, base_url=BASE, raise_server_exceptions=False)
+    _login(c, "carl")
+    form = c.post("/customers/C001/log", data={"csrf": token, "kind": "call", "note": "x"})
+    assert form.status_code == 403
+    login = client(staffed)
+    login.get("/login")
+    response = login.post("/login", data={"csrf": token, "name": "carl", "password": "x"})
+    assert response.status_code == 403
+    header = c.post("/api/log", json=ENTRY, headers={"X-CSRF-Token": token.encode("utf-8")})
+    assert header.status_code == 403

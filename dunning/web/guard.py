@@ -85,7 +85,10 @@ async def csrf_ok(request: Request) -> bool:
         form = await request.form(**FORM_LIMITS)
         value = form.get("csrf")
         given = value if isinstance(value, str) else None
-    return bool(expected and given and hmac.compare_digest(expected, given))
+    if not (expected and given):
+        return False
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500).
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def guard(role: str = "viewer") -> Callable[[Endpoint], Endpoint]:
