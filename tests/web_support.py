@@ -12,6 +12,7 @@ from dunning.archive.db import open_archive
 from dunning.demo import build_demo
 from dunning.desk import Desk
 from dunning.web.app import create_app
+from dunning.web.guard import is_loopback
 
 HOSTILE_NAME = '<script>alert("x")</script> & {{7*7}} 【甲方】'
 HOSTILE_CSV = (
@@ -37,7 +38,8 @@ def demo_desk(root: Path, *, hostile: bool = True) -> Desk:
 def client(desk: Desk, *, watching: bool = False, host: str = "127.0.0.1") -> TestClient:
     with open_archive(desk.db_path):
         pass
-    app = create_app(desk, watching=watching)
+    # As `dunning serve --host` makes it: a desk on a LAN address is not loopback-only.
+    app = create_app(desk, watching=watching, loopback_only=is_loopback(host))
     return TestClient(app, base_url=f"http://{host}", client=(host, 50000))
 
 

@@ -181,8 +181,24 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+# Kinds the desk writes itself (a status change, a pack, a signed receipt): the customer page
+# does not offer them, and the API does not take them either, so no clerk can log a status
+# change that never happened.
+RESERVED_KINDS = ("status", "letter", "receipt")
+
+
+def _text_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string, not {json_body(value).decode()[:40]}.")
+    return value
+
+
 def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
     state, user = state_of(request), request.state.user
+    customer, kind, note = (_text_field(body, n) for n in ("customer", "kind", "note"))
+    if kind in RESERVED_KINDS:
+        raise BadRequest(f"kind {kind!r} is written by the desk itself, not through /api/log.")
     amount, promise_day = body.get("promise_amount"), body.get("promise_date")
     on = query_date(body.get("on"), "on")
     if on is not None and on > dt.date.today():
@@ -190,9 +206,9 @@ def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
     try:
         entry = record_entry(
             state.db(),
-            str(body.get("customer", "")),
-            kind=str(body.get("kind", "")),
-            note=str(body.get("note", "")),
+            customer,
+            kind=kind,
+            note=note,
             by=user.name,
             promise_amount=parse_amount(amount) if amount not in (None, "") else None,
             promise_date=query_date(promise_day, "promise_date"),
@@ -229,7 +245,7 @@ ROUTES = [
     Route("/api/session", api_session),
     Route("/api/aging", api_aging),
     Route("/api/customers", api_customers),
-    Route("/api/customers/{code}", api_customer),
+    Route("/api/customers/{code:path}", api_customer),
     Route("/api/search", api_search),
     Route("/api/documents/{doc}", api_document),
     Route("/documents/{doc}/original", original),

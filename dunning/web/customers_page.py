@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import customers_json
+from dunning.archive.accounts import customers_json, get_customer
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
@@ -105,7 +105,7 @@ def _add_log(request: Request, form: FormData) -> Response:
     except (DunningError, ValueError) as exc:
         return _one(request, error=str(exc))
     audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
-    return RedirectResponse(f"/customers/{quote(code)}#log", status_code=303)
+    return RedirectResponse(f"/customers/{quote(code, safe='')}#log", status_code=303)
 
 
 def _set_status(request: Request, form: FormData) -> Response:
@@ -113,6 +113,15 @@ def _set_status(request: Request, form: FormData) -> Response:
     code, status = str(request.path_params["code"]), _field(form, "status")
     if status in MANAGER_STATUSES and not user.at_least("manager"):
         return PlainTextResponse(f"只有主管可以把客户设为 {status}。", status_code=403)
+    if not user.at_least("manager"):
+        # Litigation and exclusion are lifted by a manager too: a clerk setting the customer
+        # back to active would put it in the next pack while the lawyers have the case.
+        try:
+            current = get_customer(state.db(), code).status
+        except NotFoundError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        if current in MANAGER_STATUSES:
+            return PlainTextResponse(f"只有主管可以改变 {current} 客户的状态。", status_code=403)
     try:
         change = set_status(state.db(), code, status, note=_field(form, "note") or None)
     except NotFoundError as exc:
@@ -122,7 +131,7 @@ def _set_status(request: Request, form: FormData) -> Response:
     if change.changed:
         detail = f"{change.customer} {change.old_status} → {change.new_status}"
         audit(state.db(), user.name, "set-status", detail)
-    return RedirectResponse(f"/customers/{quote(code)}", status_code=303)
+    return RedirectResponse(f"/customers/{quote(code, safe='')}", status_code=303)
 
 
 @guard("clerk")
@@ -139,7 +148,8 @@ async def change_status(request: Request) -> Response:
 
 ROUTES = [
     Route("/customers", customers),
-    Route("/customers/{code}", customer),
-    Route("/customers/{code}/log", add_log, methods=["POST"]),
-    Route("/customers/{code}/status", change_status, methods=["POST"]),
+    # `:path`: a customer code may hold a `/` (sent as %2F, which the server decodes).
+    Route("/customers/{code:path}/log", add_log, methods=["POST"]),
+    Route("/customers/{code:path}/status", change_status, methods=["POST"]),
+    Route("/customers/{code:path}", customer),
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 import sqlite_utils
@@ -62,6 +63,7 @@ class DeskState:
             undefined=jinja2.StrictUndefined,
         )
         self.env.filters["money"] = _money
+        self.env.filters["segment"] = segment
         self.env.globals["highlight"] = highlight
         self.env.globals["STATUS_TITLES"] = STATUS_TITLES
         self.env.globals["KIND_TITLES"] = KIND_TITLES
@@ -139,6 +141,12 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
+
+
+def segment(value: object) -> str:
+    """One path segment of a URL: unlike Jinja's `urlencode`, a `/` in a customer code is
+    encoded too, so `HZ/001` links to its own page and `../users` to no other page."""
+    return quote(str(value), safe="")
 
 
 def _money(value: object) -> str:

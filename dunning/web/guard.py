@@ -7,17 +7,21 @@ import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import cast
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from dunning.errors import NotFoundError
 from dunning.web.desk_state import DeskState, json_response
-from dunning.web.users import ROLES, User, get_user, has_users
+from dunning.web.users import RESERVED_NAME, ROLES, User, get_user, has_users, session_stamp
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-LOCAL_USER = "本机"  # who acts on a desk without accounts (loopback only)
+LOCAL_USER = RESERVED_NAME  # who acts on a desk without accounts (loopback only)
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# One limit for every form the desk parses, whichever handler parses it first (the CSRF check
+# reads the form before the handler does, and Starlette keeps the first parse).
+FORM_LIMITS = {"max_files": 50, "max_fields": 20}
 
 
 def is_loopback(host: str | None) -> bool:
@@ -52,15 +56,24 @@ def _resolve(request: Request) -> User | Response:
         if not (is_loopback(client) and is_loopback(request.url.hostname)):
             return _refuse(request, 403, "这个桌面没有账户，只能在本机使用。")
         return User(LOCAL_USER, "manager", "", "")
-    name = request.session.get("user")
+    name, stamp = request.session.get("user"), request.session.get("stamp")
     if name:
         try:
-            return get_user(db, name)
+            user = get_user(db, name)
         except NotFoundError:
-            request.session.pop("user", None)
-    if request.url.path.startswith("/api/"):
-        return _refuse(request, 401, "请先登录。")
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            user = None
+        # Removed, or the password changed since this session began: the session is over.
+        if user is not None and stamp and hmac.compare_digest(stamp, session_stamp(db, name) or ""):
+            return user
+        request.session.clear()
+    # A script (the upload box, the live inbox list) gets a 401 it can tell, not a redirect that
+    # `fetch` would follow to the login page and then report as success.
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ):
+        return json_response({"error": "请先登录。"}, 401)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
 
 async def csrf_ok(request: Request) -> bool:
@@ -69,10 +82,13 @@ async def csrf_ok(request: Request) -> bool:
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        form = await request.form()
+        form = await request.form(**FORM_LIMITS)
         value = form.get("csrf")
         given = value if isinstance(value, str) else None
-    return bool(expected and given and hmac.compare_digest(expected, given))
+    if not (expected and given):
+        return False
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500).
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def guard(role: str = "viewer") -> Callable[[Endpoint], Endpoint]:

@@ -22,47 +22,76 @@ from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_MAX_NAME = 120
+_MAX_NAME = 120  # characters
+_MAX_BYTES = 200  # of UTF-8: ext4 takes 255, less `-NN` and the quarantine's `.error.txt`
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _CHUNK = 1 << 20
 
 
+def _printable(name: str) -> str:
+    """Control, format (right-to-left overrides, zero-width) and unassigned characters out:
+    `\u202etxt.exe` must not show as `exe.txt` in the inbox list."""
+    return "".join(ch for ch in name if unicodedata.category(ch) not in _HIDDEN)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` shortened to at most `limit` bytes of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
 def safe_name(raw: str | None) -> str:
-    """A file name that stays inside the inbox: no folders, no control characters, no dotfile."""
+    """A file name that stays inside the inbox: no folders, no control characters, no dotfile,
+    and short enough in bytes for any disk (with room for `-2` and the quarantine's note)."""
     name = unicodedata.normalize("NFC", raw or "")
     name = re.split(r"[\\/]", name)[-1]  # browsers on Windows may send C:\...\file.pdf
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    name = _printable(_UNSAFE.sub("_", name)).strip().lstrip(".").strip()
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    ext = ext[:10]
-    stem = stem[: _MAX_NAME - len(ext) - 1] or "upload"
+    ext = _cut(ext, 10)
+    stem = _cut(stem[:_MAX_NAME], _MAX_BYTES - len(ext.encode("utf-8")) - 1).strip() or "upload"
     return f"{stem}.{ext}" if ext else stem
 
 
-def _free(folder: Path, name: str) -> Path:
+def _place(part: Path, folder: Path, name: str) -> Path:
+    """Give the finished part-file its name without ever replacing a file: a hard link fails
+    when the name exists, so two uploads of 合同.pdf at the same moment both arrive."""
     target = folder / name
     stem, suffix = target.stem, target.suffix
     n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{stem}-{n}{suffix}"
-    return target
+    while True:
+        try:
+            os.link(part, target)
+        except FileExistsError:
+            n += 1
+            target = folder / f"{stem}-{n}{suffix}"
+            continue
+        except OSError:  # a share without hard links: check, then rename (a small race)
+            if target.exists():
+                n += 1
+                target = folder / f"{stem}-{n}{suffix}"
+                continue
+            os.replace(part, target)
+            return target
+        part.unlink()
+        return target
 
 
 def _store_upload(state: DeskState, upload: UploadFile) -> Path:
-    """Copy an upload into the inbox: a hidden part-file first, renamed when complete."""
+    """Copy an upload into the inbox: a hidden part-file first, named when complete."""
     inbox = state.desk.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     part = inbox / f".upload-{secrets.token_hex(8)}.part"  # the watcher ignores dotfiles
-    with part.open("wb") as fh:
-        upload.file.seek(0)
-        while chunk := upload.file.read(_CHUNK):
-            fh.write(chunk)
-        fh.flush()
-        os.fsync(fh.fileno())
-    target = _free(inbox, safe_name(upload.filename))
-    os.replace(part, target)
-    return target
+    try:
+        with part.open("wb") as fh:
+            upload.file.seek(0)
+            while chunk := upload.file.read(_CHUNK):
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return _place(part, inbox, safe_name(upload.filename))
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _ingest_now(state: DeskState, paths: list[Path]) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -9,9 +13,43 @@ from starlette.routing import Route
 
 from dunning.errors import DunningError
 from dunning.web.guard import csrf_ok, state_of
-from dunning.web.users import authenticate
+from dunning.web.users import authenticate, session_stamp
 
 LOGIN_TEMPLATE = "login.html"
+THROTTLE_FAILURES, THROTTLE_MINUTES = 10, 15
+
+
+class LoginThrottle:
+    """Failed logins per client address: after THROTTLE_FAILURES within THROTTLE_MINUTES the
+    address is refused (429) without a password check until the oldest failure ages out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str) -> deque[float]:
+        window = time.monotonic() - THROTTLE_MINUTES * 60
+        found = self._failures.setdefault(address, deque())
+        while found and found[0] < window:
+            found.popleft()
+        return found
+
+    def allows(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address)) < THROTTLE_FAILURES
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # a flood of addresses: forget the old ones
+                self._failures.clear()
+            self._recent(address).append(time.monotonic())
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    found = getattr(request.app.state, "login_throttle", None)
+    if not isinstance(found, LoginThrottle):
+        found = request.app.state.login_throttle = LoginThrottle()
+    return found
 
 
 def _next(request: Request, raw: object) -> str:
@@ -39,18 +77,30 @@ async def login(request: Request) -> Response:
             request, LOGIN_TEMPLATE, code=403, error="页面已过期，请重新登录。", next=target
         )
     name, password = form.get("name"), form.get("password")
-    user = None
+    user, throttle = None, _throttle(request)
+    address = request.client.host if request.client else ""
+    if not throttle.allows(address):
+        return state.render(
+            request,
+            LOGIN_TEMPLATE,
+            code=429,
+            error=f"失败次数太多，请 {THROTTLE_MINUTES} 分钟后再试。",
+            next=target,
+        )
     if isinstance(name, str) and isinstance(password, str):
         try:
             user = await run_in_threadpool(lambda: authenticate(state.db(), name.strip(), password))
         except DunningError:
             user = None
     if user is None:
+        throttle.failed(address)
         return state.render(
             request, LOGIN_TEMPLATE, code=401, error="用户名或密码不对。", next=target
         )
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    request.session["user"] = user.name
+    who = user.name
+    request.session["user"] = who
+    request.session["stamp"] = await run_in_threadpool(lambda: session_stamp(state.db(), who))
     return RedirectResponse(target, status_code=303)
 
 

@@ -15,6 +15,7 @@ from dunning.archive.db import write_transaction
 from dunning.errors import DunningError, NotFoundError
 
 ROLES = ("viewer", "clerk", "manager")
+RESERVED_NAME = "本机"  # who acts on a desk without accounts (guard.LOCAL_USER)
 ROLE_TITLES = {"viewer": "只读", "clerk": "文员", "manager": "主管"}
 # scrypt cost: 2**14 x 8 x 128 bytes = 16 MiB of memory per check, about 50 ms here.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -55,6 +56,8 @@ def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 def _check_new(name: str, role: str, password: str) -> None:
     if not _NAME.fullmatch(name):
         raise UserError(f"user name {name!r}: use 1 to 40 letters, digits or . _ @ - (no spaces).")
+    if name == RESERVED_NAME:
+        raise UserError(f"user name {name!r} is how the audit trail names this PC's own use.")
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}.")
     if len(password) < MIN_PASSWORD:
@@ -127,6 +130,18 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | 
     if not hmac.compare_digest(_hash(password, bytes(salt), n, r, p), bytes(stored)):
         return None
     return get_user(db, name)
+
+
+def session_stamp(db: sqlite_utils.Database, name: str) -> str | None:
+    """A fingerprint of the user's current password (salt and hash), kept in the session.
+
+    A new password (`passwd`) or an account removed and added again changes it, and so ends
+    every session opened before: a cookie left on a shared PC dies with the old password.
+    """
+    row = db.execute("SELECT salt, password_hash FROM users WHERE name = ?", [name]).fetchone()
+    if row is None:
+        return None
+    return hashlib.sha256(bytes(row[0]) + bytes(row[1])).hexdigest()[:32]
 
 
 def audit(db: sqlite_utils.Database, user: str, action: str, detail: str) -> None:

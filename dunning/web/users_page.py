@@ -18,6 +18,7 @@ from dunning.web.users import (
     audit_entries,
     list_users,
     remove_user,
+    session_stamp,
     set_password,
 )
 
@@ -55,6 +56,8 @@ def _change(request: Request, form: FormData) -> Response:
             add_user(db, name, _text(form, "role"), _text(form, "password"))
         elif action == "passwd":
             set_password(db, name, _text(form, "password"))
+            if name == me.name:  # the other sessions end; this one goes on
+                request.session["stamp"] = session_stamp(db, name)
         elif action == "remove":
             if name == me.name:
                 return _page(request, error="不能删除自己正在使用的账户。")

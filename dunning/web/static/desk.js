@@ -5,7 +5,7 @@
 
   function refresh(box) {
     fetch(box.dataset.refresh, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-      .then((r) => (r.ok ? r.text() : null))
+      .then((r) => (r.ok && !r.redirected ? r.text() : null))  // redirected: to the login page
       .then((html) => { if (html !== null) box.innerHTML = html; })
       .catch(() => {});
   }
@@ -20,6 +20,10 @@
       method: "POST", body, credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
     }).then(async (r) => {
+      if (r.redirected || r.status === 401) {
+        note.textContent = "上传失败：登录已过期，请刷新页面重新登录。";
+        return;
+      }
       note.textContent = r.ok ? "已放入收件箱，正在处理…" : "上传失败：" + (await r.text());
       if (box) refresh(box);
     }).catch(() => { note.textContent = "上传失败：连接中断。"; });
