@@ -522,11 +522,6 @@ def test_opening_row_keeps_its_own_date(tmp_path: Path) -> None:
     assert (opening.amount, opening.invoice_date) == (D("1000.00"), dt.date(2025, 1, 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a foreign-currency book (外币式: 借方/贷方/余额 each over 原币 and 本位币) is "
-    "rejected: its second header row is read as a data row",
-)
 def test_foreign_currency_book_reads_the_local_currency_columns(tmp_path: Path) -> None:
     path = tmp_path / "外币.xlsx"
     wb = openpyxl.Workbook()

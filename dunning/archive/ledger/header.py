@@ -191,12 +191,27 @@ def find_header(rows: Sequence[Sequence[object]]) -> Header | None:
         found = match_header(row)
         candidate = Header(offset, found) if len(found) >= 2 else None
         if offset > 0:
+            upper = match_header(scan[offset - 1])
             joined = _two_row(scan[offset - 1], row)
-            if len(joined) > max(len(found), len(match_header(scan[offset - 1]))):
+            if len(joined) > max(len(found), len(upper)) or _refines(joined, upper, row):
                 candidate = Header(offset, joined, 2, _year_over(scan[offset - 1]))
+                if best is not None and best.index == offset - 1 and len(joined) >= len(upper):
+                    best = candidate  # the row below completes the header above
+                    continue
         if candidate is not None and (best is None or len(candidate.columns) > len(best.columns)):
             best = candidate
     return best
+
+
+def _refines(joined: dict[str, Column], upper: dict[str, Column], lower: Sequence[object]) -> bool:
+    """The lower row moves fields to other columns (借方 over 原币 | 本位币 reads 本位币): a
+    header row of text, not data."""
+    texts = [c for c in lower if isinstance(c, str) and c.strip()]
+    if len(texts) < 2 or any(c is not None and not isinstance(c, str) for c in lower):
+        return False
+    return len(joined) >= len(upper) and any(
+        joined[f].index != upper[f].index for f in joined.keys() & upper.keys()
+    )
 
 
 def _two_row(upper: Sequence[object], lower: Sequence[object]) -> dict[str, Column]:
