@@ -107,11 +107,13 @@ def _load_workbook(path: Path) -> Any:
 
 
 def _xlsx_sheet(path: Path, ws: Any) -> Sheet:
-    merges, uncomputed = _scan_sheet_xml(path, ws)
+    merges, uncomputed, padded = _scan_sheet_xml(path, ws)
     # Some exporters write a wrong <dimension> (e.g. A1:A1); without it openpyxl returns each
     # row up to its last cell, and the parser pads short rows itself.
     ws.reset_dimensions()
     rows = _guarded(path, ws.iter_rows(min_row=1, min_col=1, values_only=True))
+    if padded:
+        rows = _zero_padded(rows, padded)
     if merges:
         rows = _fill_merged(rows, merges)
     head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
@@ -128,9 +130,12 @@ _FORMULA_CELL = re.compile(
 Merges = dict[int, list[tuple[int, int]]]  # row → [(column, the merge's top row)]
 
 
-def _scan_sheet_xml(path: Path, ws: Any) -> tuple[Merges, frozenset[tuple[int, int]]]:
-    """From the sheet's own XML: the cells under a vertical merge, and formula cells that
-    hold no value."""
+Padded = dict[tuple[int, int], int]  # (row, column) → digits the number format shows
+
+
+def _scan_sheet_xml(path: Path, ws: Any) -> tuple[Merges, frozenset[tuple[int, int]], Padded]:
+    """From the sheet's own XML: the cells under a vertical merge, formula cells that hold no
+    value, and numbers shown with leading zeros (format 00000000)."""
     try:
         with ws.parent._archive.open(ws._worksheet_path) as member:
             data = member.read()
@@ -149,7 +154,52 @@ def _scan_sheet_xml(path: Path, ws: Any) -> tuple[Merges, frozenset[tuple[int, i
             (int(hit.group(2)), column_index_from_string(hit.group(1).decode()) - 1)
             for hit in _FORMULA_CELL.finditer(data)
         )
-    return merges, uncomputed
+    return merges, uncomputed, _padded_cells(ws, data)
+
+
+_ZEROS = re.compile(r"0+")
+
+
+def _padded_cells(ws: Any, data: bytes) -> Padded:
+    """Numbers kept in cells whose format shows leading zeros (00123456 typed as 123456 with
+    format 00000000): the ledger means the text Excel shows, not the number."""
+    try:
+        styles, formats = ws.parent._cell_styles, ws.parent._number_formats
+    except AttributeError:
+        return {}
+    widths: dict[int, int] = {}
+    for index, style in enumerate(styles):
+        number = getattr(style, "numFmtId", 0)
+        if number >= 164 and number - 164 < len(formats):
+            shown = formats[number - 164]
+            if _ZEROS.fullmatch(shown) and len(shown) > 1:
+                widths[index] = len(shown)
+    if not widths:
+        return {}
+    ids = "|".join(str(i) for i in widths).encode()
+    cells = re.compile(rb'<c r="([A-Z]+)([0-9]+)" s="(' + ids + rb')"(?: t="n")?>')
+    return {
+        (int(hit.group(2)), column_index_from_string(hit.group(1).decode()) - 1): widths[
+            int(hit.group(3))
+        ]
+        for hit in cells.finditer(data)
+    }
+
+
+def _zero_padded(rows: Iterator[Row], padded: Padded) -> Iterator[Row]:
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for (at, col), width in padded.items():
+        by_row.setdefault(at, []).append((col, width))
+    for number, row in enumerate(rows, start=1):
+        fixes = by_row.get(number)
+        if fixes:
+            cells = list(row)
+            for col, width in fixes:
+                value = cells[col] if col < len(cells) else None
+                if isinstance(value, int | float) and float(value).is_integer() and value >= 0:
+                    cells[col] = str(int(value)).zfill(width)
+            row = tuple(cells)
+        yield row
 
 
 def _fill_merged(rows: Iterator[Row], merges: Merges) -> Iterator[Row]:
