@@ -237,12 +237,6 @@ def test_a_script_whose_session_ended_gets_401_not_the_login_page(staffed: Desk)
     assert page.status_code == 303  # a person's page goes to the login form
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sessions are signed cookies without server-side state: a copy of the cookie taken"
-    " before logout stays valid until it expires (12 h); revoking it needs a sessions table"
-    " (a migration, issue 10's m009 or later)",
-)
 def test_cookie_copied_before_logout_is_dead_after(staffed: Desk) -> None:
     c, token = _as(staffed, "carl")
     stolen = c.cookies.get("dunning_session")

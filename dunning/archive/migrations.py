@@ -364,3 +364,21 @@ def m009_users(db: sqlite_utils.Database) -> None:
         CREATE INDEX audit_log_at ON audit_log(at)
         """,
     )
+
+
+@migration
+def m010_web_sessions(db: sqlite_utils.Database) -> None:
+    # A web session is a row as well as a signed cookie: logging out ends the row, so a copy of
+    # the cookie taken before (a shared PC, a proxy log) is dead at once, not in 12 hours.
+    _script(
+        db,
+        """
+        CREATE TABLE web_sessions (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX web_sessions_user ON web_sessions(user)
+        """,
+    )

@@ -14,7 +14,15 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from dunning.errors import NotFoundError
 from dunning.web.desk_state import DeskState, json_response
-from dunning.web.users import RESERVED_NAME, ROLES, User, get_user, has_users, session_stamp
+from dunning.web.users import (
+    RESERVED_NAME,
+    ROLES,
+    User,
+    get_user,
+    has_users,
+    session_is_open,
+    session_stamp,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOCAL_USER = RESERVED_NAME  # who acts on a desk without accounts (loopback only)
@@ -63,7 +71,12 @@ def _resolve(request: Request) -> User | Response:
         except NotFoundError:
             user = None
         # Removed, or the password changed since this session began: the session is over.
-        if user is not None and stamp and hmac.compare_digest(stamp, session_stamp(db, name) or ""):
+        if (
+            user is not None
+            and stamp
+            and hmac.compare_digest(stamp, session_stamp(db, name) or "")
+            and session_is_open(db, request.session.get("sid"), name)
+        ):
             return user
         request.session.clear()
     # A script (the upload box, the live inbox list) gets a 401 it can tell, not a redirect that

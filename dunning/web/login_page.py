@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from dunning.errors import DunningError
 from dunning.web.guard import csrf_ok, state_of
-from dunning.web.users import authenticate, session_stamp
+from dunning.web.users import authenticate, end_session, open_session, session_stamp
 
 LOGIN_TEMPLATE = "login.html"
 THROTTLE_FAILURES, THROTTLE_MINUTES = 10, 15
@@ -101,11 +101,14 @@ async def login(request: Request) -> Response:
     who = user.name
     request.session["user"] = who
     request.session["stamp"] = await run_in_threadpool(lambda: session_stamp(state.db(), who))
+    request.session["sid"] = await run_in_threadpool(lambda: open_session(state.db(), who))
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     if await csrf_ok(request):
+        sid = request.session.get("sid")
+        await run_in_threadpool(lambda: end_session(state_of(request).db(), sid))
         request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

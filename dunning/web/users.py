@@ -144,6 +144,35 @@ def session_stamp(db: sqlite_utils.Database, name: str) -> str | None:
     return hashlib.sha256(bytes(row[0]) + bytes(row[1])).hexdigest()[:32]
 
 
+def open_session(db: sqlite_utils.Database, name: str) -> str:
+    """Record a new web session of `name`; its id goes into the signed cookie."""
+    sid = secrets.token_urlsafe(24)
+    with write_transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO web_sessions (id, user, started_at) VALUES (?, ?, ?)", [sid, name, _now()]
+        )
+    return sid
+
+
+def session_is_open(db: sqlite_utils.Database, sid: object, name: str) -> bool:
+    """Whether the session `sid` of `name` was opened here and not ended (by logging out)."""
+    if not isinstance(sid, str):
+        return False
+    row = db.execute(
+        "SELECT 1 FROM web_sessions WHERE id = ? AND user = ? AND ended_at IS NULL", [sid, name]
+    ).fetchone()
+    return row is not None
+
+
+def end_session(db: sqlite_utils.Database, sid: object) -> None:
+    if isinstance(sid, str):
+        with write_transaction(db) as conn:
+            conn.execute(
+                "UPDATE web_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                [_now(), sid],
+            )
+
+
 def audit(db: sqlite_utils.Database, user: str, action: str, detail: str) -> None:
     """Record one web write: who did what."""
     with write_transaction(db) as conn:
