@@ -192,7 +192,7 @@ def text(value: object) -> str | None:
     if value is None:
         return None
     if type(value) is str:
-        if not value.isascii():
+        if not value.isascii() and not value.isprintable():  # zero-width marks are unprintable
             value = value.translate(_ZERO_WIDTH)
         return value.strip() or None
     if type(value) is float and value.is_integer():
@@ -214,13 +214,12 @@ def checked_text(
     found = text(value)
     if found is None:
         return None
-    if found in _EXCEL_ERRORS:
+    if found[0] == "#" and found in _EXCEL_ERRORS:
         why = "the cell holds an Excel error value, not data; correct the formula and export again"
         problems.append(RowProblem(row, header, found, why))
         return None
-    if _CONTROL.search(found):
-        char = _CONTROL.search(found)
-        assert char is not None
+    # isprintable() is False for every control character: the regex runs only when it must.
+    if not found.isprintable() and (char := _CONTROL.search(found)) is not None:
         why = (
             f"the cell holds a control character (U+{ord(char.group()):04X}) that no ledger "
             "has; retype the value"
@@ -230,7 +229,7 @@ def checked_text(
     if ident:
         if not found.isascii():
             found = unicodedata.normalize("NFKC", found)
-        if _SCIENTIFIC.fullmatch(found):
+        if ("E" in found or "e" in found) and _SCIENTIFIC.fullmatch(found):
             problems.append(RowProblem(row, header, found, _TOO_LONG))
             return None
     return found

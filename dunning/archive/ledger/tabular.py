@@ -58,7 +58,11 @@ class Layout:
         # such as 含运费合计 in an unrecognised column never makes a row a total.
         self.labels = frozenset({0, *(c.index for c in columns.values())})
         self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
-        self.scales = {f: columns[f].scale for f in fields if f in columns}
+        # Fields whose header says 万元/千元; empty for almost every file.
+        self.scales = {
+            f: columns[f].scale for f in fields if f in columns and columns[f].scale != 1
+        }
+        self.present = frozenset(f for f in fields if f in columns)
         # A field the file lacks reads the None appended after the row, never a real cell.
         self.get = itemgetter(*(columns[f].index if f in columns else -1 for f in fields))
         self.headers = {f: columns[f].header if f in columns else f for f in fields}
@@ -74,9 +78,25 @@ class Layout:
 def skipped(ledger: Ledger, raw: Row, layout: Layout) -> bool:
     """Count the row as read; True (and counted by kind) when it carries no ledger entry."""
     ledger.counts.read += 1
-    kind = skip_kind(raw, layout.labels) or repeat_or_footer(raw, layout)
+    kind = skip_kind(raw, layout.labels)
     if kind is None:
         return False
+    ledger.counts.skip(kind)
+    return True
+
+
+def not_data(
+    ledger: Ledger, raw: Row, layout: Layout, problems: list[RowProblem], before: int
+) -> bool:
+    """A row that failed as data but is a page's repeated header or a sign-off line: its
+    problems are withdrawn and it is counted skipped. Checked only for failing rows, so good
+    rows pay nothing for it."""
+    if len(problems) == before:
+        return False
+    kind = repeat_or_footer(raw, layout)
+    if kind is None:
+        return False
+    del problems[before:]
     ledger.counts.skip(kind)
     return True
 
@@ -130,6 +150,8 @@ def read_invoices(
         if invoice is not None:
             _check_twice(invoice, seen, layout.headers["invoice_no"], problems)
         payment = _embedded_payment(values, row, layout, problems) if embedded else None
+        if not_data(ledger, raw, layout, problems, before):
+            continue
         if len(problems) == before and invoice is not None:
             ledger.invoices.append(invoice)
             ledger.counts.imported += 1
@@ -171,26 +193,22 @@ def _invoice(
     headers = layout.headers
     code, name = who(values, row, layout, problems)
     number = checked_text(values[3], row, headers["invoice_no"], problems, ident=True)
-    if text(values[3]) is None:
+    if number is None and text(values[3]) is None:
         problems.append(
             RowProblem(row, headers["invoice_no"], "", "the invoice number is empty; fill it in")
         )
     contract = checked_text(values[2], row, headers["contract_no"], problems, ident=True)
     issued = date_value(values[4], row, headers["invoice_date"], problems, required=True)
     due = date_value(values[5], row, headers["due_date"], problems, required=False)
-    amount = scaled(
-        amount_value(values[6], row, headers["amount"], problems, required=True), layout, "amount"
-    )
-    received = scaled(
-        amount_value(values[7], row, headers["received"], problems, required=False),
-        layout,
-        "received",
-    )
-    outstanding = scaled(
-        amount_value(values[11], row, headers["balance"], problems, required=False),
-        layout,
-        "balance",
-    )
+    amount = amount_value(values[6], row, headers["amount"], problems, required=True)
+    received = amount_value(values[7], row, headers["received"], problems, required=False)
+    outstanding = None
+    if "balance" in layout.present:
+        outstanding = amount_value(values[11], row, headers["balance"], problems, required=False)
+    if layout.scales:
+        amount = scaled(amount, layout, "amount")
+        received = scaled(received, layout, "received")
+        outstanding = scaled(outstanding, layout, "balance")
     if number is None or issued is None or amount is None:
         return None
     if outstanding is not None:
@@ -254,6 +272,8 @@ def read_payments(
         )
         ref = checked_text(values[4], row, headers["invoice_ref"], problems, ident=True)
         number = checked_text(values[5], row, headers["payment_no"], problems, ident=True)
+        if not_data(ledger, raw, layout, problems, before):
+            continue
         if len(problems) != before or paid_on is None or amount is None:
             continue
         payment = PaymentRow(row, code, name, paid_on, amount, ref, number)
@@ -313,6 +333,8 @@ def read_customers(
             checked_text(v, row, layout.headers[f], problems)
             for v, f in zip(values[2:], fields, strict=True)
         ]
+        if not_data(ledger, raw, layout, problems, before):
+            continue
         if len(problems) == before:
             ledger.customers.append(CustomerRow(row, code, name, *rest))
             ledger.counts.imported += 1
