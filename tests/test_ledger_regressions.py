@@ -216,3 +216,16 @@ def test_ingest_reports_and_keeps_the_row_counts(desk: Desk, tmp_path: Path) -> 
             "SELECT rows_read, rows_imported, rows_skipped, rows_bad FROM ledger_imports"
         ).fetchone()
     assert (row[0], row[1], json.loads(row[2]), row[3]) == (5, 3, {"blank": 1, "total": 1}, 0)
+
+
+def test_a_ledger_is_found_by_each_identifier_it_holds(desk: Desk, tmp_path: Path) -> None:
+    from dunning.archive.search.query import search
+
+    inv, pay = tmp_path / "invoices.csv", tmp_path / "payments.csv"
+    inv.write_text(INVOICES, encoding="utf-8")
+    pay.write_text(payment_list_with_remarks(), encoding="utf-8")
+    ingest_paths(desk, [inv, pay])
+    with open_archive(desk.db_path) as db:
+        for term, document in (("FP2001", 1), ("鹭岛贸易", 1), ("KH003", 1), ("FP1001", 1)):
+            assert document in [h.document for h in search(db, term)], term
+        assert 2 in [h.document for h in search(db, "南京同创化工")]

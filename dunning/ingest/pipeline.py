@@ -456,7 +456,7 @@ class Pipeline:
             )
             conn.execute(
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
-                [doc_id, ledger_text(parsed.ledger)],
+                [doc_id, parsed.ledger.searchable_text()],
             )
             return result.label()
         text = parsed.text
@@ -501,30 +501,6 @@ class Pipeline:
                     f" ({err.strerror or err}); free some disk space."
                 )
         return Outcome(path, "failed", None, kind, reason, f"failed {path.name}")
-
-
-def ledger_text(ledger: Ledger) -> str:
-    """Searchable text of a ledger: the invoice, contract and customer identifiers it holds."""
-    parts: list[str] = []
-    for inv in ledger.invoices:
-        parts.append(
-            " ".join(
-                filter(
-                    None, [inv.customer_code, inv.customer_name, inv.contract_no, inv.invoice_no]
-                )
-            )
-        )
-    for pay in ledger.payments:
-        parts.append(
-            " ".join(
-                filter(
-                    None, [pay.customer_code, pay.customer_name, pay.invoice_ref, pay.payment_no]
-                )
-            )
-        )
-    for cus in ledger.customers:
-        parts.append(" ".join(filter(None, [cus.code, cus.name, cus.address, cus.contact])))
-    return "\n".join(parts)
 
 
 def _lexical(path: Path) -> Path:

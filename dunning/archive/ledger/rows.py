@@ -119,6 +119,24 @@ class Ledger:
     def row_count(self) -> int:
         return len(self.invoices) + len(self.payments) + len(self.customers)
 
+    def searchable_text(self) -> str:
+        """The identifiers the ledger holds, each once: its customers (code, name, address,
+        contact), contracts, invoice and payment numbers. A search for any of them finds the
+        file; repeating a customer's name on each of its 1,000 rows would find nothing more."""
+        lines: dict[str, None] = {}
+        numbers: dict[str, None] = {}
+        for inv in self.invoices:
+            lines[" ".join(filter(None, [inv.customer_code, inv.customer_name]))] = None
+            numbers.update(dict.fromkeys(filter(None, [inv.contract_no, inv.invoice_no])))
+        for pay in self.payments:
+            lines[" ".join(filter(None, [pay.customer_code, pay.customer_name]))] = None
+            numbers.update(dict.fromkeys(filter(None, [pay.invoice_ref, pay.payment_no])))
+        for cus in self.customers:
+            lines[" ".join(filter(None, [cus.code, cus.name, cus.address, cus.contact]))] = None
+        words = list(numbers)
+        rows = (" ".join(words[i : i + 8]) for i in range(0, len(words), 8))
+        return "\n".join([*lines, *rows])
+
 
 ZERO = Decimal("0.00")
 # A detail ledger's opening balance is an invoice numbered 期初-CUSTOMER-YYYYMMDD.
