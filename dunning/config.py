@@ -90,6 +90,12 @@ max_file_mb = 100
 max_pages = 500
 extract_timeout_s = 120
 
+[ocr]
+# Scans are archived at once; their pages are read in the background (the watcher, or
+# `dunning ocr`). auto: RapidOCR when installed (pip install 'dunning[ocr]'), else Tesseract.
+engine = "auto"               # auto | rapidocr | tesseract
+page_timeout_s = 120          # a page still unread after this long is stopped and marked failed
+
 [watch]
 stability_delay_s = 2.0
 rescan_interval_s = 60.0
@@ -125,6 +131,8 @@ class Config:
     extract_timeout_s: float = 120.0
     stability_delay_s: float = 2.0
     rescan_interval_s: float = 60.0
+    ocr_engine: str = "auto"
+    ocr_page_timeout_s: float = 120.0
 
 
 def default_config() -> Config:
@@ -196,7 +204,17 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         extract_timeout_s=number("ingest", "extract_timeout_s", float),
         stability_delay_s=number("watch", "stability_delay_s", float),
         rescan_interval_s=number("watch", "rescan_interval_s", float),
+        ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
+        ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
     )
+
+
+def _ocr_engine(value: Any, path: Path) -> str:
+    if value not in ("auto", "rapidocr", "tesseract"):
+        raise ConfigError(
+            f'{path}: [ocr] engine must be "auto", "rapidocr" or "tesseract", not {value!r}.'
+        )
+    return str(value)
 
 
 def _level(raw: dict[str, Any], path: Path) -> Level:

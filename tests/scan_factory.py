@@ -31,7 +31,12 @@ _FONT_CANDIDATES = (
 
 # Sentences of a sales contract; the words Tesseract is known to misread are all here
 # (鹭岛, 逾期, 商品, 尺度, 性质), and the customer names change per page.
-_CUSTOMERS = ("厦门鹭岛贸易有限公司", "杭州西湖机电设备公司", "宁波港城物流有限公司", "苏州工业园区精密制造厂")
+_CUSTOMERS = (
+    "厦门鹭岛贸易有限公司",
+    "杭州西湖机电设备公司",
+    "宁波港城物流有限公司",
+    "苏州工业园区精密制造厂",
+)
 _SENTENCES = (
     "甲方向乙方购买下列商品，商品的名称、规格、数量及价款如下。",
     "乙方应于合同签订后十日内交货，逾期交货的按日支付违约金。",
@@ -138,7 +143,9 @@ def _stamp(page: Image.Image, centre: tuple[int, int], rng: random.Random) -> No
 
 def _scribble(draw: ImageDraw.ImageDraw, x: int, y: int, rng: random.Random) -> None:
     """A signature: a blue-black loop of pen strokes across the line."""
-    points = [(x + k * 14, y + int(40 * math.sin(k / 2.2) + rng.uniform(-12, 12))) for k in range(30)]
+    points = [
+        (x + k * 14, y + int(40 * math.sin(k / 2.2) + rng.uniform(-12, 12))) for k in range(30)
+    ]
     draw.line(points, fill=(30, 40, 120), width=5, joint="curve")
 
 

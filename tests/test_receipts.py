@@ -12,6 +12,7 @@ from tooling import require_ocr_for_pdf, require_tool
 
 from dunning.archive.db import open_archive
 from dunning.archive.ingest import ingest_paths
+from dunning.archive.ocr_queue import OcrReader
 from dunning.archive.receipts import find_refs
 from dunning.cli import main
 from dunning.demo import simple_pdf
@@ -79,8 +80,16 @@ def test_a_scanned_receipt_found_by_content_in_the_inbox_root(
     ref = pack["letters"][1]["ref"]
     make_image_pdf(desk.inbox / "scan.pdf", f"签收回执\n函件编号 {ref}\n已签收")
     report = ingest_paths(desk, [desk.inbox])
-    assert report.outcomes[0].kind == "receipt", report.outcomes[0]
+    # Archived at once as a scan; what it is shows once OCR has read it.
+    assert report.outcomes[0].kind == "contract", report.outcomes[0]
+    assert _letter(desk, ref)[0] == "issued"
+    with OcrReader.for_desk(desk) as reader:
+        reader.drain()
     assert _letter(desk, ref)[0] == "signed"
+    with open_archive(desk.db_path) as db:
+        assert db.execute(
+            "SELECT kind FROM documents WHERE id = ?", [report.outcomes[0].document]
+        ).fetchone() == ("receipt",)
 
 
 def test_a_text_pdf_quoting_a_reference_signs_nothing(

@@ -55,7 +55,7 @@ def choose_engine(setting: str, languages: str = "chi_sim+eng") -> str | None:
 def missing_engine_message(setting: str) -> str:
     """One sentence naming what to install for `[ocr] engine = setting`."""
     if setting == "rapidocr":
-        return f"RapidOCR is not installed: {INSTALL_RAPIDOCR}, or set [ocr] engine = \"auto\"."
+        return f'RapidOCR is not installed: {INSTALL_RAPIDOCR}, or set [ocr] engine = "auto".'
     if setting == "tesseract":
         return f"Tesseract with chi_sim is not installed: {INSTALL_TESSERACT}."
     return (
