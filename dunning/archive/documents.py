@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from dunning.archive.pages import page_states
 from dunning.desk import Desk
 from dunning.errors import NotFoundError
 
@@ -45,6 +46,8 @@ def document_record(db: sqlite_utils.Database, desk: Desk, document_id: int) -> 
         dict(zip(("kind", "rows", "inserted", "updated", "imported_at"), r, strict=True))
         for r in imports
     ]
+    # Per page: state in the OCR queue and the extractor or engine that produced its text.
+    record["page_states"] = page_states(db.conn, document_id)
     record["signs_letters"] = [
         r[0]
         for r in db.execute(

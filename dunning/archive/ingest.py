@@ -27,7 +27,7 @@ from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger_import import import_ledger
-from dunning.archive.ocr_queue import record_pages
+from dunning.archive.pages import record_pages
 from dunning.archive.quarantine import quarantine
 from dunning.archive.receipts import is_returned_receipt, sign_letter
 from dunning.archive.sniff import sniff
@@ -479,7 +479,9 @@ class Pipeline:
             )
         number = link.contract_no if link and link.contract_no else c.path.name
         waiting = len(text.ocr_wanted)
-        flag = f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
+        flag = (
+            f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
+        )
         return f"{c.kind} {number}{flag}"
 
     def _engine(self) -> str | None:

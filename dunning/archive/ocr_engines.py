@@ -30,7 +30,9 @@ INSTALL_RAPIDOCR = "pip install 'dunning[ocr]'"
 INSTALL_TESSERACT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim poppler-utils"
 # RapidOCR reads 200 dpi pages as well as 300 and faster; Tesseract wants 300 for small print.
 DPI = {"rapidocr": 200, "tesseract": 300}
-_RAPID_MAX_SIDE = 2000  # RapidOCR's own cap: larger pages are shrunk to this anyway
+# Longest side of a rendered page in pixels: a scanned book page of 17 x 25 inches at 200 dpi
+# is 17 megapixels and took RapidOCR 20 s; RapidOCR shrinks larger pages to 2000 anyway.
+MAX_SIDE = {"rapidocr": 2400, "tesseract": 3600}
 _TALL_LINES = 0.6  # share of detected boxes taller than wide that means "page on its side"
 
 
@@ -102,10 +104,28 @@ def _page_image(job: PageJob, tmp: Path) -> Path:
         Path(job.path),
         job.page,
         tmp,
-        dpi=job.dpi or DPI[job.engine],
+        dpi=render_dpi(Path(job.path), job.page, job.dpi or DPI[job.engine], MAX_SIDE[job.engine]),
         timeout_s=job.timeout_s,
         grey=False,
     )
+
+
+def render_dpi(pdf: Path, page: int, dpi: int, max_side: int) -> int:
+    """`dpi`, lowered for an oversized page so its longer side stays within `max_side` px."""
+    import warnings
+
+    from pypdf import PdfReader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            box = PdfReader(pdf, strict=False).pages[page].mediabox
+            inches = max(float(box.width), float(box.height)) / 72
+    except Exception:
+        return dpi  # pdftoppm will say what is wrong with the page
+    if inches <= 0:
+        return dpi
+    return max(72, min(dpi, int(max_side / inches)))
 
 
 def image_frames(path: Path) -> int:
@@ -121,14 +141,18 @@ def image_frames(path: Path) -> int:
         return 1
 
 
-def _load(path: Path, frame: int) -> Image:
+def _load(path: Path, frame: int, max_side: int) -> Image:
+    """One frame of an image file, shrunk to at most `max_side` pixels on its longer side."""
     from PIL import Image as PILImage
 
     with PILImage.open(path) as image:
         if frame:
             image.seek(frame)
         image.load()
-        return image.copy()
+        page = image.convert("RGB")
+    if max(page.size) > max_side:
+        page.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+    return page
 
 
 # -- RapidOCR ---------------------------------------------------------------------------------
@@ -145,7 +169,7 @@ def _rapid() -> Any:
 def _rapid_page(path: Path, frame: int = 0) -> PageRead:
     import numpy as np
 
-    grey, skew = scan_prep.clean_page(_load(path, frame))
+    grey, skew = scan_prep.clean_page(_load(path, frame, MAX_SIDE["rapidocr"]))
     engine = _rapid()
     array = np.asarray(grey.convert("RGB"))
     boxes = engine.text_det(array)[0]
@@ -204,7 +228,7 @@ def _tesseract_page(path: Path, frame: int, job: PageJob, tmp: Path) -> PageRead
     """Tesseract, on the cleaned page when numpy/Pillow are there, else on the raw page."""
     if not scan_prep.available():
         return PageRead(_tesseract(path, job), "tesseract")
-    grey, skew = scan_prep.clean_page(_load(path, frame))
+    grey, skew = scan_prep.clean_page(_load(path, frame, MAX_SIDE["tesseract"]))
     cleaned = tmp / "clean.png"
     grey.save(cleaned)
     rotated = _osd_rotation(cleaned, job)

@@ -1,4 +1,4 @@
-"""The OCR queue: table `document_pages`, one row per page of every PDF or scan.
+"""The OCR queue: reading the `waiting` rows of `document_pages` (see `pages`).
 
 Ingest records each page with the text its extractor produced (pypdf, pdftotext) and leaves
 the pages without usable text `waiting`. `OcrReader` reads waiting pages one at a time in a
@@ -12,7 +12,6 @@ out of time, is `failed` with the reason, and `dunning ocr --all` tries it again
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -25,8 +24,9 @@ import sqlite_utils
 from dunning.archive import ocr_engines, search_index
 from dunning.archive.cjk import normalize_text
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.extract import ExtractedText, better_text
+from dunning.archive.extract import better_text
 from dunning.archive.ocr_documents import finish_document
+from dunning.archive.pages import QueueCounts, now, queue_counts
 from dunning.archive.workers import WorkerPool, WorkerTimeout
 from dunning.config import Config
 from dunning.desk import Desk
@@ -38,72 +38,6 @@ _CLAIM_WINDOW = 20  # waiting pages looked at per claim (some may be another rea
 
 class NoEngineError(DunningError):
     """No OCR engine is installed for the desk's `[ocr] engine` setting."""
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def record_pages(conn: sqlite3.Connection, document_id: int, text: ExtractedText) -> None:
-    """The page rows of a newly archived document; pages left for OCR are `waiting`."""
-    wanted = set(text.ocr_wanted)
-    now = _now()
-    conn.executemany(
-        "INSERT INTO document_pages (document_id, page, state, source, text, read_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (
-                document_id,
-                index + 1,
-                "waiting" if index in wanted else "done",
-                (text.sources[index] if index < len(text.sources) else "") or None,
-                page,
-                None if index in wanted else now,
-            )
-            for index, page in enumerate(text.pages)
-        ],
-    )
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    documents: int  # documents with a page waiting
-    pages: int  # pages waiting
-    failed: int  # pages OCR gave up on
-
-
-def queue_counts(conn: sqlite3.Connection) -> QueueCounts:
-    row = conn.execute(
-        "SELECT count(DISTINCT CASE WHEN state = 'waiting' THEN document_id END),"
-        " count(CASE WHEN state = 'waiting' THEN 1 END),"
-        " count(CASE WHEN state = 'failed' THEN 1 END)"
-        " FROM document_pages WHERE state != 'done'"
-    ).fetchone()
-    return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
-
-
-def page_states(conn: sqlite3.Connection, document_id: int) -> list[dict[str, Any]]:
-    """Each page of a document: number, state, extractor or engine, characters, error."""
-    rows = conn.execute(
-        "SELECT page, state, source, length(text), attempts, error FROM document_pages"
-        " WHERE document_id = ? ORDER BY page",
-        [document_id],
-    )
-    keys = ("page", "state", "source", "chars", "attempts", "error")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def retry_failed(conn: sqlite3.Connection) -> int:
-    """Put pages OCR gave up on back in the queue; returns how many."""
-    cur = conn.execute(
-        "UPDATE document_pages SET state = 'waiting', attempts = 0, claimed_by = NULL"
-        " WHERE state = 'failed'"
-    )
-    conn.execute(
-        "UPDATE documents SET needs_ocr = 1 WHERE id IN"
-        " (SELECT document_id FROM document_pages WHERE state = 'waiting')"
-    )
-    return cur.rowcount
 
 
 @dataclass(frozen=True)
@@ -210,7 +144,7 @@ class OcrReader:
                 conn.execute(
                     "UPDATE document_pages SET attempts = attempts + 1, claimed_by = ?,"
                     " claimed_at = ? WHERE document_id = ? AND page = ?",
-                    [os.getpid(), _now(), doc, page],
+                    [os.getpid(), now(), doc, page],
                 )
                 return _Claim(doc, page, self._job(stored, page, mime))
         return None
@@ -250,7 +184,7 @@ class OcrReader:
             [
                 best,
                 self.engine if best is ocred else source,
-                _now(),
+                now(),
                 claim.document,
                 claim.page,
             ],
@@ -261,7 +195,7 @@ class OcrReader:
         conn.execute(
             "UPDATE document_pages SET state = 'failed', error = ?, claimed_by = NULL,"
             " read_at = ? WHERE document_id = ? AND page = ?",
-            [why, _now(), doc, page],
+            [why, now(), doc, page],
         )
 
     def _reason(self, error: object) -> str:

@@ -50,6 +50,7 @@ def _register() -> None:
         desk_commands,
         ledger_commands,
         letter_commands,
+        ocr_commands,
         search_commands,
         watch_commands,
         workflow_commands,
