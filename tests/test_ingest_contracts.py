@@ -17,8 +17,8 @@ from pdf_factory import (
 from tooling import require_ocr_for_pdf, require_realworld
 
 from dunning.archive.db import open_archive
-from dunning.archive.ocr_queue import OcrReader
 from dunning.archive.ingest import ingest_paths
+from dunning.archive.ocr_queue import OcrReader
 from dunning.archive.search import search, unsearchable_count
 from dunning.archive.verify import verify
 from dunning.cli import main
