@@ -98,7 +98,10 @@ def draw_page(
     for i, line in enumerate(lines):
         draw.text((MARGIN, MARGIN + i * step), line, font=font, fill=(20, 20, 20))
     if signature:
-        _scribble(draw, MARGIN + 420, MARGIN + seal_at_line * step, rng)
+        # Pen ink multiplies with the toner under it, like the seal's.
+        pen = Image.new("RGB", A4_PX, "white")
+        _scribble(ImageDraw.Draw(pen), MARGIN + 420, MARGIN + seal_at_line * step, rng)
+        page = ImageChops.multiply(page, pen)
     if seal:
         _stamp(page, (MARGIN + 260, MARGIN + seal_at_line * step + FONT_PX // 2), rng)
     if skew_deg:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +20,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from scan_factory import cer, draw_page, page_lines, save_pdf, save_png
-from tooling import require_pdftoppm, require_rapidocr, require_tesseract
+from tooling import (
+    require_pdftoppm,
+    require_poppler_cmaps,
+    require_rapidocr,
+    require_realworld,
+    require_tesseract,
+)
 
 from dunning.archive import scan_prep
 from dunning.archive.db import open_archive
@@ -323,3 +330,46 @@ def _safe_states(desk: Desk) -> list[str]:
 def test_ocr_help_has_an_example(runner: CliRunner) -> None:
     result = runner.invoke(main, ["ocr", "--help"])
     assert result.exit_code == 0 and "Example:" in result.stdout
+
+
+def test_realworld_scans_are_archived_at_once_then_read_page_by_page(
+    desk: Desk, runner: CliRunner
+) -> None:
+    """SPEC §8 with the queue: the 8-page scanned book is archived at once (it used to be
+    quarantined after 120 s), pdftotext rescues the XeTeX page, OCR reads the rest."""
+    require_rapidocr()
+    require_pdftoppm()
+    require_poppler_cmaps()
+    files = sorted(p for p in require_realworld().iterdir() if p.suffix.lower() in (".pdf", ".jpg"))
+    for f in files:
+        shutil.copyfile(f, desk.inbox / f.name)
+    base = ["--desk", str(desk.root)]
+    started = time.monotonic()
+    result = runner.invoke(main, [*base, "ingest", "--json", str(desk.inbox)])
+    assert time.monotonic() - started < 60
+    data = json.loads(result.stdout)
+    assert (len(data["archived"]), data["failed"]) == (len(files), [])
+    found = runner.invoke(main, [*base, "search", "边界间距", "--json"])
+    assert [h["title"] for h in json.loads(found.stdout)] == [
+        "ctexkit_xeCJK-example-boundary-register"
+    ]
+    assert "page(s) waiting for OCR" in found.stderr
+    with OcrReader.for_desk(desk) as reader:
+        outcomes = reader.drain()
+    assert outcomes and all(o.state == "done" for o in outcomes)
+    with open_archive(desk.db_path) as db:
+        names = dict(db.execute("SELECT original_name, id FROM documents").fetchall())
+        book = names["mineru_small_ocr_scanned.pdf"]
+        assert sum(o.document == book for o in outcomes) == 8
+        for phrase, name in [
+            ("商品", "mineru_small_ocr_scanned.pdf"),
+            ("尺度", "mineru_small_ocr_scanned.pdf"),
+            ("溶液", "rapiddoc_table_01_scan.jpg"),
+            ("边界间距", "ctexkit_xeCJK-example-boundary-register.pdf"),
+        ]:
+            assert names[name] in {h.document for h in search(db, phrase, limit=50)}, phrase
+        sources = db.execute(
+            "SELECT source FROM document_pages WHERE document_id = ?",
+            [names["ctexkit_xeCJK-example-boundary-register.pdf"]],
+        ).fetchall()
+        assert sources == [("pdftotext",)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from pdf_factory import make_image_pdf
+from scan_factory import draw_page, page_lines, save_png
 from tooling import require_ocr_for_pdf, require_tool
 
 from dunning.archive.db import open_archive
@@ -131,3 +132,19 @@ def test_a_receipt_with_an_unknown_reference_is_quarantined(
     assert (desk.failed / "wrong.pdf.error.txt").is_file()
     with open_archive(desk.db_path) as db:
         assert db.execute("SELECT count(*) FROM letters WHERE status = 'signed'").fetchone()[0] == 0
+
+
+def test_a_sealed_and_signed_receipt_scan_signs_its_letter(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    """The reference is read through the OCR engine under a red seal and a pen signature."""
+    require_ocr_for_pdf()
+    pack = _pack(desk, runner, invoice_csv)
+    ref = pack["letters"][0]["ref"]
+    lines = ["签收回执", *page_lines(21, count=6, ref=ref)[1:]]
+    page = draw_page(lines, seal=True, signature=True, seal_at_line=1, seed=21)
+    save_png(page, desk.inbox / "receipts" / "回执扫描.png")
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert (outcome.status, outcome.kind) == ("archived", "receipt"), outcome.reason
+    assert outcome.label == f"receipt signing {ref}"
+    assert _letter(desk, ref) == ("signed", outcome.document)
