@@ -33,6 +33,7 @@ DPI = {"rapidocr": 200, "tesseract": 300}
 # Longest side of a rendered page in pixels: a scanned book page of 17 x 25 inches at 200 dpi
 # is 17 megapixels and took RapidOCR 20 s; RapidOCR shrinks larger pages to 2000 anyway.
 MAX_SIDE = {"rapidocr": 2400, "tesseract": 3600}
+_DETECT_SIDE = 1280  # longest side of the copy text lines are detected on
 _TALL_LINES = 0.6  # share of detected boxes taller than wide that means "page on its side"
 
 
@@ -172,24 +173,44 @@ def _rapid_page(path: Path, frame: int = 0) -> PageRead:
     grey, skew = scan_prep.clean_page(_load(path, frame, MAX_SIDE["rapidocr"]))
     engine = _rapid()
     array = np.asarray(grey.convert("RGB"))
-    boxes = engine.text_det(array)[0]
+    boxes = _detect(engine, array)
     rotated = 0
     if boxes is not None and len(boxes) and _mostly_tall(boxes):
         array, rotated = np.ascontiguousarray(np.rot90(array, k=-1)), 90
-        boxes = engine.text_det(array)[0]
+        boxes = _detect(engine, array)
     if boxes is None or not len(boxes):
         return PageRead("", "rapidocr", rotated, skew)
-    boxes = engine.sorted_boxes(boxes)
     crops = engine.get_crop_img_list(array, boxes)
     _, labels, _ = engine.text_cls(crops)
     if sum(label == "180" for label, _score in labels) * 2 > len(labels):
         # Most lines read upside down: the page is. Turn it and detect again, so lines come
         # out top to bottom (the classifier alone would flip each line but keep them reversed).
         array, rotated = np.ascontiguousarray(np.rot90(array, k=2)), (rotated + 180) % 360
-        boxes = engine.sorted_boxes(engine.text_det(array)[0])
+        boxes = _detect(engine, array)
+        if boxes is None or not len(boxes):
+            return PageRead("", "rapidocr", rotated, skew)
         crops = engine.get_crop_img_list(array, boxes)
     lines = engine.text_rec(crops)[0]
     return PageRead(_join_lines(boxes, lines, engine.text_score), "rapidocr", rotated, skew)
+
+
+def _detect(engine: Any, array: Any) -> Any:
+    """Text line boxes, found on a copy at most `_DETECT_SIDE` px long (detection cost grows
+    with the pixels; lines of body text stay well above its needs) and scaled back, so the
+    lines are cut for recognition from the full page."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    height, width = array.shape[:2]
+    scale = min(1.0, _DETECT_SIDE / max(height, width))
+    small = array
+    if scale < 1.0:
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        small = np.asarray(PILImage.fromarray(array).resize(size, PILImage.Resampling.BILINEAR))
+    boxes = engine.text_det(small)[0]
+    if boxes is None or not len(boxes):
+        return None
+    return engine.sorted_boxes((np.asarray(boxes) / scale).astype(np.float32))
 
 
 def _mostly_tall(boxes: Any) -> bool:
