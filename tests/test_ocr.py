@@ -373,3 +373,23 @@ def test_realworld_scans_are_archived_at_once_then_read_page_by_page(
             [names["ctexkit_xeCJK-example-boundary-register.pdf"]],
         ).fetchall()
         assert sources == [("pdftotext",)]
+
+
+def test_scans_archived_before_the_queue_are_queued_by_dunning_ocr(
+    desk: Desk, runner: CliRunner
+) -> None:
+    require_rapidocr()
+    require_pdftoppm()
+    _scan(desk.inbox / "contracts" / "old.pdf", [400])
+    ingest_paths(desk, [desk.inbox])
+    with open_archive(desk.db_path) as db:
+        # As an archive made before m008 holds it: flagged, with no page rows.
+        db.execute("DELETE FROM document_pages")
+    found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
+    assert "1 more document(s) need OCR: run `dunning ocr`" in found.stderr
+    result = runner.invoke(main, ["--desk", str(desk.root), "ocr", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [(p["page"], p["state"]) for p in json.loads(result.stdout)["pages"]] == [(1, "done")]
+    with open_archive(desk.db_path) as db:
+        assert search(db, "HT-2025-0400")
+        assert db.execute("SELECT needs_ocr FROM documents").fetchone() == (0,)

@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
@@ -24,13 +24,14 @@ import sqlite_utils
 from dunning.archive import ocr_engines, search_index
 from dunning.archive.cjk import normalize_text
 from dunning.archive.db import open_archive, write_transaction
-from dunning.archive.extract import better_text
+from dunning.archive.extract import better_text, extract_text
+from dunning.archive.ingest import limits_for
 from dunning.archive.ocr_documents import finish_document
-from dunning.archive.pages import QueueCounts, now, queue_counts
+from dunning.archive.pages import QueueCounts, now, queue_counts, record_pages
 from dunning.archive.workers import WorkerPool, WorkerTimeout
 from dunning.config import Config
 from dunning.desk import Desk
-from dunning.errors import DunningError
+from dunning.errors import DunningError, IngestError
 
 MAX_ATTEMPTS = 3
 _CLAIM_WINDOW = 20  # waiting pages looked at per claim (some may be another reader's)
@@ -205,6 +206,27 @@ class OcrReader:
                 " was stopped ([ocr] page_timeout_s); `dunning ocr --all` tries it again"
             )
         return f"OCR failed: {error}"
+
+
+def queue_older_scans(desk: Desk, db: sqlite_utils.Database) -> int:
+    """Give documents archived before the queue existed (flagged `needs_ocr`, no page rows)
+    their pages, read from the stored original; returns how many documents were queued."""
+    rows = db.execute(
+        "SELECT id, stored_path FROM documents d WHERE needs_ocr = 1 AND NOT EXISTS"
+        " (SELECT 1 FROM document_pages p WHERE p.document_id = d.id)"
+    ).fetchall()
+    limits = replace(limits_for(desk.config), ocr=False)
+    queued = 0
+    for doc, stored in rows:
+        try:
+            text = extract_text(desk.root / stored, limits)
+        except (IngestError, OSError):
+            continue  # `dunning verify` reports a missing or damaged original
+        with write_transaction(db) as conn:
+            record_pages(conn, doc, text)
+            refresh_document(conn, doc, desk.config)
+        queued += 1
+    return queued
 
 
 def refresh_document(conn: sqlite3.Connection, document_id: int, config: Config) -> bool:

@@ -29,11 +29,12 @@ def ocr(ctx: click.Context, retry: bool, quiet: bool, as_json: bool) -> None:
     Example: dunning ocr        or, from cron,   dunning ocr --all --quiet
     """
     from dunning.archive.db import write_transaction
-    from dunning.archive.ocr_queue import OcrReader
+    from dunning.archive.ocr_queue import OcrReader, queue_older_scans
     from dunning.archive.pages import retry_failed
 
     desk = current_desk(ctx)
     with OcrReader.for_desk(desk) as reader:
+        queue_older_scans(desk, reader.db)  # archived before the queue existed
         if retry:
             with write_transaction(reader.db) as conn:
                 retry_failed(conn)

@@ -170,7 +170,7 @@ def ocr_notes(pending: int, queue: QueueCounts, engine: str, languages: str) -> 
         )
     older = pending - queue.documents
     if older > 0 and not queue.failed:
-        notes.append(f"{older} document(s) archived before the OCR queue need OCR: re-ingest them")
+        notes.append(f"{older} more document(s) need OCR: run `dunning ocr`")
     return notes
 
 
