@@ -128,6 +128,11 @@ class OcrReader:
         return outcomes
 
     def _claim(self) -> _Claim | None:
+        # A plain read first: an idle watcher asks often, and must not take the write lock.
+        if not self.db.execute(
+            "SELECT 1 FROM document_pages WHERE state = 'waiting' LIMIT 1"
+        ).fetchone():
+            return None
         with write_transaction(self.db) as conn:
             rows = conn.execute(
                 "SELECT p.document_id, p.page, p.attempts, p.claimed_by, d.stored_path, d.mime"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:  # the OCR machinery loads only when there is something to rea
     from dunning.archive.ocr_queue import OcrReader
 
 log = logging.getLogger(__name__)
+IDLE_CHECK_S = 2.0  # with nothing waiting, look again after this long
 
 
 class BackgroundOcr:
@@ -25,10 +27,11 @@ class BackgroundOcr:
         self._notice = notice
         self._reader: OcrReader | None = None
         self._off = not desk.config.ocr
+        self._next_check = 0.0
 
     def step(self) -> bool:
         """Read one waiting page; True if one was read (more may be waiting)."""
-        if self._off:
+        if self._off or time.monotonic() < self._next_check:
             return False
         try:
             reader = self._open()
@@ -38,8 +41,11 @@ class BackgroundOcr:
         except Exception:
             # A bug or a locked database: log it, keep archiving files, try again later.
             log.exception("background OCR failed; files are still archived")
+            self._next_check = time.monotonic() + IDLE_CHECK_S
             return False
-        if outcome is not None:
+        if outcome is None:
+            self._next_check = time.monotonic() + IDLE_CHECK_S
+        else:
             self._notice(
                 f"OCR document {outcome.document} page {outcome.page}: {outcome.state}"
                 + (f" ({outcome.error})" if outcome.error else "")
@@ -60,7 +66,6 @@ class BackgroundOcr:
                 )
                 return None
             self._reader = OcrReader(self.desk, engine)
-            self._notice(f"reading waiting scan pages with {engine} between files")
         return self._reader
 
     def close(self) -> None:
