@@ -84,7 +84,7 @@ gap_days = 14
 documents = ["lawyer", "statement", "contract", "visit"]
 
 [ingest]
-ocr = true                    # read image-only or garbled pages with Tesseract when installed
+ocr = true                    # read scans with OCR ([ocr] below); false: only `dunning ocr` reads them
 ocr_languages = "chi_sim+eng"
 max_file_mb = 100
 max_pages = 500

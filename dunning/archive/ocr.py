@@ -1,4 +1,4 @@
-"""OCR through the Tesseract and poppler command-line tools, when they are installed.
+"""The Tesseract and poppler command-line tools (OCR, page rendering, pdftotext), when installed.
 
 Both are optional system tools: callers check `tesseract_available` first, and every failure
 here is an `OcrError` the caller turns into "needs OCR" rather than a failed ingest.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -94,13 +93,6 @@ def render_pdf_page(
     if not image.is_file():
         raise OcrError("pdftoppm produced no image")
     return image
-
-
-def ocr_pdf_page(pdf: Path, page_index: int, *, languages: str, dpi: int, timeout_s: float) -> str:
-    """Raw Tesseract text of one PDF page (0-based), rendered at `dpi`."""
-    with tempfile.TemporaryDirectory(prefix="dunning-ocr-") as tmp:
-        image = render_pdf_page(pdf, page_index, Path(tmp), dpi=dpi, timeout_s=timeout_s)
-        return ocr_image(image, languages=languages, timeout_s=timeout_s)
 
 
 def pdftotext_available() -> bool:
