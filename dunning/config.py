@@ -84,7 +84,7 @@ gap_days = 14
 documents = ["lawyer", "statement", "contract", "evidence", "visit"]
 
 [ingest]
-ocr = true                    # read image-only or garbled pages with Tesseract when installed
+ocr = true                    # read scans with OCR ([ocr] below); false: only `dunning ocr` reads them
 ocr_languages = "chi_sim+eng"
 max_file_mb = 100
 max_pages = 500
@@ -94,6 +94,11 @@ extract_timeout_s = 120
 # 诉讼时效: years from the due date, started again by a proven demand, an acknowledgement
 # (signed statement, promise) or a part payment (民法典 arts. 188, 195).
 years = 3
+[ocr]
+# Scans are archived at once; their pages are read in the background (the watcher, or
+# `dunning ocr`). auto: RapidOCR when installed (pip install 'dunning[ocr]'), else Tesseract.
+engine = "auto"               # auto | rapidocr | tesseract
+page_timeout_s = 120          # a page still unread after this long is stopped and marked failed
 
 [watch]
 stability_delay_s = 2.0
@@ -135,6 +140,8 @@ class Config:
     rescan_interval_s: float = 60.0
     limitation_years: int = 3
     max_upload_mb: int = 50
+    ocr_engine: str = "auto"
+    ocr_page_timeout_s: float = 120.0
 
 
 def default_config() -> Config:
@@ -208,6 +215,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         rescan_interval_s=number("watch", "rescan_interval_s", float),
         limitation_years=_limitation_years(data, path),
         max_upload_mb=number("serve", "max_upload_mb", int),
+        ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
+        ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
     )
 
 
@@ -216,6 +225,14 @@ def _limitation_years(data: dict[str, Any], path: Path) -> int:
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 30:
         raise ConfigError(f"{path}: [limitation] years must be a whole number of years, like 3.")
     return years
+
+
+def _ocr_engine(value: Any, path: Path) -> str:
+    if value not in ("auto", "rapidocr", "tesseract"):
+        raise ConfigError(
+            f'{path}: [ocr] engine must be "auto", "rapidocr" or "tesseract", not {value!r}.'
+        )
+    return str(value)
 
 
 def _level(raw: dict[str, Any], path: Path) -> Level:

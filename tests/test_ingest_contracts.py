@@ -20,6 +20,7 @@ from dunning.archive.db import open_archive
 from dunning.archive.search.query import search, unsearchable_count
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.ingest.ocr_queue import OcrReader
 from dunning.ingest.pipeline import ingest_paths
 from dunning.workflow.verify import verify
 
@@ -155,15 +156,25 @@ def test_duplicate_contract_is_reported_with_the_existing_document(
     )
 
 
-def test_image_only_contract_is_ocrd_when_tesseract_is_there(desk: Desk) -> None:
+def test_image_only_contract_is_archived_at_once_then_ocrd_by_the_queue(desk: Desk) -> None:
     require_ocr_for_pdf()
     set_option(desk, "max_pages = 500", "max_pages = 5")
     make_image_pdf(desk.inbox / "contracts" / "scan.pdf", "违约金条款\n合同编号 HT-2025-0042")
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "archived", outcome.reason
+    assert "needs OCR: 1 page queued" in outcome.label
     with open_archive(desk.db_path) as db:
-        needs_ocr, meta = db.execute("SELECT needs_ocr, meta FROM documents").fetchone()
+        assert db.execute("SELECT needs_ocr FROM documents").fetchone() == (1,)
+        assert search(db, "违约金") == []
+    with OcrReader.for_desk(desk) as reader:
+        (page,) = reader.drain()
+    assert (page.document, page.page, page.state, page.document_done) == (1, 1, "done", True)
+    with open_archive(desk.db_path) as db:
+        needs_ocr, meta, number = db.execute(
+            "SELECT needs_ocr, meta, contract_no FROM documents"
+        ).fetchone()
         assert needs_ocr == 0 and json.loads(meta)["ocr_pages"] == 1
+        assert number == "HT-2025-0042"  # read from the OCR'd text once the last page was done
         assert [h.document for h in search(db, "违约金")] == [outcome.document]
 
 
@@ -173,7 +184,9 @@ def test_without_ocr_the_scan_is_archived_and_search_says_so(desk: Desk, runner:
     ingest_paths(desk, [desk.inbox])
     result = runner.invoke(main, ["--desk", str(desk.root), "search", "违约金"])
     assert result.exit_code == 0
-    assert "1 document(s) are not searchable yet" in result.stderr
+    assert "1 document(s) have 1 page(s) waiting for OCR and are not fully searchable yet" in (
+        result.stderr
+    )
 
 
 def test_show_open_and_verify_cover_contracts(desk: Desk, runner: CliRunner) -> None:

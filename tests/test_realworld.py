@@ -6,11 +6,17 @@ flagged for OCR (or OCR'd when Tesseract is installed), or a clean IngestError.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from tooling import require_ocr_for_pdf, require_realworld, require_tesseract
+from tooling import (
+    require_ocr_for_pdf,
+    require_poppler_cmaps,
+    require_realworld,
+    require_tesseract,
+)
 
 from dunning.archive.cjk import is_usable, normalize_text
 from dunning.archive.contracts.extract import ExtractLimits, extract_text
@@ -38,6 +44,8 @@ GARBLED = {
     "pymupdf_has-bad-fonts.pdf": [0],  # "佛佛佛佛…": many glyphs mapped to one character
     "ctexkit_xeCJK-example-boundary-register.pdf": [0],  # CFF without ToUnicode: odd scripts
 }
+# Garbled for pypdf, read right by poppler's pdftotext (its CMaps map the CID font).
+SECOND_OPINION = {"ctexkit_xeCJK-example-boundary-register.pdf": ["用户命令的边界间距检查"]}
 SCANS = {"mineru_small_ocr_scanned.pdf": 8, "rapiddoc_table_01_scan.jpg": 1}
 NOT_CONTRACTS = {"minkolee_kis_kuaijifenlu_xushibu.xlsx"}
 
@@ -65,6 +73,15 @@ def test_every_file_ends_cleanly(name: str) -> None:
     if path.name in USABLE:
         assert (result.needs_ocr, result.unusable_pages) == (False, [])
         for phrase in USABLE[path.name]:
+            assert phrase in result.text
+    elif path.name in SECOND_OPINION:
+        require_poppler_cmaps()
+        assert (result.needs_ocr, result.unusable_pages, result.sources) == (
+            False,
+            [],
+            ["pdftotext"],
+        )
+        for phrase in SECOND_OPINION[path.name]:
             assert phrase in result.text
     elif path.name in GARBLED:
         assert result.unusable_pages == GARBLED[path.name]
@@ -99,9 +116,17 @@ def test_ocr_replaces_broken_tounicode_text() -> None:
 
 def test_ocr_reads_cff_page_without_tounicode() -> None:
     require_ocr_for_pdf()
-    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), FAST_OCR)
+    limits = replace(FAST_OCR, second_opinion=False)
+    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), limits)
     assert (result.ocr_pages, result.unusable_pages) == (1, [])
     assert "边界" in result.text
+
+
+def test_second_opinion_reads_cff_page_without_tounicode_and_skips_ocr() -> None:
+    require_poppler_cmaps()
+    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), FAST_OCR)
+    assert (result.ocr_pages, result.unusable_pages, result.sources) == (0, [], ["pdftotext"])
+    assert "用户命令的边界间距检查" in result.text
 
 
 def test_ocr_cannot_fix_missing_fonts_so_the_page_stays_flagged() -> None:

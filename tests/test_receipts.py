@@ -8,12 +8,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from pdf_factory import make_image_pdf
+from scan_factory import draw_page, page_lines, save_png
 from tooling import require_ocr_for_pdf, require_tool
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.demo import simple_pdf
 from dunning.desk import Desk
+from dunning.ingest.ocr_queue import OcrReader
 from dunning.ingest.pipeline import ingest_paths
 from dunning.letters.pdf import convert_to_pdf, soffice_path
 from dunning.letters.registry import find_refs
@@ -79,8 +81,16 @@ def test_a_scanned_receipt_found_by_content_in_the_inbox_root(
     ref = pack["letters"][1]["ref"]
     make_image_pdf(desk.inbox / "scan.pdf", f"签收回执\n函件编号 {ref}\n已签收")
     report = ingest_paths(desk, [desk.inbox])
-    assert report.outcomes[0].kind == "receipt", report.outcomes[0]
+    # Archived at once as a scan; what it is shows once OCR has read it.
+    assert report.outcomes[0].kind == "contract", report.outcomes[0]
+    assert _letter(desk, ref)[0] == "issued"
+    with OcrReader.for_desk(desk) as reader:
+        reader.drain()
     assert _letter(desk, ref)[0] == "signed"
+    with open_archive(desk.db_path) as db:
+        assert db.execute(
+            "SELECT kind FROM documents WHERE id = ?", [report.outcomes[0].document]
+        ).fetchone() == ("receipt",)
 
 
 def test_a_text_pdf_quoting_a_reference_signs_nothing(
@@ -122,3 +132,19 @@ def test_a_receipt_with_an_unknown_reference_is_quarantined(
     assert (desk.failed / "wrong.pdf.error.txt").is_file()
     with open_archive(desk.db_path) as db:
         assert db.execute("SELECT count(*) FROM letters WHERE status = 'signed'").fetchone()[0] == 0
+
+
+def test_a_sealed_and_signed_receipt_scan_signs_its_letter(
+    desk: Desk, runner: CliRunner, invoice_csv: Path
+) -> None:
+    """The reference is read through the OCR engine under a red seal and a pen signature."""
+    require_ocr_for_pdf()
+    pack = _pack(desk, runner, invoice_csv)
+    ref = pack["letters"][0]["ref"]
+    lines = ["签收回执", *page_lines(21, count=6, ref=ref)[1:]]
+    page = draw_page(lines, seal=True, signature=True, seal_at_line=1, seed=21)
+    save_png(page, desk.inbox / "receipts" / "回执扫描.png")
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert (outcome.status, outcome.kind) == ("archived", "receipt"), outcome.reason
+    assert outcome.label == f"receipt signing {ref}"
+    assert _letter(desk, ref) == ("signed", outcome.document)

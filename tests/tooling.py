@@ -53,6 +53,27 @@ def require_ocr_for_pdf(languages: str = "chi_sim+eng") -> None:
     require_pdftoppm()
 
 
+def require_poppler_cmaps() -> None:
+    """pdftotext with poppler-data's CMaps (Adobe-GB1): it reads CID fonts pypdf garbles."""
+    from dunning.archive.contracts.ocr import pdftotext_available
+
+    require_tool(
+        "pdftotext with poppler-data",
+        lambda: pdftotext_available() and Path("/usr/share/poppler/cMap/Adobe-GB1").is_dir(),
+        install="apt-get install poppler-utils poppler-data",
+    )
+
+
+def require_rapidocr() -> None:
+    from dunning.archive.contracts.ocr_engines import engine_installed
+
+    require_tool(
+        "RapidOCR",
+        lambda: engine_installed("rapidocr"),
+        install="pip install 'dunning[ocr]'",
+    )
+
+
 def require_realworld() -> Path:
     """The real-world fixture folder; skips (with the path) when it is not there, or fails
     under DUNNING_REQUIRE_TOOLS=1, so a missing folder can never pass as green."""

@@ -382,3 +382,30 @@ def m010_web_sessions(db: sqlite_utils.Database) -> None:
         CREATE INDEX web_sessions_user ON web_sessions(user)
         """,
     )
+
+
+@migration
+def m008_document_pages(db: sqlite_utils.Database) -> None:
+    # One row per page of a PDF or scanned image: which extractor or OCR engine produced its
+    # text, and the OCR queue's state. `attempts` counts OCR runs started on the page (a
+    # kill mid-page leaves it waiting with the attempt counted); `claimed_by` is the process
+    # reading it now, so a watcher and `dunning ocr` never read the same page at once.
+    _script(
+        db,
+        """
+        CREATE TABLE document_pages (
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            page INTEGER NOT NULL CHECK (page >= 1),
+            state TEXT NOT NULL DEFAULT 'done' CHECK (state IN ('waiting', 'done', 'failed')),
+            source TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_by INTEGER,
+            claimed_at TEXT,
+            read_at TEXT,
+            PRIMARY KEY (document_id, page)
+        );
+        CREATE INDEX document_pages_state ON document_pages(state, document_id, page)
+        """,
+    )

@@ -75,6 +75,7 @@ def _register() -> None:
         desk_commands,
         ledger_commands,
         letter_commands,
+        ocr_commands,
         search_commands,
         watch_commands,
         web_commands,

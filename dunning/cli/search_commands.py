@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 import click
 
+from dunning.archive.contracts.ocr_engines import choose_engine, missing_engine_message
+from dunning.archive.contracts.pages import QueueCounts, queue_counts
 from dunning.archive.db import open_archive
 from dunning.archive.documents import stored_original
 from dunning.archive.ledger.rows import RowCounts
@@ -61,6 +64,7 @@ def search(
             limit=limit,
         )
         pending = unsearchable_count(db)
+        queue = queue_counts(db.conn)
     if as_json:
         echo_json([h.to_json() for h in hits])
     else:
@@ -72,12 +76,8 @@ def search(
         click.echo(
             f"{len(hits)} result(s)" + (" (more with --limit)" if len(hits) == limit else "")
         )
-    if pending:
-        click.echo(
-            f"note: {pending} document(s) are not searchable yet: they need OCR"
-            " (install tesseract-ocr tesseract-ocr-chi-sim and re-ingest).",
-            err=True,
-        )
+    for note in ocr_notes(pending, queue, desk.config.ocr_engine, desk.config.ocr_languages):
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command()
@@ -119,6 +119,8 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
             value = RowCounts.from_json(value).summary()
         if value not in (None, "", []):
             click.echo(f"{key:>14}: {value}")
+    for page in record["page_states"]:
+        click.echo(f"{'page ' + str(page['page']):>14}: {_page_line(page)}")
     if record["signs_letters"]:
         click.echo(f"{'signs letters':>14}: {', '.join(record['signs_letters'])}")
     if record["text_preview"]:
@@ -127,6 +129,38 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
             if record["text_chars"] > 300
             else f"\n{record['text_preview']}"
         )
+
+
+def _page_line(page: dict[str, Any]) -> str:
+    source = page["source"] or "no text"
+    line = f"{page['state']}, {source}, {page['chars']} characters"
+    if page["attempts"]:
+        line += f", {page['attempts']} OCR attempt(s)"
+    return line + (f": {page['error']}" if page["error"] else "")
+
+
+def ocr_notes(pending: int, queue: QueueCounts, engine: str, languages: str) -> list[str]:
+    """What `search` says about documents it cannot search (fully) yet."""
+    notes = []
+    if queue.pages:
+        how = (
+            "run `dunning ocr`, or leave `dunning watch` running"
+            if choose_engine(engine, languages)
+            else missing_engine_message(engine)
+        )
+        notes.append(
+            f"{queue.documents} document(s) have {queue.pages} page(s) waiting for OCR"
+            f" and are not fully searchable yet: {how}"
+        )
+    if queue.failed:
+        notes.append(
+            f"{queue.failed} page(s) could not be read by OCR (`dunning show ID` says why;"
+            " `dunning ocr --all` tries again)"
+        )
+    older = pending - queue.documents
+    if older > 0 and not queue.failed:
+        notes.append(f"{older} more document(s) need OCR: run `dunning ocr`")
+    return notes
 
 
 @main.command("open")

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from dunning.archive import store
+from dunning.archive.contracts import ocr_engines
 from dunning.archive.contracts.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.contracts.meta import (
     ContractMeta,
@@ -28,6 +29,7 @@ from dunning.archive.contracts.meta import (
     link_contract,
     record_contract,
 )
+from dunning.archive.contracts.pages import record_pages
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
@@ -109,6 +111,8 @@ def limits_for(config: Config) -> ExtractLimits:
         max_pages=config.max_pages,
         ocr_languages=config.ocr_languages,
         ocr=config.ocr,
+        ocr_engine=config.ocr_engine,
+        ocr_timeout_s=config.ocr_page_timeout_s,
     )
 
 
@@ -248,11 +252,16 @@ class Pipeline:
         if not documents:
             return
         by_job = {
-            _Job(c.kind, str(c.path), self.limits, str(self.desk.store), c.sha256): c
+            _Job(c.kind, str(c.path), self._limits(c.kind), str(self.desk.store), c.sha256): c
             for c in documents
         }
         for job, result in self.pool.run(_parse_job, list(by_job)):
             yield by_job[job], result
+
+    def _limits(self, kind: str) -> ExtractLimits:
+        """Receipts are read at once (their reference decides where they go); every other
+        scan is archived now and its pages are left to the OCR queue (`ocr_queue`)."""
+        return self.limits if kind == "receipt" else replace(self.limits, ocr=False)
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -412,6 +421,7 @@ class Pipeline:
                 "amount": str(meta.amount) if meta.amount is not None else None,
                 "signed_on": meta.signed_on.isoformat() if meta.signed_on else None,
                 "ocr_pages": text.ocr_pages if text else 0,
+                "routed": c.routed,
             }
         cur = conn.execute(
             "INSERT INTO documents (sha256, kind, original_name, source_path, stored_path, size,"
@@ -464,7 +474,13 @@ class Pipeline:
         conn.execute(
             "INSERT INTO document_text (document_id, text) VALUES (?, ?)", [doc_id, text.text]
         )
+        record_pages(conn, doc_id, text)
         if c.kind == "receipt":
+            if text.needs_ocr and not text.text.strip() and self._engine() is None:
+                raise IngestError(
+                    f"{c.path.name} is a scan and cannot be read: "
+                    + ocr_engines.missing_engine_message(self.config.ocr_engine)
+                )
             ref = sign_letter(conn, text.text, doc_id, c.path.name)
             return f"receipt signing {ref}"
         if c.kind == "contract":
@@ -476,8 +492,14 @@ class Pipeline:
                 own_company=self.config.company.get("name", ""),
             )
         number = link.contract_no if link and link.contract_no else c.path.name
-        flag = " (needs OCR)" if text.needs_ocr else ""
+        waiting = len(text.ocr_wanted)
+        flag = (
+            f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
+        )
         return f"{c.kind} {number}{flag}"
+
+    def _engine(self) -> str | None:
+        return ocr_engines.choose_engine(self.config.ocr_engine, self.config.ocr_languages)
 
     def _fail(self, path: Path, kind: str | None, exc: IngestError) -> Outcome:
         """Quarantine an inbox file (a link itself, never its target); note an outside one.

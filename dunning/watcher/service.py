@@ -30,6 +30,7 @@ from dunning.desk import Desk
 from dunning.ingest.pipeline import Outcome, Pipeline
 from dunning.ingest.quarantine import quarantine
 from dunning.watcher.inbox import candidate_files, is_ignored
+from dunning.watcher.ocr_drain import BackgroundOcr
 from dunning.watcher.stability import FileStabilityTracker
 
 log = logging.getLogger(__name__)
@@ -178,14 +179,21 @@ class Watcher:
             pipeline.close()
 
     def _work(self, stop: threading.Event) -> None:
-        with self._pipeline():
-            self._work_loop(stop)
+        ocr = BackgroundOcr(self.desk, self._notice)
+        try:
+            with self._pipeline():
+                self._work_loop(stop, ocr)
+        finally:
+            ocr.close()
 
-    def _work_loop(self, stop: threading.Event) -> None:
+    def _work_loop(self, stop: threading.Event, ocr: BackgroundOcr) -> None:
         while not stop.is_set():
             try:
                 self._drain_hints()
                 self._take_stable(stop)
+                # Files first; while none is waiting, scanned pages are read one at a time.
+                if not len(self._tracker) and ocr.step():
+                    continue
             except Exception:
                 # Only a bug gets here (files are guarded one by one); keep watching.
                 log.exception("watcher worker loop failed; continuing")

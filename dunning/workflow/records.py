@@ -14,6 +14,7 @@ import sqlite_utils
 
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
 from dunning.archive.contracts.meta import contracts_of
+from dunning.archive.contracts.pages import page_states
 from dunning.errors import NotFoundError
 from dunning.letters import registry
 from dunning.letters.delivery import address_flags, letters_proven_by, load_deliveries
@@ -186,6 +187,8 @@ def document_record(db: sqlite_utils.Database, root: Path, document_id: int) -> 
         }
         for r in imports
     ]
+    # Per page: state in the OCR queue and the extractor or engine that produced its text.
+    record["page_states"] = page_states(db.conn, document_id)
     record["signs_letters"] = registry.signed_by(db, document_id)
     record["proves_delivery_of"] = letters_proven_by(db, document_id)
     return record

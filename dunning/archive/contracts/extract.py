@@ -31,7 +31,7 @@ from dunning.archive.cjk import (
     text_merit,
     text_quality,
 )
-from dunning.archive.contracts import ocr
+from dunning.archive.contracts import ocr, ocr_engines
 from dunning.archive.contracts.imagecheck import check_image
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
@@ -53,10 +53,12 @@ class ExtractLimits:
     max_bytes: int = 100 * _MB
     max_pages: int = 500
     ocr_languages: str = "chi_sim+eng"
-    ocr: bool = True
-    ocr_dpi: int = 300
+    ocr: bool = True  # read pages here; False: leave them to the OCR queue (`ocr_queue`)
+    ocr_engine: str = "auto"  # auto | rapidocr | tesseract
+    ocr_dpi: int = 0  # 0: the engine's own
     ocr_timeout_s: float = 120.0  # per page, for each of pdftoppm and tesseract
     ocr_max_pages: int = 50  # pages beyond this stay unread and flag needs_ocr
+    second_opinion: bool = True  # try poppler's pdftotext on pages pypdf garbles
 
 
 @dataclass
@@ -69,6 +71,11 @@ class ExtractedText:
     ocr_pages: int = 0  # pages that went through Tesseract
     title: str | None = None
     unusable_pages: list[int] = field(default_factory=list)  # 0-based, after OCR
+    # What produced each page's text: pypdf, pdftotext, rapidocr, tesseract; "" for a page
+    # with no usable text yet (waiting for OCR).
+    sources: list[str] = field(default_factory=list)
+    is_image: bool = False  # a scanned image file (JPG, PNG, TIFF), not a PDF
+    ocr_wanted: list[int] = field(default_factory=list)  # 0-based pages left for OCR to read
 
     @property
     def text(self) -> str:
@@ -103,13 +110,34 @@ def _extract_pdf(path: Path, limits: ExtractLimits) -> ExtractedText:
         warnings.simplefilter("ignore")
         raw_pages, scans, title = _read_pdf(path, limits)
     result = ExtractedText(pages=[], page_count=len(raw_pages), title=title)
-    for index, (raw, scan) in enumerate(zip(raw_pages, scans, strict=True)):
-        text, usable = _layer_text(raw)
-        if usable and not scan:
-            result.pages.append(text)
-            continue
-        result.pages.append(_ocr_pdf_page(path, index, text, limits, result))
+    layers = [_layer_text(raw) for raw in raw_pages]
+    pending = [
+        i for i, (layer, scan) in enumerate(zip(layers, scans, strict=True)) if scan or not layer[1]
+    ]
+    second = _second_opinion(path, pending, limits) if pending else {}
+    for index, (text, _usable) in enumerate(layers):
+        source = "pypdf" if text else ""
+        other = second.get(index)
+        if other is not None and text_merit(other) > text_merit(text):
+            text, source = other, "pdftotext"
+        result.sources.append(source)
+        if index in pending and (scans[index] or not is_usable(text)):
+            text = _ocr_pdf_page(path, index, text, limits, result)
+        result.pages.append(text)
     return result
+
+
+def _second_opinion(path: Path, pages: list[int], limits: ExtractLimits) -> dict[int, str]:
+    """Poppler's normalised text of the pages pypdf could not read well (one pdftotext run)."""
+    if not limits.second_opinion or not ocr.pdftotext_available():
+        return {}
+    first, last = min(pages), max(pages)
+    try:
+        texts = ocr.pdftotext_pages(path, first, last, timeout_s=limits.ocr_timeout_s)
+    except ocr.OcrError as exc:
+        log.warning("pdftotext failed on %s: %s", path, exc)
+        return {}
+    return {i: normalize_text(texts[i - first]) for i in pages}
 
 
 def _layer_text(raw: str) -> tuple[str, bool]:
@@ -235,37 +263,51 @@ def _ocr_pdf_page(
 ) -> str:
     """OCR one page that lacks usable text; keep whichever text is better."""
     best = text
-    if _can_ocr(limits, result, pdf=True):
+    engine = _can_ocr(limits, result, pdf=True)
+    if engine is not None:
         try:
-            raw = ocr.ocr_pdf_page(
-                path,
-                index,
-                languages=limits.ocr_languages,
-                dpi=limits.ocr_dpi,
-                timeout_s=limits.ocr_timeout_s,
-            )
+            read = ocr_engines.read_page(_job(path, index, engine, limits, pdf=True))
         except ocr.OcrError as exc:
             log.warning("OCR failed on page %d of %s: %s", index + 1, path, exc)
             result.needs_ocr = True
+            result.ocr_wanted.append(index)
         else:
             result.ocr_pages += 1
-            best = _better_text(text, normalize_text(raw))
+            best = better_text(text, normalize_text(read.text))
+            if best is not text:
+                result.sources[index] = engine
     else:
         result.needs_ocr = True
+        result.ocr_wanted.append(index)
     if not is_usable(best):
         result.unusable_pages.append(index)
     return best
 
 
-def _can_ocr(limits: ExtractLimits, result: ExtractedText, *, pdf: bool) -> bool:
+def _job(
+    path: Path, index: int, engine: str, limits: ExtractLimits, *, pdf: bool
+) -> ocr_engines.PageJob:
+    return ocr_engines.PageJob(
+        str(path),
+        index,
+        pdf,
+        engine,
+        languages=limits.ocr_languages,
+        timeout_s=limits.ocr_timeout_s,
+        dpi=limits.ocr_dpi,
+    )
+
+
+def _can_ocr(limits: ExtractLimits, result: ExtractedText, *, pdf: bool) -> str | None:
+    """The engine to read a page with here, or None (OCR off, capped or not installed)."""
     if not limits.ocr or result.ocr_pages >= limits.ocr_max_pages:
-        return False
+        return None
     if pdf and not ocr.pdftoppm_available():
-        return False
-    return ocr.tesseract_available(limits.ocr_languages)
+        return None
+    return ocr_engines.choose_engine(limits.ocr_engine, limits.ocr_languages)
 
 
-def _better_text(layer: str, ocred: str) -> str:
+def better_text(layer: str, ocred: str) -> str:
     """The OCR text unless the text layer is at least as good (weighted by amount of text)."""
     # A render that lacks the page's fonts (non-embedded Chinese fonts) shows boxes, which
     # Tesseract reads as "oo 0000": keep the layer's Chinese rather than lose all of it.
@@ -276,24 +318,25 @@ def _better_text(layer: str, ocred: str) -> str:
 
 def _extract_image(path: Path, limits: ExtractLimits) -> ExtractedText:
     """A scanned image: all of its text comes from OCR (one page per TIFF frame)."""
-    result = ExtractedText(pages=[""], page_count=1)
-    if not _can_ocr(limits, result, pdf=False):
-        result.needs_ocr = True
-        result.unusable_pages = [0]
-        return result
-    try:
-        raw = ocr.ocr_image(path, languages=limits.ocr_languages, timeout_s=limits.ocr_timeout_s)
-    except ocr.OcrError as exc:
-        log.warning("OCR failed on %s: %s", path, exc)
-        result.needs_ocr = True
-        result.unusable_pages = [0]
-        return result
-    # Tesseract ends every page of its output with a form feed.
-    frames = raw.split("\f")
-    if len(frames) > 1 and not frames[-1].strip():
-        frames.pop()
-    result.pages = [normalize_text(frame) for frame in frames] or [""]
-    result.page_count = result.ocr_pages = len(result.pages)
+    count = ocr_engines.image_frames(path)
+    result = ExtractedText(
+        pages=[""] * count, page_count=count, sources=[""] * count, is_image=True
+    )
+    engine = _can_ocr(limits, result, pdf=False)
+    for index in range(count):
+        if engine is None or result.ocr_pages >= limits.ocr_max_pages:
+            result.needs_ocr = True
+            result.ocr_wanted.append(index)
+            continue
+        try:
+            read = ocr_engines.read_page(_job(path, index, engine, limits, pdf=False))
+        except ocr.OcrError as exc:
+            log.warning("OCR failed on page %d of %s: %s", index + 1, path, exc)
+            result.needs_ocr = True
+            result.ocr_wanted.append(index)
+            continue
+        result.ocr_pages += 1
+        result.pages[index], result.sources[index] = normalize_text(read.text), engine
     result.unusable_pages = [i for i, page in enumerate(result.pages) if not is_usable(page)]
     return result
 

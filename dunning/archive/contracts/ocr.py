@@ -1,4 +1,4 @@
-"""OCR through the Tesseract and poppler command-line tools, when they are installed.
+"""The Tesseract and poppler command-line tools (OCR, page rendering, pdftotext), when installed.
 
 Both are optional system tools: callers check `tesseract_available` first, and every failure
 here is an `OcrError` the caller turns into "needs OCR" rather than a failed ingest.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
 
 TESSERACT = "tesseract"
 PDFTOPPM = "pdftoppm"
+PDFTOTEXT = "pdftotext"
 
 
 class OcrError(Exception):
@@ -49,7 +49,7 @@ def pdftoppm_available() -> bool:
     return shutil.which(PDFTOPPM) is not None
 
 
-def _run(args: list[str], *, timeout_s: float, what: str) -> str:
+def run_tool(args: list[str], *, timeout_s: float, what: str) -> str:
     # Tesseract's OpenMP threads fight with our worker processes for the same cores.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
@@ -71,28 +71,45 @@ def ocr_image(image: Path, *, languages: str, timeout_s: float) -> str:
     exe = shutil.which(TESSERACT)
     if exe is None:
         raise OcrError("tesseract is not installed")
-    return _run([exe, str(image), "stdout", "-l", languages], timeout_s=timeout_s, what="tesseract")
+    return run_tool(
+        [exe, str(image), "stdout", "-l", languages], timeout_s=timeout_s, what="tesseract"
+    )
 
 
 def render_pdf_page(
-    pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float
+    pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float, grey: bool = True
 ) -> Path:
-    """Render one page (0-based) to a greyscale PNG in `out_dir` with pdftoppm."""
+    """Render one page (0-based) to a PNG in `out_dir` with pdftoppm (colour: stamp ink can
+    then be told from toner)."""
     exe = shutil.which(PDFTOPPM)
     if exe is None:
         raise OcrError("pdftoppm (poppler-utils) is not installed")
     number = str(page_index + 1)
     root = out_dir / f"page-{number}"
-    args = [exe, "-r", str(dpi), "-gray", "-png", "-singlefile", "-f", number, "-l", number]
-    _run([*args, str(pdf), str(root)], timeout_s=timeout_s, what="pdftoppm")
+    args = [exe, "-r", str(dpi), *(["-gray"] if grey else []), "-png", "-singlefile"]
+    args += ["-f", number, "-l", number]
+    run_tool([*args, str(pdf), str(root)], timeout_s=timeout_s, what="pdftoppm")
     image = root.with_suffix(".png")
     if not image.is_file():
         raise OcrError("pdftoppm produced no image")
     return image
 
 
-def ocr_pdf_page(pdf: Path, page_index: int, *, languages: str, dpi: int, timeout_s: float) -> str:
-    """Raw Tesseract text of one PDF page (0-based), rendered at `dpi`."""
-    with tempfile.TemporaryDirectory(prefix="dunning-ocr-") as tmp:
-        image = render_pdf_page(pdf, page_index, Path(tmp), dpi=dpi, timeout_s=timeout_s)
-        return ocr_image(image, languages=languages, timeout_s=timeout_s)
+def pdftotext_available() -> bool:
+    """Whether poppler's pdftotext is on PATH (the second opinion on garbled text layers)."""
+    return shutil.which(PDFTOTEXT) is not None
+
+
+def pdftotext_pages(pdf: Path, first: int, last: int, *, timeout_s: float) -> list[str]:
+    """Poppler's text of pages `first`..`last` (0-based, inclusive), one string per page.
+
+    Poppler maps CID fonts through its own CMaps (package poppler-data) where pypdf only has
+    the font's ToUnicode table, so it reads some pages pypdf garbles.
+    """
+    exe = shutil.which(PDFTOTEXT)
+    if exe is None:
+        raise OcrError("pdftotext (poppler-utils) is not installed")
+    args = [exe, "-q", "-enc", "UTF-8", "-f", str(first + 1), "-l", str(last + 1), str(pdf), "-"]
+    pages = run_tool(args, timeout_s=timeout_s, what="pdftotext").split("\f")
+    wanted = last - first + 1
+    return (pages + [""] * wanted)[:wanted]
