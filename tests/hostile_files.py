@@ -10,6 +10,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from dunning.demo import pdf_from_objects
+
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -146,32 +148,19 @@ def signature_only_png(path: Path) -> Path:
     return path
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
-
-
 def cyclic_pdf(path: Path) -> Path:
     """The page tree's only kid is the page tree itself."""
     path.write_bytes(
-        _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"])
+        pdf_from_objects(
+            [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"]
+        )
     )
     return path
 
 
 def absurd_count_pdf(path: Path) -> Path:
     path.write_bytes(
-        _pdf(
+        pdf_from_objects(
             [
                 b"<< /Type /Catalog /Pages 2 0 R >>",
                 b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 >>",
@@ -189,5 +178,5 @@ def many_pages_pdf(path: Path, pages: int = 10_000) -> Path:
         b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>",
     ]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * pages
-    path.write_bytes(_pdf(objects))
+    path.write_bytes(pdf_from_objects(objects))
     return path
