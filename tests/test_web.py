@@ -330,5 +330,5 @@ def test_customer_page_shows_delivery_and_returns(web: TestClient, desk: Desk) -
     back = runner.invoke(main, [*base, "returned", ref, "--reason", "查无此人 <b>"])
     assert back.exit_code == 0, back.output
     page = web.get("/customers/C005").text
-    assert "被退回" in page and "查无此人 &lt;b&gt;" in page and "地址可能有误" in page
+    assert "退回" in page and "查无此人 &lt;b&gt;" in page and "地址可能有误" in page
     assert web.get("/api/customers/C005").json() == cli_json(desk, "customer", "C005")

@@ -19,27 +19,15 @@ import sqlite_utils
 
 from dunning.archive.db import write_transaction
 from dunning.errors import DunningError, NotFoundError
+from dunning.vocabulary import DELIVERY_CHANNELS, LETTER_STATUS, REPLY_KINDS
 from dunning.workflow.log import add_entry
 
 CHANNELS = ("ems", "sf", "post", "courier", "hand", "email")
-CHANNEL_TITLES = {
-    "ems": "EMS",
-    "sf": "顺丰",
-    "post": "挂号信",
-    "courier": "快递",
-    "hand": "专人送达",
-    "email": "电子邮件",
-}
+CHANNEL_TITLES = dict(DELIVERY_CHANNELS)
 STATUSES = ("issued", "sent", "delivered", "signed", "returned")
-STATUS_TITLES = {
-    "issued": "已出具",
-    "sent": "已寄出",
-    "delivered": "已送达",
-    "signed": "已签回",
-    "returned": "被退回",
-}
+STATUS_TITLES = dict(LETTER_STATUS)
 REPLIES = ("agreed", "disputed")
-REPLY_TITLES = {"agreed": "相符", "disputed": "不符"}
+REPLY_TITLES = dict(REPLY_KINDS)
 MAX_TRACKING = 40
 MAX_REASON = 200
 

@@ -14,13 +14,9 @@ from dunning.dates import chinese_date
 from dunning.letters.context import ContractInfo, EvidenceItem, OpenItem
 from dunning.letters.delivery import CHANNEL_TITLES, Delivery, load_deliveries
 from dunning.money import format_amount
+from dunning.vocabulary import LETTER_LEVELS
 
-LETTER_TITLES = {
-    "reminder": "付款提醒函",
-    "demand": "催款函",
-    "final": "最后催告函",
-    "lawyer": "律师函",
-}
+LETTER_TITLES = dict(LETTER_LEVELS)
 
 
 def evidence_items(

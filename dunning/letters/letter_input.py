@@ -9,22 +9,13 @@ from dunning.archive.contracts.meta import contracts_of as customer_contracts
 from dunning.config import Config, Level
 from dunning.letters.context import ContractInfo, CustomerInfo, LetterInput, OpenItem
 from dunning.receivables import CustomerAging, bucket_title
+from dunning.vocabulary import DOCUMENT_TITLES as _DOCUMENT_TITLES
 
 if TYPE_CHECKING:
     from dunning.letters.pack import Candidate
 
 # How a letter names the documents that go with it (附件).
-DOCUMENT_TITLES = {
-    "statement": "对账单",
-    "receipt": "签收回执",
-    "contract": "合同复印件",
-    "visit": "到访回执单",
-    "reminder": "付款提醒函",
-    "demand": "催款函",
-    "final": "最后催告函",
-    "lawyer": "律师函",
-    "evidence": "证据清单",
-}
+DOCUMENT_TITLES = dict(_DOCUMENT_TITLES)
 
 
 def contracts_of(conn: Any, code: str, aging: CustomerAging) -> list[tuple[ContractInfo, Any]]:

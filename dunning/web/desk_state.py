@@ -28,19 +28,15 @@ from dunning.archive.search.query import MARK_CLOSE, MARK_OPEN
 from dunning.desk import Desk
 from dunning.money import format_amount
 from dunning.receivables import CustomerAging
+from dunning.vocabulary import DOCUMENT_KINDS
+from dunning.vocabulary import LETTER_STATUS as _LETTER_STATUS
 from dunning.workflow.status import STATUS_TITLES
 
 SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
 TEMPLATES = Path(__file__).parent / "templates"
 T = TypeVar("T")
-LETTER_STATUS = {
-    "issued": "已发出",
-    "sent": "已寄出",
-    "delivered": "已妥投",
-    "returned": "被退回",
-    "signed": "已签回",
-}
-KIND_TITLES = {"contract": "合同", "ledger": "台账", "receipt": "回执", "letter": "函件"}
+LETTER_STATUS = dict(_LETTER_STATUS)
+KIND_TITLES = dict(DOCUMENT_KINDS)
 
 
 @dataclass

@@ -20,23 +20,13 @@ from dunning.archive.db import write_transaction
 from dunning.errors import DunningError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO, Payment
+from dunning.vocabulary import LOG_KINDS, PROMISE_STATUS
 
 KINDS = ("call", "visit", "letter", "sms", "promise", "legal", "status", "receipt")
-KIND_TITLES = {
-    "call": "电话",
-    "visit": "上门",
-    "letter": "函件",
-    "sms": "短信",
-    "promise": "承诺付款",
-    "legal": "法务",
-    "status": "状态变更",
-    "receipt": "回执签回",
-}
+KIND_TITLES = dict(LOG_KINDS)
 PromiseStatus = Literal["kept", "broken", "pending"]
 PROMISE_TITLES: dict[PromiseStatus, str] = {
-    "kept": "已兑现",
-    "broken": "未兑现",
-    "pending": "未到期",
+    k: PROMISE_STATUS[k] for k in ("kept", "broken", "pending")
 }
 
 

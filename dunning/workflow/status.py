@@ -10,15 +10,11 @@ import sqlite_utils
 from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
 from dunning.errors import DunningError
+from dunning.vocabulary import CUSTOMER_STATUS
 from dunning.workflow.log import add_entry
 
 STATUSES = ("active", "disputed", "litigation", "excluded")
-STATUS_TITLES = {
-    "active": "正常",
-    "disputed": "有争议",
-    "litigation": "诉讼中",
-    "excluded": "不催收",
-}
+STATUS_TITLES = dict(CUSTOMER_STATUS)
 
 
 class InvalidStatusError(DunningError):
