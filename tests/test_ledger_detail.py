@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tooling import REALWORLD
+from tooling import require_realworld
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
@@ -342,7 +342,7 @@ def test_a_row_without_any_customer_is_a_bad_row(tmp_path: Path) -> None:
 
 
 def test_the_voucher_journal_is_still_rejected_with_its_message() -> None:
-    kis = REALWORLD / "minkolee_kis_kuaijifenlu_xushibu.xlsx"
+    kis = require_realworld() / "minkolee_kis_kuaijifenlu_xushibu.xlsx"
     with pytest.raises(IngestError) as caught:
         read_ledger(kis)
     assert "accounting journal (会计分录序时簿" in str(caught.value)
