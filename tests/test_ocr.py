@@ -336,7 +336,7 @@ def test_realworld_scans_are_archived_at_once_then_read_page_by_page(
     desk: Desk, runner: CliRunner
 ) -> None:
     """SPEC §8 with the queue: the 8-page scanned book is archived at once (it used to be
-    quarantined after 120 s), pdftotext rescues the XeTeX page, OCR reads the rest."""
+    quarantined after 120 s), PDFium reads the XeTeX page pypdf garbled, OCR reads the rest."""
     require_rapidocr()
     require_pdftoppm()
     require_poppler_cmaps()
@@ -372,7 +372,7 @@ def test_realworld_scans_are_archived_at_once_then_read_page_by_page(
             "SELECT source FROM document_pages WHERE document_id = ?",
             [names["ctexkit_xeCJK-example-boundary-register.pdf"]],
         ).fetchall()
-        assert sources == [("pdftotext",)]
+        assert sources == [("pdfium",)]
 
 
 def test_scans_archived_before_the_queue_are_queued_by_dunning_ocr(

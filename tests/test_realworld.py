@@ -23,6 +23,8 @@ from dunning.archive.contracts.extract import ExtractLimits, extract_text
 from dunning.errors import IngestError
 
 NO_OCR = ExtractLimits(ocr=False)
+# pypdf reads the text layers first: the pages it garbles exercise the second opinion and OCR.
+PYPDF_FIRST = ExtractLimits(ocr=False, text_engine="pypdf")
 # Small renders keep the OCR tests to a few seconds each; 150 dpi still reads these pages.
 FAST_OCR = ExtractLimits(ocr_dpi=150, ocr_timeout_s=60)
 
@@ -44,7 +46,7 @@ GARBLED = {
     "pymupdf_has-bad-fonts.pdf": [0],  # "佛佛佛佛…": many glyphs mapped to one character
     "ctexkit_xeCJK-example-boundary-register.pdf": [0],  # CFF without ToUnicode: odd scripts
 }
-# Garbled for pypdf, read right by poppler's pdftotext (its CMaps map the CID font).
+# Garbled for pypdf, read right by PDFium and by poppler's pdftotext (its CMaps map the CID font).
 SECOND_OPINION = {"ctexkit_xeCJK-example-boundary-register.pdf": ["用户命令的边界间距检查"]}
 SCANS = {"mineru_small_ocr_scanned.pdf": 8, "rapiddoc_table_01_scan.jpg": 1}
 NOT_CONTRACTS = {"minkolee_kis_kuaijifenlu_xushibu.xlsx"}
@@ -75,7 +77,11 @@ def test_every_file_ends_cleanly(name: str) -> None:
         for phrase in USABLE[path.name]:
             assert phrase in result.text
     elif path.name in SECOND_OPINION:
+        assert (result.needs_ocr, result.unusable_pages, result.sources) == (False, [], ["pdfium"])
+        for phrase in SECOND_OPINION[path.name]:
+            assert phrase in result.text
         require_poppler_cmaps()
+        result = extract_text(path, PYPDF_FIRST)
         assert (result.needs_ocr, result.unusable_pages, result.sources) == (
             False,
             [],
@@ -116,7 +122,7 @@ def test_ocr_replaces_broken_tounicode_text() -> None:
 
 def test_ocr_reads_cff_page_without_tounicode() -> None:
     require_ocr_for_pdf()
-    limits = replace(FAST_OCR, second_opinion=False)
+    limits = replace(FAST_OCR, second_opinion=False, text_engine="pypdf")
     result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), limits)
     assert (result.ocr_pages, result.unusable_pages) == (1, [])
     assert "边界" in result.text
@@ -124,7 +130,8 @@ def test_ocr_reads_cff_page_without_tounicode() -> None:
 
 def test_second_opinion_reads_cff_page_without_tounicode_and_skips_ocr() -> None:
     require_poppler_cmaps()
-    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), FAST_OCR)
+    limits = replace(FAST_OCR, text_engine="pypdf")
+    result = extract_text(_fixture("ctexkit_xeCJK-example-boundary-register.pdf"), limits)
     assert (result.ocr_pages, result.unusable_pages, result.sources) == (0, [], ["pdftotext"])
     assert "用户命令的边界间距检查" in result.text
 

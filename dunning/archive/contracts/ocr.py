@@ -1,16 +1,27 @@
-"""The Tesseract and poppler command-line tools (OCR, page rendering, pdftotext), when installed.
+"""Page rendering (PDFium, in process) and the Tesseract and poppler command-line tools.
 
-Both are optional system tools: callers check `tesseract_available` first, and every failure
-here is an `OcrError` the caller turns into "needs OCR" rather than a failed ingest.
+PDFium (pypdfium2, a dependency) renders PDF pages for OCR without a subprocess; poppler's
+pdftoppm, when installed, is the fallback for a page PDFium cannot draw. Tesseract and poppler
+are optional system tools: callers check `tesseract_available` first, and every failure here is
+an `OcrError` the caller turns into "needs OCR" rather than a failed ingest.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pypdfium2 as pdfium
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+log = logging.getLogger(__name__)
 
 TESSERACT = "tesseract"
 PDFTOPPM = "pdftoppm"
@@ -79,13 +90,54 @@ def ocr_image(image: Path, *, languages: str, timeout_s: float) -> str:
 def render_pdf_page(
     pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float, grey: bool = True
 ) -> Path:
-    """Render one page (0-based) to a PNG in `out_dir` with pdftoppm (colour: stamp ink can
-    then be told from toner)."""
+    """Render one page (0-based) to a PNG in `out_dir` (colour unless `grey`: stamp ink can then
+    be told from toner): PDFium, or pdftoppm for a page PDFium cannot draw."""
+    image = out_dir / f"page-{page_index + 1}.png"
+    try:
+        _pdfium_render(pdf, page_index, dpi=dpi, grey=grey).save(image, compress_level=1)
+    except (pdfium.PdfiumError, OSError, ValueError, IndexError) as exc:
+        log.info("PDFium could not render page %d of %s: %s", page_index + 1, pdf, exc)
+        return _pdftoppm_render(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
+    return image
+
+
+def _pdfium_render(pdf: Path, page_index: int, *, dpi: int, grey: bool) -> Image:
+    doc = pdfium.PdfDocument(pdf, password="")
+    try:
+        page = doc[page_index]
+        try:
+            bitmap = page.render(scale=dpi / 72, grayscale=grey)
+            image: Image = bitmap.to_pil().convert("L" if grey else "RGB")
+            return image
+        finally:
+            page.close()
+    finally:
+        doc.close()
+
+
+def page_inches(pdf: Path, page_index: int) -> float:
+    """The longer side of a page in inches (as drawn, after /Rotate); 0 when unknown."""
+    try:
+        doc = pdfium.PdfDocument(pdf, password="")
+    except pdfium.PdfiumError:
+        return 0.0
+    try:
+        width, height = doc.get_page_size(page_index)
+    except (pdfium.PdfiumError, IndexError):
+        return 0.0
+    finally:
+        doc.close()
+    return float(max(width, height)) / 72
+
+
+def _pdftoppm_render(
+    pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float, grey: bool
+) -> Path:
     exe = shutil.which(PDFTOPPM)
     if exe is None:
-        raise OcrError("pdftoppm (poppler-utils) is not installed")
+        raise OcrError("the page cannot be rendered (and pdftoppm is not installed)")
     number = str(page_index + 1)
-    root = out_dir / f"page-{number}"
+    root = out_dir / f"pdftoppm-{number}"
     args = [exe, "-r", str(dpi), *(["-gray"] if grey else []), "-png", "-singlefile"]
     args += ["-f", number, "-l", number]
     run_tool([*args, str(pdf), str(root)], timeout_s=timeout_s, what="pdftoppm")

@@ -2,7 +2,7 @@
 
 `choose_engine("auto" | "rapidocr" | "tesseract")` names the engine this installation can
 run, or None; `missing_engine_message` says what to install. `read_page` turns one page of a
-stored PDF or image into text: render (poppler), clean (stamp ink, skew: `scan_prep`), turn
+stored PDF or image into text: render (PDFium), clean (stamp ink, skew: `scan_prep`), turn
 upright (90°/180°), recognise. It runs in a worker process with a time limit per page
 (`ocr_queue`, or the ingest workers for receipts); RapidOCR's models load once per worker,
 from the files inside its wheel: nothing is downloaded at run time.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ENGINES = ("rapidocr", "tesseract")
 ENGINE_CHOICES = ("auto", *ENGINES)
 INSTALL_RAPIDOCR = "pip install 'dunning[ocr]'"
-INSTALL_TESSERACT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim poppler-utils"
+INSTALL_TESSERACT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 # RapidOCR reads 200 dpi pages as well as 300 and faster; Tesseract wants 300 for small print.
 DPI = {"rapidocr": 200, "tesseract": 300}
 # Longest side of a rendered page in pixels: a scanned book page of 17 x 25 inches at 200 dpi
@@ -76,7 +76,7 @@ class PageJob:
     is_pdf: bool
     engine: str
     languages: str = "chi_sim+eng"
-    timeout_s: float = 120.0  # for each external program (pdftoppm, tesseract)
+    timeout_s: float = 120.0  # for each external program (tesseract; pdftoppm as fallback)
     dpi: int = 0  # 0: the engine's own (DPI)
 
 
@@ -113,19 +113,9 @@ def _page_image(job: PageJob, tmp: Path) -> Path:
 
 def render_dpi(pdf: Path, page: int, dpi: int, max_side: int) -> int:
     """`dpi`, lowered for an oversized page so its longer side stays within `max_side` px."""
-    import warnings
-
-    from pypdf import PdfReader
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            box = PdfReader(pdf, strict=False).pages[page].mediabox
-            inches = max(float(box.width), float(box.height)) / 72
-    except Exception:
-        return dpi  # pdftoppm will say what is wrong with the page
+    inches = ocr.page_inches(pdf, page)
     if inches <= 0:
-        return dpi
+        return dpi  # the renderer will say what is wrong with the page
     return max(72, min(dpi, int(max_side / inches)))
 
 
