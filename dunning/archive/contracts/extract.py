@@ -21,6 +21,7 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 from pypdf import PageObject, PasswordType, PdfReader
@@ -187,21 +188,28 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
     """Raw page texts (PDFium, else pypdf per page) and scan flags; IngestError if unreadable."""
     try:
         reader = _open_pdf(path)
-        count = len(reader.pages)
+        doc = _open_pdfium(path, reader) if limits.text_engine == "pdfium" else None
+        count = len(doc) if doc is not None else len(reader.pages)
         if count > limits.max_pages:
+            if doc is not None:
+                doc.close()
             raise IngestError(
                 f"{path.name} has {count} pages, over the {limits.max_pages}-page limit for "
                 "contracts: split it and drop the parts again."
             )
-        fast = _pdfium_texts(path, count) if limits.text_engine == "pdfium" else [None] * count
+        texts: list[str | None] = [None] * count
+        if doc is not None:
+            texts = [_pdfium_page_text(doc, index) for index in range(count)]
+            doc.close()
         read = _PdfRead(path, [], [], [], _title(reader), reader)
-        for index, page in enumerate(reader.pages):
-            raw = fast[index]
-            if raw is None:
-                raw = _page_text(path, index, page)
+        for index, fast in enumerate(texts):
+            # pypdf walks its page tree only for a page PDFium could not read or one that looks
+            # like a scan: on a clean contract that walk costs as much as PDFium's reading.
+            raw = fast if fast is not None else _page_text(path, index, reader.pages[index])
             read.raw.append(raw)
-            read.sources.append("pdfium" if fast[index] is not None else "pypdf")
-            read.scans.append(_looks_scanned(raw, page))
+            read.sources.append("pdfium" if fast is not None else "pypdf")
+            scan = not has_letters(raw, SCAN_TEXT_CHARS) and _has_image(reader.pages[index])
+            read.scans.append(scan)
         return read
     except IngestError:
         raise
@@ -221,23 +229,32 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
         raise _damaged(path, exc) from exc
 
 
-def _pdfium_texts(path: Path, count: int) -> list[str | None]:
-    """PDFium's text of each page; None for a page (or all pages) it cannot read.
+def _open_pdfium(path: Path, reader: PdfReader) -> pdfium.PdfDocument | None:
+    """The file opened by PDFium, when its page count agrees with the page tree's /Count.
 
-    When PDFium sees a different page count than pypdf (a broken page tree each repairs its own
-    way), page numbers would not line up: pypdf reads every page instead.
+    PDFium and pypdf repair a broken page tree each their own way, and then page numbers would
+    not line up: pypdf reads every page of such a file instead (None).
     """
     try:
         doc = pdfium.PdfDocument(path, password="")
     except pdfium.PdfiumError:
         log.info("PDFium could not open %s; reading it with pypdf", path)
-        return [None] * count
-    try:
-        if len(doc) != count:
-            return [None] * count
-        return [_pdfium_page_text(doc, index) for index in range(count)]
-    finally:
+        return None
+    if len(doc) != _declared_pages(reader):
         doc.close()
+        return None
+    return doc
+
+
+def _declared_pages(reader: PdfReader) -> int:
+    """The page tree root's /Count (cheap: no walk of the tree); -1 when it has none."""
+    try:
+        pages: Any = reader.root_object["/Pages"]
+        pages = pages.get_object()
+        return int(pages["/Count"])
+    except Exception:
+        log.debug("no /Count at the page tree root", exc_info=True)
+        return -1
 
 
 def _pdfium_page_text(doc: pdfium.PdfDocument, index: int) -> str | None:
@@ -276,10 +293,8 @@ def _page_text(path: Path, index: int, page: PageObject) -> str:
         return ""
 
 
-def _looks_scanned(raw: str, page: PageObject) -> bool:
-    """A page with an image and next to no text is a scan even if it has a text layer."""
-    if has_letters(raw, SCAN_TEXT_CHARS):
-        return False
+def _has_image(page: PageObject) -> bool:
+    """Whether a page draws an image (with next to no text, it is a scan despite a text layer)."""
     try:
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else None
