@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench demo clean
+.PHONY: test check lint bench demo clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -11,8 +11,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,ocr]'
 	touch $(STAMP)
 
+# Everything (CI runs this, with DUNNING_REQUIRE_TOOLS=1).
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The fast set a developer runs often: no OCR, LibreOffice, browser or slow tests, and
+# Hypothesis at a tenth of its examples (profile `dev`). Target: under 90 s on 2 cores.
+check: $(STAMP)
+	$(BIN)/pytest -q -m "not (slow or ocr or soffice or browser)" --hypothesis-profile=dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check dunning tests benchmarks

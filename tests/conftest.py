@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
+from tooling import marks_for, require_rapidocr
 
 from dunning.desk import Desk, init_desk
 
@@ -65,3 +67,44 @@ def payment_csv(tmp_path: Path) -> Path:
     path = tmp_path / "回款明细.csv"
     path.write_text(PAYMENT_CSV, encoding="gbk")
     return path
+
+
+# -- markers, Hypothesis profiles, shared session fixtures --------------------------------------
+
+# `--hypothesis-profile=dev` (make check): a tenth of the examples of every property; the default
+# profile (make test, CI) runs them at full size. Sizes go through tooling.examples().
+settings.register_profile("dev", max_examples=10, deadline=None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the require_* helpers it reaches (tooling.MARKS): ocr, soffice, ..."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        fixtures = [
+            defs[-1].func
+            for name in (info.names_closure if info else [])
+            if (defs := info.name2fixturedefs.get(name)) and info is not None
+        ]
+        for mark in sorted(marks_for([function, *fixtures])):
+            item.add_marker(mark)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """The web demo desk (letters due today, a hostile name), built once per session: take a
+    copy (web_support.copy_desk) before writing to it."""
+    from web_support import demo_desk
+
+    return demo_desk(tmp_path_factory.mktemp("demo-template") / "desk")
+
+
+@pytest.fixture(scope="session")
+def ocr_engine() -> object:
+    """RapidOCR with its models loaded, once per session (a second or more each time)."""
+    require_rapidocr()
+    from dunning.archive.contracts import ocr_engines
+
+    return ocr_engines._rapid()

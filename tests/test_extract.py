@@ -25,7 +25,7 @@ from pdf_factory import (
 )
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ByteStringObject, NameObject
-from tooling import REQUIRE_ENV, require_ocr_for_pdf, require_tesseract, require_tool
+from tooling import REQUIRE_ENV, examples, require_ocr_for_pdf, require_tesseract, require_tool
 
 from dunning.archive.cjk import (
     is_usable,
@@ -149,14 +149,14 @@ _PIECES = st.one_of(
 _TEXT = st.lists(_PIECES, max_size=60).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_TEXT)
 def test_normalize_is_idempotent(raw: str) -> None:
     once = normalize_text(raw)
     assert normalize_text(once) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_TEXT)
 def test_normalize_output_shape(raw: str) -> None:
     out = normalize_text(raw)
@@ -168,7 +168,7 @@ def test_normalize_output_shape(raw: str) -> None:
             assert not (_is_han(out[i - 1]) and _is_han(out[i + 1])), out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.one_of(_HAN, st.sampled_from(list(" \n\t"))), max_size=80).map("".join))
 def test_normalize_keeps_every_chinese_character(raw: str) -> None:
     assert _han_only(normalize_text(raw)) == _han_only(raw)
@@ -222,7 +222,7 @@ def test_quality_orders_clean_above_garbled() -> None:
     assert text_quality(normalize_text(CONTRACT)) > text_quality("合同 哾㦓㦓 ¹ØÓÚ")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.text(
         alphabet="技术开发合同甲方乙方杭州上海有限公司金额人民币元整年月日", min_size=1, max_size=40

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tooling import examples
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
@@ -147,7 +148,9 @@ NAMES = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != "")
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(name=NAMES)
 def test_property_reports_hold_any_name_as_text(property_desk: Desk, name: str) -> None:
@@ -160,7 +163,9 @@ def test_property_reports_hold_any_name_as_text(property_desk: Desk, name: str) 
 
 
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(12),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(name=NAMES)
 def test_property_pack_folders_and_manifests_for_any_name(property_desk: Desk, name: str) -> None:

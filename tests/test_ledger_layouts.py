@@ -17,6 +17,7 @@ from pathlib import Path
 import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tooling import examples
 
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.receivables import Invoice, Payment, age
@@ -204,7 +205,9 @@ def test_the_plain_layout_reads_what_was_written(tmp_path: Path) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(inv_layout=layouts("invoices"), pay_layout=layouts("payments"))
 def test_any_layout_gives_the_same_numbers(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tooling import examples
 
 from dunning.receivables import (
     Invoice,
@@ -112,7 +113,7 @@ payment_lists = st.lists(
 ).map(lambda rows: [pay(str(a), ref) for a, ref in rows])
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(invoice_lists, payment_lists)
 def test_balance_is_invoiced_minus_received_minus_paid(
     invoices: list[Invoice], payments: list[Payment]
@@ -124,7 +125,7 @@ def test_balance_is_invoiced_minus_received_minus_paid(
     assert result.balance == expected
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(invoice_lists, payment_lists)
 def test_no_invoice_is_ever_open_below_zero_or_above_its_amount(
     invoices: list[Invoice], payments: list[Payment]
@@ -134,7 +135,7 @@ def test_no_invoice_is_ever_open_below_zero_or_above_its_amount(
         assert item.open_amount <= max(item.invoice.amount - item.invoice.received, D(0))
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(invoice_lists, payment_lists, st.randoms(use_true_random=False))
 def test_order_of_payments_does_not_change_the_result(
     invoices: list[Invoice], payments: list[Payment], rnd
@@ -144,7 +145,7 @@ def test_order_of_payments_does_not_change_the_result(
     assert allocate(invoices, payments) == allocate(invoices, shuffled)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(invoice_lists, payment_lists)
 def test_buckets_sum_to_the_open_amount(invoices: list[Invoice], payments: list[Payment]) -> None:
     aging = age(

@@ -12,6 +12,7 @@ import pytest
 import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tooling import examples
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.migrations import MIGRATIONS, prepare
@@ -474,7 +475,9 @@ def _replace_all(
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(docs=DOCS, data=st.data())
 def test_search_equals_a_substring_scan(

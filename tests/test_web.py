@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
-from web_support import client, csrf, demo_desk
+from web_support import client, copy_desk, csrf
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
@@ -34,8 +34,8 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    return demo_desk(tmp_path_factory.mktemp("web") / "desk")
+def desk(tmp_path_factory: pytest.TempPathFactory, demo_template: Desk) -> Desk:
+    return copy_desk(demo_template, tmp_path_factory.mktemp("web") / "desk")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from tooling import require_tool
+from tooling import require_browser, require_tool
 from web_support import demo_desk
 
 from dunning.archive.db import open_archive
@@ -38,10 +38,6 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PASSWORD = "clerk-pass-2025"
 
 pytestmark = pytest.mark.slow
-
-
-def _chromium_ready() -> bool:
-    return Path(CHROMIUM).is_file()
 
 
 def _free_port() -> int:
@@ -67,7 +63,7 @@ def _wait_for_port(
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str]]:
-    require_tool(f"chromium ({CHROMIUM})", _chromium_ready, install="apt-get install chromium")
+    require_browser(CHROMIUM)
     desk = demo_desk(tmp_path_factory.mktemp("browser") / "desk", hostile=False)
     toml = desk.config_path.read_text(encoding="utf-8")
     desk.config_path.write_text(

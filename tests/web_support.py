@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -33,6 +34,12 @@ def demo_desk(root: Path, *, hostile: bool = True) -> Desk:
     outcome = ingest_file(desk, ledger, kind="ledger")
     assert outcome.status == "archived", outcome.reason
     return desk
+
+
+def copy_desk(template: Desk, root: Path) -> Desk:
+    """A private copy of a desk built once (its database and store: stored paths are relative)."""
+    shutil.copytree(template.root, root, symlinks=True)
+    return Desk(root.resolve())
 
 
 def client(desk: Desk, *, watching: bool = False, host: str = "127.0.0.1") -> TestClient:

@@ -421,26 +421,17 @@ def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_
 
 
 def render_documents(job: _Job) -> list[bytes]:
-    """The letter's Word documents, in level order (runs in a worker for big packs)."""
+    """The letter's Word documents, in level order."""
     context = letter_context(job.letter)
     return [render_letter(template, context) for _, template in job.templates]
 
 
 # Below this many letters, worker start-up and template compiling cost more than they save.
 _PARALLEL_FROM = 40
-
-
-def _render_all(jobs: list[_Job]) -> Iterator[tuple[_Job, list[bytes]]]:
-    """Render every job, on both cores for a big pack; a failure stops the pack."""
-    if len(jobs) < _PARALLEL_FROM:
-        for job in jobs:
-            yield job, render_documents(job)
-        return
-    with WorkerPool(workers=2, timeout_s=120.0, preload=()) as pool:
-        for job, result in pool.run(render_documents, jobs):
-            if isinstance(result, Exception):
-                raise result
-            yield job, result
+_WORKERS = 2
+# Each worker gets its letters in this many batches: the contexts cross the pipe once, the
+# files are written by the worker, and only their names come back.
+_BATCHES_PER_WORKER = 2
 
 
 @dataclass
@@ -451,6 +442,14 @@ class _Draft:
     folder: Path
     files: tuple[str, ...]  # relative to the pack folder, in level order
     pdf: Path | None = None  # the customer's print-ready PDF, with --pdf
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Letters for one worker to render and write: each job with its (already made) folder."""
+
+    desk_root: Path
+    jobs: tuple[tuple[_Job, Path], ...]
 
 
 def _write_drafts(
@@ -467,29 +466,55 @@ def _write_drafts(
         _prepare(desk, db.conn, plan, cand, ref, pack_dir)
         for cand, ref in zip(selected, refs, strict=True)
     ]
+    # Folders are made here, in plan order: two customers whose names clean to the same
+    # folder name get the same numbered folders however the workers interleave.
+    placed = [(job, make_unique_dir(job.folder.parent, job.folder.name)) for job in jobs]
     drafts = []
     with _collector_paused():
-        for job, rendered in _render_all(jobs):
-            drafts.append(_write_files(desk, job, rendered))
+        for draft in _render_all(desk.root, placed):
+            drafts.append(draft)
             if progress is not None:
                 progress()
-    return drafts
+    order = {id(job): n for n, job in enumerate(jobs)}
+    return sorted(drafts, key=lambda d: order[id(d.job)])
 
 
-def _write_files(desk: Desk, job: _Job, rendered: list[bytes]) -> _Draft:
-    """Write one letter's files into a folder of its own."""
-    # Two customers whose names clean to the same folder name each get their own folder.
-    folder = make_unique_dir(job.folder.parent, job.folder.name)
-    by_document = dict(zip((d for d, _ in job.templates), rendered, strict=True))
+def _render_all(desk_root: Path, placed: list[tuple[_Job, Path]]) -> Iterator[_Draft]:
+    """Render and write every letter, on both cores for a big pack; a failure stops the pack."""
+    if len(placed) < _PARALLEL_FROM:
+        for job, folder in placed:
+            yield _Draft(job, folder, _write_files(desk_root, job, folder))
+        return
+    count = _WORKERS * _BATCHES_PER_WORKER
+    batches = [_Batch(desk_root, tuple(placed[n::count])) for n in range(count)]
+    # The workers import the letter modules once, in the fork server, not each on its own.
+    preload = ("dunning.letters.pack",)
+    timeout_s = 120.0 + 2.0 * len(batches[0].jobs)
+    with WorkerPool(workers=_WORKERS, timeout_s=timeout_s, preload=preload) as pool:
+        for batch, result in pool.run(write_batch, batches):
+            if isinstance(result, Exception):
+                raise result
+            for (job, folder), files in zip(batch.jobs, result, strict=True):
+                yield _Draft(job, folder, files)
+
+
+def write_batch(batch: _Batch) -> list[tuple[str, ...]]:
+    """Render and write each letter of a batch (in a worker); the files each letter got."""
+    return [_write_files(batch.desk_root, job, folder) for job, folder in batch.jobs]
+
+
+def _write_files(desk_root: Path, job: _Job, folder: Path) -> tuple[str, ...]:
+    """Render one letter and write its files into its folder; their pack-relative names."""
+    by_document = dict(zip((d for d, _ in job.templates), render_documents(job), strict=True))
     files = []
     for document in job.level.documents:
         if document == "contract":
-            files.extend(copy_contracts(desk.root, list(job.contracts), folder))
+            files.extend(copy_contracts(desk_root, list(job.contracts), folder))
             continue
         target = folder / f"{DOCUMENT_NAMES.get(document, document)}.docx"
         target.write_bytes(by_document[document])
         files.append(target)
-    return _Draft(job, folder, tuple(str(f.relative_to(folder.parent)) for f in files))
+    return tuple(str(f.relative_to(folder.parent)) for f in files)
 
 
 def _still_due(
