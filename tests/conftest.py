@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -108,3 +109,36 @@ def ocr_engine() -> object:
     from dunning.archive.contracts import ocr_engines
 
     return ocr_engines._rapid()
+
+
+PACK_AS_OF = "2025-11-30"
+PACK_CUSTOMERS = 45  # over pack._PARALLEL_FROM: the pack renders in worker processes
+
+
+@pytest.fixture(scope="session")
+def rendered_pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Desk, Path, Any]:
+    """A desk with 45 overdue customers (one with a hostile name), the plan and the pack written
+    from it, once per session: (desk, pack folder, plan). Read them, don't write."""
+    import datetime as dt
+
+    from dunning.archive.db import open_archive
+    from dunning.ingest.pipeline import ingest_paths
+    from dunning.letters.pack import plan_pack, write_pack
+
+    root = tmp_path_factory.mktemp("rendered-pack")
+    desk = init_desk(root / "desk")
+    lines = ["客户编号,客户名称,合同编号,发票号码,开票日期,到期日,应收金额,已收金额"]
+    names = {0: "A&B <HK> {{ 7*7 }} 贸易", 1: "斜杠/冒号:公司"}
+    for n in range(PACK_CUSTOMERS):
+        name = names.get(n, f"客户{n:03d}贸易有限公司")
+        lines.append(
+            f'C{n:03d},"{name}",HT-2025-{n:04d},FP{n:05d},2025-01-05,2025-02-04,{1000 + n}.50,0'
+        )
+    ledger = root / "ledger.csv"
+    ledger.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not ingest_paths(desk, [ledger]).of("failed")
+    with open_archive(desk.db_path) as db:
+        plan = plan_pack(db, desk.config, as_of=dt.date.fromisoformat(PACK_AS_OF))
+        result = write_pack(desk, db, plan)
+    assert result.pack_dir is not None and len(result.letters) == PACK_CUSTOMERS
+    return desk, result.pack_dir, plan

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import shutil
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -15,6 +13,7 @@ from typing import Any
 
 import docx
 import pytest
+from tooling import require_soffice
 
 from dunning.config import default_config
 from dunning.letters.checks import check_template
@@ -27,6 +26,7 @@ from dunning.letters.context import (
     OpenItem,
     build_context,
 )
+from dunning.letters.pdf import soffice_path
 from dunning.letters.qr import qr_png
 from dunning.letters.render import (
     TemplateError,
@@ -308,11 +308,9 @@ def test_check_unknown_top_level_variable(tmp_path: Path) -> None:
 
 
 def _soffice() -> str:
-    found = shutil.which("soffice")
-    if found is None:
-        if os.environ.get("DUNNING_REQUIRE_TOOLS") == "1":
-            pytest.fail("soffice (LibreOffice) is required with DUNNING_REQUIRE_TOOLS=1")
-        pytest.skip("soffice (LibreOffice) is not installed")
+    require_soffice()
+    found = soffice_path()
+    assert found is not None
     return found
 
 

@@ -1,4 +1,9 @@
-"""Print-ready PDFs: LibreOffice converts a whole pack in one batch, pypdf merges."""
+"""Print-ready PDFs: LibreOffice converts a whole pack in one batch, pypdf merges.
+
+A big batch is split between two LibreOffice processes (one per core), each with its own user
+profile copied from one made once per user in ~/.cache/dunning (making a profile costs
+LibreOffice a first start and a restart, a second or more; copying it, milliseconds).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pypdf import PdfWriter
@@ -40,7 +46,7 @@ def require_soffice() -> str:
 
 
 def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Path]:
-    """Convert .docx files to PDFs beside them, in one LibreOffice run.
+    """Convert .docx files to PDFs beside them, in one LibreOffice run (two for a big batch).
 
     The files are linked into one folder under unique names (packs hold many files of the same
     name) and converted with a private user profile, so a LibreOffice the clerk has open does
@@ -58,29 +64,87 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
             except OSError:
                 shutil.copyfile(doc, link)
             sources.append(link)
-        profile = (work / "profile").as_uri()
-        cmd = [
-            _program(soffice),
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(work / "pdf"),
-            *map(str, sources),
-        ]
-        done = _run(cmd, timeout_s)
+        parts = _SPLIT if len(sources) >= _SPLIT_FROM else 1
+        template = _profile_template(soffice, work, timeout_s)
+        runs = [(sources[n::parts], work / f"run{n}") for n in range(parts)]
+        with ThreadPoolExecutor(max_workers=parts) as pool:
+            done = list(
+                pool.map(lambda run: _convert(soffice, run[0], run[1], template, timeout_s), runs)
+            )
         results = []
         for n, doc in enumerate(docs):
-            produced = work / "pdf" / f"{n:06d}.pdf"
+            produced = work / f"run{n % parts}" / "pdf" / f"{n:06d}.pdf"
             if not produced.is_file():
-                detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+                stderr = done[n % parts].stderr.decode(errors="replace").strip().splitlines()
+                detail = stderr[-1:] or [""]
                 raise PdfToolError(f"LibreOffice could not convert {doc.name}: {detail[0]}")
             target = doc.with_suffix(".pdf")
             shutil.move(produced, target)
             results.append(target)
     return results
+
+
+# From this many documents, two LibreOffice processes share the batch.
+_SPLIT_FROM = 8
+_SPLIT = 2
+
+
+def _convert(
+    soffice: str, sources: list[Path], work: Path, template: Path | None, timeout_s: float
+) -> subprocess.CompletedProcess[bytes]:
+    """One LibreOffice run over `sources`, PDFs into work/pdf, with a profile of its own."""
+    profile = work / "profile"
+    work.mkdir()
+    if template is not None:
+        shutil.copytree(template, profile, symlinks=True)
+    cmd = [
+        _program(soffice),
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(work / "pdf"),
+        *map(str, sources),
+    ]
+    return _run(cmd, timeout_s)
+
+
+def _profile_template(soffice: str, work: Path, timeout_s: float) -> Path | None:
+    """A LibreOffice user profile made once per user and version, to copy for each run; None
+    (each run makes its own) when it cannot be made."""
+    # In the user's own cache, not the shared temp folder: a profile planted by another user
+    # could switch macros on.
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dunning"
+    version = Path(soffice).resolve().parent.parent.name  # e.g. "libreoffice"
+    cached = home / f"lo-profile-{version}"
+    if (cached / "user").is_dir():
+        mode = cached.stat()
+        if mode.st_uid == os.getuid() and not mode.st_mode & 0o022:
+            return cached
+        return None
+    fresh = work / "profile-template"
+    cmd = [
+        _program(soffice),
+        f"-env:UserInstallation={fresh.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--terminate_after_init",
+    ]
+    try:
+        _run(cmd, timeout_s)
+    except PdfToolError:
+        return None
+    if not (fresh / "user").is_dir():
+        return None
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh.chmod(0o700)
+        fresh.rename(cached)  # atomic: a concurrent run's copy, if any, wins
+    except OSError:
+        return fresh  # this run uses the one it made
+    return cached
 
 
 WORK_PREFIX = "dunning-lo-"
