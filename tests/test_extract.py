@@ -360,6 +360,7 @@ def work(item: str) -> str:
 
 
 @pytest.mark.parametrize("start_method", ["auto", "forkserver"])
+@pytest.mark.slow  # seconds of real processes or big files
 def test_workers_survive_timeouts_and_crashes(start_method: StartMethod) -> None:
     items = ["a", "hang", "b", "segfault", "c", "exit", "raise", "d"]
     started = time.monotonic()

@@ -342,6 +342,7 @@ def test_failed_retry_never_leaves_the_inbox(desk: Desk, runner: CliRunner) -> N
     assert bad.is_file()  # a genuine inbox subfolder is still honoured
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_full_disk_during_ingest_loses_nothing(desk: Desk) -> None:
     """RLIMIT_FSIZE makes every write past 256 KB fail, as a full disk does."""
     big_bad = desk.inbox / "big-bad.csv"
@@ -429,6 +430,7 @@ def test_baseline_peak_of_a_healthy_ledger(desk: Desk) -> None:
     assert status == "archived", reason
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_xlsx_with_a_200_mb_shared_string(desk: Desk) -> None:
     path = hf.giant_shared_string_xlsx(desk.inbox / "ledgers" / "bomb.xlsx", 200)
     assert path.stat().st_size < 300_000
@@ -445,6 +447,7 @@ def test_xlsx_with_thousands_of_parts(desk: Desk) -> None:
     _quarantined(desk, path, "parts", "zip bomb")
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_docx_zip_bomb_is_refused_unopened(desk: Desk, tmp_path: Path) -> None:
     path = desk.inbox / "report.docx"  # 100 MB of XML in 100 KB: refused by type, never inflated
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -455,6 +458,7 @@ def test_docx_zip_bomb_is_refused_unopened(desk: Desk, tmp_path: Path) -> None:
     _quarantined(desk, path, "found docx", "nothing to archive")
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_zip_with_more_members_than_its_end_record_can_count(desk: Desk) -> None:
     path = desk.inbox / "ledgers" / "members.xlsx"
     with zipfile.ZipFile(path, "w") as z:
@@ -495,6 +499,7 @@ def test_truncated_png(desk: Desk) -> None:
     _quarantined(desk, path, "damaged")
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_30000_by_30000_png(desk: Desk) -> None:
     path = hf.pixel_bomb_png(desk.inbox / "contracts" / "huge.png")
     _quarantined(desk, path, "too large an image", "not decoded")
@@ -536,6 +541,7 @@ def _read_only(desk: Desk, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_read_only_desk_reads_and_refuses_writes_in_one_sentence(
     desk: Desk, tmp_path: Path
 ) -> None:
@@ -771,6 +777,7 @@ def letters_in(desk: Desk) -> list[tuple[str, str]]:
         return db.execute("SELECT ref, customer_code FROM letters ORDER BY ref").fetchall()
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_two_packs_at_once_send_each_customer_one_letter(desk: Desk, tmp_path: Path) -> None:
     many_customers(desk, tmp_path, 12)
     slow_down_rendering(desk)
@@ -813,6 +820,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     desk: Desk, tmp_path: Path
 ) -> None:
@@ -850,6 +858,7 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     assert verified.returncode == 0, verified.stdout
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_full_disk_during_pack_is_one_sentence_and_leaves_nothing(
     desk: Desk, tmp_path: Path
 ) -> None:

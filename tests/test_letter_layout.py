@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import docx
+import pytest
 from click.testing import CliRunner, Result
 from docx.oxml.ns import qn
 from pdf_factory import make_text_pdf
@@ -140,6 +141,7 @@ def run(runner: CliRunner, desk: Desk, *args: str) -> Result:
     return result
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_the_lawyer_level_files_an_evidence_list(
     desk: Desk, runner: CliRunner, invoice_csv: Path, tmp_path: Path
 ) -> None:

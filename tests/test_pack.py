@@ -221,6 +221,7 @@ def test_pdf_without_libreoffice_is_one_sentence(
     assert not any(loaded.out.iterdir())
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_demo_builds_a_desk_with_a_pack(tmp_path: Path, runner: CliRunner) -> None:
     target = tmp_path / "demo-desk"
     result = runner.invoke(main, ["demo", str(target), "--as-of", "2025-11-30"])
@@ -243,6 +244,7 @@ def test_demo_builds_a_desk_with_a_pack(tmp_path: Path, runner: CliRunner) -> No
     )
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_a_quarter_of_weekly_runs_escalates_one_level_per_letter(loaded: Desk) -> None:
     """As-of dates stepping weekly: C001 (oldest due 2025-02-04) climbs, C004 stays disputed."""
     sent: list[tuple[str, int]] = []

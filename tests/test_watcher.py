@@ -201,6 +201,7 @@ def test_tracker_drops_vanished_files_and_tracks_once(tmp_path: Path) -> None:
     assert len(tracker) == 0
 
 
+@pytest.mark.slow  # seconds of real processes or big files
 def test_slow_writer_is_taken_whole(desk: Desk) -> None:
     text = ledger_text("SLOW", rows=60).encode("utf-8")
     target = desk.inbox / "ledgers" / "slow.csv"
