@@ -1,8 +1,10 @@
 """`dunning pack` of 1,000 statements beside a plain docxtpl loop; a `--pdf` pack of 200 letters
 beside converting each letter with its own `soffice` call.
 
-Targets: pack renders at least 10x the plain loop's letters per second with identical text;
-the one-batch PDF conversion beats one soffice call per letter.
+Targets (issue 21): pack renders at least 20x the plain loop's letters per second with identical
+text (compiled templates, letters sent to the workers in batches, files written by the workers);
+the PDF batch (two LibreOffice runs sharing it, a profile made once) at least 12x one soffice
+call per letter.
 
     .venv/bin/python benchmarks/pack.py [--letters 1000] [--pdf-letters 200] [--soffice-sample 10]
 """
@@ -98,7 +100,8 @@ def bench_render(tmp: Path, count: int) -> None:
     )
     print(f"  dunning pack:                 {ours:7.2f} s  {k / ours:8.1f} letters/s")
     print(f"  plain docxtpl loop:           {plain:7.2f} s  {k / plain:8.1f} letters/s")
-    print(f"  speed-up: {plain / ours:.1f}x (target >= 10x); identical text: {same}/{k}")
+    verdict = "ok" if plain / ours >= 20 else f"UNDER TARGET by {20 - plain / ours:.1f}x"
+    print(f"  speed-up: {plain / ours:.1f}x (target >= 20x): {verdict}; identical text: {same}/{k}")
 
 
 def bench_pdf(tmp: Path, count: int, sample: int) -> None:
@@ -138,7 +141,7 @@ def bench_pdf(tmp: Path, count: int, sample: int) -> None:
     )
     print(
         f"  one soffice call per letter (measured on {len(docs)}): {per_call * 1000:.0f} ms/letter"
-        f" -> {per_call * k:.1f} s for {k}; speed-up {per_call * k / ours:.1f}x"
+        f" -> {per_call * k:.1f} s for {k}; speed-up {per_call * k / ours:.1f}x (target >= 12x)"
     )
 
 
