@@ -188,19 +188,15 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
     """Raw page texts (PDFium, else pypdf per page) and scan flags; IngestError if unreadable."""
     try:
         reader = _open_pdf(path)
-        doc = _open_pdfium(path, reader) if limits.text_engine == "pdfium" else None
-        count = len(doc) if doc is not None else len(reader.pages)
-        if count > limits.max_pages:
-            if doc is not None:
-                doc.close()
-            raise IngestError(
-                f"{path.name} has {count} pages, over the {limits.max_pages}-page limit for "
-                "contracts: split it and drop the parts again."
-            )
-        texts: list[str | None] = [None] * count
-        if doc is not None:
-            texts = [_pdfium_page_text(doc, index) for index in range(count)]
-            doc.close()
+        texts = _pdfium_texts(path, reader, limits) if limits.text_engine == "pdfium" else None
+        if texts is not None and None in texts and len(reader.pages) != len(texts):
+            # A page PDFium could not load, and pypdf's walk of the tree finds another count
+            # (a /Count that lies): page numbers would not line up, so pypdf reads them all.
+            texts = None
+        count = len(texts) if texts is not None else len(reader.pages)
+        _check_page_count(path, count, limits)
+        if texts is None:
+            texts = [None] * count
         read = _PdfRead(path, [], [], [], _title(reader), reader)
         for index, fast in enumerate(texts):
             # pypdf walks its page tree only for a page PDFium could not read or one that looks
@@ -227,6 +223,27 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
         # broken files; at this per-file boundary they all mean "cannot read this PDF".
         log.warning("pypdf failed on %s", path, exc_info=True)
         raise _damaged(path, exc) from exc
+
+
+def _check_page_count(path: Path, count: int, limits: ExtractLimits) -> None:
+    if count > limits.max_pages:
+        raise IngestError(
+            f"{path.name} has {count} pages, over the {limits.max_pages}-page limit for "
+            "contracts: split it and drop the parts again."
+        )
+
+
+def _pdfium_texts(path: Path, reader: PdfReader, limits: ExtractLimits) -> list[str | None] | None:
+    """PDFium's text of each page (None for a page it cannot read), or None for the file."""
+    with ocr.PDFIUM_LOCK:
+        doc = _open_pdfium(path, reader)
+        if doc is None:
+            return None
+        try:
+            _check_page_count(path, len(doc), limits)
+            return [_pdfium_page_text(doc, index) for index in range(len(doc))]
+        finally:
+            doc.close()
 
 
 def _open_pdfium(path: Path, reader: PdfReader) -> pdfium.PdfDocument | None:
@@ -263,7 +280,9 @@ def _pdfium_page_text(doc: pdfium.PdfDocument, index: int) -> str | None:
         try:
             textpage = page.get_textpage()
             try:
-                return str(textpage.get_text_bounded())
+                # PDFium marks a hyphen that ends a line as \x02 (a soft hyphen): the page
+                # shows a hyphen and a line break, and "HT-2025-" / "0001" must stay apart.
+                return str(textpage.get_text_bounded()).replace("\x02", "-\n")
             finally:
                 textpage.close()
         finally:

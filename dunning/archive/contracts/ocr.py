@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 log = logging.getLogger(__name__)
+# PDFium is not thread-safe: every use in a process (text here and in extract.py, renders)
+# holds this lock. Ingest and OCR run it in worker processes, one PDF at a time anyway.
+PDFIUM_LOCK = threading.RLock()
 
 TESSERACT = "tesseract"
 PDFTOPPM = "pdftoppm"
@@ -94,7 +98,9 @@ def render_pdf_page(
     be told from toner): PDFium, or pdftoppm for a page PDFium cannot draw."""
     image = out_dir / f"page-{page_index + 1}.png"
     try:
-        _pdfium_render(pdf, page_index, dpi=dpi, grey=grey).save(image, compress_level=1)
+        with PDFIUM_LOCK:
+            rendered = _pdfium_render(pdf, page_index, dpi=dpi, grey=grey)
+        rendered.save(image, compress_level=1)
     except (pdfium.PdfiumError, OSError, ValueError, IndexError) as exc:
         log.info("PDFium could not render page %d of %s: %s", page_index + 1, pdf, exc)
         return _pdftoppm_render(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
@@ -117,6 +123,11 @@ def _pdfium_render(pdf: Path, page_index: int, *, dpi: int, grey: bool) -> Image
 
 def page_inches(pdf: Path, page_index: int) -> float:
     """The longer side of a page in inches (as drawn, after /Rotate); 0 when unknown."""
+    with PDFIUM_LOCK:
+        return _page_inches(pdf, page_index)
+
+
+def _page_inches(pdf: Path, page_index: int) -> float:
     try:
         doc = pdfium.PdfDocument(pdf, password="")
     except pdfium.PdfiumError:
