@@ -133,3 +133,38 @@ def test_a_profile_others_can_write_to_is_not_used(
     assert pdf_tools._profile_template(soffice, tmp_path, 5.0) is None
     planted.chmod(0o700)
     assert pdf_tools._profile_template(soffice, tmp_path, 5.0) == planted
+
+
+def _table_template(path: Path, *, drop_grid_columns: int, merge: bool) -> Path:
+    """A template whose table has merged cells and, optionally, a grid narrower than its rows
+    (a template Word saved half-edited): the cases where docxtpl's fix_tables acts."""
+    document = docx.Document()
+    document.add_paragraph("{{ customer_name }}")
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate(table.rows):
+        for c, cell in enumerate(row.cells):
+            cell.text = f"{{{{ cells[{r}][{c}] }}}}"
+    if merge:
+        table.cell(1, 0).merge(table.cell(1, 1))
+    grid = table._tbl.tblGrid
+    for column in list(grid)[:drop_grid_columns]:
+        grid.remove(column)
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(("drop", "merge"), [(0, False), (0, True), (1, False), (2, True)])
+def test_tables_the_fast_path_fixes_equal_docxtpl(tmp_path: Path, drop: int, merge: bool) -> None:
+    from dunning.letters.render import render_letter
+
+    template = _table_template(tmp_path / "t.docx", drop_grid_columns=drop, merge=merge)
+    context = {
+        "customer_name": "A&B <HK>",
+        "cells": [[f"{r}-{c}" for c in range(3)] for r in range(3)],
+    }
+    fast, plain = (
+        _parts(render_letter(template, context)),
+        _parts(render_letter_plain(template, context)),
+    )
+    assert fast["word/document.xml"] == plain["word/document.xml"]
+    assert fast == plain

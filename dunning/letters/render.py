@@ -177,7 +177,7 @@ class CompiledTemplate:
         return serialize_part_xml(element)
 
 
-_CACHE: dict[tuple[str, int, int], CompiledTemplate] = {}
+_CACHE: dict[tuple[int, int, int, int], CompiledTemplate] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 64
 
@@ -185,7 +185,9 @@ _CACHE_SIZE = 64
 def compiled_template(template: Path) -> CompiledTemplate:
     """The compiled form of `template`, rebuilt when the file changes (mtime or size)."""
     stat = template.stat()
-    key = (str(template.resolve()), stat.st_mtime_ns, stat.st_size)
+    # The file's identity (device, inode) rather than its resolved path: resolving a path
+    # costs more per letter than the rest of this lookup.
+    key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
@@ -308,14 +310,20 @@ def _table_needs_fix(table: etree._Element) -> bool:
         return True  # let docxtpl meet it exactly as the plain path does
     columns = len(grid.findall(_W + "gridCol"))
     widest = 0
-    for row in table.iter(_W + "tr"):
-        cells = row.findall(_W + "tc")
-        if len(cells) > columns:
+    for row in table.iter(_TR):
+        cells = extra = 0
+        for cell in row.iterchildren(_TC):
+            cells += 1
+            for span in cell.iterfind(_SPAN_PATH):
+                extra += int(span.get(_VAL)) - 1
+        if cells > columns:
             return True
-        spans = row.findall(_W + "tc/" + _W + "tcPr/" + _W + "gridSpan")
-        width = len(cells) + sum(int(span.get(_W + "val")) - 1 for span in spans)
-        widest = max(widest, width)
+        widest = max(widest, cells + extra)
     return widest < columns
+
+
+_TR, _TC, _VAL = _W + "tr", _W + "tc", _W + "val"
+_SPAN_PATH = f"{_W}tcPr/{_W}gridSpan"
 
 
 def _parse_part(data: bytes) -> etree._Element:
