@@ -72,8 +72,8 @@ def require_pdftoppm() -> None:
 
 
 def require_ocr_for_pdf(languages: str = "chi_sim+eng") -> None:
+    """Tesseract; PDF pages are rendered by PDFium (a dependency), not by poppler's pdftoppm."""
     require_tesseract(languages)
-    require_pdftoppm()
 
 
 def require_poppler_cmaps() -> None:
