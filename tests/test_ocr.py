@@ -140,7 +140,7 @@ def _read(tmp_path: Path, engine: str, seed: int, **kwargs: object) -> tuple[str
     return "\n".join(lines), read.text, read.rotated
 
 
-def test_rapidocr_reads_text_under_a_seal(tmp_path: Path) -> None:
+def test_rapidocr_reads_text_under_a_seal(tmp_path: Path, ocr_engine: object) -> None:
     require_rapidocr()
     require_pdftoppm()
     expected, text, rotated = _read(tmp_path, "rapidocr", 8)  # 厦门鹭岛贸易有限公司
@@ -167,7 +167,7 @@ def test_upside_down_page_is_turned(tmp_path: Path, engine: str) -> None:
     assert cer(expected, text) <= (0.02 if engine == "rapidocr" else 0.12), text
 
 
-def test_page_on_its_side_is_turned(tmp_path: Path) -> None:
+def test_page_on_its_side_is_turned(tmp_path: Path, ocr_engine: object) -> None:
     require_rapidocr()
     lines = page_lines(10)
     png = save_png(draw_page(lines, seed=10).rotate(90, expand=True), tmp_path / "side.png")
