@@ -285,7 +285,7 @@ class Pipeline:
         forced = kind
         kind = kind or routed or kind_from_content(sniffed, resolved)
         check_type(kind, sniffed, resolved)
-        if sniffed in ("xlsx", "docx", "zip"):
+        if sniffed in ("xlsx", "ods", "docx", "zip"):
             check_zip(resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:

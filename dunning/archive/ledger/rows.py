@@ -262,8 +262,10 @@ _TOO_LONG = (
 def date_value(
     value: object, row: int, header: str, problems: list[RowProblem], *, required: bool
 ) -> dt.date | None:
+    if type(value) is dt.date:
+        return value  # the common spreadsheet date cell (calamine), without the general parser
     if type(value) is dt.datetime:
-        return value.date()  # the common Excel date cell, without the general parser
+        return value.date()
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(RowProblem(row, header, "", "the date is empty; fill it in"))
