@@ -198,7 +198,8 @@ def _finish(path: Path, ledger: Ledger, problems: list[RowProblem]) -> Ledger:
         counts.imported = counts.read - sum(counts.skipped.values()) - counts.bad
         raise IngestError(
             f"{path.name}: {counts.bad} row(s) have bad values, so nothing was imported "
-            f"({counts.summary()}); correct the rows listed below and import the file again.",
+            f"({counts.summary(rejected=True)}); correct the rows listed below and import the "
+            "file again.",
             sorted(problems, key=lambda p: (p.column.partition(" (sheet ")[2], p.row)),
         )
     if ledger.row_count == 0:

@@ -74,9 +74,10 @@ class RowCounts:
     def adds_up(self) -> bool:
         return self.read == self.imported + sum(self.skipped.values()) + self.bad
 
-    def summary(self) -> str:
-        """`18 rows read: 17 imported, 1 total skipped`."""
-        parts = [f"{self.imported} imported"]
+    def summary(self, *, rejected: bool = False) -> str:
+        """`18 rows read: 17 imported, 1 total skipped`; for a rejected file, where nothing
+        was imported, `17 would have imported`."""
+        parts = [f"{self.imported} {'would have imported' if rejected else 'imported'}"]
         parts += [f"{n} {kind} skipped" for kind, n in sorted(self.skipped.items())]
         if self.bad:
             parts.append(f"{self.bad} bad")
