@@ -30,7 +30,7 @@ class FailedFile:
         """NAME.error.txt beside the file."""
         return self.path.with_name(self.name + ERROR_SUFFIX)
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, object]:
         """As `failed list --json` prints it."""
         return {
             "name": self.name,
