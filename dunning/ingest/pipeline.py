@@ -139,10 +139,10 @@ def limits_for(config: Config) -> ExtractLimits:
     )
 
 
-def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
+def parse_file(kind: str, path: Path, limits: ExtractLimits, *, currency: str = "CNY") -> Parsed:
     """Parse one file of a known kind; runs in a worker process for documents."""
     if kind == "ledger":
-        return Parsed(ledger=read_ledger(path))
+        return Parsed(ledger=read_ledger(path, currency=currency))
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
@@ -267,7 +267,12 @@ class Pipeline:
         documents = [c for c in ready if c.kind != "ledger"]
         for candidate in ledgers:
             try:
-                yield candidate, parse_file("ledger", candidate.path, self.limits)
+                yield (
+                    candidate,
+                    parse_file(
+                        "ledger", candidate.path, self.limits, currency=self.config.currency
+                    ),
+                )
             except Exception as exc:  # one file's failure, reported as its outcome
                 if not isinstance(exc, IngestError):
                     log.exception("reading ledger %s failed", candidate.path)

@@ -19,6 +19,7 @@ from dunning.archive.ledger.header import Column
 from dunning.archive.ledger.rows import (
     OPENING_PREFIX,
     ZERO,
+    Currencies,
     InvoiceRow,
     Ledger,
     PaymentRow,
@@ -34,10 +35,10 @@ from dunning.errors import RowProblem
 
 DETAIL_FIELDS = (
     "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "year",
-    "month", "day", "voucher", "summary", "debit", "credit", "direction", "balance",
+    "month", "day", "voucher", "summary", "debit", "credit", "direction", "balance", "currency",
 )  # fmt: skip
 (_CODE, _NAME, _CONTRACT, _NUMBER, _DATE, _YEAR, _MONTH, _DAY, _VOUCHER, _SUMMARY, _DEBIT,
- _CREDIT, _DIRECTION, _BALANCE) = range(len(DETAIL_FIELDS))  # fmt: skip
+ _CREDIT, _DIRECTION, _BALANCE, _CURRENCY) = range(len(DETAIL_FIELDS))  # fmt: skip
 
 # The whole 摘要 of an opening row (收回期初欠款 is a payment, not an opening).
 _OPENING = re.compile(r"\s*(?:期初余额|期初|上年结转|上期结转|年初余额|本年期初)\s*[:：]?\s*")
@@ -151,8 +152,10 @@ class DetailReader:
         problems: list[RowProblem],
         ctx: Context,
         header_cells: Sequence[object],
+        currencies: Currencies | None = None,
     ) -> None:
-        self.layout = Layout(columns, DETAIL_FIELDS)
+        self.layout = Layout(columns, DETAIL_FIELDS, (), currencies)
+        self.desk = self.layout.desk
         self.h = self.layout.headers
         self.columns, self.ledger, self.problems, self.ctx = columns, ledger, problems, ctx
         self.has_who_column = "customer_code" in columns or "customer_name" in columns
@@ -220,10 +223,15 @@ class DetailReader:
         """Read one dated row; returns a skip kind when it carries no entry."""
         who = self._who(values, row)
         summary = checked_text(values[_SUMMARY], row, self.h["summary"], self.problems) or ""
-        debit = amount_value(values[_DEBIT], row, self.h["debit"], self.problems, required=False)
-        credit = amount_value(values[_CREDIT], row, self.h["credit"], self.problems, required=False)
+        h, problems, desk = self.h, self.problems, self.desk
+        debit = amount_value(
+            values[_DEBIT], row, h["debit"], problems, required=False, currency=desk
+        )
+        credit = amount_value(
+            values[_CREDIT], row, h["credit"], problems, required=False, currency=desk
+        )
         printed = self._printed_balance(values, row)
-        if who is None:
+        if who is None or self.layout.foreign(values, row, problems):
             return None
         key = who[0] or who[1] or ""
         block = self.blocks.get(key) or self.blocks.setdefault(key, _Block(who))
@@ -264,8 +272,9 @@ class DetailReader:
 
     def _printed_balance(self, values: tuple[object, ...], row: int) -> Decimal | None:
         amount = amount_value(
-            values[_BALANCE], row, self.h["balance"], self.problems, required=False
-        )
+            values[_BALANCE], row, self.h["balance"], self.problems, required=False,
+            currency=self.desk,
+        )  # fmt: skip
         direction = text(values[_DIRECTION])
         if direction is None:
             return amount

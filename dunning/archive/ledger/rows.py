@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from dunning.dates import parse_date
 from dunning.errors import RowProblem
-from dunning.money import CENT, parse_amount
+from dunning.money import CENT, YUAN, currency_code, foreign_amount, parse_money
 
 LedgerKind = Literal["invoices", "payments", "customers", "detail"]
 PaymentKind = Literal["payment", "credit_note", "opening"]
@@ -279,8 +279,15 @@ def date_value(
 
 
 def amount_value(
-    value: object, row: int, header: str, problems: list[RowProblem], *, required: bool
+    value: object,
+    row: int,
+    header: str,
+    problems: list[RowProblem],
+    *,
+    required: bool,
+    currency: str = YUAN,
 ) -> Decimal | None:
+    """An amount in the desk's `currency`; a cell naming another one ($5,000.00) is bad."""
     if type(value) is float and -_FLOAT_FAST < value < _FLOAT_FAST:
         # parse_amount's float rule inlined for the common Excel cell (and NaN fails the test).
         return Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)
@@ -289,7 +296,80 @@ def amount_value(
             problems.append(RowProblem(row, header, "", "the amount is empty; fill it in"))
         return None
     try:
-        return parse_amount(value)
+        amount, named = parse_money(value)
     except ValueError as exc:
         problems.append(RowProblem(row, header, str(value), str(exc)))
         return None
+    if named is not None and named != currency:
+        problems.append(RowProblem(row, header, str(value), foreign_amount(named, currency)))
+        return None
+    return amount
+
+
+_BOOK_CURRENCY = re.compile(
+    r"(?:币\s*[别种]|货\s*币|currency)\s*(?:名称)?\s*[:：]\s*([^\s:：]+)", re.I
+)
+_LOCAL = ("本位币", "本币")
+
+
+@dataclass(frozen=True)
+class Currencies:
+    """Which currency a sheet's rows are in, and the one the desk keeps.
+
+    `book` is what a title line says (币别：美元) or an amount header (应收金额(USD)); a
+    currency column overrides it row by row. `local`: the amounts are read from 本位币
+    columns, so they are in the desk's currency whatever the row's own currency.
+    """
+
+    desk: str = YUAN
+    book: str | None = None
+    local: bool = False
+
+    def foreign(self, cell: object, row: int, header: str, problems: list[RowProblem]) -> bool:
+        """True (and the row named) when the row is in a currency the desk does not keep."""
+        raw = text(cell)
+        code = self.code(raw) if raw is not None else self.book
+        if code is None or code == self.desk or self.local:
+            return False
+        shown = raw if raw is not None else f"{self.book} (the sheet's title or header)"
+        why = (
+            f"the row is in {code}, not {self.desk} (the desk's currency), and the desk never "
+            f"adds two currencies into one balance; export the ledger in 本位币 ({self.desk}) "
+            "or leave the foreign-currency rows out"
+        )
+        problems.append(RowProblem(row, header, shown, why))
+        return True
+
+    def code(self, raw: str) -> str | None:
+        if any(word in raw for word in _LOCAL):
+            return self.desk  # 综合本位币: every currency converted into the desk's
+        return currency_code(raw)
+
+
+def book_currency(lines: Sequence[Sequence[object]]) -> str | None:
+    """The currency a title line names, as written: `币别：美元` → `美元`."""
+    for line in lines:
+        joined = " ".join(t for cell in line if (t := text(cell)) is not None)
+        if "币" in joined or "货" in joined or "urrency" in joined:
+            hit = _BOOK_CURRENCY.search(joined)
+            if hit is not None:
+                return hit.group(1)
+    return None
+
+
+def sheet_currencies(
+    desk: str,
+    lines: Sequence[Sequence[object]],
+    headers: Collection[str],
+    named: Collection[str | None],
+) -> Currencies:
+    """A sheet's currencies from its title lines, its amount columns' headers (`headers`) and
+    the currencies those headers name (`named`: 应收金额(USD) → USD)."""
+    rule = Currencies(desk)
+    local = any(word in header for header in headers for word in _LOCAL)
+    raw = book_currency(lines)
+    book = rule.code(raw) if raw is not None else None
+    for code in named:
+        if code is not None and book is None:
+            book = code
+    return Currencies(desk, book, local)
