@@ -389,8 +389,9 @@ def test_excel_error_value_in_an_amount_is_a_listed_bad_row(tmp_path: Path) -> N
         (2, "应收金额", "#N/A"),
         (3, "应收金额", "#VALUE!"),
     ]
-    assert "2 row(s) have bad values" in error.reason and "2 rows read: 0 would have imported, 2 bad" in (
-        error.reason
+    assert (
+        "2 row(s) have bad values" in error.reason
+        and "2 rows read: 0 would have imported, 2 bad" in (error.reason)
     )
 
 

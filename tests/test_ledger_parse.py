@@ -369,7 +369,10 @@ def test_bad_row_reasons_say_what_to_do(tmp_path: Path) -> None:
         read_ledger(write_csv(tmp_path, BAD_ROWS))
     error = caught.value
     assert "8 row(s) have bad values, so nothing was imported" in error.reason
-    assert "(10 rows read: 0 would have imported, 1 blank skipped, 1 total skipped, 8 bad)" in error.reason
+    assert (
+        "(10 rows read: 0 would have imported, 1 blank skipped, 1 total skipped, 8 bad)"
+        in error.reason
+    )
     whys = [p.why for p in error.problems]
     assert whys[1] == "the customer code and name are both empty; fill in at least one"
     assert whys[3].startswith("no such day")

@@ -324,6 +324,7 @@ class Currencies:
     desk: str = YUAN
     book: str | None = None
     local: bool = False
+    said: str = ""  # where the sheet names its currency: 币别：美元, 应收金额(USD)
 
     def foreign(self, cell: object, row: int, header: str, problems: list[RowProblem]) -> bool:
         """True (and the row named) when the row is in a currency the desk does not keep."""
@@ -331,7 +332,7 @@ class Currencies:
         code = self.code(raw) if raw is not None else self.book
         if code is None or code == self.desk or self.local:
             return False
-        shown = raw if raw is not None else f"{self.book} (the sheet's title or header)"
+        shown = raw if raw is not None else self.said
         why = (
             f"the row is in {code}, not {self.desk} (the desk's currency), and the desk never "
             f"adds two currencies into one balance; export the ledger in 本位币 ({self.desk}) "
@@ -346,14 +347,15 @@ class Currencies:
         return currency_code(raw)
 
 
-def book_currency(lines: Sequence[Sequence[object]]) -> str | None:
-    """The currency a title line names, as written: `币别：美元` → `美元`."""
+def book_currency(lines: Sequence[Sequence[object]]) -> tuple[str, str] | None:
+    """The currency a title line names, as written, and the words that name it:
+    `币别：美元` → (`美元`, `币别：美元`)."""
     for line in lines:
         joined = " ".join(t for cell in line if (t := text(cell)) is not None)
         if "币" in joined or "货" in joined or "urrency" in joined:
             hit = _BOOK_CURRENCY.search(joined)
             if hit is not None:
-                return hit.group(1)
+                return hit.group(1), hit.group()
     return None
 
 
@@ -367,9 +369,10 @@ def sheet_currencies(
     the currencies those headers name (`named`: 应收金额(USD) → USD)."""
     rule = Currencies(desk)
     local = any(word in header for header in headers for word in _LOCAL)
-    raw = book_currency(lines)
-    book = rule.code(raw) if raw is not None else None
-    for code in named:
-        if code is not None and book is None:
-            book = code
-    return Currencies(desk, book, local)
+    found = book_currency(lines)
+    if found is not None:
+        return Currencies(desk, rule.code(found[0]), local, found[1])
+    for header, code in zip(headers, named, strict=True):
+        if code is not None:
+            return Currencies(desk, code, local, header)
+    return Currencies(desk, None, local)
