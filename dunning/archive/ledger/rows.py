@@ -180,19 +180,23 @@ def total_kind(value: str) -> SkipKind | None:
 def skip_kind(row: Sequence[object], labels: Collection[int] | None = None) -> SkipKind | None:
     """Blank rows, and total rows (a 合计/总计/小计 label in one of the `labels` cells, or in
     any cell when no labels are given), carry no ledger entry."""
-    blank = True
-    for index, value in enumerate(row):
-        if value is None:
-            continue
-        if type(value) is str:
-            if "计" in value and (labels is None or index in labels):
+    if labels is None:
+        labels = range(len(row))
+    width = len(row)
+    for index in labels:
+        if index < width:
+            value = row[index]
+            if type(value) is str and "计" in value:
                 kind = total_kind(value)
                 if kind is not None:
                     return kind
-            if not value or value.isspace():
-                continue
-        blank = False
-    return "blank" if blank else None
+    for value in row:
+        if value is None:
+            continue
+        if type(value) is str and (not value or value.isspace()):
+            continue
+        return None
+    return "blank"
 
 
 _SIGN_OFF = re.compile(

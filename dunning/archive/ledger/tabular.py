@@ -61,7 +61,7 @@ class Layout:
         self.width = max(present, default=-1) + 1
         # Where a total row's label may stand: a recognised column or the first; a remark
         # such as 含运费合计 in an unrecognised column never makes a row a total.
-        self.labels = frozenset({0, *(c.index for c in columns.values())})
+        self.labels = tuple(sorted({0, *(c.index for c in columns.values())}))
         self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
         # Fields whose header says 万元/千元; empty for almost every file.
         self.scales = {
@@ -73,6 +73,7 @@ class Layout:
         self.headers = {f: columns[f].header if f in columns else f for f in fields}
         code, name = columns.get("customer_code"), columns.get("customer_name")
         self.who = "/".join(c.header for c in (code, name) if c is not None)
+        self.customers: dict[tuple[object, ...], tuple[str | None, str | None]] = {}
         self.currencies = currencies or Currencies()
         self.desk = self.currencies.desk
         # Rows are checked for their currency only where a column or the sheet names one.
@@ -136,6 +137,25 @@ def scaled(amount: Decimal | None, layout: Layout, field: str) -> Decimal | None
 
 
 def who(
+    values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
+) -> tuple[str | None, str | None]:
+    # A customer's code and name repeat on each of its rows: read each pair once.
+    first, second = values[0], values[1]
+    key = (type(first), first, type(second), second)  # True == 1, but reads as another code
+    known = layout.customers.get(key)
+    if known is not None:
+        return known
+    before = len(problems)
+    found = _who(values, row, layout, problems)
+    if len(problems) == before and len(layout.customers) < _MEMO:
+        layout.customers[key] = found
+    return found
+
+
+_MEMO = 100_000
+
+
+def _who(
     values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
 ) -> tuple[str | None, str | None]:
     headers = layout.headers
