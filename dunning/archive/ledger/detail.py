@@ -185,16 +185,24 @@ class DetailReader:
         kind = skip_kind(raw, self.layout.labels)
         if kind is not None:
             return kind
-        cells = [v.strip() for v in raw if type(v) is str and v.strip()]
+        cells: list[str] = []
+        numbers = False  # a number or date cell: no sign-off line, no heading
+        for value in raw:
+            if type(value) is str:
+                value = value.strip()
+                if value:
+                    cells.append(value)
+            elif value is not None:
+                numbers = True
         if any(_PAGE.search(c) for c in cells if "页" in c):
             return "page"
         if any(_CLOSING.search(c) for c in cells if "期末" in c or "结转" in c):
             return "total"
-        if is_sign_off(raw):
+        if not numbers and is_sign_off(raw):
             return "footer"
         if cells == self.header_texts:
             return "header"  # the header printed again on a new page
-        alone = len(cells) == 1 and all(v is None or type(v) is str for v in raw)
+        alone = len(cells) == 1 and not numbers
         if alone and not self.has_who_column and not _OPENING.search(cells[0]):
             # The customer's name in merged cells over its block.
             hit = _WHO_LABEL.search(cells[0])
@@ -206,9 +214,17 @@ class DetailReader:
 
     def _who(self, values: tuple[object, ...], row: int) -> Who | None:
         if self.has_who_column:
-            code = checked_text(values[_CODE], row, self.h["customer_code"], self.problems)
-            name = checked_text(values[_NAME], row, self.h["customer_name"], self.problems)
+            first, second = values[_CODE], values[_NAME]
+            key = (type(first), first, type(second), second)
+            known = self.layout.customers.get(key)
+            if known is not None:
+                return known
+            before = len(self.problems)
+            code = checked_text(first, row, self.h["customer_code"], self.problems)
+            name = checked_text(second, row, self.h["customer_name"], self.problems)
             if code or name:
+                if len(self.problems) == before:
+                    self.layout.customers[key] = (code, name)
                 return code, name
         if self.current is not None:
             return self.current
@@ -341,7 +357,8 @@ class DetailReader:
         mark = "".join(voucher.split()) if voucher else None
         if mark is None:
             mark = hashlib.sha1(summary.encode()).hexdigest()[:8]
-        base = f"{who[0] or who[1]}-{day:%Y%m%d}-{mark}"
+        # The day as YYYYMMDD, without strftime (slow, and called on every unnumbered debit).
+        base = f"{who[0] or who[1]}-{day.year:04d}{day.month:02d}{day.day:02d}-{mark}"
         self.keys[base] += 1
         n = self.keys[base]
         return base if n == 1 else f"{base}-{n}"
