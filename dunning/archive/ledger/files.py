@@ -25,6 +25,7 @@ import python_calamine as calamine
 
 from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
 from dunning.archive.ledger.header import HEADER_SCAN_ROWS
+from dunning.archive.ledger.legacy import Errors, xls_errors
 from dunning.errors import IngestError
 
 Row = Sequence[object]
@@ -79,25 +80,26 @@ def read_sheets(path: Path) -> Generator[Sheet]:
     with path.open("rb") as handle:
         zipped = handle.read(4) == ZIP_MAGIC
     xml = _XlsxXml.of(path) if zipped else None
+    legacy = {} if zipped else xls_errors(path)
     try:
         for meta in _guarded_call(path, lambda: book.sheets_metadata):
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:
                 continue  # a chart sheet holds no cells
-            yield _sheet(path, book, meta, xml)
+            yield _sheet(path, book, meta, xml, legacy.get(meta.name, {}))
     finally:
         book.close()
 
 
 def _open_book(path: Path) -> Any:
     try:
-        return calamine.CalamineWorkbook.from_path(str(path))
-    except calamine.PasswordError as exc:
-        raise IngestError(
-            f"{path.name} is protected by a password; open it in Excel, remove the password "
-            "(or save an unprotected copy) and import it again."
-        ) from exc
-    except _BOOK_ERRORS as exc:
-        raise _not_a_workbook(path) from exc
+        return _guarded_call(path, lambda: calamine.CalamineWorkbook.from_path(str(path)))
+    except IngestError as exc:
+        if isinstance(exc.__cause__, calamine.PasswordError):
+            raise IngestError(
+                f"{path.name} is protected by a password; open it in Excel, remove the "
+                "password (or save an unprotected copy) and import it again."
+            ) from exc.__cause__
+        raise
 
 
 def _guarded_call(path: Path, call: Any) -> Any:
@@ -105,17 +107,40 @@ def _guarded_call(path: Path, call: Any) -> Any:
         return call()
     except _BOOK_ERRORS as exc:
         raise _not_a_workbook(path) from exc
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise _not_a_workbook(path) from exc
+        raise
 
 
-def _sheet(path: Path, book: Any, meta: Any, xml: _XlsxXml | None) -> Sheet:
+def _is_panic(exc: BaseException) -> bool:
+    """A damaged file can make calamine's Rust code panic: pyo3 raises a PanicException,
+    which is a BaseException (not an Exception), so it is caught by its name."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _guarded_rows(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
+    # calamine decodes some formats while the rows are walked: damage can show up here.
+    try:
+        yield from rows
+    except _BOOK_ERRORS as exc:
+        raise _not_a_workbook(path) from exc
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise _not_a_workbook(path) from exc
+        raise
+
+
+def _sheet(path: Path, book: Any, meta: Any, xml: _XlsxXml | None, errors: Errors) -> Sheet:
     cells = _guarded_call(path, lambda: book.get_sheet_by_name(meta.name))
-    rows: Iterator[Row] = _cells(cells)
+    rows: Iterator[Row] = _guarded_rows(path, _cells(cells))
     uncomputed: frozenset[tuple[int, int]] = frozenset()
+    padded: Padded = {}
     if xml is not None:
         padded, errors, uncomputed = xml.sheet_extras(meta.name)
-        if padded or errors:
-            rows = _restored(rows, padded, errors)
-    merges = _merges(cells.merged_cell_ranges)
+    if padded or errors:
+        rows = _restored(rows, padded, errors)
+    merges = _merges(_guarded_call(path, lambda: cells.merged_cell_ranges))
     if merges:
         rows = _fill_merged(rows, merges)
     head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
@@ -172,7 +197,6 @@ _ERROR_CELL = re.compile(
     rb'<c r="([A-Z]+)([0-9]+)"[^>]*\bt="e"[^>]*>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>'
 )
 _ZEROS = re.compile(rb"0{2,}")
-Errors = dict[tuple[int, int], str]  # (row, column) → the error value Excel shows
 
 
 class _XlsxXml:

@@ -1,0 +1,141 @@
+"""What calamine leaves out of a legacy .xls (and WPS .et): its error cells.
+
+calamine reads `#REF!`, `#N/A`, `#DIV/0!` … as empty cells, which in a 已收金额 column would be a
+silent 0. The errors are found in the file's own records: the compound file's Workbook stream
+is followed sector by sector, and its BOOLERR records (an error typed or pasted) and FORMULA
+records (an error a formula computed) are read. A cheap byte search first: a file with no
+error anywhere is not parsed at all.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+Errors = dict[tuple[int, int], str]  # (1-based row, 0-based column) → the error Excel shows
+
+_ERROR_CODES = {
+    0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
+    0x24: "#NUM!", 0x2A: "#N/A",
+}  # fmt: skip
+_CODES = b"[" + b"".join(re.escape(bytes([c])) for c in _ERROR_CODES) + b"]"
+# A BOOLERR record holding an error (its literal header lets the search skip ahead fast).
+_BOOLERR_ERROR = re.compile(rb"\x05\x02\x08\x00.{6}" + _CODES + rb"\x01", re.DOTALL)
+# The tail of a formula's cached result: an error is 02 00 CODE 00 00 00 FF FF.
+_RESULT_TAIL = b"\x00\x00\x00\xff\xff"
+_BOUNDSHEET, _BOOLERR, _FORMULA = 0x0085, 0x0205, 0x0006
+
+
+def xls_errors(path: Path) -> dict[str, Errors]:
+    """Sheet name → its error cells; empty when there are none or the file cannot be
+    followed (calamine then says what is wrong with it)."""
+    data = path.read_bytes()
+    if _BOOLERR_ERROR.search(data) is None and not _formula_error(data):
+        return {}
+    try:
+        stream = _workbook_stream(data)
+    except (struct.error, ValueError, IndexError, KeyError):
+        return {}
+    return {} if stream is None else _errors_in(stream)
+
+
+def _formula_error(data: bytes) -> bool:
+    at = data.find(_RESULT_TAIL)
+    while at != -1:
+        if at >= 3 and data[at - 3] == 2 and data[at - 2] == 0 and data[at - 1] in _ERROR_CODES:
+            return True
+        at = data.find(_RESULT_TAIL, at + 1)
+    return False
+
+
+def _workbook_stream(data: bytes) -> bytes | None:
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    size = 1 << shift
+    if size not in (512, 4096):
+        return None
+    first_dir, _, cutoff, first_mini, _, first_difat, n_difat = struct.unpack_from(
+        "<iiIiIiI", data, 0x30
+    )
+
+    def sector(n: int) -> bytes:
+        return data[(n + 1) * size : (n + 2) * size]
+
+    fat_ids = [i for i in struct.unpack_from("<109i", data, 0x4C) if i >= 0]
+    difat, guard = first_difat, 0
+    while difat >= 0 and guard < n_difat:
+        ids = struct.unpack(f"<{size // 4}i", sector(difat))
+        fat_ids.extend(i for i in ids[:-1] if i >= 0)
+        difat, guard = ids[-1], guard + 1
+    fat: list[int] = []
+    for n in fat_ids:
+        fat.extend(struct.unpack(f"<{size // 4}i", sector(n)))
+
+    limit = len(data) // size + 1  # a chain longer than the file has sectors is a loop
+
+    def chain(start: int) -> list[int]:
+        found: list[int] = []
+        while start >= 0 and len(found) < limit:
+            found.append(start)
+            start = fat[start]
+        return found
+
+    directory = b"".join(sector(n) for n in chain(first_dir))
+    entries: dict[str, tuple[int, int]] = {}
+    for at in range(0, len(directory) - 127, 128):
+        length = struct.unpack_from("<H", directory, at + 64)[0]
+        name = directory[at : at + max(length - 2, 0)].decode("utf-16-le", "replace")
+        start, stream_size = struct.unpack_from("<iI", directory, at + 116)
+        entries.setdefault(name, (start, stream_size))
+    book = entries.get("Workbook") or entries.get("Book")
+    if book is None:
+        return None
+    start, stream_size = book
+    if stream_size >= cutoff:
+        return b"".join(sector(n) for n in chain(start))[:stream_size]
+    # A small workbook lives in the mini stream (the root entry's), in 64-byte mini sectors.
+    root_start = entries.get("Root Entry", (-1, 0))[0]
+    mini_stream = b"".join(sector(n) for n in chain(root_start))
+    mini_fat_bytes = b"".join(sector(n) for n in chain(first_mini))
+    mini_fat = struct.unpack(f"<{len(mini_fat_bytes) // 4}i", mini_fat_bytes)
+    mini, parts = 1 << mini_shift, list[bytes]()
+    while start >= 0 and len(parts) < len(mini_stream) // mini + 1:
+        parts.append(mini_stream[start * mini : (start + 1) * mini])
+        start = mini_fat[start]
+    return b"".join(parts)[:stream_size]
+
+
+def _errors_in(stream: bytes) -> dict[str, Errors]:
+    sheets: list[tuple[int, str]] = []  # (offset of the sheet's BOF, name)
+    found: list[tuple[int, int, int, str]] = []  # (offset, row, column, error)
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        kind, length = struct.unpack_from("<HH", stream, pos)
+        body = pos + 4
+        if kind == _BOUNDSHEET and length >= 8:
+            offset = struct.unpack_from("<I", stream, body)[0]
+            sheets.append((offset, _sheet_name(stream, body + 6)))
+        elif kind == _BOOLERR and length >= 8 and stream[body + 7] == 1:
+            row, col = struct.unpack_from("<HH", stream, body)
+            found.append((pos, row, col, _ERROR_CODES.get(stream[body + 6], "#VALUE!")))
+        elif kind == _FORMULA and length >= 14:
+            result = stream[body + 6 : body + 14]
+            if result[0] == 2 and result[6:8] == b"\xff\xff":
+                row, col = struct.unpack_from("<HH", stream, body)
+                found.append((pos, row, col, _ERROR_CODES.get(result[2], "#VALUE!")))
+        pos = body + length
+    sheets.sort()
+    errors: dict[str, Errors] = {}
+    for offset, row, col, shown in found:
+        owner = [name for start, name in sheets if start <= offset]
+        if owner:
+            errors.setdefault(owner[-1], {})[(row + 1, col)] = shown
+    return errors
+
+
+def _sheet_name(stream: bytes, at: int) -> str:
+    """A BOUNDSHEET's ShortXLUnicodeString: a length, a flag (1: UTF-16), the characters."""
+    count, flags = stream[at], stream[at + 1]
+    if flags & 1:
+        return stream[at + 2 : at + 2 + 2 * count].decode("utf-16-le", "replace")
+    return stream[at + 2 : at + 2 + count].decode("latin-1")
