@@ -159,3 +159,23 @@ def test_an_ods_that_is_only_a_mimetype_is_refused(tmp_path: Path) -> None:
     assert sniff(path) == "ods"
     with pytest.raises(IngestError):
         read_ledger(path)
+
+
+def test_an_xls_number_shown_with_leading_zeros_is_read_as_shown(tmp_path: Path) -> None:
+    # Kingdee keeps 8-digit invoice numbers as numbers formatted 00000000: 00012345, not 12345.
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("台账")
+    zeros = xlwt.easyxf(num_format_str="00000000")
+    for c, title in enumerate(HEADER[:5]):
+        sheet.write(0, c, title)
+    for r, number in enumerate([12345, 99, 12345678], start=1):
+        sheet.write(r, 0, "C1")
+        sheet.write(r, 1, "甲")
+        sheet.write(r, 2, number, zeros)
+        sheet.write(r, 3, "2025-01-05")
+        sheet.write(r, 4, 100.5, zeros if r == 3 else xlwt.easyxf())  # an amount stays a number
+    path = tmp_path / "k3.xls"
+    book.save(str(path))
+    ledger = read_ledger(path)
+    assert [i.invoice_no for i in ledger.invoices] == ["00012345", "00000099", "12345678"]
+    assert [str(i.amount) for i in ledger.invoices] == ["100.50", "100.50", "100.50"]

@@ -25,7 +25,7 @@ import python_calamine as calamine
 
 from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
 from dunning.archive.ledger.header import HEADER_SCAN_ROWS
-from dunning.archive.ledger.legacy import Errors, xls_errors
+from dunning.archive.ledger.legacy import Errors, Legacy, Padded, legacy_cells
 from dunning.errors import IngestError
 
 Row = Sequence[object]
@@ -80,12 +80,19 @@ def read_sheets(path: Path) -> Generator[Sheet]:
     with path.open("rb") as handle:
         zipped = handle.read(4) == ZIP_MAGIC
     xml = _XlsxXml.of(path) if zipped else None
-    legacy = {} if zipped else xls_errors(path)
+    legacy = Legacy() if zipped else legacy_cells(path)
     try:
         for meta in _guarded_call(path, lambda: book.sheets_metadata):
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:
                 continue  # a chart sheet holds no cells
-            yield _sheet(path, book, meta, xml, legacy.get(meta.name, {}))
+            yield _sheet(
+                path,
+                book,
+                meta,
+                xml,
+                legacy.errors.get(meta.name, {}),
+                legacy.padded.get(meta.name, {}),
+            )
     finally:
         book.close()
 
@@ -131,11 +138,12 @@ def _guarded_rows(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
         raise
 
 
-def _sheet(path: Path, book: Any, meta: Any, xml: _XlsxXml | None, errors: Errors) -> Sheet:
+def _sheet(
+    path: Path, book: Any, meta: Any, xml: _XlsxXml | None, errors: Errors, padded: Padded
+) -> Sheet:
     cells = _guarded_call(path, lambda: book.get_sheet_by_name(meta.name))
     rows: Iterator[Row] = _guarded_rows(path, _cells(cells))
     uncomputed: frozenset[tuple[int, int]] = frozenset()
-    padded: Padded = {}
     if xml is not None:
         padded, errors, uncomputed = xml.sheet_extras(meta.name)
     if padded or errors:
@@ -173,7 +181,6 @@ _DIGITS = 1e15
 
 
 Merges = dict[int, list[tuple[int, int]]]  # row → [(column, the merge's top row)]
-Padded = dict[tuple[int, int], int]  # (row, column) → digits the number format shows
 
 
 def _merges(ranges: object) -> Merges:

@@ -1,19 +1,31 @@
-"""What calamine leaves out of a legacy .xls (and WPS .et): its error cells.
+"""What calamine leaves out of a legacy .xls (and WPS .et): error cells and leading zeros.
 
 calamine reads `#REF!`, `#N/A`, `#DIV/0!` … as empty cells, which in a 已收金额 column would be a
-silent 0. The errors are found in the file's own records: the compound file's Workbook stream
-is followed sector by sector, and its BOOLERR records (an error typed or pasted) and FORMULA
-records (an error a formula computed) are read. A cheap byte search first: a file with no
-error anywhere is not parsed at all.
+silent 0, and a number shown as 00012345 (format `00000000`) as 12345, which is another
+invoice. Both are found in the file's own records: the compound file's Workbook stream is
+followed sector by sector; BOOLERR records (an error typed or pasted), FORMULA records (an
+error a formula computed), and FORMAT/XF/NUMBER/RK/MULRK records (which number cells show
+leading zeros) are read. A cheap byte search first: a file with neither is not parsed at all.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 Errors = dict[tuple[int, int], str]  # (1-based row, 0-based column) → the error Excel shows
+Padded = dict[tuple[int, int], int]  # (1-based row, 0-based column) → digits the format shows
+
+
+@dataclass
+class Legacy:
+    """Per sheet name: its error cells and its numbers shown with leading zeros."""
+
+    errors: dict[str, Errors] = field(default_factory=dict)
+    padded: dict[str, Padded] = field(default_factory=dict)
+
 
 _ERROR_CODES = {
     0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
@@ -24,20 +36,31 @@ _CODES = b"[" + b"".join(re.escape(bytes([c])) for c in _ERROR_CODES) + b"]"
 _BOOLERR_ERROR = re.compile(rb"\x05\x02\x08\x00.{6}" + _CODES + rb"\x01", re.DOTALL)
 # The tail of a formula's cached result: an error is 02 00 CODE 00 00 00 FF FF.
 _RESULT_TAIL = b"\x00\x00\x00\xff\xff"
+# A FORMAT record whose code is only zeros (8-bit or UTF-16 characters).
+_ZERO_FORMAT = re.compile(
+    rb"\x1e\x04.{4}[\x02-\x40]\x00(?:\x00(?:0){2,}|\x01(?:0\x00){2,})", re.DOTALL
+)
 _BOUNDSHEET, _BOOLERR, _FORMULA = 0x0085, 0x0205, 0x0006
+_FORMAT, _XF, _NUMBER, _RK, _MULRK = 0x041E, 0x00E0, 0x0203, 0x027E, 0x00BD
 
 
 def xls_errors(path: Path) -> dict[str, Errors]:
-    """Sheet name → its error cells; empty when there are none or the file cannot be
-    followed (calamine then says what is wrong with it)."""
+    """Sheet name → its error cells (see `legacy_cells`)."""
+    return legacy_cells(path).errors
+
+
+def legacy_cells(path: Path) -> Legacy:
+    """The error cells and zero-padded numbers of each sheet; empty when there are none or
+    the file cannot be followed (calamine then says what is wrong with it)."""
     data = path.read_bytes()
-    if _BOOLERR_ERROR.search(data) is None and not _formula_error(data):
-        return {}
+    maybe_errors = _BOOLERR_ERROR.search(data) is not None or _formula_error(data)
+    if not maybe_errors and _ZERO_FORMAT.search(data) is None:
+        return Legacy()
     try:
         stream = _workbook_stream(data)
+        return Legacy() if stream is None else _records(stream)
     except (struct.error, ValueError, IndexError, KeyError):
-        return {}
-    return {} if stream is None else _errors_in(stream)
+        return Legacy()
 
 
 def _formula_error(data: bytes) -> bool:
@@ -105,16 +128,20 @@ def _workbook_stream(data: bytes) -> bytes | None:
     return b"".join(parts)[:stream_size]
 
 
-def _errors_in(stream: bytes) -> dict[str, Errors]:
+def _records(stream: bytes) -> Legacy:
     sheets: list[tuple[int, str]] = []  # (offset of the sheet's BOF, name)
     found: list[tuple[int, int, int, str]] = []  # (offset, row, column, error)
+    zeros: dict[int, int] = {}  # format number → zeros shown
+    widths: dict[int, int] = {}  # XF index → zeros shown
+    xf_count = 0
+    padded: list[tuple[int, int, int, int]] = []  # (offset, row, column, zeros)
     pos, end = 0, len(stream)
     while pos + 4 <= end:
         kind, length = struct.unpack_from("<HH", stream, pos)
         body = pos + 4
         if kind == _BOUNDSHEET and length >= 8:
             offset = struct.unpack_from("<I", stream, body)[0]
-            sheets.append((offset, _sheet_name(stream, body + 6)))
+            sheets.append((offset, _sheet_name(stream, body + 6, wide_count=False)))
         elif kind == _BOOLERR and length >= 8 and stream[body + 7] == 1:
             row, col = struct.unpack_from("<HH", stream, body)
             found.append((pos, row, col, _ERROR_CODES.get(stream[body + 6], "#VALUE!")))
@@ -123,19 +150,50 @@ def _errors_in(stream: bytes) -> dict[str, Errors]:
             if result[0] == 2 and result[6:8] == b"\xff\xff":
                 row, col = struct.unpack_from("<HH", stream, body)
                 found.append((pos, row, col, _ERROR_CODES.get(result[2], "#VALUE!")))
+        elif kind == _FORMAT and length >= 5:
+            code = _sheet_name(stream, body + 2, wide_count=True)
+            if len(code) >= 2 and set(code) == {"0"}:
+                zeros[struct.unpack_from("<H", stream, body)[0]] = len(code)
+        elif kind == _XF and length >= 4:
+            width = zeros.get(struct.unpack_from("<H", stream, body + 2)[0])
+            if width:
+                widths[xf_count] = width
+            xf_count += 1
+        elif widths and kind in (_NUMBER, _RK) and length >= 6:
+            row, col, xf = struct.unpack_from("<HHH", stream, body)
+            if xf in widths:
+                padded.append((pos, row, col, widths[xf]))
+        elif widths and kind == _MULRK and length >= 6:
+            row, first = struct.unpack_from("<HH", stream, body)
+            for n in range((length - 6) // 6):
+                xf = struct.unpack_from("<H", stream, body + 4 + 6 * n)[0]
+                if xf in widths:
+                    padded.append((pos, row, first + n, widths[xf]))
         pos = body + length
     sheets.sort()
-    errors: dict[str, Errors] = {}
+    legacy = Legacy()
     for offset, row, col, shown in found:
-        owner = [name for start, name in sheets if start <= offset]
-        if owner:
-            errors.setdefault(owner[-1], {})[(row + 1, col)] = shown
-    return errors
+        if (name := _owner(sheets, offset)) is not None:
+            legacy.errors.setdefault(name, {})[(row + 1, col)] = shown
+    for offset, row, col, width in padded:
+        if (name := _owner(sheets, offset)) is not None:
+            legacy.padded.setdefault(name, {})[(row + 1, col)] = width
+    return legacy
 
 
-def _sheet_name(stream: bytes, at: int) -> str:
-    """A BOUNDSHEET's ShortXLUnicodeString: a length, a flag (1: UTF-16), the characters."""
-    count, flags = stream[at], stream[at + 1]
+def _owner(sheets: list[tuple[int, str]], offset: int) -> str | None:
+    owner = [name for start, name in sheets if start <= offset]
+    return owner[-1] if owner else None
+
+
+def _sheet_name(stream: bytes, at: int, *, wide_count: bool) -> str:
+    """An XLUnicodeString: a length (one byte, or two for `wide_count`), a flag (1: UTF-16),
+    the characters."""
+    if wide_count:
+        count, at = struct.unpack_from("<H", stream, at)[0], at + 1
+    else:
+        count = stream[at]
+    flags = stream[at + 1]
     if flags & 1:
         return stream[at + 2 : at + 2 + 2 * count].decode("utf-16-le", "replace")
     return stream[at + 2 : at + 2 + count].decode("latin-1")
