@@ -4,6 +4,7 @@ empty, damaged and truncated legacy files, odd sheet names; never a traceback, n
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +12,7 @@ import pytest
 import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tooling import require_soffice
 
 from dunning.archive.ledger import read_ledger
 from dunning.archive.ledger.files import read_sheets
@@ -179,3 +181,24 @@ def test_an_xls_number_shown_with_leading_zeros_is_read_as_shown(tmp_path: Path)
     ledger = read_ledger(path)
     assert [i.invoice_no for i in ledger.invoices] == ["00012345", "00000099", "12345678"]
     assert [str(i.amount) for i in ledger.invoices] == ["100.50", "100.50", "100.50"]
+
+
+def test_an_error_in_an_ods_amount_is_a_bad_row_not_a_zero(tmp_path: Path) -> None:
+    require_soffice()
+    source = tmp_path / "g.csv"
+    source.write_text(
+        "客户编号,发票号码,开票日期,应收金额,已收金额\n"
+        "C1,F1,2025-01-05,100,=1/0\nC1,F2,2025-01-05,100,=NA()\nC1,F3,2025-01-05,100,0\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        ["soffice", "--headless", "--infilter=CSV:44,34,76", "--convert-to", "ods",
+         "--outdir", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    with pytest.raises(IngestError) as caught:
+        read_ledger(tmp_path / "g.ods")
+    assert [(p.row, p.column, p.value) for p in caught.value.problems] == [
+        (2, "已收金额", "#DIV/0!"),
+        (3, "已收金额", "#N/A"),
+    ]

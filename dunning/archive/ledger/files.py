@@ -25,7 +25,7 @@ import python_calamine as calamine
 
 from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
 from dunning.archive.ledger.header import HEADER_SCAN_ROWS
-from dunning.archive.ledger.legacy import Errors, Legacy, Padded, legacy_cells
+from dunning.archive.ledger.legacy import Errors, Legacy, Padded, legacy_cells, ods_errors
 from dunning.errors import IngestError
 
 Row = Sequence[object]
@@ -81,6 +81,8 @@ def read_sheets(path: Path) -> Generator[Sheet]:
         zipped = handle.read(4) == ZIP_MAGIC
     xml = _XlsxXml.of(path) if zipped else None
     legacy = Legacy() if zipped else legacy_cells(path)
+    if zipped and xml is None:
+        legacy.errors = ods_errors(path)
     try:
         for meta in _guarded_call(path, lambda: book.sheets_metadata):
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:

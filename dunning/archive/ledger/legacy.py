@@ -6,14 +6,18 @@ invoice. Both are found in the file's own records: the compound file's Workbook 
 followed sector by sector; BOOLERR records (an error typed or pasted), FORMULA records (an
 error a formula computed), and FORMAT/XF/NUMBER/RK/MULRK records (which number cells show
 leading zeros) are read. A cheap byte search first: a file with neither is not parsed at all.
+An OpenDocument spreadsheet's error cells are read from its content.xml the same way.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import struct
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 Errors = dict[tuple[int, int], str]  # (1-based row, 0-based column) → the error Excel shows
 Padded = dict[tuple[int, int], int]  # (1-based row, 0-based column) → digits the format shows
@@ -197,3 +201,52 @@ def _sheet_name(stream: bytes, at: int, *, wide_count: bool) -> str:
     if flags & 1:
         return stream[at + 2 : at + 2 + 2 * count].decode("utf-16-le", "replace")
     return stream[at + 2 : at + 2 + count].decode("latin-1")
+
+
+_ODS_ERROR = b'value-type="error"'
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TEXT_P = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"
+_CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
+_REPEAT_LIMIT = 1 << 20  # LibreOffice pads a sheet with a million empty repeated columns
+
+
+def ods_errors(path: Path) -> dict[str, Errors]:
+    """Sheet name → error cells of an OpenDocument spreadsheet (LibreOffice marks them
+    `calcext:value-type="error"`; calamine reads them as empty). Empty when there are none."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as member:
+            data = member.read()
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return {}
+    if _ODS_ERROR not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return {}
+    errors: dict[str, Errors] = {}
+    table, row, col = "", 0, 0
+    try:
+        for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == f"{_TABLE}table":
+                    table, row = element.get(f"{_TABLE}name", ""), 0
+                elif tag == f"{_TABLE}table-row":
+                    col = 0
+                continue
+            if tag in _CELLS:
+                repeat = min(
+                    int(element.get(f"{_TABLE}number-columns-repeated", "1")), _REPEAT_LIMIT
+                )
+                if element.get(f"{{{_CALCEXT}}}value-type") == "error":
+                    shown = "".join(p.text or "" for p in element.iter(_TEXT_P)) or "#VALUE!"
+                    for n in range(repeat):
+                        errors.setdefault(table, {})[(row + 1, col + n)] = shown
+                col += repeat
+                element.clear()
+            elif tag == f"{_TABLE}table-row":
+                row += min(int(element.get(f"{_TABLE}number-rows-repeated", "1")), _REPEAT_LIMIT)
+                element.clear()
+    except (ElementTree.ParseError, ValueError):
+        return {}
+    return errors
+
+
+_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
