@@ -106,6 +106,10 @@ def _json_line(outcome: Outcome) -> None:
         "kind": outcome.kind,
         "label": outcome.label,
         "reason": outcome.reason,
+        "rows": [
+            {"row": p.row, "column": p.column, "value": p.value, "why": p.why}
+            for p in outcome.problems
+        ],
     }
     # One object per line, flushed by click.echo, so `| jq` sees each file as it lands.
     click.echo(json.dumps(record, ensure_ascii=False))
