@@ -66,7 +66,15 @@ def currency_code(raw: str) -> str | None:
     if not text:
         return None
     upper = text.upper()
-    return _UPPER.get(upper) or _UPPER.get(upper.removesuffix("元")) or upper
+    known = _UPPER.get(upper) or _UPPER.get(upper.removesuffix("元"))
+    if known is not None:
+        return known
+    # 人民币(CNY), USD 美元: every mark names the same currency and nothing else is there.
+    codes = {_UPPER[m.upper()] for m in _CURRENCY.findall(text)}
+    rest = _CURRENCY.sub("", text).strip("()[]-/:|")
+    if len(codes) == 1 and not rest:
+        return codes.pop()
+    return upper
 
 
 def known_currency(raw: str) -> str | None:

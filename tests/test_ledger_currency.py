@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlwt
+from hypothesis import given
+from hypothesis import strategies as st
 from tooling import require_soffice
 
 from dunning.archive.accounts import aging_report
@@ -21,6 +23,7 @@ from dunning.archive.sniff import sniff
 from dunning.desk import Desk
 from dunning.errors import IngestError
 from dunning.ingest.pipeline import ingest_paths
+from dunning.money import currency_code, parse_amount, parse_money
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -280,3 +283,44 @@ def test_a_word_97_file_is_not_taken_for_a_workbook(tmp_path: Path) -> None:
     directory[64:66] = len(book).to_bytes(2, "little")
     path.write_bytes(bytes(head) + bytes(fat) + bytes(directory))
     assert sniff(path) == "xls"
+
+
+FOREIGN_MARKS = ["$", "US$", "USD", "usd", "€", "EUR", "HK$", "HKD", "JPY", "£", "美元", "港币"]
+YUAN_MARKS = ["¥", "￥", "RMB", "CNY", "人民币", "元", "rmb"]
+
+
+@given(
+    cents=st.integers(0, 10**12),
+    mark=st.sampled_from(FOREIGN_MARKS),
+    before=st.booleans(),
+    space=st.sampled_from(["", " ", "\u3000"]),
+)
+def test_a_foreign_mark_never_reads_as_yuan(
+    cents: int, mark: str, before: bool, space: str
+) -> None:
+    amount = f"{Decimal(cents) / 100:,.2f}"
+    cell = f"{mark}{space}{amount}" if before else f"{amount}{space}{mark}"
+    with pytest.raises(ValueError, match="not CNY"):
+        parse_amount(cell)
+    value, currency = parse_money(cell)
+    assert currency not in (None, "CNY") and value == Decimal(cents) / 100
+
+
+@given(cents=st.integers(-(10**12) + 1, 10**12 - 1), mark=st.sampled_from(YUAN_MARKS))
+def test_a_yuan_mark_reads_the_same_amount_as_no_mark(cents: int, mark: str) -> None:
+    amount = f"{Decimal(cents) / 100:.2f}"
+    assert parse_amount(f"{mark}{amount}") == parse_amount(amount) == Decimal(cents) / 100
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("人民币(CNY)", "CNY"),
+        ("美元/USD", "USD"),
+        ("港币", "HKD"),
+        ("rmb", "CNY"),
+        ("全部", "全部"),
+    ],
+)
+def test_currency_names_and_codes(raw: str, code: str) -> None:
+    assert currency_code(raw) == code
