@@ -202,3 +202,128 @@ def test_an_error_in_an_ods_amount_is_a_bad_row_not_a_zero(tmp_path: Path) -> No
         (2, "已收金额", "#DIV/0!"),
         (3, "已收金额", "#N/A"),
     ]
+
+
+def _a1(ref: str) -> tuple[int, int]:
+    letters = "".join(c for c in ref if c.isalpha())
+    col = 0
+    for char in letters:
+        col = col * 26 + ord(char) - 64
+    return int(ref[len(letters) :]) - 1, col - 1
+
+
+def xls_with_merges(path: Path, rows: list[list[object]], merges: list[str]) -> Path:
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    date = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value, date) if isinstance(value, dt.datetime) else sheet.write(
+                    r, c, value
+                )
+    for span in merges:
+        (r1, c1), (r2, c2) = (_a1(part) for part in span.split(":"))
+        sheet.merge(r1, r2, c1, c2)
+    book.save(str(path))
+    return path
+
+
+def xlsx_with_merges(path: Path, rows: list[list[object]], merges: list[str]) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    for span in merges:
+        wb.active.merge_cells(span)
+    wb.save(path)
+    return path
+
+
+DETAIL_BOOKS: dict[str, tuple[list[list[object]], list[str]]] = {
+    "kingdee": (
+        [
+            ["客户往来明细账"],
+            ["会计期间：2025年1期至2025年11期", None, None, None, "币别：人民币"],
+            ["日期", "凭证字号", "客户编码", "客户名称", "摘要", "借方", "贷方", "方向", "余额"],
+            [None, None, "KH001", "厦门鹭岛贸易有限公司", "期初余额", None, None, "借", 5000],
+            [dt.datetime(2025, 3, 5), "记-12", "KH001", "厦门鹭岛贸易有限公司", "销售", 11300, None, "借", 16300],
+            [dt.datetime(2025, 4, 1), "记-30", "KH001", "厦门鹭岛贸易有限公司", "收款", None, 6300, "借", 10000],
+            [None, None, "KH001", "厦门鹭岛贸易有限公司", "本期合计", 11300, 6300, "借", 10000],
+        ],
+        [],
+    ),
+    "merged headings": (
+        [
+            ["往来对账单"],
+            ["日期", "凭证号", "摘要", "借方金额", "贷方金额", "余额"],
+            ["KH001 厦门鹭岛贸易有限公司"],
+            ["2025-07-01", "记-1", "销售", 100, None, 100],
+            ["2025-07-09", "记-5", "收款", None, 40, 60],
+            ["客户：KH002 南京同创化工有限公司"],
+            ["2025-07-02", "记-2", "销售", 70, None, 70],
+            ["小计", None, None, 70, None, 70],
+        ],
+        ["A3:F3", "A6:F6"],
+    ),
+    "yonyou two-row header": (
+        [
+            ["应收账款明细账"],
+            ["科目：1122 应收账款", None, None, None, None, "客户：温州瓯江电器有限公司（KH014）"],
+            ["2025年", None, "凭证号", "摘要", "本期发生", None, "方向", "余额"],
+            ["月", "日", None, None, "借方", "贷方", None, None],
+            [1, 1, None, "上年结转", None, None, "借", 800],
+            [1, 15, "记-0008", "销售商品", 1000, None, "借", 1800],
+            [1, 31, "记-0031", "收款", None, 1800, "平", 0],
+            [None, None, None, "本月合计", 1000, 1800, "平", 0],
+        ],
+        ["A3:B3", "E3:F3", "C3:C4", "D3:D4", "G3:G4", "H3:H4"],
+    ),
+    "customer merged down": (
+        [
+            ["应收账款台账"],
+            ["客户名称", "发票号码", "开票日期", "应收金额"],
+            ["甲公司", "F1", dt.datetime(2025, 1, 5), 100],
+            [None, "F2", dt.datetime(2025, 1, 6), 200],
+            ["乙公司", "F3", dt.datetime(2025, 1, 7), 300],
+        ],
+        ["A3:A4"],
+    ),
+}  # fmt: skip
+
+
+def read_all(path: Path) -> tuple[object, ...]:
+    ledger = read_ledger(path)
+    return (
+        ledger.kind,
+        ledger.invoices,
+        ledger.payments,
+        ledger.counts,
+        ledger.header_row,
+    )
+
+
+@pytest.mark.parametrize("book", list(DETAIL_BOOKS))
+def test_xls_and_xlsx_of_one_book_read_the_same(tmp_path: Path, book: str) -> None:
+    rows, merges = DETAIL_BOOKS[book]
+    from_xlsx = read_all(xlsx_with_merges(tmp_path / "a.xlsx", rows, merges))
+    from_xls = read_all(xls_with_merges(tmp_path / "a.xls", rows, merges))
+    assert from_xls == from_xlsx
+    counts = from_xlsx[3]
+    assert counts.adds_up and counts.imported > 0  # type: ignore[attr-defined]
+
+
+def test_ods_of_each_book_reads_as_its_xlsx(tmp_path: Path) -> None:
+    require_soffice()
+    sources = [
+        xlsx_with_merges(tmp_path / f"book{n}.xlsx", *DETAIL_BOOKS[name])
+        for n, name in enumerate(DETAIL_BOOKS)
+    ]
+    out = tmp_path / "ods"
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "ods", "--outdir", str(out), *map(str, sources)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for source in sources:
+        assert read_all(out / f"{source.stem}.ods") == read_all(source), source.stem

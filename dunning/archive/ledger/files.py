@@ -25,7 +25,15 @@ import python_calamine as calamine
 
 from dunning.archive.ledger.csvtext import decode_csv, sniff_delimiter
 from dunning.archive.ledger.header import HEADER_SCAN_ROWS
-from dunning.archive.ledger.legacy import Errors, Legacy, Padded, legacy_cells, ods_errors
+from dunning.archive.ledger.legacy import (
+    Errors,
+    Legacy,
+    OdsExtras,
+    Padded,
+    Span,
+    legacy_cells,
+    ods_extras,
+)
 from dunning.errors import IngestError
 
 Row = Sequence[object]
@@ -81,8 +89,8 @@ def read_sheets(path: Path) -> Generator[Sheet]:
         zipped = handle.read(4) == ZIP_MAGIC
     xml = _XlsxXml.of(path) if zipped else None
     legacy = Legacy() if zipped else legacy_cells(path)
-    if zipped and xml is None:
-        legacy.errors = ods_errors(path)
+    ods = ods_extras(path) if zipped and xml is None else OdsExtras()
+    legacy.errors.update(ods.errors)
     try:
         for meta in _guarded_call(path, lambda: book.sheets_metadata):
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:
@@ -94,6 +102,7 @@ def read_sheets(path: Path) -> Generator[Sheet]:
                 xml,
                 legacy.errors.get(meta.name, {}),
                 legacy.padded.get(meta.name, {}),
+                ods.merges.get(meta.name),
             )
     finally:
         book.close()
@@ -141,7 +150,13 @@ def _guarded_rows(path: Path, rows: Iterator[Row]) -> Iterator[Row]:
 
 
 def _sheet(
-    path: Path, book: Any, meta: Any, xml: _XlsxXml | None, errors: Errors, padded: Padded
+    path: Path,
+    book: Any,
+    meta: Any,
+    xml: _XlsxXml | None,
+    errors: Errors,
+    padded: Padded,
+    spans: list[Span] | None,
 ) -> Sheet:
     cells = _guarded_call(path, lambda: book.get_sheet_by_name(meta.name))
     rows: Iterator[Row] = _guarded_rows(path, _cells(cells))
@@ -150,7 +165,7 @@ def _sheet(
         padded, errors, uncomputed = xml.sheet_extras(meta.name)
     if padded or errors:
         rows = _restored(rows, padded, errors)
-    merges = _merges(_guarded_call(path, lambda: cells.merged_cell_ranges))
+    merges = _merges(spans or _guarded_call(path, lambda: cells.merged_cell_ranges))
     if merges:
         rows = _fill_merged(rows, merges)
     head = list(itertools.islice(rows, HEADER_SCAN_ROWS))

@@ -204,49 +204,69 @@ def _sheet_name(stream: bytes, at: int, *, wide_count: bool) -> str:
 
 
 _ODS_ERROR = b'value-type="error"'
+_ODS_SPAN = b"number-rows-spanned"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _TEXT_P = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"
 _CELLS = (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell")
 _REPEAT_LIMIT = 1 << 20  # LibreOffice pads a sheet with a million empty repeated columns
 
 
-def ods_errors(path: Path) -> dict[str, Errors]:
-    """Sheet name → error cells of an OpenDocument spreadsheet (LibreOffice marks them
-    `calcext:value-type="error"`; calamine reads them as empty). Empty when there are none."""
+Span = tuple[tuple[int, int], tuple[int, int]]  # ((top, left), (bottom, right)), 0-based
+
+
+@dataclass
+class OdsExtras:
+    """Per sheet name: its error cells and its merged ranges (as calamine gives an XLSX's)."""
+
+    errors: dict[str, Errors] = field(default_factory=dict)
+    merges: dict[str, list[Span]] = field(default_factory=dict)
+
+
+def ods_extras(path: Path) -> OdsExtras:
+    """An OpenDocument spreadsheet's error cells (LibreOffice marks them
+    `calcext:value-type="error"`) and merged cells, neither of which calamine gives."""
     try:
         with zipfile.ZipFile(path) as archive, archive.open("content.xml") as member:
             data = member.read()
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return {}
-    if _ODS_ERROR not in data or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return {}
-    errors: dict[str, Errors] = {}
-    table, row, col = "", 0, 0
+        return OdsExtras()
+    wanted = _ODS_ERROR in data or _ODS_SPAN in data
+    if not wanted or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return OdsExtras()
     try:
-        for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                if tag == f"{_TABLE}table":
-                    table, row = element.get(f"{_TABLE}name", ""), 0
-                elif tag == f"{_TABLE}table-row":
-                    col = 0
-                continue
-            if tag in _CELLS:
-                repeat = min(
-                    int(element.get(f"{_TABLE}number-columns-repeated", "1")), _REPEAT_LIMIT
-                )
-                if element.get(f"{{{_CALCEXT}}}value-type") == "error":
-                    shown = "".join(p.text or "" for p in element.iter(_TEXT_P)) or "#VALUE!"
-                    for n in range(repeat):
-                        errors.setdefault(table, {})[(row + 1, col + n)] = shown
-                col += repeat
-                element.clear()
-            elif tag == f"{_TABLE}table-row":
-                row += min(int(element.get(f"{_TABLE}number-rows-repeated", "1")), _REPEAT_LIMIT)
-                element.clear()
+        return _ods_cells(data)
     except (ElementTree.ParseError, ValueError):
-        return {}
-    return errors
+        return OdsExtras()
+
+
+def _ods_cells(data: bytes) -> OdsExtras:
+    found = OdsExtras()
+    table, row, col = "", 0, 0
+    for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == f"{_TABLE}table":
+                table, row = element.get(f"{_TABLE}name", ""), 0
+            elif tag == f"{_TABLE}table-row":
+                col = 0
+            continue
+        if tag in _CELLS:
+            repeat = min(int(element.get(f"{_TABLE}number-columns-repeated", "1")), _REPEAT_LIMIT)
+            if element.get(f"{{{_CALCEXT}}}value-type") == "error":
+                shown = "".join(p.text or "" for p in element.iter(_TEXT_P)) or "#VALUE!"
+                for n in range(repeat):
+                    found.errors.setdefault(table, {})[(row + 1, col + n)] = shown
+            down = int(element.get(f"{_TABLE}number-rows-spanned", "1"))
+            across = int(element.get(f"{_TABLE}number-columns-spanned", "1"))
+            if down > 1 or across > 1:
+                span = ((row, col), (row + min(down, _REPEAT_LIMIT) - 1, col + across - 1))
+                found.merges.setdefault(table, []).append(span)
+            col += repeat
+            element.clear()
+        elif tag == f"{_TABLE}table-row":
+            row += min(int(element.get(f"{_TABLE}number-rows-repeated", "1")), _REPEAT_LIMIT)
+            element.clear()
+    return found
 
 
 _CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
