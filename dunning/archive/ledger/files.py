@@ -3,8 +3,10 @@ spreadsheets (XLSX, XLS, ODS and WPS .et) through python-calamine.
 
 `read_sheets` is the one place a spreadsheet's cells are read; bank statements use it too.
 Each sheet is handed over as its first rows (buffered, to find the header) and an iterator
-over the rest. calamine gives values only: what it cannot give is read from the XLSX's own XML,
-and only when the file has it (numbers shown with leading zeros, formulas never calculated).
+over the rest. calamine gives values only: what it cannot give is read from the file itself,
+and only when the file has it (numbers shown with leading zeros, error cells, formulas never
+calculated, an ODS's merged cells): from an XLSX's XML here, from an XLS's records and an
+ODS's content.xml in `legacy`.
 """
 
 from __future__ import annotations
@@ -77,12 +79,14 @@ def open_sheets(path: Path) -> Iterator[Iterator[Sheet]]:
 def read_sheets(path: Path) -> Generator[Sheet]:
     """Every sheet of an XLSX, XLS, ODS or .et workbook, in order, read on demand.
 
-    Cells: None (empty), str, float (calamine gives every number as a float; an .xls integer
-    may be an int), bool, datetime.date / datetime.datetime / datetime.time / timedelta.
-    Rows start at column A and row 1 whatever the sheet's used range; a vertical merge's value
-    is on each row it covers (first column); a number formatted with leading zeros
-    (`00000000`) is the text Excel shows. Raises IngestError (naming the file) when the file
-    is no workbook, is damaged or encrypted.
+    Each `Sheet` has its `name`, `hidden`, its first rows in `head` (at most 30) and the others
+    in `rest`; rows are tuples starting at column A and row 1 whatever the sheet's used range.
+    Cells: None (empty), str, int (a whole number below 10^15: 12, as Excel shows it), float,
+    bool, datetime.date (a date cell), datetime.datetime (with a time), datetime.time,
+    timedelta. An error cell reads as its text (`#REF!`); a number formatted with leading
+    zeros (`00000000`) as the text Excel shows; a vertical merge's value is on each row it
+    covers. `uncomputed` names XLSX formula cells that hold no value. Raises IngestError
+    (naming the file) when the file is no workbook, is damaged, encrypted or protected.
     """
     book = _open_book(path)
     with path.open("rb") as handle:
