@@ -324,3 +324,23 @@ def test_a_yuan_mark_reads_the_same_amount_as_no_mark(cents: int, mark: str) -> 
 )
 def test_currency_names_and_codes(raw: str, code: str) -> None:
     assert currency_code(raw) == code
+
+
+def test_a_two_row_header_with_yuan_bi_and_ben_wei_bi_reads_ben_wei_bi(tmp_path: Path) -> None:
+    # Kingdee: 应收金额 over 原币 | 本位币, a 币别 column, one row in USD.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [
+        ["应收单列表"],
+        ["客户编码", "客户名称", "单据编号", "单据日期", "币别", "应收金额", None],
+        [None, None, None, None, None, "原币", "本位币"],
+        ["C1", "甲", "AR001", dt.datetime(2025, 1, 5), "人民币", 1000, 1000],
+        ["C1", "甲", "AR002", dt.datetime(2025, 1, 6), "美元", 100, 710],
+    ]:
+        ws.append(row)
+    ws.merge_cells("F2:G2")
+    path = tmp_path / "k3.xlsx"
+    wb.save(path)
+    ledger = read_ledger(path)
+    assert [str(i.amount) for i in ledger.invoices] == ["1000.00", "710.00"]
+    assert ledger.columns["amount"] == "应收金额本位币"
