@@ -185,17 +185,13 @@ def _cells(sheet: Any) -> Iterator[Row]:
         return  # an empty sheet
     lead = [None] * start[1]
     for row in sheet.iter_rows():
-        yield tuple(
-            lead
-            + [
-                None
-                if v == ""
-                else int(v)
-                if type(v) is float and v.is_integer() and -_DIGITS < v < _DIGITS
-                else v
-                for v in row
-            ]
-        )
+        cells = [
+            (int(v) if v.is_integer() and -_DIGITS < v < _DIGITS else v)
+            if type(v) is float
+            else (None if v == "" else v)
+            for v in row
+        ]
+        yield tuple(lead + cells if lead else cells)
 
 
 _DIGITS = 1e15
