@@ -39,6 +39,11 @@ name = "王明"
 phone = "0571-87000000"
 address = "浙江省杭州市上城区庆春路1号"
 
+[desk]
+# The one currency the desk keeps (ISO code). Ledger rows in another currency are refused,
+# unless the ledger gives their amounts in 本位币 columns.
+currency = "CNY"
+
 [aging]
 # Upper edges of the overdue buckets in days: 30, 60, 90 gives 1-30, 31-60, 61-90, 91+.
 buckets = [30, 60, 90]
@@ -142,6 +147,7 @@ class Config:
     max_upload_mb: int = 50
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
+    currency: str = "CNY"
 
 
 def default_config() -> Config:
@@ -217,7 +223,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         max_upload_mb=number("serve", "max_upload_mb", int),
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
+        currency=_currency(data["desk"].get("currency"), path),
     )
+
+
+def _currency(value: Any, path: Path) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ConfigError(
+            f'{path}: [desk] currency must be a currency code of 3 capital letters, like "CNY".'
+        )
+    return value
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

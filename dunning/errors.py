@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -46,8 +47,25 @@ class IngestError(DunningError):
     def report(self) -> str:
         """The full text for NAME.error.txt: the reason, then every bad row."""
         lines = [self.reason]
-        lines.extend(f"  - {p}" for p in self.problems)
+        lines.extend(problem_lines(self.problems))
         return "\n".join(lines)
+
+
+# Bad rows shown in a terminal or a web page before pointing at the error file for the rest.
+SHOWN_PROBLEMS = 20
+
+
+def problem_lines(
+    problems: Sequence[RowProblem], *, limit: int | None = None, error_file: str | None = None
+) -> list[str]:
+    """The bad rows as NAME.error.txt lists them (`  - row 5, column ...`), at most `limit`
+    of them, then `  and N more in failed/NAME.error.txt`."""
+    shown = problems if limit is None else problems[:limit]
+    lines = [f"  - {p}" for p in shown]
+    rest = len(problems) - len(shown)
+    if rest:
+        lines.append(f"  and {rest} more in {error_file or 'the error file in failed/'}")
+    return lines
 
 
 class NotFoundError(DunningError):

@@ -1,9 +1,13 @@
 """Metamorphic property: one data set in any export layout gives the same numbers.
 
 Hypothesis draws the layout: column order, unrecognised columns before, between and after the
-recognised ones, title/blank/制表 lines above the header, CSV or XLSX, five encodings, CRLF or
-LF, three delimiters, numbers stored as text, every date form of SPEC §3, header aliases. The
+recognised ones, title/blank/制表 lines above the header, CSV, XLSX or XLS, five encodings, CRLF
+or LF, three delimiters, numbers stored as text, every date form of SPEC §3, header aliases. The
 balances, buckets and row counts must equal those of the plain layout.
+
+A second property adds what a foreign-currency book or a 核销 export adds (a 币种 column, a
+USD row, a `$` amount, a 币别：美元 title, 核销/未核销 columns): the CNY balances are the same,
+or the file is refused naming the row; never a different balance.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
+import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tooling import examples
 
 from dunning.archive.ledger import Ledger, read_ledger
+from dunning.errors import IngestError
 from dunning.receivables import Invoice, Payment, age
 
 AS_OF = dt.date(2025, 11, 30)
@@ -92,7 +99,7 @@ def layouts(draw: st.DrawFn, kind: str) -> dict[str, object]:
         "columns": columns,
         "aliases": {f: draw(st.sampled_from(headers[f])) for f in fields},
         "titles": draw(st.lists(st.sampled_from(TITLES), max_size=3)),
-        "xlsx": draw(st.booleans()),
+        "xlsx": draw(st.sampled_from(("", "xlsx", "xls"))),
         "encoding": draw(st.sampled_from(ENCODINGS)),
         "newline": draw(st.sampled_from(("\n", "\r\n"))),
         "delimiter": draw(st.sampled_from((",", "\t", ";"))),
@@ -124,21 +131,30 @@ def cell(value: object, layout: dict[str, object], *, text_only: bool) -> object
     return value
 
 
-def write(tmp: Path, kind: str, layout: dict[str, object]) -> Path:
+def write(
+    tmp: Path,
+    kind: str,
+    layout: dict[str, object],
+    rows: list[dict[str, object]] | None = None,
+    titles: list[str] | None = None,
+) -> Path:
     columns: list[str] = layout["columns"]  # type: ignore[assignment]
     aliases: dict[str, str] = layout["aliases"]  # type: ignore[assignment]
     text_only = not layout["xlsx"]
     header = [aliases.get(c, c) for c in columns]
     body = [
         [cell(r[c], layout, text_only=text_only) if c in r else layout["filler"] for c in columns]
-        for r in records(kind)
+        for r in (records(kind) if rows is None else rows)
     ]
     total = ["合计"] + [None] * (len(columns) - 1)
-    titles = [[t] for t in layout["titles"]]  # type: ignore[attr-defined]
+    lines = [[t] for t in [*(titles or []), *layout["titles"]]]  # type: ignore[misc]
+    table = [*lines, header, *body, total]
+    if layout["xlsx"] == "xls":
+        return write_xls(tmp / f"{kind}.xls", table)
     if layout["xlsx"]:
         path = tmp / f"{kind}.xlsx"
         wb = openpyxl.Workbook()
-        for row in [*titles, header, *body, total]:
+        for row in table:
             wb.active.append(row)
         wb.save(path)
         return path
@@ -146,10 +162,30 @@ def write(tmp: Path, kind: str, layout: dict[str, object]) -> Path:
     writer = csv.writer(
         buffer, delimiter=str(layout["delimiter"]), lineterminator=str(layout["newline"])
     )
-    for row in [*titles, header, *body, total]:
+    for row in table:
         writer.writerow(["" if v is None else v for v in row])
     path = tmp / f"{kind}.csv"
     path.write_bytes(buffer.getvalue().encode(str(layout["encoding"])))
+    return path
+
+
+_XLS_DATE = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+
+
+def write_xls(path: Path, table: list[list[object]]) -> Path:
+    """A legacy .xls (BIFF8), as Kingdee K/3 and Yonyou U8 export: date cells formatted as
+    dates, numbers as numbers."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("应收账款")
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, dt.datetime):
+                sheet.write(r, c, value, _XLS_DATE)
+            else:
+                sheet.write(r, c, value)
+    book.save(str(path))
     return path
 
 
@@ -186,7 +222,7 @@ def numbers(invoices: Ledger, payments: Ledger) -> object:
 
 
 PLAIN = {
-    "titles": [], "xlsx": False, "encoding": "utf-8", "newline": "\n", "delimiter": ",",
+    "titles": [], "xlsx": "", "encoding": "utf-8", "newline": "\n", "delimiter": ",",
     "form": 0, "amount_form": 0, "filler": "",
 }  # fmt: skip
 
@@ -221,3 +257,86 @@ def test_any_layout_gives_the_same_numbers(
         read_ledger(write(tmp / "drawn", "payments", pay_layout)),
     )
     assert got == expected
+
+
+# What a foreign-currency book or a 核销 export adds to an invoice ledger.
+CHANGES = (
+    "currency column, all yuan",
+    "currency column with a USD row",
+    "a $ amount",
+    "币别 title in USD",
+    "币别 title in 人民币",
+    "核销 header for received",
+    "未核销 column",
+    "未核销 column, one wrong",
+)
+YUAN_WORDS = ("CNY", "人民币", "RMB", "￥", "")
+USD_ROW = {
+    "code": "KH002", "name": "南京同创化工有限公司", "invoice": "FP2009",
+    "issued": dt.date(2025, 9, 12), "due": dt.date(2025, 10, 12), "amount": "5000.00",
+    "received": "0",
+}  # fmt: skip
+
+
+def changed(
+    layout: dict[str, object], change: str, place: int
+) -> tuple[dict[str, object], list[dict[str, object]], list[str], int | None]:
+    """The layout, rows and title lines with `change` made, and the data row (0-based) that
+    must be refused, if any (-1: every row)."""
+    columns: list[str] = list(layout["columns"])  # type: ignore[call-overload]
+    aliases: dict[str, str] = dict(layout["aliases"])  # type: ignore[call-overload]
+    rows = [dict(r) for r in records("invoices")]
+    titles: list[str] = []
+    refused: int | None = None
+    if change.startswith("currency column"):
+        columns.insert(place % (len(columns) + 1), "currency")
+        aliases["currency"] = ("币种", "币别", "Currency")[place % 3]
+        for n, row in enumerate(rows):
+            row["currency"] = YUAN_WORDS[(n + place) % len(YUAN_WORDS)]
+        if "USD" in change:
+            rows.insert(place % (len(rows) + 1), {**USD_ROW, "currency": "USD"})
+            refused = place % len(rows)
+    elif change == "a $ amount":
+        rows.insert(place % (len(rows) + 1), {**USD_ROW, "amount": "$5,000.00"})
+        refused = place % len(rows)
+    elif change.startswith("币别 title"):
+        titles = ["币别：美元" if "USD" in change else "币别：人民币"]
+        refused = -1 if "USD" in change else None
+    elif change == "核销 header for received":
+        aliases["received"] = ("核销金额", "已核销金额", "本次核销")[place % 3]
+    else:
+        columns.insert(place % (len(columns) + 1), "open")
+        aliases["open"] = ("未核销金额", "未核销余额")[place % 2]
+        for row in rows:
+            row["open"] = f"{Decimal(str(row['amount'])) - Decimal(str(row['received'])):.2f}"
+        if "wrong" in change:
+            refused = place % len(rows)
+            rows[refused]["open"] = f"{Decimal(str(rows[refused]['open'])) + 1:.2f}"
+    return {**layout, "columns": columns, "aliases": aliases}, rows, titles, refused
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(layout=layouts("invoices"), change=st.sampled_from(CHANGES), place=st.integers(0, 50))
+def test_a_currency_or_hexiao_never_changes_the_cny_balances_silently(
+    tmp_path_factory: object, layout: dict[str, object], change: str, place: int
+) -> None:
+    tmp = tmp_path_factory.mktemp("currency")  # type: ignore[attr-defined]
+    payments = plain(tmp, "payments")
+    expected = numbers(plain(tmp, "invoices"), payments)
+    drawn, rows, titles, refused = changed(layout, change, place)
+    (tmp / "drawn").mkdir()
+    path = write(tmp / "drawn", "invoices", drawn, rows, titles)
+    if refused is None:
+        assert numbers(read_ledger(path), payments) == expected
+        return
+    with pytest.raises(IngestError) as caught:
+        read_ledger(path)
+    first_data_row = len(titles) + len(layout["titles"]) + 2  # type: ignore[arg-type]
+    bad = {p.row for p in caught.value.problems}
+    if refused == -1:
+        assert bad == set(range(first_data_row, first_data_row + len(rows)))
+    else:
+        assert bad == {first_data_row + refused}
+    assert "nothing was imported" in caught.value.reason

@@ -51,7 +51,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     """
     # Imported here: PDF and OCR machinery is only loaded by the commands that ingest.
     from dunning.ingest.classify import collect_files
-    from dunning.ingest.pipeline import Outcome, Pipeline
+    from dunning.ingest.pipeline import Outcome, Pipeline, failed_rows
 
     desk = current_desk(ctx)
     # Collected once here (the progress bar needs the count) and handed to the pipeline.
@@ -68,6 +68,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             click.echo(f"duplicate {outcome.file.name}: {outcome.reason}", err=True)
         else:
             click.echo(f"failed {outcome.file.name}: {outcome.reason}", err=True)
+            for text in failed_rows(outcome):
+                click.echo(text, err=True)
 
     if progress_enabled(quiet) and not as_json and len(files) > 20:
         bar = click.progressbar(length=len(files), label="ingesting", file=sys.stderr)

@@ -16,6 +16,7 @@ import click
 
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.errors import SHOWN_PROBLEMS, problem_lines
 from dunning.ingest.quarantine import list_failed, retry
 
 if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
@@ -91,6 +92,10 @@ def _text_line(outcome: Outcome) -> None:
         click.echo(f"duplicate {name}: same as document {outcome.document}", err=True)
     else:
         click.echo(f"failed {name}: {outcome.reason}", err=True)
+        for text in problem_lines(
+            outcome.problems, limit=SHOWN_PROBLEMS, error_file=outcome.error_file
+        ):
+            click.echo(text, err=True)
 
 
 def _json_line(outcome: Outcome) -> None:
@@ -101,6 +106,10 @@ def _json_line(outcome: Outcome) -> None:
         "kind": outcome.kind,
         "label": outcome.label,
         "reason": outcome.reason,
+        "rows": [
+            {"row": p.row, "column": p.column, "value": p.value, "why": p.why}
+            for p in outcome.problems
+        ],
     }
     # One object per line, flushed by click.echo, so `| jq` sees each file as it lands.
     click.echo(json.dumps(record, ensure_ascii=False))

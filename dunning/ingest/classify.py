@@ -17,7 +17,7 @@ from dunning.ingest.quarantine import ERROR_SUFFIX
 
 ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
 DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
-LEDGER_TYPES = {"csv", "xlsx"}
+LEDGER_TYPES = {"csv", "xlsx", "xls", "ods"}  # xls: .xls and WPS .et
 # Matched on lower-cased names in our own code: watchdog 7 patterns use full_match, where
 # "*.tmp" silently matches nothing inside subfolders.
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -152,7 +152,8 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
         raise IngestError(f"{path.name} is empty (0 bytes): drop the complete file again.")
     if kind == "ledger" and sniffed not in LEDGER_TYPES:
         raise IngestError(
-            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV or XLSX;"
+            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV, XLSX,"
+            " XLS, ET or ODS;"
             " contracts and scans go to inbox/contracts/."
         )
     if kind in ("contract", "receipt", "evidence") and sniffed not in DOCUMENT_TYPES:
@@ -163,6 +164,6 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
     # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
     if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence"):
         raise IngestError(
-            f"{path.name} is neither a ledger (CSV/XLSX) nor a PDF or scanned image"
+            f"{path.name} is neither a ledger (CSV/XLSX/XLS/ET/ODS) nor a PDF or scanned image"
             f" (found {sniffed}): nothing to archive."
         )

@@ -37,10 +37,10 @@ from dunning.archive.search import query as search
 from dunning.archive.sniff import sniff
 from dunning.config import Config
 from dunning.desk import Desk
-from dunning.errors import DunningError, IngestError
+from dunning.errors import SHOWN_PROBLEMS, DunningError, IngestError, RowProblem, problem_lines
 from dunning.ingest import classify
 from dunning.ingest.classify import check_regular_file, check_type, kind_from_content, route
-from dunning.ingest.quarantine import note_failure, quarantine
+from dunning.ingest.quarantine import ERROR_SUFFIX, note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
 from dunning.ingest.zipguard import check_member_count, check_zip
 from dunning.workers import WorkerPool
@@ -59,6 +59,9 @@ class Outcome:
     kind: str | None = None  # ledger | contract | receipt
     reason: str | None = None  # why it failed / which document it duplicates
     label: str = ""  # for log lines: "contract HT-2025-0001", "ledger invoices (120 rows)"
+    # A rejected ledger's bad rows (row, column, value, why), as failed/NAME.error.txt lists them.
+    problems: tuple[RowProblem, ...] = ()
+    error_file: str | None = None  # the failure's note, desk-relative: failed/NAME.error.txt
 
 
 @dataclass
@@ -79,8 +82,28 @@ class IngestReport:
                 {"file": str(o.file), "document": o.document, "reason": o.reason}
                 for o in self.of("duplicate")
             ],
-            "failed": [{"file": str(o.file), "reason": o.reason} for o in self.of("failed")],
+            "failed": [failed_json(o) for o in self.of("failed")],
         }
+
+
+def failed_json(outcome: Outcome) -> dict[str, Any]:
+    """A failed file as `ingest --json` lists it: `file`, `reason`, every bad `rows` entry."""
+    return {
+        "file": str(outcome.file),
+        "reason": outcome.reason,
+        "rows": [problem_json(p) for p in outcome.problems],
+        "error_file": outcome.error_file,
+    }
+
+
+def failed_rows(outcome: Outcome) -> list[str]:
+    """A rejected file's bad rows for a terminal: the first 20, then where the rest are."""
+    return problem_lines(outcome.problems, limit=SHOWN_PROBLEMS, error_file=outcome.error_file)
+
+
+def problem_json(problem: RowProblem) -> dict[str, Any]:
+    return {"row": problem.row, "column": problem.column, "value": problem.value,
+            "why": problem.why}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -116,10 +139,10 @@ def limits_for(config: Config) -> ExtractLimits:
     )
 
 
-def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
+def parse_file(kind: str, path: Path, limits: ExtractLimits, *, currency: str = "CNY") -> Parsed:
     """Parse one file of a known kind; runs in a worker process for documents."""
     if kind == "ledger":
-        return Parsed(ledger=read_ledger(path))
+        return Parsed(ledger=read_ledger(path, currency=currency))
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
@@ -244,7 +267,12 @@ class Pipeline:
         documents = [c for c in ready if c.kind != "ledger"]
         for candidate in ledgers:
             try:
-                yield candidate, parse_file("ledger", candidate.path, self.limits)
+                yield (
+                    candidate,
+                    parse_file(
+                        "ledger", candidate.path, self.limits, currency=self.config.currency
+                    ),
+                )
             except Exception as exc:  # one file's failure, reported as its outcome
                 if not isinstance(exc, IngestError):
                     log.exception("reading ledger %s failed", candidate.path)
@@ -285,7 +313,7 @@ class Pipeline:
         forced = kind
         kind = kind or routed or kind_from_content(sniffed, resolved)
         check_type(kind, sniffed, resolved)
-        if sniffed in ("xlsx", "docx", "zip"):
+        if sniffed in ("xlsx", "ods", "docx", "zip"):
             check_zip(resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
@@ -509,20 +537,26 @@ class Pipeline:
         file where it was and says so: nothing is lost.
         """
         reason = str(exc)
+        note: Path | None = None
         if os.path.lexists(path) and not isinstance(exc, StoreFull):
             where = _lexical(path)
             try:
                 if self.desk.inbox.resolve() in where.parents:
-                    quarantine(self.desk, where, exc.report())
+                    moved = quarantine(self.desk, where, exc.report())
+                    note = moved.with_name(moved.name + ERROR_SUFFIX)
                 else:
-                    note_failure(self.desk, where, exc.report())
+                    note = note_failure(self.desk, where, exc.report())
             except OSError as err:
                 log.warning("could not record the failure of %s: %s", where, err)
                 reason += (
                     f" It was left where it is: failed/ could not be written"
                     f" ({err.strerror or err}); free some disk space."
                 )
-        return Outcome(path, "failed", None, kind, reason, f"failed {path.name}")
+        error_file = _relative(note, self.desk.root) if note is not None else None
+        return Outcome(
+            path, "failed", None, kind, reason, f"failed {path.name}",
+            tuple(exc.problems), error_file,
+        )  # fmt: skip
 
 
 def _lexical(path: Path) -> Path:
@@ -541,10 +575,12 @@ def _untouched_since(path: Path, ingested_at: str) -> bool:
 
 
 def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    for base in (root, root.resolve()):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 class StoreFull(IngestError):

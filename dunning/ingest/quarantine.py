@@ -13,6 +13,7 @@ from dunning.safenames import numbered, safe_name
 
 ERROR_SUFFIX = ".error.txt"
 _SOURCE_PREFIX = "source: "
+_ROW_PREFIX = "  - "  # a bad row's line (IngestError.report)
 
 
 @dataclass(frozen=True)
@@ -22,14 +23,21 @@ class FailedFile:
     reason: str
     source: str | None  # where it came from, relative to the desk (for retry)
     failed_at: str | None
+    rows: tuple[str, ...] = ()  # a rejected ledger's bad rows, as the note lists them
 
-    def to_json(self) -> dict[str, str | None]:
+    @property
+    def note(self) -> Path:
+        """NAME.error.txt beside the file."""
+        return self.path.with_name(self.name + ERROR_SUFFIX)
+
+    def to_json(self) -> dict[str, object]:
         """As `failed list --json` prints it."""
         return {
             "name": self.name,
             "reason": self.reason,
             "source": self.source,
             "failed_at": self.failed_at,
+            "rows": list(self.rows),
         }
 
 
@@ -132,15 +140,18 @@ def _retry_target(desk: Desk, failed: FailedFile) -> Path:
 def _read(path: Path) -> FailedFile:
     error_file = path.with_name(path.name + ERROR_SUFFIX)
     reason, source, when = "(no error file)", None, None
+    rows: list[str] = []
     if error_file.is_file():
         lines = error_file.read_text(encoding="utf-8", errors="replace").splitlines()
         reason = lines[0] if lines else reason
         for line in lines:
-            if line.startswith(_SOURCE_PREFIX):
+            if line.startswith(_ROW_PREFIX):
+                rows.append(line[len(_ROW_PREFIX) :])
+            elif line.startswith(_SOURCE_PREFIX):
                 source = line[len(_SOURCE_PREFIX) :]
             elif line.startswith("failed at: "):
                 when = line[len("failed at: ") :]
-    return FailedFile(path.name, path, reason, source, when)
+    return FailedFile(path.name, path, reason, source, when, tuple(rows))
 
 
 def _free_name(folder: Path, name: str) -> Path:

@@ -8,6 +8,7 @@ import secrets
 import threading
 import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.errors import NotFoundError
+from dunning.errors import SHOWN_PROBLEMS, NotFoundError
 from dunning.ingest.quarantine import list_failed, retry
 from dunning.web.desk_state import DeskState
 from dunning.web.guard import guard, state_of
@@ -166,6 +167,7 @@ def _status(request: Request, name: str) -> Response:
         name,
         recent=_recent(state),
         failed=list_failed(state.desk),
+        shown_rows=SHOWN_PROBLEMS,
         waiting=_waiting(state),
         max_upload_mb=state.desk.config.max_upload_mb,
     )
@@ -194,6 +196,26 @@ def _retry(request: Request, form: FormData) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 
 
+def _note(request: Request) -> Response:
+    """A failed file's NAME.error.txt (every bad row), found by the name failed/ lists."""
+    name = request.query_params.get("name", "")
+    found = [f for f in list_failed(state_of(request).desk) if f.name == name]
+    if not found or not found[0].note.is_file():
+        return PlainTextResponse("没有这个失败文件的说明。", status_code=404)
+    note = found[0].note
+    text = note.read_text(encoding="utf-8", errors="replace")
+    quoted = quote(note.name)
+    return PlainTextResponse(
+        text,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"},
+    )
+
+
+@guard()
+async def failed_note(request: Request) -> Response:
+    return await run_in_threadpool(_note, request)
+
+
 @guard("clerk")
 async def retry_failed(request: Request) -> Response:
     form = await request.form()
@@ -205,4 +227,5 @@ ROUTES = [
     Route("/inbox/status", inbox_status),
     Route("/inbox/upload", upload, methods=["POST"]),
     Route("/inbox/retry", retry_failed, methods=["POST"]),
+    Route("/inbox/failed-note", failed_note),
 ]

@@ -1,4 +1,4 @@
-"""Ledger exports (CSV/XLSX) read into rows and written into the archive.
+"""Ledger exports (CSV, XLSX, XLS, ET, ODS) read into rows and written into the archive.
 
 files: opening CSV and XLSX (csvtext: the one CSV decoder) · header: which column is which
 field · rows: the row types and the row accounting · tabular: invoice ledgers, payment lists,

@@ -19,6 +19,7 @@ from dunning.archive.ledger.header import Column
 from dunning.archive.ledger.rows import (
     OPENING_PREFIX,
     ZERO,
+    Currencies,
     InvoiceRow,
     Ledger,
     PaymentRow,
@@ -34,10 +35,10 @@ from dunning.errors import RowProblem
 
 DETAIL_FIELDS = (
     "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "year",
-    "month", "day", "voucher", "summary", "debit", "credit", "direction", "balance",
+    "month", "day", "voucher", "summary", "debit", "credit", "direction", "balance", "currency",
 )  # fmt: skip
 (_CODE, _NAME, _CONTRACT, _NUMBER, _DATE, _YEAR, _MONTH, _DAY, _VOUCHER, _SUMMARY, _DEBIT,
- _CREDIT, _DIRECTION, _BALANCE) = range(len(DETAIL_FIELDS))  # fmt: skip
+ _CREDIT, _DIRECTION, _BALANCE, _CURRENCY) = range(len(DETAIL_FIELDS))  # fmt: skip
 
 # The whole 摘要 of an opening row (收回期初欠款 is a payment, not an opening).
 _OPENING = re.compile(r"\s*(?:期初余额|期初|上年结转|上期结转|年初余额|本年期初)\s*[:：]?\s*")
@@ -151,8 +152,10 @@ class DetailReader:
         problems: list[RowProblem],
         ctx: Context,
         header_cells: Sequence[object],
+        currencies: Currencies | None = None,
     ) -> None:
-        self.layout = Layout(columns, DETAIL_FIELDS)
+        self.layout = Layout(columns, DETAIL_FIELDS, (), currencies)
+        self.desk = self.layout.desk
         self.h = self.layout.headers
         self.columns, self.ledger, self.problems, self.ctx = columns, ledger, problems, ctx
         self.has_who_column = "customer_code" in columns or "customer_name" in columns
@@ -182,16 +185,24 @@ class DetailReader:
         kind = skip_kind(raw, self.layout.labels)
         if kind is not None:
             return kind
-        cells = [v.strip() for v in raw if type(v) is str and v.strip()]
+        cells: list[str] = []
+        numbers = False  # a number or date cell: no sign-off line, no heading
+        for value in raw:
+            if type(value) is str:
+                value = value.strip()
+                if value:
+                    cells.append(value)
+            elif value is not None:
+                numbers = True
         if any(_PAGE.search(c) for c in cells if "页" in c):
             return "page"
         if any(_CLOSING.search(c) for c in cells if "期末" in c or "结转" in c):
             return "total"
-        if is_sign_off(raw):
+        if not numbers and is_sign_off(raw):
             return "footer"
         if cells == self.header_texts:
             return "header"  # the header printed again on a new page
-        alone = len(cells) == 1 and all(v is None or type(v) is str for v in raw)
+        alone = len(cells) == 1 and not numbers
         if alone and not self.has_who_column and not _OPENING.search(cells[0]):
             # The customer's name in merged cells over its block.
             hit = _WHO_LABEL.search(cells[0])
@@ -203,9 +214,17 @@ class DetailReader:
 
     def _who(self, values: tuple[object, ...], row: int) -> Who | None:
         if self.has_who_column:
-            code = checked_text(values[_CODE], row, self.h["customer_code"], self.problems)
-            name = checked_text(values[_NAME], row, self.h["customer_name"], self.problems)
+            first, second = values[_CODE], values[_NAME]
+            key = (type(first), first, type(second), second)
+            known = self.layout.customers.get(key)
+            if known is not None:
+                return known
+            before = len(self.problems)
+            code = checked_text(first, row, self.h["customer_code"], self.problems)
+            name = checked_text(second, row, self.h["customer_name"], self.problems)
             if code or name:
+                if len(self.problems) == before:
+                    self.layout.customers[key] = (code, name)
                 return code, name
         if self.current is not None:
             return self.current
@@ -220,10 +239,15 @@ class DetailReader:
         """Read one dated row; returns a skip kind when it carries no entry."""
         who = self._who(values, row)
         summary = checked_text(values[_SUMMARY], row, self.h["summary"], self.problems) or ""
-        debit = amount_value(values[_DEBIT], row, self.h["debit"], self.problems, required=False)
-        credit = amount_value(values[_CREDIT], row, self.h["credit"], self.problems, required=False)
+        h, problems, desk = self.h, self.problems, self.desk
+        debit = amount_value(
+            values[_DEBIT], row, h["debit"], problems, required=False, currency=desk
+        )
+        credit = amount_value(
+            values[_CREDIT], row, h["credit"], problems, required=False, currency=desk
+        )
         printed = self._printed_balance(values, row)
-        if who is None:
+        if who is None or self.layout.foreign(values, row, problems):
             return None
         key = who[0] or who[1] or ""
         block = self.blocks.get(key) or self.blocks.setdefault(key, _Block(who))
@@ -264,8 +288,9 @@ class DetailReader:
 
     def _printed_balance(self, values: tuple[object, ...], row: int) -> Decimal | None:
         amount = amount_value(
-            values[_BALANCE], row, self.h["balance"], self.problems, required=False
-        )
+            values[_BALANCE], row, self.h["balance"], self.problems, required=False,
+            currency=self.desk,
+        )  # fmt: skip
         direction = text(values[_DIRECTION])
         if direction is None:
             return amount
@@ -332,7 +357,8 @@ class DetailReader:
         mark = "".join(voucher.split()) if voucher else None
         if mark is None:
             mark = hashlib.sha1(summary.encode()).hexdigest()[:8]
-        base = f"{who[0] or who[1]}-{day:%Y%m%d}-{mark}"
+        # The day as YYYYMMDD, without strftime (slow, and called on every unnumbered debit).
+        base = f"{who[0] or who[1]}-{day.year:04d}{day.month:02d}{day.day:02d}-{mark}"
         self.keys[base] += 1
         n = self.keys[base]
         return base if n == 1 else f"{base}-{n}"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dunning.errors import IngestError
+from dunning.money import known_currency
 
 # field -> aliases, strongest first: when two columns match the same field, the stronger
 # alias wins (a file with both 价税合计 and 金额 owes the 价税合计).
@@ -45,11 +46,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "amount": (
         "应收金额", "价税合计", "发票金额", "含税金额", "开票金额", "应收款", "应收账款",
+        "本位币金额", "本币金额", "应收金额本位币", "价税合计本位币", "金额本位币",
         "invoiceamount", "金额", "amount",
     ),
     "received": (
         "已收金额", "已回款", "已回款金额", "已收款", "已收款金额", "已收", "累计收款",
         "累计回款", "received", "amountreceived", "receivedamount", "amountpaid", "paid",
+        # Yonyou / Kingdee 核销: what has been settled against the invoice.
+        "已核销金额", "核销金额", "已核销", "累计核销", "累计核销金额", "本次核销",
+        "本次核销金额", "已收金额本位币", "核销金额本位币", "已核销金额本位币",
     ),
     "paid_on": (
         "回款日期", "收款日期", "到账日期", "回款日", "收款日", "paymentdate", "receiptdate",
@@ -57,8 +62,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "paid_amount": (
         "回款金额", "收款金额", "到账金额", "本次收款", "本次回款", "paymentamount",
-        "receiptamount",
+        "receiptamount", "收款金额本位币", "回款金额本位币",
     ),
+    "currency": ("币种", "币别", "币种名称", "币别名称", "货币", "币制", "currency", "ccy", "curr"),
     "invoice_ref": (
         "对应发票号", "对应发票号码", "核销发票号", "关联发票号", "关联发票", "invoiceref",
         "invoicereference", "forinvoice", "appliedinvoice",
@@ -97,6 +103,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "balance": (
         "余额", "期末余额", "余额金额", "本期余额", "应收余额", "余额本位币", "余额本币",
         "未收金额", "未收款", "欠款余额", "balance", "outstanding",
+        "未核销金额", "未核销余额", "未核销", "未核销金额本位币", "未收金额本位币",
     ),
     "direction": ("方向", "余额方向", "借或贷", "借贷", "借贷方向", "drcr"),
     "summary": ("摘要", "业务摘要", "说明", "summary", "description", "memo"),
@@ -139,6 +146,7 @@ class Column:
     rank: int  # position of the matched alias: lower is stronger
     generic: bool
     scale: int = 1  # amounts in 万元 (10000) or 千元 (1000) as the header says
+    currency: str | None = None  # a currency the header names: 应收金额(USD), 金额（美元）
 
 
 def normalise_header(cell: object) -> str:
@@ -166,8 +174,19 @@ def match_header(cells: Sequence[object]) -> dict[str, Column]:
         current = found.get(name)
         if current is None or rank < current.rank:
             scale = next((n for unit, n in _SCALES if unit in cell), 1)
-            found[name] = Column(index, cell.strip(), rank, key in GENERIC, scale)
+            found[name] = Column(
+                index, cell.strip(), rank, key in GENERIC, scale, _named_currency(cell)
+            )
     return found
+
+
+_NOTE = re.compile(r"[(（\[【]([^()（）\[\]【】]{1,12})[)）\]】]\s*$")
+
+
+def _named_currency(cell: str) -> str | None:
+    """The currency in a header's note, 应收金额(USD) → USD; 元/人民币 name the yuan."""
+    hit = _NOTE.search(cell)
+    return None if hit is None else known_currency(hit.group(1))
 
 
 @dataclass(frozen=True)

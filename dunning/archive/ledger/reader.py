@@ -23,9 +23,15 @@ from dunning.archive.ledger.header import (
     missing_columns,
     no_header_error,
 )
-from dunning.archive.ledger.rows import Ledger, LedgerKind, is_blank
-from dunning.archive.ledger.tabular import read_customers, read_invoices, read_payments
+from dunning.archive.ledger.rows import Ledger, LedgerKind, is_blank, sheet_currencies
+from dunning.archive.ledger.tabular import (
+    MONEY_FIELDS,
+    read_customers,
+    read_invoices,
+    read_payments,
+)
 from dunning.errors import IngestError, RowProblem
+from dunning.money import YUAN
 
 _KIND_LABEL = {
     "invoices": "invoice ledger",
@@ -40,8 +46,12 @@ _LIST_READERS = {
 }
 
 
-def read_ledger(path: Path) -> Ledger:
-    """Read a CSV or XLSX ledger export; raises IngestError listing every bad row.
+def read_ledger(path: Path, *, currency: str = YUAN) -> Ledger:
+    """Read a CSV, XLSX, XLS, ET or ODS ledger export; raises IngestError listing every bad row.
+
+    Amounts are in the desk's `currency`: a row in another one (a 币种 column, a 币别：美元
+    title line, `$5,000.00` in a cell) is a bad row, unless the amounts come from 本位币
+    columns.
 
     Every visible sheet with a ledger header is read; hidden sheets and sheets without one are
     named in `Ledger.ignored_sheets`. Row numbers are those Excel shows (for CSV: the record
@@ -76,7 +86,9 @@ def read_ledger(path: Path) -> Ledger:
             ledger = ledger or Ledger(
                 kind, sheet.name, header.index + 1, {}, encoding=sheet.encoding
             )
-            found.append((sheet.name, _read_sheet(sheet, header, kind, decided[1], ledger)))
+            found.append(
+                (sheet.name, _read_sheet(sheet, header, kind, decided[1], ledger, currency))
+            )
     if ledger is None:
         if deferred is not None:
             raise deferred
@@ -122,9 +134,15 @@ def _read_sheet(
     kind: LedgerKind,
     columns: dict[str, Column],
     ledger: Ledger,
+    currency: str = YUAN,
 ) -> list[RowProblem]:
     """Read one sheet's rows into `ledger`; returns the sheet's bad cells."""
     offset = header.index
+    above = sheet.head[: offset + 1 - header.rows]
+    money = [columns[f] for f in MONEY_FIELDS if f in columns]
+    currencies = sheet_currencies(
+        currency, above, [c.header for c in money], [c.currency for c in money]
+    )
     rows: Iterable[tuple[int, Row]] = enumerate(
         itertools.chain(sheet.head[offset + 1 :], sheet.rest), start=offset + 2
     )
@@ -132,12 +150,12 @@ def _read_sheet(
     if sheet.name is None:
         rows = _no_wider_than(rows, sheet.head[offset], problems)
     if kind == "detail":
-        ctx = context_of(sheet.head[: offset + 1 - header.rows], sheet.name)
+        ctx = context_of(above, sheet.name)
         ctx.year = header.year or ctx.year
-        DetailReader(columns, ledger, problems, ctx, sheet.head[offset]).read(rows)
+        DetailReader(columns, ledger, problems, ctx, sheet.head[offset], currencies).read(rows)
         used: tuple[str, ...] = tuple(columns)
     else:
-        used = _LIST_READERS[kind](rows, columns, ledger, problems, sheet.head[offset])
+        used = _LIST_READERS[kind](rows, columns, ledger, problems, sheet.head[offset], currencies)
     if sheet.name is not None:
         ledger.sheets.append(sheet.name)
     listed = {(p.row, p.column) for p in problems}
@@ -198,7 +216,8 @@ def _finish(path: Path, ledger: Ledger, problems: list[RowProblem]) -> Ledger:
         counts.imported = counts.read - sum(counts.skipped.values()) - counts.bad
         raise IngestError(
             f"{path.name}: {counts.bad} row(s) have bad values, so nothing was imported "
-            f"({counts.summary()}); correct the rows listed below and import the file again.",
+            f"({counts.summary(rejected=True)}); correct the rows listed below and import the "
+            "file again.",
             sorted(problems, key=lambda p: (p.column.partition(" (sheet ")[2], p.row)),
         )
     if ledger.row_count == 0:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from dunning.dates import parse_date
 from dunning.errors import RowProblem
-from dunning.money import CENT, parse_amount
+from dunning.money import CENT, YUAN, currency_code, foreign_amount, parse_money
 
 LedgerKind = Literal["invoices", "payments", "customers", "detail"]
 PaymentKind = Literal["payment", "credit_note", "opening"]
@@ -74,9 +74,10 @@ class RowCounts:
     def adds_up(self) -> bool:
         return self.read == self.imported + sum(self.skipped.values()) + self.bad
 
-    def summary(self) -> str:
-        """`18 rows read: 17 imported, 1 total skipped`."""
-        parts = [f"{self.imported} imported"]
+    def summary(self, *, rejected: bool = False) -> str:
+        """`18 rows read: 17 imported, 1 total skipped`; for a rejected file, where nothing
+        was imported, `17 would have imported`."""
+        parts = [f"{self.imported} {'would have imported' if rejected else 'imported'}"]
         parts += [f"{n} {kind} skipped" for kind, n in sorted(self.skipped.items())]
         if self.bad:
             parts.append(f"{self.bad} bad")
@@ -179,19 +180,23 @@ def total_kind(value: str) -> SkipKind | None:
 def skip_kind(row: Sequence[object], labels: Collection[int] | None = None) -> SkipKind | None:
     """Blank rows, and total rows (a 合计/总计/小计 label in one of the `labels` cells, or in
     any cell when no labels are given), carry no ledger entry."""
-    blank = True
-    for index, value in enumerate(row):
-        if value is None:
-            continue
-        if type(value) is str:
-            if "计" in value and (labels is None or index in labels):
+    if labels is None:
+        labels = range(len(row))
+    width = len(row)
+    for index in labels:
+        if index < width:
+            value = row[index]
+            if type(value) is str and "计" in value:
                 kind = total_kind(value)
                 if kind is not None:
                     return kind
-            if not value or value.isspace():
-                continue
-        blank = False
-    return "blank" if blank else None
+    for value in row:
+        if value is None:
+            continue
+        if type(value) is str and (not value or value.isspace()):
+            continue
+        return None
+    return "blank"
 
 
 _SIGN_OFF = re.compile(
@@ -262,8 +267,10 @@ _TOO_LONG = (
 def date_value(
     value: object, row: int, header: str, problems: list[RowProblem], *, required: bool
 ) -> dt.date | None:
+    if type(value) is dt.date:
+        return value  # the common spreadsheet date cell (calamine), without the general parser
     if type(value) is dt.datetime:
-        return value.date()  # the common Excel date cell, without the general parser
+        return value.date()
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(RowProblem(row, header, "", "the date is empty; fill it in"))
@@ -276,8 +283,15 @@ def date_value(
 
 
 def amount_value(
-    value: object, row: int, header: str, problems: list[RowProblem], *, required: bool
+    value: object,
+    row: int,
+    header: str,
+    problems: list[RowProblem],
+    *,
+    required: bool,
+    currency: str = YUAN,
 ) -> Decimal | None:
+    """An amount in the desk's `currency`; a cell naming another one ($5,000.00) is bad."""
     if type(value) is float and -_FLOAT_FAST < value < _FLOAT_FAST:
         # parse_amount's float rule inlined for the common Excel cell (and NaN fails the test).
         return Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)
@@ -286,7 +300,83 @@ def amount_value(
             problems.append(RowProblem(row, header, "", "the amount is empty; fill it in"))
         return None
     try:
-        return parse_amount(value)
+        amount, named = parse_money(value)
     except ValueError as exc:
         problems.append(RowProblem(row, header, str(value), str(exc)))
         return None
+    if named is not None and named != currency:
+        problems.append(RowProblem(row, header, str(value), foreign_amount(named, currency)))
+        return None
+    return amount
+
+
+_BOOK_CURRENCY = re.compile(
+    r"(?:币\s*[别种]|货\s*币|currency)\s*(?:名称)?\s*[:：]\s*([^\s:：]+)", re.I
+)
+_LOCAL = ("本位币", "本币")
+
+
+@dataclass(frozen=True)
+class Currencies:
+    """Which currency a sheet's rows are in, and the one the desk keeps.
+
+    `book` is what a title line says (币别：美元) or an amount header (应收金额(USD)); a
+    currency column overrides it row by row. `local`: the amounts are read from 本位币
+    columns, so they are in the desk's currency whatever the row's own currency.
+    """
+
+    desk: str = YUAN
+    book: str | None = None
+    local: bool = False
+    said: str = ""  # where the sheet names its currency: 币别：美元, 应收金额(USD)
+
+    def foreign(self, cell: object, row: int, header: str, problems: list[RowProblem]) -> bool:
+        """True (and the row named) when the row is in a currency the desk does not keep."""
+        raw = text(cell)
+        code = self.code(raw) if raw is not None else self.book
+        if code is None or code == self.desk or self.local:
+            return False
+        shown = raw if raw is not None else self.said
+        why = (
+            f"the row is in {code}, not {self.desk} (the desk's currency), and the desk never "
+            f"adds two currencies into one balance; export the ledger in 本位币 ({self.desk}) "
+            "or leave the foreign-currency rows out"
+        )
+        problems.append(RowProblem(row, header, shown, why))
+        return True
+
+    def code(self, raw: str) -> str | None:
+        if any(word in raw for word in _LOCAL):
+            return self.desk  # 综合本位币: every currency converted into the desk's
+        return currency_code(raw)
+
+
+def book_currency(lines: Sequence[Sequence[object]]) -> tuple[str, str] | None:
+    """The currency a title line names, as written, and the words that name it:
+    `币别：美元` → (`美元`, `币别：美元`)."""
+    for line in lines:
+        joined = " ".join(t for cell in line if (t := text(cell)) is not None)
+        if "币" in joined or "货" in joined or "urrency" in joined:
+            hit = _BOOK_CURRENCY.search(joined)
+            if hit is not None:
+                return hit.group(1), hit.group()
+    return None
+
+
+def sheet_currencies(
+    desk: str,
+    lines: Sequence[Sequence[object]],
+    headers: Collection[str],
+    named: Collection[str | None],
+) -> Currencies:
+    """A sheet's currencies from its title lines, its amount columns' headers (`headers`) and
+    the currencies those headers name (`named`: 应收金额(USD) → USD)."""
+    rule = Currencies(desk)
+    local = any(word in header for header in headers for word in _LOCAL)
+    found = book_currency(lines)
+    if found is not None:
+        return Currencies(desk, rule.code(found[0]), local, found[1])
+    for header, code in zip(headers, named, strict=True):
+        if code is not None:
+            return Currencies(desk, code, local, header)
+    return Currencies(desk, None, local)

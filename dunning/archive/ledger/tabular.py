@@ -14,6 +14,7 @@ from typing import cast
 from dunning.archive.ledger.header import Column
 from dunning.archive.ledger.rows import (
     ZERO,
+    Currencies,
     CustomerRow,
     InvoiceRow,
     Ledger,
@@ -32,11 +33,14 @@ Rows = Iterable[tuple[int, Row]]
 
 INVOICE_FIELDS = (
     "customer_code", "customer_name", "contract_no", "invoice_no", "invoice_date", "due_date",
-    "amount", "received", "paid_on", "paid_amount", "payment_no", "balance",
+    "amount", "received", "paid_on", "paid_amount", "payment_no", "balance", "currency",
 )  # fmt: skip
 PAYMENT_FIELDS = (
     "customer_code", "customer_name", "paid_on", "paid_amount", "invoice_ref", "payment_no",
+    "currency",
 )  # fmt: skip
+# The amount columns whose header may say 本位币 (or name a currency: 应收金额(USD)).
+MONEY_FIELDS = ("amount", "received", "balance", "paid_amount", "debit", "credit")
 CUSTOMER_FIELDS = (
     "customer_code", "customer_name", "address", "contact", "phone", "credit_grade",
     "salesperson",
@@ -51,12 +55,13 @@ class Layout:
         columns: dict[str, Column],
         fields: Sequence[str],
         header_cells: Sequence[object] = (),
+        currencies: Currencies | None = None,
     ) -> None:
         present = [columns[f].index for f in fields if f in columns]
         self.width = max(present, default=-1) + 1
         # Where a total row's label may stand: a recognised column or the first; a remark
         # such as 含运费合计 in an unrecognised column never makes a row a total.
-        self.labels = frozenset({0, *(c.index for c in columns.values())})
+        self.labels = tuple(sorted({0, *(c.index for c in columns.values())}))
         self.header_texts = [c.strip() for c in header_cells if type(c) is str and c.strip()]
         # Fields whose header says 万元/千元; empty for almost every file.
         self.scales = {
@@ -68,6 +73,21 @@ class Layout:
         self.headers = {f: columns[f].header if f in columns else f for f in fields}
         code, name = columns.get("customer_code"), columns.get("customer_name")
         self.who = "/".join(c.header for c in (code, name) if c is not None)
+        self.customers: dict[tuple[object, ...], tuple[str | None, str | None]] = {}
+        self.currencies = currencies or Currencies()
+        self.desk = self.currencies.desk
+        # Rows are checked for their currency only where a column or the sheet names one.
+        self.check_currency = "currency" in columns or self.currencies.book is not None
+        self.currency_header = columns["currency"].header if "currency" in columns else "币别"
+        self.currency_at = fields.index("currency") if "currency" in fields else -1
+
+    def foreign(self, values: tuple[object, ...], row: int, problems: list[RowProblem]) -> bool:
+        """True (and the row named) when the row is in a currency the desk does not keep."""
+        if not self.check_currency:
+            return False
+        return self.currencies.foreign(
+            values[self.currency_at], row, self.currency_header, problems
+        )
 
     def values(self, row: Row) -> tuple[object, ...]:
         short = self.width - len(row)
@@ -119,6 +139,25 @@ def scaled(amount: Decimal | None, layout: Layout, field: str) -> Decimal | None
 def who(
     values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
 ) -> tuple[str | None, str | None]:
+    # A customer's code and name repeat on each of its rows: read each pair once.
+    first, second = values[0], values[1]
+    key = (type(first), first, type(second), second)  # True == 1, but reads as another code
+    known = layout.customers.get(key)
+    if known is not None:
+        return known
+    before = len(problems)
+    found = _who(values, row, layout, problems)
+    if len(problems) == before and len(layout.customers) < _MEMO:
+        layout.customers[key] = found
+    return found
+
+
+_MEMO = 100_000
+
+
+def _who(
+    values: tuple[object, ...], row: int, layout: Layout, problems: list[RowProblem]
+) -> tuple[str | None, str | None]:
     headers = layout.headers
     code = checked_text(values[0], row, headers["customer_code"], problems, ident=True)
     name = checked_text(values[1], row, headers["customer_name"], problems)
@@ -134,12 +173,13 @@ def read_invoices(
     ledger: Ledger,
     problems: list[RowProblem],
     header: Sequence[object] = (),
+    currencies: Currencies | None = None,
 ) -> tuple[str, ...]:
     # Payment columns on an invoice row become payments against that invoice, unless the
     # ledger also has 已收金额: then they are already counted in it and are not read twice.
     embedded = "paid_on" in columns and "paid_amount" in columns and "received" not in columns
-    fields = INVOICE_FIELDS if embedded else (*INVOICE_FIELDS[:-4], "balance")
-    layout = Layout(columns, INVOICE_FIELDS, header)
+    fields = INVOICE_FIELDS if embedded else (*INVOICE_FIELDS[:8], "balance", "currency")
+    layout = Layout(columns, INVOICE_FIELDS, header, currencies)
     seen: dict[str, tuple[int, InvoiceRow]] = {}
     for row, raw in rows:
         if skipped(ledger, raw, layout):
@@ -200,11 +240,18 @@ def _invoice(
     contract = checked_text(values[2], row, headers["contract_no"], problems, ident=True)
     issued = date_value(values[4], row, headers["invoice_date"], problems, required=True)
     due = date_value(values[5], row, headers["due_date"], problems, required=False)
-    amount = amount_value(values[6], row, headers["amount"], problems, required=True)
-    received = amount_value(values[7], row, headers["received"], problems, required=False)
+    desk = layout.desk
+    amount = amount_value(values[6], row, headers["amount"], problems, required=True, currency=desk)
+    received = amount_value(
+        values[7], row, headers["received"], problems, required=False, currency=desk
+    )
     outstanding = None
     if "balance" in layout.present:
-        outstanding = amount_value(values[11], row, headers["balance"], problems, required=False)
+        outstanding = amount_value(
+            values[11], row, headers["balance"], problems, required=False, currency=desk
+        )
+    if layout.foreign(values, row, problems):
+        return None
     if layout.scales:
         amount = scaled(amount, layout, "amount")
         received = scaled(received, layout, "received")
@@ -233,10 +280,13 @@ def _embedded_payment(
 ) -> PaymentRow | None:
     headers = layout.headers
     amount = scaled(
-        amount_value(values[9], row, headers["paid_amount"], problems, required=False),
+        amount_value(
+            values[9], row, headers["paid_amount"], problems, required=False,
+            currency=layout.desk,
+        ),
         layout,
         "paid_amount",
-    )
+    )  # fmt: skip
     if amount is None or amount == 0:
         return None  # no payment on this invoice yet
     paid_on = date_value(values[8], row, headers["paid_on"], problems, required=True)
@@ -254,8 +304,9 @@ def read_payments(
     ledger: Ledger,
     problems: list[RowProblem],
     header: Sequence[object] = (),
+    currencies: Currencies | None = None,
 ) -> tuple[str, ...]:
-    layout = Layout(columns, PAYMENT_FIELDS, header)
+    layout = Layout(columns, PAYMENT_FIELDS, header, currencies)
     headers = layout.headers
     lines: dict[tuple[object, ...], int] = {}
     for row, raw in rows:
@@ -266,12 +317,16 @@ def read_payments(
         code, name = who(values, row, layout, problems)
         paid_on = date_value(values[2], row, headers["paid_on"], problems, required=True)
         amount = scaled(
-            amount_value(values[3], row, headers["paid_amount"], problems, required=True),
+            amount_value(
+                values[3], row, headers["paid_amount"], problems, required=True,
+                currency=layout.desk,
+            ),
             layout,
             "paid_amount",
-        )
+        )  # fmt: skip
         ref = checked_text(values[4], row, headers["invoice_ref"], problems, ident=True)
         number = checked_text(values[5], row, headers["payment_no"], problems, ident=True)
+        layout.foreign(values, row, problems)
         if not_data(ledger, raw, layout, problems, before):
             continue
         if len(problems) != before or paid_on is None or amount is None:
@@ -314,7 +369,9 @@ def read_customers(
     ledger: Ledger,
     problems: list[RowProblem],
     header: Sequence[object] = (),
+    currencies: Currencies | None = None,
 ) -> tuple[str, ...]:
+    del currencies  # a customer list holds no amounts
     layout = Layout(columns, CUSTOMER_FIELDS, header)
     seen: dict[str, int] = {}
     for row, raw in rows:

@@ -1,0 +1,91 @@
+"""A rejected ledger says why where the clerk looks: `ingest` text and JSON, the web inbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from web_support import client
+
+from dunning.cli import main
+from dunning.desk import Desk
+
+HEADER = "客户编号,客户名称,发票号码,开票日期,应收金额\n"
+
+
+def bad_ledger(folder: Path, good: int, bad: int) -> Path:
+    """`good` rows, then `bad` rows whose amount is 十元 (rows counted as Excel shows them)."""
+    lines = [f"C{n % 7},甲{n % 7},F{n:05d},2025-01-05,100.00\n" for n in range(good)]
+    lines += [f"C1,甲1,B{n:05d},2025-01-05,十元\n" for n in range(bad)]
+    path = folder / "台账.csv"
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def test_ingest_lists_the_first_20_bad_rows_then_points_at_the_error_file(
+    desk: Desk, runner: CliRunner
+) -> None:
+    path = bad_ledger(desk.inbox, good=30, bad=25)
+    result = runner.invoke(main, ["--desk", str(desk.root), "ingest", str(path)])
+    assert result.exit_code == 1
+    err = result.stderr
+    # Nothing was imported: the 30 good rows "would have" been, never "30 imported".
+    assert "55 rows read: 30 would have imported, 25 bad" in err
+    assert " imported," not in err.replace("would have imported", "")
+    listed = [line for line in err.splitlines() if line.startswith("  - row ")]
+    assert len(listed) == 20
+    assert listed[0] == (
+        "  - row 32, column '应收金额', value '十元': not an amount "
+        "(write it like 1234.50, ￥1,234.50 or (300.00))"
+    )
+    assert "  and 5 more in failed/台账.csv.error.txt" in err
+    note = (desk.failed / "台账.csv.error.txt").read_text(encoding="utf-8")
+    # The terminal's lines are the note's lines.
+    assert all(line in note.splitlines() for line in listed)
+    assert sum(line.startswith("  - row ") for line in note.splitlines()) == 25
+
+
+def test_ingest_json_gives_every_bad_row(desk: Desk, runner: CliRunner) -> None:
+    path = bad_ledger(desk.inbox, good=2, bad=23)
+    result = runner.invoke(main, ["--desk", str(desk.root), "ingest", "--json", str(path)])
+    assert result.exit_code == 1
+    (failed,) = json.loads(result.stdout)["failed"]
+    assert failed["file"] == str(path)
+    assert "would have imported" in failed["reason"]
+    assert len(failed["rows"]) == 23
+    assert failed["rows"][0] == {
+        "row": 4,
+        "column": "应收金额",
+        "value": "十元",
+        "why": "not an amount (write it like 1234.50, ￥1,234.50 or (300.00))",
+    }
+    assert failed["error_file"] == "failed/台账.csv.error.txt"
+
+
+def test_a_file_failing_without_bad_rows_has_an_empty_rows_list(
+    desk: Desk, runner: CliRunner
+) -> None:
+    path = desk.inbox / "odd.csv"
+    path.write_text("名字,电话号码\n甲,1\n", encoding="utf-8")
+    result = runner.invoke(main, ["--desk", str(desk.root), "ingest", "--json", str(path)])
+    (failed,) = json.loads(result.stdout)["failed"]
+    assert failed["rows"] == [] and "No ledger header found" in failed["reason"]
+
+
+def test_the_web_inbox_shows_the_bad_rows_and_offers_the_error_file(
+    desk: Desk, runner: CliRunner
+) -> None:
+    path = bad_ledger(desk.inbox, good=1, bad=22)
+    runner.invoke(main, ["--desk", str(desk.root), "ingest", str(path)])
+    web = client(desk)
+    page = web.get("/inbox").text
+    assert "有问题的行 22 行" in page
+    assert "row 3, column &#39;应收金额&#39;, value &#39;十元&#39;" in page
+    assert page.count("<li>row ") == 20
+    assert "另有 2 行见说明文件" in page
+    note = web.get("/inbox/failed-note", params={"name": "台账.csv"})
+    assert note.status_code == 200
+    assert "attachment" in note.headers["content-disposition"]
+    assert note.text == (desk.failed / "台账.csv.error.txt").read_text(encoding="utf-8")
+    assert web.get("/inbox/failed-note", params={"name": "../dunning.toml"}).status_code == 404
