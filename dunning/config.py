@@ -106,6 +106,11 @@ rescan_interval_s = 60.0
 
 [serve]
 max_upload_mb = 50            # the web desk refuses larger uploads
+
+[ledger]
+# true: every invoice ledger lists open items only (a customer it leaves out has paid). A
+# title such as 未清项 / 未核销 / 未结清 marks such an export even when this is false.
+open_items_only = false
 """
 
 
@@ -142,6 +147,7 @@ class Config:
     max_upload_mb: int = 50
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
+    ledger_open_items_only: bool = False
 
 
 def default_config() -> Config:
@@ -217,7 +223,15 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         max_upload_mb=number("serve", "max_upload_mb", int),
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
+        ledger_open_items_only=_flag(data, "ledger", "open_items_only", path),
     )
+
+
+def _flag(data: dict[str, Any], section: str, key: str, path: Path) -> bool:
+    value = data.get(section, {}).get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}.")
+    return value
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

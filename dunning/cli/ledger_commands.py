@@ -83,6 +83,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             f"{len(report.of('archived'))} archived, {len(report.of('duplicate'))} duplicate,"
             f" {len(report.of('failed'))} failed"
         )
+        for outcome in report.of("archived"):
+            if outcome.notes:
+                click.echo(f"{outcome.file.name}:")
+                click.echo("".join(f"  {note}\n" for note in outcome.notes), nl=False)
     if report.of("failed"):
         ctx.exit(1)
 

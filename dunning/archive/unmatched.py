@@ -1,0 +1,308 @@
+"""Ledger payments with no customer: unmatched receipts, and the payer-name rule that avoids them.
+
+A payment row without a customer code names its payer. A name that is a customer's exactly (or
+a name the same file pairs with a code) is that customer. A name that only nearly matches —
+有限责任公司 for 有限公司, 股份 dropped, brackets of another width, spaces, a branch suffix such as
+上海分公司 or 华东分部 — attaches when exactly one customer remains after normalising. Any other
+payment is an unmatched receipt: kept in `unmatched_payments` (this module owns the table),
+listed for a clerk, lowering no balance until assigned. An assignment teaches the desk the
+payer's name, so the next import of the same rows finds the customer itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from dunning.actors import Actor
+from dunning.archive.accounts import get_customer
+from dunning.archive.db import write_transaction
+from dunning.errors import DunningError, NotFoundError
+from dunning.money import format_amount, from_fen
+
+# 杭州甲有限公司上海分公司, 杭州甲公司(华东分部), 杭州甲有限公司北京办事处: the part after 公司.
+_BRANCH = re.compile(r"(?<=公司)[^公]{0,12}?(?:分公司|分部|分厂|分店|办事处|营业部|经营部)$")
+_FORMS = (
+    ("有限责任公司", "公司"),
+    ("股份有限公司", "公司"),
+    ("有限公司", "公司"),
+    ("股份公司", "公司"),
+)
+_BRACKETS = str.maketrans("", "", "()[]{}<>〔〕【】〈〉《》「」『』")
+_PUNCT = re.compile(r"[\s,.;:、，。；：·・\-_]+")
+
+
+def name_key(name: str) -> str:
+    """A customer name as matched exactly: width-folded, without spaces, case-folded."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def payer_key(name: str) -> str:
+    """A payer name as matched loosely: width, brackets, spaces and punctuation ignored, the
+    legal form (有限公司, 有限责任公司, 股份有限公司) folded to 公司 and a branch suffix cut."""
+    key = _PUNCT.sub("", unicodedata.normalize("NFKC", name).translate(_BRACKETS)).casefold()
+    key = _BRANCH.sub("", key)
+    for long, short in _FORMS:
+        key = key.replace(long, short)
+    return key
+
+
+def near_candidates(name: str, customers: Mapping[str, str]) -> list[str]:
+    """The customers (code → name) whose name nearly matches `name`, by code."""
+    wanted = payer_key(name)
+    if not wanted:
+        return []
+    return sorted(code for code, cname in customers.items() if payer_key(cname) == wanted)
+
+
+def loose_candidates(name: str, customers: Mapping[str, str]) -> list[str]:
+    """Customers a clerk might mean when nothing nearly matches: one name holds the other."""
+    wanted = payer_key(name).removesuffix("公司")
+    if len(wanted) < 2:
+        return []
+    found = []
+    for code, cname in customers.items():
+        key = payer_key(cname).removesuffix("公司")
+        if len(key) >= 2 and (wanted in key or key in wanted):
+            found.append(code)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class UnmatchedReceipt:
+    """A ledger payment with no customer: who paid, how much, when, and who it may be."""
+
+    id: int
+    payer_name: str
+    paid_on: dt.date
+    amount: Any  # Decimal
+    invoice_ref: str | None
+    payment_no: str | None
+    candidates: tuple[str, ...]  # customer codes it may belong to (none, or more than one)
+    document_id: int | None
+    source_row: int | None
+    assigned_to: str | None = None
+    assigned_by: str | None = None
+
+    def sentence(self) -> str:
+        """`杭州甲公司 于 2025-11-20 付款 1,000.00：未匹配到款（可能是 C001、C002）`."""
+        maybe = f"（可能是 {'、'.join(self.candidates)}）" if self.candidates else "（无相近客户）"
+        return (
+            f"{self.payer_name} 于 {self.paid_on.isoformat()} 付款 {format_amount(self.amount)}："
+            f"未匹配到款 #{self.id}{maybe}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "payer": self.payer_name,
+            "date": self.paid_on.isoformat(),
+            "amount": f"{self.amount:.2f}",
+            "invoice": self.invoice_ref,
+            "payment_no": self.payment_no,
+            "candidates": list(self.candidates),
+            "document": self.document_id,
+            "row": self.source_row,
+            "assigned_to": self.assigned_to,
+            "assigned_by": self.assigned_by,
+        }
+
+
+_COLUMNS = (
+    "u.id, u.payer_name, u.paid_on, u.amount_fen, u.invoice_ref, u.payment_no, u.candidates,"
+    " l.document_id, u.source_row, u.assigned_to, u.assigned_by"
+)
+
+
+def _receipt(row: tuple[Any, ...]) -> UnmatchedReceipt:
+    return UnmatchedReceipt(
+        row[0],
+        row[1],
+        dt.date.fromisoformat(row[2]),
+        from_fen(row[3]),
+        row[4],
+        row[5],
+        tuple(json.loads(row[6] or "[]")),
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+    )
+
+
+def unmatched_receipts(
+    db: sqlite_utils.Database | sqlite3.Connection,
+    *,
+    customer: str | None = None,
+    assigned: bool = False,
+) -> list[UnmatchedReceipt]:
+    """Ledger payments with no customer, oldest first (`assigned`: those a clerk assigned
+    instead); `customer`: only those that may be this customer's."""
+    where = "u.assigned_to IS NOT NULL" if assigned else "u.assigned_to IS NULL"
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM unmatched_payments u"
+        f" LEFT JOIN ledger_imports l ON l.id = u.import_id WHERE {where}"
+        " ORDER BY u.paid_on, u.id"
+    ).fetchall()
+    found = [_receipt(r) for r in rows]
+    if customer is not None:
+        found = [r for r in found if customer in r.candidates]
+    return found
+
+
+def get_receipt(
+    db: sqlite_utils.Database | sqlite3.Connection, receipt_id: int
+) -> UnmatchedReceipt:
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM unmatched_payments u"
+        " LEFT JOIN ledger_imports l ON l.id = u.import_id WHERE u.id = ?",
+        [receipt_id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"no unmatched receipt #{receipt_id}; see `dunning receipts unmatched` for the list."
+        )
+    return _receipt(row)
+
+
+def learned_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Payer names a clerk assigned to a customer (name_key → code): the next import of the
+    same payer finds its customer without asking again."""
+    rows = conn.execute(
+        "SELECT payer_name, assigned_to FROM unmatched_payments"
+        " WHERE assigned_to IS NOT NULL ORDER BY assigned_at, id"
+    ).fetchall()
+    return {name_key(name): code for name, code in rows}
+
+
+@dataclass(frozen=True)
+class PayerRow:
+    """A name-only payment row that found no customer."""
+
+    row: int
+    payer_name: str
+    paid_on: dt.date
+    amount_fen: int
+    invoice_ref: str | None
+    payment_no: str | None
+    kind: str
+    candidates: tuple[str, ...]
+
+
+def record_unmatched(
+    conn: sqlite3.Connection, rows: Iterable[PayerRow], import_id: int
+) -> list[int]:
+    """Write (or update, on a re-import) the file's unmatched receipts; returns their ids.
+
+    Keyed like payments: the payer's name + payment number, else + date + amount, and the n-th
+    such row of the file."""
+    seen: dict[str, int] = {}
+    ids = []
+    for row in rows:
+        who = name_key(row.payer_name)
+        base = (
+            f"{who}|no|{row.payment_no}"
+            if row.payment_no
+            else f"{who}|{row.paid_on.isoformat()}|{row.amount_fen}"
+        )
+        seen[base] = seen.get(base, 0) + 1
+        key = f"{base}|{seen[base]}"
+        conn.execute(
+            "INSERT INTO unmatched_payments (natural_key, payer_name, paid_on, amount_fen,"
+            " invoice_ref, payment_no, kind, candidates, import_id, source_row)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(natural_key) DO UPDATE SET"
+            " payer_name = excluded.payer_name, paid_on = excluded.paid_on,"
+            " amount_fen = excluded.amount_fen, invoice_ref = excluded.invoice_ref,"
+            " candidates = excluded.candidates, import_id = excluded.import_id,"
+            " source_row = excluded.source_row",
+            [
+                key, row.payer_name, row.paid_on.isoformat(), row.amount_fen, row.invoice_ref,
+                row.payment_no, row.kind, json.dumps(list(row.candidates)), import_id, row.row,
+            ],
+        )  # fmt: skip
+        found = conn.execute(
+            "SELECT id FROM unmatched_payments WHERE natural_key = ?", [key]
+        ).fetchone()
+        ids.append(int(found[0]))
+    return ids
+
+
+class AssignError(DunningError):
+    """An unmatched receipt cannot be assigned as asked."""
+
+
+def assign_receipt(
+    conn: sqlite3.Connection, receipt_id: int, customer_code: str, *, actor: str, now: str
+) -> UnmatchedReceipt:
+    """Make receipt `receipt_id` a payment of `customer_code` (inside the caller's write
+    transaction); from now on it lowers that customer's balance."""
+    receipt = get_receipt(conn, receipt_id)
+    if receipt.assigned_to is not None:
+        raise AssignError(
+            f"unmatched receipt #{receipt_id} was already assigned to {receipt.assigned_to}"
+            f" by {receipt.assigned_by}; nothing was changed."
+        )
+    kind, import_id, fen = conn.execute(
+        "SELECT kind, import_id, amount_fen FROM unmatched_payments WHERE id = ?", [receipt_id]
+    ).fetchone()
+    key = _payment_key(conn, customer_code, receipt, fen, kind)
+    cur = conn.execute(
+        "INSERT INTO payments (natural_key, customer_code, paid_on, amount_fen, invoice_ref,"
+        " payment_no, import_id, source_row, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            key, customer_code, receipt.paid_on.isoformat(), fen, receipt.invoice_ref,
+            receipt.payment_no, import_id, receipt.source_row, kind,
+        ],
+    )  # fmt: skip
+    conn.execute(
+        "UPDATE unmatched_payments SET assigned_to = ?, assigned_by = ?, assigned_at = ?,"
+        " payment_id = ? WHERE id = ?",
+        [customer_code, actor, now, cur.lastrowid, receipt_id],
+    )
+    return get_receipt(conn, receipt_id)
+
+
+def _payment_key(
+    conn: sqlite3.Connection, code: str, receipt: UnmatchedReceipt, fen: int, kind: str
+) -> str:
+    """The natural key the ledger importer gives this row once the payer's name is known
+    (importer.payment_keys), so that importing the same file again updates, never adds."""
+    if receipt.payment_no:
+        base = f"no|{code}|{receipt.payment_no}"
+    else:
+        prefix = "" if kind == "payment" else f"{kind}|"
+        base = f"{prefix}{code}|{receipt.paid_on.isoformat()}|{fen}"
+    taken = {
+        r[0]
+        for r in conn.execute(
+            "SELECT natural_key FROM payments WHERE natural_key LIKE ? ESCAPE '\\'",
+            [_like(base) + "|%"],
+        )
+    }
+    n = 1
+    while f"{base}|{n}" in taken:
+        n += 1
+    return f"{base}|{n}"
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def assign(
+    db: sqlite_utils.Database, receipt_id: int, customer: str, *, actor: Actor
+) -> UnmatchedReceipt:
+    """`dunning receipts assign`: the receipt becomes a payment of `customer` (code or exact
+    name), recorded with the actor; the payer's name is learned for the next import."""
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    with write_transaction(db) as conn:
+        code = get_customer(conn, customer.strip()).code
+        return assign_receipt(conn, receipt_id, code, actor=actor.label, now=now)
