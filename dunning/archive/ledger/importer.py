@@ -95,16 +95,17 @@ class _Customers:
                 self.by_name.setdefault(name_key(name), code)
                 self.names.setdefault(code, name)
 
-    def payer(self, name: str) -> tuple[str | None, tuple[str, ...]]:
-        """A name-only payment's customer: the exact name, else the one customer whose name
-        nearly matches. None with the candidates (several, or loosely similar) otherwise."""
+    def payer(self, name: str) -> tuple[str | None, tuple[str, ...], bool]:
+        """A name-only payment's customer: the exact (or clerk-taught) name, else the one
+        customer whose name nearly matches (the flag: a near match, worth telling). None
+        with the candidates (several, or loosely similar) otherwise."""
         code = self.by_name.get(name_key(name))
         if code is not None:
-            return code, ()
+            return code, (), False
         near = near_candidates(name, self.names)
         if len(near) == 1:
-            return near[0], ()
-        return None, tuple(near or loose_candidates(name, self.names))
+            return near[0], (), True
+        return None, tuple(near or loose_candidates(name, self.names)), False
 
     def resolve(self, code: str | None, name: str | None) -> str:
         if not code:
@@ -263,7 +264,7 @@ def _attach_waiting(conn: sqlite3.Connection, customers: _Customers, now: str) -
     """Unmatched receipts from earlier files whose payer this import's names now identify."""
     attached = []
     for receipt in unmatched_receipts(conn):
-        code, _ = customers.payer(receipt.payer_name)
+        code, _, _ = customers.payer(receipt.payer_name)
         if code is None:
             continue
         assign_receipt(conn, receipt.id, code, actor="台账导入", now=now)
@@ -384,7 +385,7 @@ def _payment_customers(
             kept.append(row)
             codes.append(customers.resolve(row.customer_code, row.customer_name))
             continue
-        code, candidates = customers.payer(row.customer_name)
+        code, candidates, near = customers.payer(row.customer_name)
         if code is None:
             payers.unmatched.append(
                 PayerRow(
@@ -393,7 +394,7 @@ def _payment_customers(
                 )
             )  # fmt: skip
             continue
-        if name_key(row.customer_name) != name_key(customers.names.get(code, "")):
+        if near:
             note = f"付款方 {row.customer_name} 按名称归入 {code} {customers.names.get(code, '')}"
             if note not in payers.attached:
                 payers.attached.append(note)
