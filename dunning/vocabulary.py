@@ -89,6 +89,7 @@ def title(words: Mapping[str, str], code: str | None) -> str:
         return ""
     return words.get(code, code)
 
+
 # An invoice's snapshot state (archive/snapshots.py) and the events that change it.
 INVOICE_STATES: Mapping[str, str] = {
     "vanished": "已不在最新导出中（待核实）",
