@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from dunning.actors import Actor
 from dunning.archive.snapshots import HELD, confirm_keep, confirm_void, held_invoices
-from dunning.archive.unmatched import assign, unmatched_receipts
+from dunning.archive.unmatched import assign, get_receipt, unmatched_receipts
 from dunning.errors import DunningError, NotFoundError
 from dunning.web.api import BadRequest, _json_body, _text_field, call
 from dunning.web.desk_state import json_response
@@ -61,35 +61,39 @@ def _receipts_page(request: Request, error: str | None = None) -> Response:
 
 
 def _form_write(request: Request, form: FormData, action: str) -> Response:
-    """void / keep / assign from a form; an error shows on the page it came from."""
+    """void / keep / assign from a form; a clerk's mistake shows on the page it came from."""
     state, actor = state_of(request), _actor(request)
     try:
         if action == "assign":
             rid = _receipt_id(request)
+            get_receipt(state.db(), rid)  # an unknown receipt is a 404, an unknown customer not
+        else:
+            number = str(request.path_params["no"])
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    try:
+        if action == "assign":
             receipt = assign(state.db(), rid, _field(form, "to"), actor=actor)
             detail = f"#{rid} {receipt.payer_name} → {receipt.assigned_to}"
             back = _back(form, "/receipts/unmatched")
+        elif action == "void":
+            held = confirm_void(state.db(), number, reason=_field(form, "reason"), actor=actor)
+            detail = f"{held.customer} {held.invoice_no}: {held.reason}"
+            back = _back(form, "/customers")
         else:
-            number = str(request.path_params["no"])
-            if action == "void":
-                held = confirm_void(state.db(), number, reason=_field(form, "reason"), actor=actor)
-                detail = f"{held.customer} {held.invoice_no}: {held.reason}"
-            else:
-                code = confirm_keep(state.db(), number, actor=actor, note=_field(form, "note"))
-                detail = f"{code} {number}"
+            code = confirm_keep(state.db(), number, actor=actor, note=_field(form, "note"))
+            detail = f"{code} {number}"
             back = _back(form, "/customers")
     except NotFoundError as exc:
+        if action == "assign":
+            return _receipts_page(request, error=str(exc))
         return PlainTextResponse(str(exc), status_code=404)
     except DunningError as exc:
-        if action == "assign" and not _field(form, "customer"):
+        if action == "assign":
             return _receipts_page(request, error=str(exc))
         return PlainTextResponse(str(exc), status_code=400)
-    audit(
-        state.db(),
-        actor.name,
-        f"invoice {action}" if action != "assign" else "receipt assign",
-        detail,
-    )
+    name = "receipt assign" if action == "assign" else f"invoice {action}"
+    audit(state.db(), actor.name, name, detail)
     return RedirectResponse(back, status_code=303)
 
 
