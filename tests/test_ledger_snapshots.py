@@ -326,3 +326,40 @@ def test_cli_invoice_held_void_keep(desk: Desk, tmp_path: Path, runner: CliRunne
     )
     assert [e["event"] for e in record["invoice_events"]] == ["vanished", "voided", "kept"]
     assert record["balance"] == "15000.00"
+
+
+DETAIL = """客户：C001 杭州甲有限公司
+日期,凭证号,摘要,借方,贷方,方向,余额
+2025-11-01,,期初余额,,,借,1000
+{rows}"""
+
+
+def detail_rows(entries: list[tuple[str, str, str, str]]) -> str:
+    balance, lines = Decimal("1000"), []
+    for day, voucher, summary, debit in entries:
+        balance += Decimal(debit)
+        lines.append(f"{day},{voucher},{summary},{debit},,借,{balance}\n")
+    return "".join(lines)
+
+
+def test_a_detail_ledger_re_export_holds_the_debit_it_no_longer_lists(
+    desk: Desk, tmp_path: Path
+) -> None:
+    rows = [
+        ("2025-11-03", "记-1", "销售 发票号 INV901", "200"),
+        ("2025-11-10", "记-2", "销售 发票号 INV902", "300"),
+        ("2025-11-20", "记-3", "销售 发票号 INV903", "400"),
+    ]
+    first = tmp_path / "明细-1.csv"
+    first.write_text(DETAIL.format(rows=detail_rows(rows)), encoding="utf-8")
+    notes(ingest_paths(desk, [first]))
+    assert balances(desk)["C001"] == Decimal("1900.00")
+    again = tmp_path / "明细-2.csv"
+    again.write_text(DETAIL.format(rows=detail_rows([rows[0], rows[2]])), encoding="utf-8")
+    said = notes(ingest_paths(desk, [again]))
+    assert len(said) == 1 and "已不在本次导出中" in said[0] and "300.00" in said[0], said
+    (held,) = [n for n, s in states(desk).items() if s == "vanished"]
+    assert held.endswith("记-2")  # the debit's stable key: customer, date, voucher
+    assert balances(desk)["C001"] == Decimal("1600.00")
+    # The opening (期初) of the first file is never judged, though the second carries its own.
+    assert all(not n.startswith("期初") for n, s in states(desk).items() if s)

@@ -229,3 +229,58 @@ def test_a_payment_with_a_code_is_never_judged_by_its_name(desk: Desk, tmp_path:
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].notes == ()
     assert balances(desk)["C002"] == Decimal("4500.00")
+
+
+def test_the_branch_decides_between_branches_and_a_bare_form_names_no_one() -> None:
+    customers = {
+        "C010": "中国石化销售有限公司浙江分公司",
+        "C011": "中国石化销售有限公司江苏分公司",
+        "C012": "有限公司",
+    }
+    assert near_candidates("中国石化销售有限责任公司浙江分公司", customers) == ["C010"]
+    assert near_candidates("中国石化销售有限公司", customers) == ["C010", "C011"]
+    assert near_candidates("股份有限公司", customers) == []
+    assert near_candidates("（）", customers) == [] and loose_candidates("", customers) == []
+
+
+def test_a_receipt_already_booked_is_refused_and_can_be_dismissed(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    ingest_paths(desk, [write(tmp_path / "台账.csv", INVOICES)])
+    ingest_paths(desk, [payments(tmp_path, [("老板个人", "2025-11-20", "1000")], "p1.csv")])
+    # The ERP books the same money with the customer's code.
+    booked = "客户编号,回款日期,回款金额\nC001,2025-11-20,1000\n"
+    ingest_paths(desk, [write(tmp_path / "p2.csv", booked)])
+    base = ["--desk", str(desk.root), "receipts"]
+    (receipt,) = json.loads(runner.invoke(main, [*base, "unmatched", "--json"]).stdout)
+    refused = runner.invoke(main, [*base, "assign", str(receipt["id"]), "C001"])
+    assert refused.exit_code == 1 and "already has a payment of 1,000.00" in refused.output
+    assert balances(desk)["C001"] == Decimal("9000.00")  # not lowered twice
+    no_reason = runner.invoke(main, [*base, "dismiss", str(receipt["id"]), "--reason", " "])
+    assert no_reason.exit_code == 1 and "--reason" in no_reason.output
+    done = runner.invoke(main, [*base, "dismiss", str(receipt["id"]), "--reason", "已入账"])
+    assert done.exit_code == 0 and "已忽略：已入账" in done.stdout
+    assert json.loads(runner.invoke(main, [*base, "unmatched", "--json"]).stdout) == []
+    history = runner.invoke(main, [*base, "unmatched", "--assigned"])
+    assert "已忽略：已入账" in history.stdout
+    again = runner.invoke(main, [*base, "assign", str(receipt["id"]), "C001", "--second"])
+    assert again.exit_code == 1 and "dismissed" in again.output
+    assert balances(desk)["C001"] == Decimal("9000.00")
+
+
+def test_a_second_payment_of_the_same_day_and_amount_can_be_assigned(
+    desk: Desk, tmp_path: Path
+) -> None:
+    ingest_paths(desk, [write(tmp_path / "台账.csv", INVOICES)])
+    ingest_paths(
+        desk, [write(tmp_path / "p1.csv", "客户编号,回款日期,回款金额\nC001,2025-11-20,1000\n")]
+    )
+    ingest_paths(desk, [payments(tmp_path, [("老板个人", "2025-11-20", "1000")], "p2.csv")])
+    with open_archive(desk.db_path) as db:
+        (receipt,) = unmatched_receipts(db)
+        with pytest.raises(AssignError, match="already has a payment"):
+            assign(db, receipt.id, "C001", actor=CLERK)
+        assign(db, receipt.id, "C001", actor=CLERK, second=True)
+        keys = [r[0] for r in db.execute("SELECT natural_key FROM payments ORDER BY id")]
+    assert keys == ["C001|2025-11-20|100000|1", "C001|2025-11-20|100000|2"]
+    assert balances(desk)["C001"] == Decimal("8000.00")

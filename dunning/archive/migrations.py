@@ -419,7 +419,8 @@ def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
     # (an open-items export no longer lists it), `kept` (a clerk confirmed it is owed).
     # Nothing is deleted: `invoice_events` keeps every change with who made it and why.
     # `unmatched_payments`: ledger payments with no customer (a payer name that matched no
-    # customer, or more than one); they lower nothing until a clerk assigns them.
+    # customer, or more than one); they lower nothing until a clerk assigns them (or dismisses
+    # one that is no customer's payment: a refund, interest, a row already booked).
     _script(
         db,
         """
@@ -463,7 +464,10 @@ def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
             assigned_to TEXT REFERENCES customers(code),
             assigned_by TEXT,
             assigned_at TEXT,
-            payment_id INTEGER REFERENCES payments(id)
+            payment_id INTEGER REFERENCES payments(id),
+            dismissed_by TEXT,
+            dismissed_at TEXT,
+            dismissed_reason TEXT
         );
         CREATE INDEX unmatched_payments_open ON unmatched_payments(assigned_to)
         """,

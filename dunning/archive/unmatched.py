@@ -45,35 +45,73 @@ def name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
-def payer_key(name: str) -> str:
+def payer_key(name: str, *, branch: bool = False) -> str:
     """A payer name as matched loosely: width, brackets, spaces and punctuation ignored, the
-    legal form (有限公司, 有限责任公司, 股份有限公司) folded to 公司 and a branch suffix cut."""
+    legal form (有限公司, 有限责任公司, 股份有限公司) folded to 公司 and, unless `branch`, a
+    branch suffix cut (上海分公司, 华东分部, 北京办事处)."""
     key = _PUNCT.sub("", unicodedata.normalize("NFKC", name).translate(_BRACKETS)).casefold()
-    key = _BRANCH.sub("", key)
+    if not branch:
+        key = _BRANCH.sub("", key)
     for long, short in _FORMS:
         key = key.replace(long, short)
     return key
 
 
+def _distinct(key: str) -> bool:
+    """A key that says more than a legal form: 公司 or 有限公司 alone names no one."""
+    return len(key.replace("公司", "")) >= 2
+
+
+class NameIndex:
+    """Customers' names (code → name) indexed for near and loose payer-name matching."""
+
+    def __init__(self, customers: Mapping[str, str]) -> None:
+        self.exact: dict[str, list[str]] = {}  # branch kept: 甲公司上海分公司 ≠ 甲公司北京分公司
+        self.near: dict[str, list[str]] = {}  # branch cut
+        self._loose: dict[str, list[str]] = {}
+        for code, name in customers.items():
+            self.add(code, name)
+
+    def add(self, code: str, name: str) -> None:
+        self.exact.setdefault(payer_key(name, branch=True), []).append(code)
+        self.near.setdefault(payer_key(name), []).append(code)
+        self._loose.clear()
+
+    def near_candidates(self, name: str) -> list[str]:
+        """Customers whose name nearly matches `name` (the branch decides between branches)."""
+        with_branch = payer_key(name, branch=True)
+        if not _distinct(with_branch):
+            return []
+        found = self.exact.get(with_branch, [])
+        if len(found) == 1:
+            return list(found)
+        key = payer_key(name)
+        return sorted(set(found) | set(self.near.get(key, []))) if _distinct(key) else []
+
+    def loose_candidates(self, name: str) -> list[str]:
+        """Customers a clerk might mean when nothing nearly matches: one name holds the other."""
+        wanted = payer_key(name).removesuffix("公司")
+        if len(wanted) < 2:
+            return []
+        if wanted not in self._loose:
+            found = {
+                code
+                for key, codes in self.near.items()
+                if len(short := key.removesuffix("公司")) >= 2
+                and (wanted in short or short in wanted)
+                for code in codes
+            }
+            self._loose[wanted] = sorted(found)
+        return list(self._loose[wanted])
+
+
 def near_candidates(name: str, customers: Mapping[str, str]) -> list[str]:
     """The customers (code → name) whose name nearly matches `name`, by code."""
-    wanted = payer_key(name)
-    if not wanted:
-        return []
-    return sorted(code for code, cname in customers.items() if payer_key(cname) == wanted)
+    return NameIndex(customers).near_candidates(name)
 
 
 def loose_candidates(name: str, customers: Mapping[str, str]) -> list[str]:
-    """Customers a clerk might mean when nothing nearly matches: one name holds the other."""
-    wanted = payer_key(name).removesuffix("公司")
-    if len(wanted) < 2:
-        return []
-    found = []
-    for code, cname in customers.items():
-        key = payer_key(cname).removesuffix("公司")
-        if len(key) >= 2 and (wanted in key or key in wanted):
-            found.append(code)
-    return sorted(found)
+    return NameIndex(customers).loose_candidates(name)
 
 
 @dataclass(frozen=True)
@@ -91,6 +129,8 @@ class UnmatchedReceipt:
     source_row: int | None
     assigned_to: str | None = None
     assigned_by: str | None = None
+    dismissed_reason: str | None = None
+    dismissed_by: str | None = None
 
     def sentence(self) -> str:
         """`杭州甲公司 于 2025-11-20 付款 1,000.00：未匹配到款（可能是 C001、C002）`."""
@@ -113,12 +153,15 @@ class UnmatchedReceipt:
             "row": self.source_row,
             "assigned_to": self.assigned_to,
             "assigned_by": self.assigned_by,
+            "dismissed": self.dismissed_reason,
+            "dismissed_by": self.dismissed_by,
         }
 
 
 _COLUMNS = (
     "u.id, u.payer_name, u.paid_on, u.amount_fen, u.invoice_ref, u.payment_no, u.candidates,"
-    " l.document_id, u.source_row, u.assigned_to, u.assigned_by"
+    " l.document_id, u.source_row, u.assigned_to, u.assigned_by, u.dismissed_reason,"
+    " u.dismissed_by"
 )
 
 
@@ -135,6 +178,8 @@ def _receipt(row: tuple[Any, ...]) -> UnmatchedReceipt:
         row[8],
         row[9],
         row[10],
+        row[11],
+        row[12],
     )
 
 
@@ -144,9 +189,10 @@ def unmatched_receipts(
     customer: str | None = None,
     assigned: bool = False,
 ) -> list[UnmatchedReceipt]:
-    """Ledger payments with no customer, oldest first (`assigned`: those a clerk assigned
-    instead); `customer`: only those that may be this customer's."""
-    where = "u.assigned_to IS NOT NULL" if assigned else "u.assigned_to IS NULL"
+    """Ledger payments with no customer waiting for a clerk, oldest first (`assigned`: those
+    a clerk assigned or dismissed instead); `customer`: only those that may be its."""
+    done = "(u.assigned_to IS NOT NULL OR u.dismissed_at IS NOT NULL)"
+    where = done if assigned else f"NOT {done}"
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM unmatched_payments u"
         f" LEFT JOIN ledger_imports l ON l.id = u.import_id WHERE {where}"
@@ -240,19 +286,24 @@ class AssignError(DunningError):
 
 
 def assign_receipt(
-    conn: sqlite3.Connection, receipt_id: int, customer_code: str, *, actor: str, now: str
+    conn: sqlite3.Connection,
+    receipt_id: int,
+    customer_code: str,
+    *,
+    actor: str,
+    now: str,
+    second: bool = False,
 ) -> UnmatchedReceipt:
     """Make receipt `receipt_id` a payment of `customer_code` (inside the caller's write
-    transaction); from now on it lowers that customer's balance."""
-    receipt = get_receipt(conn, receipt_id)
-    if receipt.assigned_to is not None:
-        raise AssignError(
-            f"unmatched receipt #{receipt_id} was already assigned to {receipt.assigned_to}"
-            f" by {receipt.assigned_by}; nothing was changed."
-        )
+    transaction); from now on it lowers that customer's balance. Refused when the customer
+    already has a payment of that day and amount (the same money booked since), unless
+    `second`."""
+    receipt = _waiting(conn, receipt_id)
     kind, import_id, fen = conn.execute(
         "SELECT kind, import_id, amount_fen FROM unmatched_payments WHERE id = ?", [receipt_id]
     ).fetchone()
+    if not second:
+        _refuse_if_booked(conn, receipt, customer_code, fen)
     key = _payment_key(conn, customer_code, receipt, fen, kind)
     cur = conn.execute(
         "INSERT INTO payments (natural_key, customer_code, paid_on, amount_fen, invoice_ref,"
@@ -266,6 +317,57 @@ def assign_receipt(
         "UPDATE unmatched_payments SET assigned_to = ?, assigned_by = ?, assigned_at = ?,"
         " payment_id = ? WHERE id = ?",
         [customer_code, actor, now, cur.lastrowid, receipt_id],
+    )
+    return get_receipt(conn, receipt_id)
+
+
+def _waiting(conn: sqlite3.Connection, receipt_id: int) -> UnmatchedReceipt:
+    receipt = get_receipt(conn, receipt_id)
+    if receipt.assigned_to is not None:
+        raise AssignError(
+            f"unmatched receipt #{receipt_id} was already assigned to {receipt.assigned_to}"
+            f" by {receipt.assigned_by}; nothing was changed."
+        )
+    if receipt.dismissed_reason is not None:
+        raise AssignError(
+            f"unmatched receipt #{receipt_id} was dismissed ({receipt.dismissed_reason});"
+            " nothing was changed."
+        )
+    return receipt
+
+
+def _refuse_if_booked(
+    conn: sqlite3.Connection, receipt: UnmatchedReceipt, code: str, fen: int
+) -> None:
+    found = conn.execute(
+        "SELECT p.id, l.document_id FROM payments p LEFT JOIN ledger_imports l"
+        " ON l.id = p.import_id WHERE p.customer_code = ? AND p.paid_on = ? AND p.amount_fen = ?"
+        " LIMIT 1",
+        [code, receipt.paid_on.isoformat(), fen],
+    ).fetchone()
+    if found is not None:
+        raise AssignError(
+            f"{code} already has a payment of {format_amount(receipt.amount)} on"
+            f" {receipt.paid_on.isoformat()} (document {found[1]}): receipt #{receipt.id} is"
+            f" probably that money booked again; dismiss it (`dunning receipts dismiss"
+            f" {receipt.id} --reason …`), or assign it with --second if it really is a second"
+            " payment."
+        )
+
+
+def dismiss_receipt(
+    conn: sqlite3.Connection, receipt_id: int, *, reason: str, actor: str, now: str
+) -> UnmatchedReceipt:
+    """A clerk says receipt `receipt_id` is no customer's payment (a refund, interest, money
+    already booked): it leaves the list, lowering nothing. Kept, with who and why."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise AssignError(f"say why receipt #{receipt_id} is dismissed (--reason).")
+    _waiting(conn, receipt_id)
+    conn.execute(
+        "UPDATE unmatched_payments SET dismissed_by = ?, dismissed_at = ?, dismissed_reason = ?"
+        " WHERE id = ?",
+        [actor, now, reason, receipt_id],
     )
     return get_receipt(conn, receipt_id)
 
@@ -298,11 +400,25 @@ def _like(text: str) -> str:
 
 
 def assign(
-    db: sqlite_utils.Database, receipt_id: int, customer: str, *, actor: Actor
+    db: sqlite_utils.Database,
+    receipt_id: int,
+    customer: str,
+    *,
+    actor: Actor,
+    second: bool = False,
 ) -> UnmatchedReceipt:
     """`dunning receipts assign`: the receipt becomes a payment of `customer` (code or exact
     name), recorded with the actor; the payer's name is learned for the next import."""
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     with write_transaction(db) as conn:
         code = get_customer(conn, customer.strip()).code
-        return assign_receipt(conn, receipt_id, code, actor=actor.label, now=now)
+        return assign_receipt(conn, receipt_id, code, actor=actor.label, now=now, second=second)
+
+
+def dismiss(
+    db: sqlite_utils.Database, receipt_id: int, *, reason: str, actor: Actor
+) -> UnmatchedReceipt:
+    """`dunning receipts dismiss`: no customer's payment; kept with the actor and reason."""
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    with write_transaction(db) as conn:
+        return dismiss_receipt(conn, receipt_id, reason=reason, actor=actor.label, now=now)

@@ -8,7 +8,7 @@ import click
 from dunning.actors import os_actor
 from dunning.archive.db import open_archive
 from dunning.archive.snapshots import confirm_keep, confirm_void, held_invoices
-from dunning.archive.unmatched import assign, unmatched_receipts
+from dunning.archive.unmatched import UnmatchedReceipt, assign, dismiss, unmatched_receipts
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
 from dunning.money import format_amount
@@ -118,7 +118,7 @@ def receipts_group() -> None:
 
 
 @receipts_group.command("unmatched")
-@click.option("--assigned", is_flag=True, help="List those already assigned instead.")
+@click.option("--assigned", is_flag=True, help="List those already assigned or dismissed.")
 @json_option
 @click.pass_context
 def receipts_unmatched(ctx: click.Context, assigned: bool, as_json: bool) -> None:
@@ -143,7 +143,7 @@ def receipts_unmatched(ctx: click.Context, assigned: bool, as_json: bool) -> Non
                 r.payer_name,
                 r.paid_on.isoformat(),
                 format_amount(r.amount),
-                "、".join(r.candidates) if not assigned else f"{r.assigned_to}（{r.assigned_by}）",
+                "、".join(r.candidates) if not assigned else _outcome(r),
             ]
             for r in found
         ],
@@ -155,11 +155,22 @@ def receipts_unmatched(ctx: click.Context, assigned: bool, as_json: bool) -> Non
         )
 
 
+def _outcome(receipt: UnmatchedReceipt) -> str:
+    if receipt.assigned_to is not None:
+        return f"{receipt.assigned_to}（{receipt.assigned_by}）"
+    return f"已忽略：{receipt.dismissed_reason}"
+
+
 @receipts_group.command("assign")
 @click.argument("receipt_id", type=click.IntRange(min=1))
 @click.argument("customer")
+@click.option(
+    "--second",
+    is_flag=True,
+    help="Assign even though the customer has a payment of that day and amount already.",
+)
 @click.pass_context
-def receipts_assign(ctx: click.Context, receipt_id: int, customer: str) -> None:
+def receipts_assign(ctx: click.Context, receipt_id: int, customer: str, second: bool) -> None:
     """Assign an unmatched receipt to a customer: it becomes that customer's payment.
 
     The payer's name is remembered: the next ledger with the same payer finds the customer.
@@ -168,8 +179,24 @@ def receipts_assign(ctx: click.Context, receipt_id: int, customer: str) -> None:
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        receipt = assign(db, receipt_id, customer, actor=os_actor())
+        receipt = assign(db, receipt_id, customer, actor=os_actor(), second=second)
     click.echo(
         f"到款 #{receipt.id}（{receipt.payer_name} {receipt.paid_on.isoformat()}"
         f" {format_amount(receipt.amount)}）已归入 {receipt.assigned_to}。"
     )
+
+
+@receipts_group.command("dismiss")
+@click.argument("receipt_id", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why it is no customer's payment.")
+@click.pass_context
+def receipts_dismiss(ctx: click.Context, receipt_id: int, reason: str) -> None:
+    """Dismiss an unmatched receipt that is no customer's payment (a refund, interest, money
+    already booked): it leaves the list and lowers nothing; kept with who and why.
+
+    Example: dunning receipts dismiss 4 --reason "银行利息，非客户回款"
+    """
+    desk = current_desk(ctx)
+    with open_archive(desk.db_path) as db:
+        receipt = dismiss(db, receipt_id, reason=reason, actor=os_actor())
+    click.echo(f"到款 #{receipt.id}（{receipt.payer_name}）已忽略：{receipt.dismissed_reason}")

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from dunning.actors import Actor
 from dunning.archive.snapshots import HELD, confirm_keep, confirm_void, held_invoices
-from dunning.archive.unmatched import assign, get_receipt, unmatched_receipts
+from dunning.archive.unmatched import assign, dismiss, get_receipt, unmatched_receipts
 from dunning.errors import DunningError, NotFoundError
 from dunning.web.api import BadRequest, _json_body, _text_field, call
 from dunning.web.desk_state import json_response
@@ -64,7 +64,7 @@ def _form_write(request: Request, form: FormData, action: str) -> Response:
     """void / keep / assign from a form; a clerk's mistake shows on the page it came from."""
     state, actor = state_of(request), _actor(request)
     try:
-        if action == "assign":
+        if action in ("assign", "dismiss"):
             rid = _receipt_id(request)
             get_receipt(state.db(), rid)  # an unknown receipt is a 404, an unknown customer not
         else:
@@ -73,9 +73,14 @@ def _form_write(request: Request, form: FormData, action: str) -> Response:
         return PlainTextResponse(str(exc), status_code=404)
     try:
         if action == "assign":
-            receipt = assign(state.db(), rid, _field(form, "to"), actor=actor)
+            second = _field(form, "second") == "1"
+            receipt = assign(state.db(), rid, _field(form, "to"), actor=actor, second=second)
             detail = f"#{rid} {receipt.payer_name} → {receipt.assigned_to}"
             back = _back(form, "/receipts/unmatched")
+        elif action == "dismiss":
+            receipt = dismiss(state.db(), rid, reason=_field(form, "reason"), actor=actor)
+            detail = f"#{rid} {receipt.payer_name}: {receipt.dismissed_reason}"
+            back = "/receipts/unmatched"
         elif action == "void":
             held = confirm_void(state.db(), number, reason=_field(form, "reason"), actor=actor)
             detail = f"{held.customer} {held.invoice_no}: {held.reason}"
@@ -85,14 +90,14 @@ def _form_write(request: Request, form: FormData, action: str) -> Response:
             detail = f"{code} {number}"
             back = _back(form, "/customers")
     except NotFoundError as exc:
-        if action == "assign":
+        if action in ("assign", "dismiss"):
             return _receipts_page(request, error=str(exc))
         return PlainTextResponse(str(exc), status_code=404)
     except DunningError as exc:
-        if action == "assign":
+        if action in ("assign", "dismiss"):
             return _receipts_page(request, error=str(exc))
         return PlainTextResponse(str(exc), status_code=400)
-    name = "receipt assign" if action == "assign" else f"invoice {action}"
+    name = f"receipt {action}" if action in ("assign", "dismiss") else f"invoice {action}"
     audit(state.db(), actor.name, name, detail)
     return RedirectResponse(back, status_code=303)
 
@@ -106,6 +111,12 @@ async def receipts_page(request: Request) -> Response:
 async def assign_form(request: Request) -> Response:
     form = await request.form()
     return await run_in_threadpool(_form_write, request, form, "assign")
+
+
+@guard("clerk")
+async def dismiss_form(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_form_write, request, form, "dismiss")
 
 
 @guard("clerk")
@@ -142,8 +153,14 @@ def _api_write(request: Request, body: dict[str, Any], action: str) -> dict[str,
     state, actor = state_of(request), _actor(request)
     if action == "assign":
         rid = _receipt_id(request)
-        receipt = assign(state.db(), rid, _text_field(body, "customer"), actor=actor)
+        second = body.get("second") is True
+        receipt = assign(state.db(), rid, _text_field(body, "customer"), actor=actor, second=second)
         audit(state.db(), actor.name, "receipt assign", f"#{rid} → {receipt.assigned_to}")
+        return receipt.to_json()
+    if action == "dismiss":
+        rid = _receipt_id(request)
+        receipt = dismiss(state.db(), rid, reason=_text_field(body, "reason"), actor=actor)
+        audit(state.db(), actor.name, "receipt dismiss", f"#{rid}: {receipt.dismissed_reason}")
         return receipt.to_json()
     number = str(request.path_params["no"])
     if action == "void":
@@ -181,6 +198,7 @@ def _api(action: str) -> Any:
 ROUTES = [
     Route("/receipts/unmatched", receipts_page),
     Route("/receipts/{rid}/assign", assign_form, methods=["POST"]),
+    Route("/receipts/{rid}/dismiss", dismiss_form, methods=["POST"]),
     # `:path`: an invoice number may hold a `/` (sent as %2F).
     Route("/invoices/{no:path}/void", void_form, methods=["POST"]),
     Route("/invoices/{no:path}/keep", keep_form, methods=["POST"]),
@@ -189,4 +207,5 @@ ROUTES = [
     Route("/api/invoices/{no:path}/keep", _api("keep"), methods=["POST"]),
     Route("/api/receipts/unmatched", api_unmatched),
     Route("/api/receipts/{rid}/assign", _api("assign"), methods=["POST"]),
+    Route("/api/receipts/{rid}/dismiss", _api("dismiss"), methods=["POST"]),
 ]

@@ -21,12 +21,12 @@ from dunning.archive.ledger.openings import already_held, openings_of, supersede
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
 from dunning.archive.snapshots import Coverage, SnapshotChange, judge_snapshot
 from dunning.archive.unmatched import (
+    AssignError,
+    NameIndex,
     PayerRow,
     assign_receipt,
     learned_names,
-    loose_candidates,
     name_key,
-    near_candidates,
     record_unmatched,
     unmatched_receipts,
 )
@@ -84,6 +84,7 @@ class _Customers:
             self.by_name.setdefault(key, code)
         self.names: dict[str, str] = {code: name for code, name, _ in rows}
         self.placeholders: set[str] = {code for code, _, source in rows if source == "placeholder"}
+        self._index: NameIndex | None = None  # built when a payer name first needs it
 
     def learn(self, ledger: Ledger) -> None:
         """Names the file itself pairs with a code, so a name-only row finds its customer
@@ -93,7 +94,13 @@ class _Customers:
         for code, name in pairs:
             if code and name:
                 self.by_name.setdefault(name_key(name), code)
-                self.names.setdefault(code, name)
+                self._name(code, name)
+
+    def _name(self, code: str, name: str) -> None:
+        if code not in self.names:
+            self.names[code] = name
+            if self._index is not None:
+                self._index.add(code, name)
 
     def payer(self, name: str) -> tuple[str | None, tuple[str, ...], bool]:
         """A name-only payment's customer: the exact (or clerk-taught) name, else the one
@@ -102,10 +109,12 @@ class _Customers:
         code = self.by_name.get(name_key(name))
         if code is not None:
             return code, (), False
-        near = near_candidates(name, self.names)
+        if self._index is None:
+            self._index = NameIndex(self.names)
+        near = self._index.near_candidates(name)
         if len(near) == 1:
             return near[0], (), True
-        return None, tuple(near or loose_candidates(name, self.names)), False
+        return None, tuple(near or self._index.loose_candidates(name)), False
 
     def resolve(self, code: str | None, name: str | None) -> str:
         if not code:
@@ -119,7 +128,7 @@ class _Customers:
             )
             self.codes.add(code)
             self.by_name.setdefault(name_key(name or code), code)
-            self.names.setdefault(code, name or code)
+            self._name(code, name or code)
             if not name:
                 self.placeholders.add(code)
             self.created += 1
@@ -267,7 +276,10 @@ def _attach_waiting(conn: sqlite3.Connection, customers: _Customers, now: str) -
         code, _, _ = customers.payer(receipt.payer_name)
         if code is None:
             continue
-        assign_receipt(conn, receipt.id, code, actor="台账导入", now=now)
+        try:
+            assign_receipt(conn, receipt.id, code, actor="台账导入", now=now)
+        except AssignError:
+            continue  # the customer has a payment of that day and amount: a clerk decides
         attached.append(
             f"未匹配到款 #{receipt.id}（{receipt.payer_name} {format_amount(receipt.amount)}）"
             f"已按名称归入 {code} {customers.names.get(code, '')}"
