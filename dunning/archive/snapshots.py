@@ -36,10 +36,10 @@ import sqlite_utils
 
 from dunning.actors import Actor
 from dunning.archive.db import write_transaction
-from dunning.archive.ledger.files import open_sheets
-from dunning.archive.ledger.header import find_header
-from dunning.archive.ledger.rows import OPENING_PREFIX
-from dunning.errors import DunningError, IngestError, NotFoundError
+from dunning.archive.export_titles import title_lines
+from dunning.archive.ledger.header import HEADER_SCAN_ROWS, find_header
+from dunning.archive.ledger.rows import OPENING_PREFIX, Ledger
+from dunning.errors import DunningError, NotFoundError
 from dunning.money import format_amount, from_fen
 from dunning.vocabulary import INVOICE_STATES
 
@@ -49,29 +49,29 @@ HELD: tuple[str, ...] = ("vanished", "voided", "settled")
 _OPEN_ITEMS = re.compile(r"未\s*清\s*项|未\s*核\s*销|未\s*结\s*清|open\s*items?", re.IGNORECASE)
 
 
-def open_items_marker(path: Path, sheet: str | None = None) -> str | None:
-    """The words marking `path` as an open-items export: in its file name, its first sheet's
-    name, or a title line above the header (never a column or a row: a 未核销金额 column is
-    not a title)."""
-    for text in (path.stem, sheet or ""):
-        hit = _OPEN_ITEMS.search(text)
-        if hit:
+def open_items_marker(path: Path, ledger: Ledger | None = None) -> str | None:
+    """The words marking `path` as an open-items export: in its file name, the sheet's name,
+    or a title line above the header (never a header or a row: a 未核销金额 column is not a
+    title). `ledger`: the file as read, which says where its header is."""
+    for text in (path.stem, ledger.sheet if ledger else None):
+        if text and (hit := _OPEN_ITEMS.search(text)):
             return hit.group()
-    try:
-        with open_sheets(path) as sheets:
-            first = next(iter(sheets), None)
-            if first is None:
-                return None
-            hit = _OPEN_ITEMS.search(first.name or "")
-            header = find_header(first.head)
-            above = first.head[: header.index - header.rows + 1] if header else first.head[:3]
-    except IngestError:
-        return None
-    if hit:
-        return hit.group()
-    for line in above:
-        for cell in line:
-            if isinstance(cell, str) and (hit := _OPEN_ITEMS.search(cell)):
+    if ledger is not None and ledger.header_row <= 1:
+        return None  # the header is the first line: no title
+    rows = ledger.header_row - 1 if ledger else HEADER_SCAN_ROWS
+    lines = title_lines(path, rows, ledger.sheet if ledger else None)
+    if ledger is None:
+        header = find_header([cells for _, cells in lines])
+        # No header found: only a first line of one cell is surely a title.
+        lines = lines[: header.index - header.rows + 1] if header else lines[:1]
+        lines = lines if header or (lines and len(lines[0][1]) == 1) else []
+    headers = set(ledger.columns.values()) | set(ledger.ignored_columns) if ledger else set()
+    for _, cells in lines:
+        # A title line holds a title and perhaps a date or a unit; a header row many cells.
+        if len(cells) > 3:
+            continue
+        for cell in cells:
+            if cell.strip() not in headers and (hit := _OPEN_ITEMS.search(cell)):
                 return hit.group()
     return None
 

@@ -84,11 +84,26 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             f" {len(report.of('failed'))} failed"
         )
         for outcome in report.of("archived"):
-            if outcome.notes:
-                click.echo(f"{outcome.file.name}:")
-                click.echo("".join(f"  {note}\n" for note in outcome.notes), nl=False)
+            _echo_notes(outcome.file.name, outcome.notes)
     if report.of("failed"):
         ctx.exit(1)
+
+
+NOTES_SHOWN = 20
+
+
+def _echo_notes(name: str, notes: tuple[str, ...]) -> None:
+    """What an import changed about what is owed: the first 20 lines, then where the rest is."""
+    if not notes:
+        return
+    click.echo(f"{name}:")
+    for note in notes[:NOTES_SHOWN]:
+        click.echo(f"  {note}")
+    if len(notes) > NOTES_SHOWN:
+        click.echo(
+            f"  …另有 {len(notes) - NOTES_SHOWN} 条：dunning invoice held, dunning receipts"
+            " unmatched（或 ingest --json）"
+        )
 
 
 @main.command()

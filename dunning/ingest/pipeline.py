@@ -131,7 +131,7 @@ def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
     """Parse one file of a known kind; runs in a worker process for documents."""
     if kind == "ledger":
         ledger = read_ledger(path)
-        return Parsed(ledger=ledger, open_items=open_items_marker(path, ledger.sheet))
+        return Parsed(ledger=ledger, open_items=open_items_marker(path, ledger))
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
