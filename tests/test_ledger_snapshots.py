@@ -363,3 +363,24 @@ def test_a_detail_ledger_re_export_holds_the_debit_it_no_longer_lists(
     assert balances(desk)["C001"] == Decimal("1600.00")
     # The opening (期初) of the first file is never judged, though the second carries its own.
     assert all(not n.startswith("期初") for n, s in states(desk).items() if s)
+
+
+def test_ingest_prints_the_first_20_changes_and_says_where_the_rest_are(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    many = {
+        f"INV{i:03d}": ("C001", "杭州甲有限公司", f"2025-11-{1 + i % 28:02d}", "10.00", "0")
+        for i in range(30)
+    }
+    ingest_paths(desk, [ledger_csv(tmp_path / "w1.csv", many)])
+    week2 = without(many, *[f"INV{i:03d}" for i in range(1, 26)])
+    out = runner.invoke(
+        main, ["--desk", str(desk.root), "ingest", str(ledger_csv(tmp_path / "w2.csv", week2))]
+    )
+    assert out.exit_code == 0
+    assert out.stdout.count("已不在本次导出中") == 20
+    assert "…另有 5 条：dunning invoice held" in out.stdout
+    data = json.loads(
+        runner.invoke(main, ["--desk", str(desk.root), "invoice", "held", "--json"]).stdout
+    )
+    assert len(data) == 25

@@ -128,3 +128,31 @@ def test_assign_from_the_page_and_the_api(desk_with_changes: Desk) -> None:
     )
     assert typed.status_code == 400
     assert web.get("/api/receipts/unmatched").json() == []
+
+
+def test_dismiss_from_the_page_and_the_api(desk_with_changes: Desk) -> None:
+    web = client(desk_with_changes)
+    token = csrf(web, "/receipts/unmatched")
+    by_payer = {r["payer"]: r["id"] for r in web.get("/api/receipts/unmatched").json()}
+    hostile, short = by_payer["<script>x</script>公司"], by_payer["杭州甲"]
+    empty = web.post(f"/receipts/{hostile}/dismiss", data={"csrf": token, "reason": " "})
+    assert empty.status_code == 400 and "--reason" in empty.text
+    done = web.post(
+        f"/receipts/{hostile}/dismiss",
+        data={"csrf": token, "reason": "银行利息"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = web.get("/receipts/unmatched").text
+    assert "已忽略：银行利息" in page and "&lt;script&gt;" in page
+    api = web.post(
+        f"/api/receipts/{short}/dismiss", json={"reason": "退款"}, headers={"X-CSRF-Token": token}
+    )
+    assert api.status_code == 200 and api.json()["dismissed"] == "退款"
+    assert api.json()["dismissed_by"] == "本机"
+    assert web.get("/api/receipts/unmatched").json() == []
+    assert {r["dismissed"] for r in web.get("/api/receipts/unmatched?assigned=1").json()} == {
+        "银行利息",
+        "退款",
+    }
+    assert web.get("/api/customers/C001").json()["balance"] == "10000.00"
