@@ -284,3 +284,18 @@ def test_a_second_payment_of_the_same_day_and_amount_can_be_assigned(
         keys = [r[0] for r in db.execute("SELECT natural_key FROM payments ORDER BY id")]
     assert keys == ["C001|2025-11-20|100000|1", "C001|2025-11-20|100000|2"]
     assert balances(desk)["C001"] == Decimal("8000.00")
+
+
+def test_a_detail_ledgers_credits_belong_to_its_customer_never_unmatched(
+    desk: Desk, tmp_path: Path
+) -> None:
+    detail = write(
+        tmp_path / "明细账.csv",
+        "客户：新客户有限公司\n日期,凭证号,摘要,借方,贷方,方向,余额\n"
+        "2025-11-01,,期初余额,,,借,1000\n2025-11-05,记-9,收款,,400,借,600\n",
+    )
+    report = ingest_paths(desk, [detail])
+    assert report.outcomes[0].status == "archived", report.outcomes[0].reason
+    with open_archive(desk.db_path) as db:
+        assert unmatched_receipts(db) == []
+        assert db.execute("SELECT count(*) FROM payments").fetchone()[0] == 1

@@ -232,7 +232,9 @@ def import_ledger(
     i, u = _write_invoices(conn, ledger.invoices, customers, import_id, default_terms_days)
     inserted, updated = inserted + i, updated + u
     payers = _Payers()
-    i, u = _write_payments(conn, ledger.payments, customers, import_id, payers)
+    # Only a payment list names payers; a detail ledger's credits are its customer's.
+    by_payer = ledger.kind == "payments"
+    i, u = _write_payments(conn, ledger.payments, customers, import_id, payers, by_payer=by_payer)
     inserted, updated = inserted + i, updated + u
     unmatched = record_unmatched(conn, payers.unmatched, import_id)
     payers.attached += _attach_waiting(conn, customers, now)
@@ -387,13 +389,13 @@ def payment_keys(rows: list[PaymentRow], codes: list[str]) -> list[str]:
 
 
 def _payment_customers(
-    rows: list[PaymentRow], customers: _Customers, payers: _Payers
+    rows: list[PaymentRow], customers: _Customers, payers: _Payers, *, by_payer: bool
 ) -> tuple[list[PaymentRow], list[str]]:
     """Each row's customer; a name-only row whose payer is no one customer goes to
     `payers.unmatched` instead (never a new customer)."""
     kept, codes = [], []
     for row in rows:
-        if row.customer_code or not row.customer_name:
+        if row.customer_code or not row.customer_name or not by_payer:
             kept.append(row)
             codes.append(customers.resolve(row.customer_code, row.customer_name))
             continue
@@ -421,8 +423,10 @@ def _write_payments(
     customers: _Customers,
     import_id: int,
     payers: _Payers,
+    *,
+    by_payer: bool,
 ) -> tuple[int, int]:
-    rows, codes = _payment_customers(rows, customers, payers)
+    rows, codes = _payment_customers(rows, customers, payers, by_payer=by_payer)
     if not rows:
         return 0, 0
     keys = payment_keys(rows, codes)
