@@ -299,3 +299,31 @@ def test_a_detail_ledgers_credits_belong_to_its_customer_never_unmatched(
     with open_archive(desk.db_path) as db:
         assert unmatched_receipts(db) == []
         assert db.execute("SELECT count(*) FROM payments").fetchone()[0] == 1
+
+
+def test_hostile_payer_names_and_numbers_are_only_text(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    ingest_paths(desk, [write(tmp_path / "台账.csv", INVOICES)])
+    hostile = "'; DROP TABLE customers; --"
+    body = (
+        "付款单位,回款日期,回款金额,收款单号\n"
+        f'"{hostile}",2025-11-20,100,P%_1\n'
+        '=HYPERLINK("http://x"),2025-11-21,200,P%_2\n'
+    )
+    report = ingest_paths(desk, [write(tmp_path / "回款.csv", body)])
+    assert report.outcomes[0].status == "archived", report.outcomes[0].reason
+    with open_archive(desk.db_path) as db:
+        found = unmatched_receipts(db)
+        assert [r.payer_name for r in found] == [hostile, '=HYPERLINK("http://x")']
+        assign(db, found[0].id, "C001", actor=CLERK)
+        assign(db, found[1].id, "C001", actor=CLERK)
+        keys = sorted(r[0] for r in db.execute("SELECT natural_key FROM payments"))
+        assert keys == ["no|C001|P%_1|1", "no|C001|P%_2|1"]
+        assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 6
+    # The same export again (a new title line): the learned payers update, never add.
+    again = write(tmp_path / "回款2.csv", "回款明细\n" + body)
+    assert ingest_paths(desk, [again]).outcomes[0].status == "archived"
+    assert balances(desk)["C001"] == Decimal("9700.00")
+    with open_archive(desk.db_path) as db:
+        assert db.execute("SELECT count(*) FROM payments").fetchone()[0] == 2

@@ -43,7 +43,6 @@ from dunning.errors import DunningError, NotFoundError
 from dunning.money import format_amount, from_fen
 from dunning.vocabulary import INVOICE_STATES
 
-Held = Literal["vanished", "voided", "settled"]
 HELD: tuple[str, ...] = ("vanished", "voided", "settled")
 # Words that title an open-items export: 应收未清项明细, 未核销发票清单, 未结清应收款.
 _OPEN_ITEMS = re.compile(r"未\s*清\s*项|未\s*核\s*销|未\s*结\s*清|open\s*items?", re.IGNORECASE)
