@@ -384,3 +384,14 @@ def test_ingest_prints_the_first_20_changes_and_says_where_the_rest_are(
         runner.invoke(main, ["--desk", str(desk.root), "invoice", "held", "--json"]).stdout
     )
     assert len(data) == 25
+
+
+def test_the_customer_command_shows_held_invoices(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    ingest_paths(desk, [ledger_csv(tmp_path / "w1.csv", WEEK1)])
+    ingest_paths(desk, [ledger_csv(tmp_path / "w2.csv", without(WEEK1, "INV002"))])
+    out = runner.invoke(main, ["--desk", str(desk.root), "customer", "C001"])
+    assert out.exit_code == 0
+    assert "held (not in the balance)" in out.stdout
+    assert "INV002" in out.stdout and "已不在最新导出中（待核实）" in out.stdout

@@ -239,6 +239,14 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
     if changes:
         _section("changes", changes, ["at", "field", "change", "file"])
+    if record["held_invoices"]:
+        _section("held (not in the balance)", record["held_invoices"], _HELD_KEYS)
+    if record["unmatched_receipts"]:
+        _section("unmatched receipts it may have paid", record["unmatched_receipts"], _MAYBE_KEYS)
+
+
+_HELD_KEYS = ["invoice", "date", "open", "state_title", "reason"]
+_MAYBE_KEYS = ["id", "payer", "date", "amount"]
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:
