@@ -44,8 +44,13 @@ from dunning.money import format_amount, from_fen
 from dunning.vocabulary import INVOICE_STATES
 
 HELD: tuple[str, ...] = ("vanished", "voided", "settled")
-# Words that title an open-items export: 应收未清项明细, 未核销发票清单, 未结清应收款.
-_OPEN_ITEMS = re.compile(r"未\s*清\s*项|未\s*核\s*销|未\s*结\s*清|open\s*items?", re.IGNORECASE)
+# Words that title an open-items export: 应收未清项明细, 未清偿应收款, 未核销发票清单,
+# 未结清应收款, 未结算发票, Open items, Outstanding invoices.
+_OPEN_ITEMS = re.compile(
+    r"未\s*清(?:\s*[项偿])?|未\s*核\s*销|未\s*结\s*[清算]|open\s+items?|open\s+invoices?"
+    r"|outstanding\s+(?:items?|invoices?)",
+    re.IGNORECASE,
+)
 
 
 def open_items_marker(path: Path, ledger: Ledger | None = None) -> str | None:
