@@ -398,3 +398,17 @@ def test_the_customer_command_shows_held_invoices(
     assert out.exit_code == 0
     assert "held (not in the balance)" in out.stdout
     assert "INV002" in out.stdout and "已不在最新导出中（待核实）" in out.stdout
+
+
+def test_the_watcher_says_what_a_ledger_changed(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    ingest_paths(desk, [ledger_csv(tmp_path / "w1.csv", WEEK1)])
+    ledger_csv(desk.inbox / "ledgers" / "w2.csv", without(WEEK1, "INV002"))
+    out = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once", "--json"])
+    assert out.exit_code == 0, out.output
+    (line,) = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
+    assert line["status"] == "archived"
+    assert len(line["notes"]) == 1 and "INV002" in line["notes"][0]
+    text = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once"])
+    assert text.exit_code == 0
