@@ -120,6 +120,19 @@ class SnapshotChange:
         }
 
 
+def settled_summary(changes: list[SnapshotChange]) -> str | None:
+    """One warning over an open-items import that settled whole customers: a filtered export
+    (one salesperson's, one region's) would otherwise settle everyone else silently."""
+    absent = sorted({c.customer for c in changes if c.absent_customer})
+    if not absent:
+        return None
+    shown = "、".join(absent[:5]) + ("…" if len(absent) > 5 else "")
+    return (
+        f"注意：本次未清项导出未列出 {len(absent)} 个客户（{shown}），其未清发票均视为已结清。"
+        "如这份导出经过筛选（按业务员、区域、日期），请改导入完整的未清项导出：列回的发票会恢复催收。"
+    )
+
+
 @dataclass(frozen=True)
 class Coverage:
     """What one import covered: its customers and the dates its rows span."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
-from dunning.archive.snapshots import Coverage, SnapshotChange, judge_snapshot
+from dunning.archive.snapshots import Coverage, SnapshotChange, judge_snapshot, settled_summary
 from dunning.archive.unmatched import (
     AssignError,
     NameIndex,
@@ -60,7 +60,9 @@ class ImportResult:
 
     def notes(self) -> tuple[str, ...]:
         """What the clerk should read after the import, one Chinese sentence each."""
-        return (*self.attached, *self.waiting, *(c.sentence() for c in self.changes))
+        summary = settled_summary(list(self.changes))
+        head = (summary,) if summary else ()
+        return (*head, *self.attached, *self.waiting, *(c.sentence() for c in self.changes))
 
 
 @dataclass
