@@ -16,14 +16,8 @@ from hypothesis import strategies as st
 from dunning.actors import Actor
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
-from dunning.archive.unmatched import (
-    AssignError,
-    assign,
-    loose_candidates,
-    near_candidates,
-    payer_key,
-    unmatched_receipts,
-)
+from dunning.archive.payer_names import loose_candidates, near_candidates, payer_key
+from dunning.archive.unmatched import AssignError, assign, unmatched_receipts
 from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import NotFoundError

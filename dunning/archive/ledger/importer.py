@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 
 from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
+from dunning.archive.payer_names import NameIndex, name_key
 from dunning.archive.snapshots import Coverage, SnapshotChange, judge_snapshot, settled_summary
 from dunning.archive.unmatched import (
     AssignError,
-    NameIndex,
     PayerRow,
     assign_receipt,
     learned_names,
-    name_key,
     record_unmatched,
     unmatched_receipts,
 )
