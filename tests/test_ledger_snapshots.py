@@ -258,6 +258,8 @@ def test_a_full_export_does_not_settle_customers_it_leaves_out(desk: Desk, tmp_p
         ("应收台账.csv", "未结算发票 截至 2025-11-30", "未结算"),
         ("AR.csv", "Outstanding invoices as of 2025-11-30", "Outstanding invoices"),
         ("应收台账.csv", "应收账款台账", None),
+        ("应收台账.csv", "应收账款明细（含已核销及未核销）", None),
+        ("已清及未清项.csv", None, None),
         ("应收台账.csv", None, None),
     ],
 )

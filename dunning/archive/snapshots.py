@@ -51,6 +51,8 @@ _OPEN_ITEMS = re.compile(
     r"|outstanding\s+(?:items?|invoices?)",
     re.IGNORECASE,
 )
+# A title naming both states (含已核销及未核销) lists every item, not only the open ones.
+_BOTH = re.compile(r"已\s*(?:核\s*销|清|结\s*[清算])")
 
 
 def open_items_marker(path: Path, ledger: Ledger | None = None) -> str | None:
@@ -58,7 +60,7 @@ def open_items_marker(path: Path, ledger: Ledger | None = None) -> str | None:
     or a title line above the header (never a header or a row: a 未核销金额 column is not a
     title). `ledger`: the file as read, which says where its header is."""
     for text in (path.stem, ledger.sheet if ledger else None):
-        if text and (hit := _OPEN_ITEMS.search(text)):
+        if text and not _BOTH.search(text) and (hit := _OPEN_ITEMS.search(text)):
             return hit.group()
     if ledger is not None and ledger.header_row <= 1:
         return None  # the header is the first line: no title
@@ -75,7 +77,9 @@ def open_items_marker(path: Path, ledger: Ledger | None = None) -> str | None:
         if len(cells) > 3:
             continue
         for cell in cells:
-            if cell.strip() not in headers and (hit := _OPEN_ITEMS.search(cell)):
+            if cell.strip() in headers or _BOTH.search(cell):
+                continue
+            if hit := _OPEN_ITEMS.search(cell):
                 return hit.group()
     return None
 
