@@ -111,6 +111,11 @@ rescan_interval_s = 60.0
 
 [serve]
 max_upload_mb = 50            # the web desk refuses larger uploads
+
+[ledger]
+# true: every invoice ledger lists open items only (a customer it leaves out has paid). A
+# title such as 未清项 / 未核销 / 未结清 marks such an export even when this is false.
+open_items_only = false
 """
 
 
@@ -148,6 +153,7 @@ class Config:
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
     currency: str = "CNY"
+    ledger_open_items_only: bool = False
 
 
 def default_config() -> Config:
@@ -224,6 +230,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
         currency=_currency(data["desk"].get("currency"), path),
+        ledger_open_items_only=_flag(data, "ledger", "open_items_only", path),
     )
 
 
@@ -232,6 +239,13 @@ def _currency(value: Any, path: Path) -> str:
         raise ConfigError(
             f'{path}: [desk] currency must be a currency code of 3 capital letters, like "CNY".'
         )
+    return value
+
+
+def _flag(data: dict[str, Any], section: str, key: str, path: Path) -> bool:
+    value = data.get(section, {}).get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}.")
     return value
 
 

@@ -88,3 +88,13 @@ def title(words: Mapping[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return words.get(code, code)
+
+
+# An invoice's snapshot state (archive/snapshots.py) and the events that change it.
+INVOICE_STATES: Mapping[str, str] = {
+    "vanished": "已不在最新导出中（待核实）",
+    "voided": "已作废",
+    "settled": "已结清（未清项导出不再列出）",
+    "kept": "已确认应收",
+    "returned": "重新出现在导出中",
+}

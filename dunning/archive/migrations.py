@@ -409,3 +409,66 @@ def m008_document_pages(db: sqlite_utils.Database) -> None:
         CREATE INDEX document_pages_state ON document_pages(state, document_id, page)
         """,
     )
+
+
+@migration
+def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
+    # A ledger file is a snapshot that can shrink. `invoices.state`: NULL as the ledger says;
+    # `vanished` (missing from a later export of the same kind and period, held out of the
+    # balances until a clerk decides), `voided` (a clerk confirmed it is not owed), `settled`
+    # (an open-items export no longer lists it), `kept` (a clerk confirmed it is owed).
+    # Nothing is deleted: `invoice_events` keeps every change with who made it and why.
+    # `unmatched_payments`: ledger payments with no customer (a payer name that matched no
+    # customer, or more than one); they lower nothing until a clerk assigns them (or dismisses
+    # one that is no customer's payment: a refund, interest, a row already booked).
+    _script(
+        db,
+        """
+        ALTER TABLE invoices ADD COLUMN state TEXT
+            CHECK (state IN ('vanished', 'voided', 'settled', 'kept'));
+        ALTER TABLE invoices ADD COLUMN state_import_id INTEGER REFERENCES ledger_imports(id);
+        CREATE INDEX invoices_state ON invoices(state) WHERE state IS NOT NULL;
+        ALTER TABLE ledger_imports ADD COLUMN period_start TEXT;
+        ALTER TABLE ledger_imports ADD COLUMN period_end TEXT;
+        ALTER TABLE ledger_imports ADD COLUMN open_items INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE ledger_import_customers (
+            import_id INTEGER NOT NULL REFERENCES ledger_imports(id),
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            PRIMARY KEY (import_id, customer_code)
+        );
+        CREATE TABLE invoice_events (
+            id INTEGER PRIMARY KEY,
+            invoice_no TEXT NOT NULL,
+            customer_code TEXT NOT NULL,
+            event TEXT NOT NULL
+                CHECK (event IN ('vanished', 'returned', 'voided', 'kept', 'settled')),
+            import_id INTEGER REFERENCES ledger_imports(id),
+            actor TEXT,
+            reason TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX invoice_events_invoice ON invoice_events(invoice_no);
+        CREATE INDEX invoice_events_customer ON invoice_events(customer_code);
+        CREATE TABLE unmatched_payments (
+            id INTEGER PRIMARY KEY,
+            natural_key TEXT NOT NULL UNIQUE,
+            payer_name TEXT NOT NULL,
+            paid_on TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL,
+            invoice_ref TEXT,
+            payment_no TEXT,
+            kind TEXT NOT NULL DEFAULT 'payment',
+            candidates TEXT NOT NULL DEFAULT '[]',
+            import_id INTEGER NOT NULL REFERENCES ledger_imports(id),
+            source_row INTEGER,
+            assigned_to TEXT REFERENCES customers(code),
+            assigned_by TEXT,
+            assigned_at TEXT,
+            payment_id INTEGER REFERENCES payments(id),
+            dismissed_by TEXT,
+            dismissed_at TEXT,
+            dismissed_reason TEXT
+        );
+        CREATE INDEX unmatched_payments_open ON unmatched_payments(assigned_to)
+        """,
+    )

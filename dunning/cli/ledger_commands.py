@@ -85,8 +85,27 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             f"{len(report.of('archived'))} archived, {len(report.of('duplicate'))} duplicate,"
             f" {len(report.of('failed'))} failed"
         )
+        for outcome in report.of("archived"):
+            _echo_notes(outcome.file.name, outcome.notes)
     if report.of("failed"):
         ctx.exit(1)
+
+
+NOTES_SHOWN = 20
+
+
+def _echo_notes(name: str, notes: tuple[str, ...]) -> None:
+    """What an import changed about what is owed: the first 20 lines, then where the rest is."""
+    if not notes:
+        return
+    click.echo(f"{name}:")
+    for note in notes[:NOTES_SHOWN]:
+        click.echo(f"  {note}")
+    if len(notes) > NOTES_SHOWN:
+        click.echo(
+            f"  …另有 {len(notes) - NOTES_SHOWN} 条：dunning invoice held, dunning receipts"
+            " unmatched（或 ingest --json）"
+        )
 
 
 @main.command()
@@ -222,6 +241,14 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
     if changes:
         _section("changes", changes, ["at", "field", "change", "file"])
+    if record["held_invoices"]:
+        _section("held (not in the balance)", record["held_invoices"], _HELD_KEYS)
+    if record["unmatched_receipts"]:
+        _section("unmatched receipts it may have paid", record["unmatched_receipts"], _MAYBE_KEYS)
+
+
+_HELD_KEYS = ["invoice", "date", "open", "state_title", "reason"]
+_MAYBE_KEYS = ["id", "payer", "date", "amount"]
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:

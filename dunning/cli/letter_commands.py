@@ -131,6 +131,8 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
     for cand in plan.selected:
         for warning in cand.warnings:
             click.echo(f"warning: {warning}.", err=True)
+    for receipt in plan.unmatched:
+        click.echo(f"未匹配到款: {receipt.sentence()}", err=True)
     click.echo(
         f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
     )

@@ -88,6 +88,8 @@ def _text_line(outcome: Outcome) -> None:
         label = outcome.label or f"{outcome.kind or 'document'} {name}"
         # The same line as `dunning ingest`: a ledger's label does not name its file.
         click.echo(f"archived {label} (doc {outcome.document}): {name}", err=True)
+        for note in outcome.notes:  # what a ledger changed about what is owed
+            click.echo(f"  {note}", err=True)
     elif outcome.status == "duplicate":
         click.echo(f"duplicate {name}: same as document {outcome.document}", err=True)
     else:
@@ -110,6 +112,7 @@ def _json_line(outcome: Outcome) -> None:
             {"row": p.row, "column": p.column, "value": p.value, "why": p.why}
             for p in outcome.problems
         ],
+        "notes": list(outcome.notes),
     }
     # One object per line, flushed by click.echo, so `| jq` sees each file as it lands.
     click.echo(json.dumps(record, ensure_ascii=False))

@@ -34,6 +34,7 @@ from dunning.archive.db import open_archive, write_transaction
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
 from dunning.archive.search import query as search
+from dunning.archive.snapshots import open_items_marker
 from dunning.archive.sniff import sniff
 from dunning.config import Config
 from dunning.desk import Desk
@@ -62,6 +63,9 @@ class Outcome:
     # A rejected ledger's bad rows (row, column, value, why), as failed/NAME.error.txt lists them.
     problems: tuple[RowProblem, ...] = ()
     error_file: str | None = None  # the failure's note, desk-relative: failed/NAME.error.txt
+    # What a ledger changed about what is owed: vanished and settled invoices, payer names
+    # attached by a near match (archive/snapshots.py, archive/unmatched.py).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -75,7 +79,13 @@ class IngestReport:
         """The SPEC §4 shape of `ingest --json`."""
         return {
             "archived": [
-                {"file": str(o.file), "document": o.document, "kind": o.kind, "label": o.label}
+                {
+                    "file": str(o.file),
+                    "document": o.document,
+                    "kind": o.kind,
+                    "label": o.label,
+                    "notes": list(o.notes),
+                }
                 for o in self.of("archived")
             ],
             "duplicates": [
@@ -126,6 +136,7 @@ class Parsed:
     text: ExtractedText | None = None
     meta: ContractMeta | None = None
     stored: Path | None = None  # the store copy, when the worker has already made it
+    open_items: str | None = None  # a ledger's title words marking it open-items-only
 
 
 def limits_for(config: Config) -> ExtractLimits:
@@ -142,7 +153,8 @@ def limits_for(config: Config) -> ExtractLimits:
 def parse_file(kind: str, path: Path, limits: ExtractLimits, *, currency: str = "CNY") -> Parsed:
     """Parse one file of a known kind; runs in a worker process for documents."""
     if kind == "ledger":
-        return Parsed(ledger=read_ledger(path, currency=currency))
+        ledger = read_ledger(path, currency=currency)
+        return Parsed(ledger=ledger, open_items=open_items_marker(path, ledger))
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
@@ -179,6 +191,7 @@ class Pipeline:
         self.db = db or open_archive(desk.db_path)
         self.limits = limits_for(self.config)
         self._pool: WorkerPool | None = None
+        self._notes: dict[int, tuple[str, ...]] = {}  # document → its ledger's notes
         store.remove_stale_temps(desk.store)
 
     def close(self) -> None:
@@ -413,7 +426,8 @@ class Pipeline:
             doc_id, label = result
             if c.in_inbox:
                 c.path.unlink(missing_ok=True)
-            return Outcome(c.given, "archived", doc_id, c.kind, None, label)
+            notes = self._notes.pop(doc_id, ())
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes)
         if isinstance(result, sqlite3.IntegrityError):
             # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
@@ -491,7 +505,9 @@ class Pipeline:
                 parsed.ledger,
                 doc_id,
                 default_terms_days=self.config.default_terms_days,
+                open_items=self.config.ledger_open_items_only or parsed.open_items is not None,
             )
+            self._notes[doc_id] = result.notes()
             conn.execute(
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],

@@ -23,6 +23,8 @@ import sqlite_utils
 from dunning.archive.accounts import Customer, get_customer, list_customers
 from dunning.archive.accounts import aging_report as load_aging
 from dunning.archive.db import write_transaction
+from dunning.archive.snapshots import HeldInvoice, held_by_customer
+from dunning.archive.unmatched import UnmatchedReceipt, unmatched_receipts
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
@@ -36,7 +38,7 @@ from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
-from dunning.money import to_fen
+from dunning.money import format_amount, to_fen
 from dunning.receivables import CustomerAging
 from dunning.safenames import make_unique_dir, safe_name
 from dunning.workers import WorkerPool
@@ -68,6 +70,7 @@ class Candidate:
     aging: CustomerAging
     decision: Decision
     warnings: tuple[str, ...] = ()
+    held: tuple[HeldInvoice, ...] = ()  # invoices left out: vanished, voided, settled
 
 
 @dataclass
@@ -80,6 +83,9 @@ class Plan:
     level: int | None = None
     # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
+    # Ledger payments no customer could be found for (archive/unmatched.py): the clerk assigns
+    # them before sending, for any of them may be a letter's customer paying.
+    unmatched: list[UnmatchedReceipt] = field(default_factory=list)
 
     @property
     def selected(self) -> list[Candidate]:
@@ -104,9 +110,15 @@ class Plan:
                     "reason": d.reason,
                     "warnings": list(cand.warnings),
                     "limitation_expires": self.expiring.get(cand.customer.code),
+                    "held_invoices": [h.to_json() for h in cand.held],
                 }
             )
-        return {"as_of": self.as_of.isoformat(), "dry_run": True, "customers": rows}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": True,
+            "customers": rows,
+            "unmatched_receipts": [r.to_json() for r in self.unmatched],
+        }
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,18 @@ def plan_pack(
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
     plan = Plan(as_of, customers=tuple(customers), min_days=min_days, level=level)
-    for aging in load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes):
+    held = held_by_customer(db)
+    plan.unmatched = [r for r in unmatched_receipts(db) if r.paid_on <= as_of]
+    agings = load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes)
+    # A customer whose every invoice is held (settled, voided) is listed too, saying why.
+    only_held = set(held) - {a.customer for a in agings}
+    if codes is not None:
+        only_held &= set(codes)
+    if only_held:
+        agings += load_aging(
+            db, as_of=as_of, edges=config.bucket_edges, codes=sorted(only_held), idle=True
+        )
+    for aging in agings:
         cust = statuses[aging.customer]
         decision = decide(
             cust.code,
@@ -187,9 +210,10 @@ def plan_pack(
                 decision.manual,
                 f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
             )
-        plan.candidates.append(
-            Candidate(cust, aging, decision, _warnings(db, config, cust, decision))
-        )
+        found = _warnings(db, config, cust, decision)
+        mine = tuple(held.get(cust.code, []))
+        found += _snapshot_warnings(cust, mine, plan.unmatched)
+        plan.candidates.append(Candidate(cust, aging, decision, found, mine))
     plan.candidates.sort(key=lambda c: c.customer.code)
     return plan
 
@@ -218,6 +242,22 @@ def _warnings(
             found.append(
                 f"{cust.code} {cust.name} has no archived contract copy: the pack goes without it"
                 " (drop the signed contract into inbox/contracts/ first)"
+            )
+    return tuple(found)
+
+
+def _snapshot_warnings(
+    cust: Customer, held: Sequence[HeldInvoice], unmatched: list[UnmatchedReceipt]
+) -> tuple[str, ...]:
+    """Invoices left out of the letter (vanished, voided, settled) and receipts that may be
+    this customer's (archive/snapshots.py, archive/unmatched.py)."""
+    found = [h.sentence() for h in held if h.state == "vanished"]
+    for r in unmatched:
+        if cust.code in r.candidates:
+            found.append(
+                f"{cust.code} 可能已于 {r.paid_on.isoformat()} 付款 {format_amount(r.amount)}："
+                f"未匹配到款 #{r.id}（付款方 {r.payer_name}），请先核实"
+                f"（dunning receipts assign {r.id} {cust.code}）"
             )
     return tuple(found)
 

@@ -24,6 +24,7 @@ from dunning.web import (
     login_page,
     reports_page,
     search_page,
+    snapshots_page,
     users_page,
 )
 from dunning.web.desk_state import DeskState, secret_key
@@ -131,6 +132,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
         *users_page.ROUTES,
+        *snapshots_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -15,6 +15,8 @@ import sqlite_utils
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
 from dunning.archive.contracts.meta import contracts_of
 from dunning.archive.contracts.pages import page_states
+from dunning.archive.snapshots import held_invoices, invoice_events
+from dunning.archive.unmatched import unmatched_receipts
 from dunning.errors import NotFoundError
 from dunning.letters import registry
 from dunning.letters.delivery import address_flags, letters_proven_by, load_deliveries
@@ -71,6 +73,11 @@ def customer_record(
         "address_flags": _address_flags(db, cust.code),
         "log": _log(db, cust.code),
         "changes": _changes(db, cust.code),
+        # Invoices left out of the balance (vanished, voided, settled) and their history;
+        # ledger payments with no customer that may be this one's (archive/snapshots.py).
+        "held_invoices": [h.to_json() for h in held_invoices(db, customer=cust.code)],
+        "invoice_events": [e.to_json() for e in invoice_events(db, customer=cust.code)],
+        "unmatched_receipts": [r.to_json() for r in unmatched_receipts(db, customer=cust.code)],
     }
 
 

@@ -14,14 +14,23 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
-import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
+from dunning.archive.payer_names import NameIndex, name_key
+from dunning.archive.snapshots import Coverage, SnapshotChange, judge_snapshot, settled_summary
+from dunning.archive.unmatched import (
+    AssignError,
+    PayerRow,
+    assign_receipt,
+    learned_names,
+    record_unmatched,
+    unmatched_receipts,
+)
 from dunning.errors import IngestError, RowProblem
-from dunning.money import to_fen
+from dunning.money import format_amount, to_fen
 
 
 @dataclass(frozen=True)
@@ -33,13 +42,34 @@ class ImportResult:
     updated: int
     customers_created: int
     counts: RowCounts
+    # What the import changed about what is owed (vanished, settled, returned invoices).
+    changes: tuple[SnapshotChange, ...] = ()
+    unmatched: tuple[int, ...] = ()  # ids of the unmatched receipts this file holds
+    # Payer names attached to a customer by a near match: "杭州甲有限责任公司 → C001 …".
+    attached: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()  # the unmatched receipts, one sentence each
 
     def label(self) -> str:
         """`ledger invoices (18 rows read: 17 imported, 1 total skipped; 15 new, 2 updated)`."""
+        extra = f"; {len(self.unmatched)} unmatched receipt(s)" if self.unmatched else ""
         return (
             f"ledger {self.kind} ({self.counts.summary()}; {self.inserted} new,"
-            f" {self.updated} updated)"
+            f" {self.updated} updated{extra})"
         )
+
+    def notes(self) -> tuple[str, ...]:
+        """What the clerk should read after the import, one Chinese sentence each."""
+        summary = settled_summary(list(self.changes))
+        head = (summary,) if summary else ()
+        return (*head, *self.attached, *self.waiting, *(c.sentence() for c in self.changes))
+
+
+@dataclass
+class _Payers:
+    """Name-only payment rows: those attached by a near name, and those with no customer."""
+
+    attached: list[str] = field(default_factory=list)
+    unmatched: list[PayerRow] = field(default_factory=list)
 
 
 class _Customers:
@@ -51,7 +81,11 @@ class _Customers:
         self.codes: set[str] = {code for code, _, _ in rows}
         # Names are matched folded: 南京同创(集团) is 南京同创（集团）, whatever the spaces.
         self.by_name: dict[str, str] = {name_key(name): code for code, name, _ in rows}
+        for key, code in learned_names(conn).items():
+            self.by_name.setdefault(key, code)
+        self.names: dict[str, str] = {code: name for code, name, _ in rows}
         self.placeholders: set[str] = {code for code, _, source in rows if source == "placeholder"}
+        self._index: NameIndex | None = None  # built when a payer name first needs it
 
     def learn(self, ledger: Ledger) -> None:
         """Names the file itself pairs with a code, so a name-only row finds its customer
@@ -61,6 +95,27 @@ class _Customers:
         for code, name in pairs:
             if code and name:
                 self.by_name.setdefault(name_key(name), code)
+                self._name(code, name)
+
+    def _name(self, code: str, name: str) -> None:
+        if code not in self.names:
+            self.names[code] = name
+            if self._index is not None:
+                self._index.add(code, name)
+
+    def payer(self, name: str) -> tuple[str | None, tuple[str, ...], bool]:
+        """A name-only payment's customer: the exact (or clerk-taught) name, else the one
+        customer whose name nearly matches (the flag: a near match, worth telling). None
+        with the candidates (several, or loosely similar) otherwise."""
+        code = self.by_name.get(name_key(name))
+        if code is not None:
+            return code, (), False
+        if self._index is None:
+            self._index = NameIndex(self.names)
+        near = self._index.near_candidates(name)
+        if len(near) == 1:
+            return near[0], (), True
+        return None, tuple(near or self._index.loose_candidates(name)), False
 
     def resolve(self, code: str | None, name: str | None) -> str:
         if not code:
@@ -74,6 +129,7 @@ class _Customers:
             )
             self.codes.add(code)
             self.by_name.setdefault(name_key(name or code), code)
+            self._name(code, name or code)
             if not name:
                 self.placeholders.add(code)
             self.created += 1
@@ -139,9 +195,16 @@ class _Customers:
 
 
 def import_ledger(
-    conn: sqlite3.Connection, ledger: Ledger, document_id: int, *, default_terms_days: int
+    conn: sqlite3.Connection,
+    ledger: Ledger,
+    document_id: int,
+    *,
+    default_terms_days: int,
+    open_items: bool = False,
 ) -> ImportResult:
-    """Write `ledger` inside the caller's write transaction (the parser has validated it)."""
+    """Write `ledger` inside the caller's write transaction (the parser has validated it).
+
+    `open_items`: the file lists open items only (archive/snapshots.py)."""
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     counts = ledger.counts
     cur = conn.execute(
@@ -169,8 +232,13 @@ def import_ledger(
             updated += 1
     i, u = _write_invoices(conn, ledger.invoices, customers, import_id, default_terms_days)
     inserted, updated = inserted + i, updated + u
-    i, u = _write_payments(conn, ledger.payments, customers, import_id)
+    payers = _Payers()
+    # Only a payment list names payers; a detail ledger's credits are its customer's.
+    by_payer = ledger.kind == "payments"
+    i, u = _write_payments(conn, ledger.payments, customers, import_id, payers, by_payer=by_payer)
     inserted, updated = inserted + i, updated + u
+    unmatched = record_unmatched(conn, payers.unmatched, import_id)
+    payers.attached += _attach_waiting(conn, customers, now)
     if ledger.kind == "detail":
         problems = superseded_later(conn, ledger, customers.resolve, import_id, "余额")
         if problems:
@@ -179,9 +247,47 @@ def import_ledger(
         "UPDATE ledger_imports SET inserted = ?, updated = ? WHERE id = ?",
         [inserted, updated, import_id],
     )
+    changes = judge_snapshot(conn, _coverage(ledger, customers, import_id, open_items), now=now)
     return ImportResult(
-        import_id, ledger.kind, ledger.row_count, inserted, updated, customers.created, counts
-    )
+        import_id, ledger.kind, ledger.row_count, inserted, updated, customers.created, counts,
+        tuple(changes), tuple(unmatched), tuple(payers.attached), _waiting(conn, unmatched),
+    )  # fmt: skip
+
+
+def _waiting(conn: sqlite3.Connection, ids: list[int]) -> tuple[str, ...]:
+    wanted = set(ids)
+    return tuple(r.sentence() for r in unmatched_receipts(conn) if r.id in wanted)
+
+
+def _coverage(ledger: Ledger, customers: _Customers, import_id: int, open_items: bool) -> Coverage:
+    """The customers a file's invoice and payment rows name (unmatched payers are not
+    customers) and the dates they span."""
+    codes = {customers.resolve(i.customer_code, i.customer_name) for i in ledger.invoices} | {
+        code
+        for p in ledger.payments
+        if (code := p.customer_code or customers.by_name.get(name_key(p.customer_name or "")))
+    }
+    days = [i.invoice_date for i in ledger.invoices] + [p.paid_on for p in ledger.payments]
+    period = (min(days), max(days)) if days else None
+    return Coverage(import_id, ledger.kind, frozenset(codes), period, open_items)
+
+
+def _attach_waiting(conn: sqlite3.Connection, customers: _Customers, now: str) -> list[str]:
+    """Unmatched receipts from earlier files whose payer this import's names now identify."""
+    attached = []
+    for receipt in unmatched_receipts(conn):
+        code, _, _ = customers.payer(receipt.payer_name)
+        if code is None:
+            continue
+        try:
+            assign_receipt(conn, receipt.id, code, actor="台账导入", now=now)
+        except AssignError:
+            continue  # the customer has a payment of that day and amount: a clerk decides
+        attached.append(
+            f"未匹配到款 #{receipt.id}（{receipt.payer_name} {format_amount(receipt.amount)}）"
+            f"已按名称归入 {code} {customers.names.get(code, '')}"
+        )
+    return attached
 
 
 _DISAGREE = (
@@ -197,11 +303,6 @@ def _without_rows(ledger: Ledger, rows: set[int]) -> Ledger:
         invoices=[i for i in ledger.invoices if i.row not in rows],
         payments=[p for p in ledger.payments if p.kind != "opening" or p.row not in rows],
     )
-
-
-def name_key(name: str) -> str:
-    """A customer name as matched: width-folded, without spaces, case-folded."""
-    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def _write_invoices(
@@ -288,12 +389,47 @@ def payment_keys(rows: list[PaymentRow], codes: list[str]) -> list[str]:
     return keys
 
 
+def _payment_customers(
+    rows: list[PaymentRow], customers: _Customers, payers: _Payers, *, by_payer: bool
+) -> tuple[list[PaymentRow], list[str]]:
+    """Each row's customer; a name-only row whose payer is no one customer goes to
+    `payers.unmatched` instead (never a new customer)."""
+    kept, codes = [], []
+    for row in rows:
+        if row.customer_code or not row.customer_name or not by_payer:
+            kept.append(row)
+            codes.append(customers.resolve(row.customer_code, row.customer_name))
+            continue
+        code, candidates, near = customers.payer(row.customer_name)
+        if code is None:
+            payers.unmatched.append(
+                PayerRow(
+                    row.row, row.customer_name, row.paid_on, to_fen(row.amount),
+                    row.invoice_ref, row.payment_no, row.kind, candidates,
+                )
+            )  # fmt: skip
+            continue
+        if near:
+            note = f"付款方 {row.customer_name} 按名称归入 {code} {customers.names.get(code, '')}"
+            if note not in payers.attached:
+                payers.attached.append(note)
+        kept.append(row)
+        codes.append(customers.resolve(code, None))
+    return kept, codes
+
+
 def _write_payments(
-    conn: sqlite3.Connection, rows: list[PaymentRow], customers: _Customers, import_id: int
+    conn: sqlite3.Connection,
+    rows: list[PaymentRow],
+    customers: _Customers,
+    import_id: int,
+    payers: _Payers,
+    *,
+    by_payer: bool,
 ) -> tuple[int, int]:
+    rows, codes = _payment_customers(rows, customers, payers, by_payer=by_payer)
     if not rows:
         return 0, 0
-    codes = [customers.resolve(r.customer_code, r.customer_name) for r in rows]
     keys = payment_keys(rows, codes)
     existing = {r[0] for r in conn.execute("SELECT natural_key FROM payments")}
     params = [
