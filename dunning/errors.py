@@ -52,3 +52,7 @@ class IngestError(DunningError):
 
 class NotFoundError(DunningError):
     """A customer, document or letter that was asked for does not exist."""
+
+
+class ArchiveUnusableError(DunningError):
+    """archive.db is missing beside a store that holds files, or it is damaged."""

@@ -409,3 +409,9 @@ def m008_document_pages(db: sqlite_utils.Database) -> None:
         CREATE INDEX document_pages_state ON document_pages(state, document_id, page)
         """,
     )
+
+
+@migration
+def m018_actors(db: sqlite_utils.Database) -> None:
+    # Who changed a customer's status (a web account, or the OS user at the command line).
+    _script(db, "ALTER TABLE status_changes ADD COLUMN changed_by TEXT")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from dunning.actors import Actor
 from dunning.errors import NotFoundError
 from dunning.web.desk_state import DeskState, json_response
 from dunning.web.users import (
@@ -45,6 +46,12 @@ def is_loopback(host: str | None) -> bool:
 
 def state_of(request: Request) -> DeskState:
     return cast(DeskState, request.app.state.desk)
+
+
+def actor_of(request: Request) -> Actor:
+    """The logged-in account (or this PC's own use) as the actor of a library write."""
+    user: User = request.state.user
+    return Actor(name=user.name, role=user.role, via="web")
 
 
 def _refuse(request: Request, status: int, message: str) -> Response:
