@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -444,9 +445,14 @@ def _desk_relative(root: Path, path: Path) -> str | None:
     except ValueError:
         pass
     parts = path.parts
-    if "out" in parts:
+    if "out" in parts[:-1]:
         cut = len(parts) - 1 - parts[::-1].index("out")
         relative = Path(*parts[cut:])
-        if (root / relative).exists():
+        # The desk's own pack folder name (`as_of_stamp`) says it was this desk's out/, even
+        # where the files are not back yet (a restore copies them after migrating).
+        if (root / relative).exists() or _PACK_FOLDER.fullmatch(parts[cut + 1]):
             return relative.as_posix()
     return None
+
+
+_PACK_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}_\d{8}-\d{6}(-\d+)?")

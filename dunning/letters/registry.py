@@ -154,7 +154,7 @@ def repair(desk: Desk, db: sqlite_utils.Database) -> list[str]:
     return said
 
 
-def _registered_files(desk: Desk, db: sqlite_utils.Database) -> dict[Path, set[Path]]:
+def registered_files(desk: Desk, db: sqlite_utils.Database) -> dict[Path, set[Path]]:
     """Per pack folder, every file its registered letters account for."""
     known: dict[Path, set[Path]] = {}
     for ref, pack_dir, files in db.execute("SELECT ref, pack_dir, files FROM letters"):
@@ -180,7 +180,7 @@ def unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Path]
     except sqlite3.OperationalError:  # a read-only desk from before the registry
         runs = []
     busy = {located(desk, r[0]).resolve() for r in runs if _alive(int(r[1] or 0), str(r[2] or ""))}
-    known = _registered_files(desk, db)
+    known = registered_files(desk, db)
     found = []
     for folder in sorted(p for p in desk.out.iterdir() if p.is_dir() and not p.is_symlink()):
         resolved = folder.resolve()
