@@ -328,6 +328,7 @@ def _make_room(desk: Desk, now: dt.datetime) -> str | None:
         part = db.with_name(db.name + suffix)
         if part.exists():
             os.replace(part, db.with_name(aside + suffix))
+            db.with_name(aside + suffix).chmod(PRIVATE_MODE)
     return aside
 
 
