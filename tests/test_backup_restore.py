@@ -65,7 +65,7 @@ def test_a_deleted_archive_is_refused_not_recreated(
 
 def test_a_new_desk_still_starts_empty(desk: Desk, runner: CliRunner) -> None:
     desk.db_path.unlink()  # no store, no letters: nothing to lose
-    code, out, _ = run(runner, desk.root, "aging")
+    code, _, _ = run(runner, desk.root, "aging")
     assert code == 0 and desk.db_path.exists()
 
 
@@ -264,7 +264,7 @@ def test_backup_killed_at_any_moment_leaves_the_last_backup_whole(
     demo: Desk, tmp_path: Path, runner: CliRunner
 ) -> None:
     dest = tmp_path / "b"
-    first = backup_desk(demo, dest)
+    backup_desk(demo, dest)
     # Make the next backup long enough to be caught mid-way: more letters to copy.
     for n in range(300):
         (demo.out / "extra").mkdir(exist_ok=True)
