@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ rescan_interval_s = 60.0
 
 [serve]
 max_upload_mb = 50            # the web desk refuses larger uploads
+
+[web]
+# Behind a TLS proxy (nginx, Caddy) give its address, e.g. ["127.0.0.1"]: the client address
+# (for the login throttle) is then read from X-Forwarded-For; never from anyone else.
+trusted_proxies = []
 """
 
 
@@ -142,6 +148,7 @@ class Config:
     max_upload_mb: int = 50
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def default_config() -> Config:
@@ -217,7 +224,22 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         max_upload_mb=number("serve", "max_upload_mb", int),
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
+        trusted_proxies=_trusted_proxies(data["web"].get("trusted_proxies"), path),
     )
+
+
+def _trusted_proxies(value: Any, path: Path) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        value = [value]
+    for entry in value:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f'{path}: [web] trusted_proxies must list addresses like "127.0.0.1" or'
+                f' "10.0.0.0/8", not {entry!r}.'
+            ) from None
+    return tuple(str(e) for e in value)
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

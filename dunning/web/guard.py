@@ -44,6 +44,31 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or behind a proxy named in `[web] trusted_proxies`
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy (anything left
+    of it could be written by the client)."""
+    peer = request.client.host if request.client else ""
+    trusted = [
+        ipaddress.ip_network(n, strict=False) for n in state_of(request).desk.config.trusted_proxies
+    ]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip().strip("[]"))
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not is_trusted(hop):
+            return hop
+    return peer
+
+
 def state_of(request: Request) -> DeskState:
     return cast(DeskState, request.app.state.desk)
 
