@@ -173,4 +173,11 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        # A COMMIT that fails (a full disk) leaves the transaction open: end it, so nothing
+        # half-written stays and the next write can begin.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -33,7 +33,13 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive import store
-from dunning.archive.db import PRIVATE_MODE, check_archive_file, damaged, open_archive
+from dunning.archive.db import (
+    PRIVATE_MODE,
+    check_archive_file,
+    damaged,
+    is_damage,
+    open_archive,
+)
 from dunning.desk import CONFIG_NAME, INBOX_ROUTES, Desk
 from dunning.errors import ArchiveUnusableError, DunningError
 from dunning.letters.registry import registered_files
@@ -194,7 +200,9 @@ def _online_backup(source: Path, target: Path) -> None:
             dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             check = dst.execute("PRAGMA integrity_check(5)").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise damaged(source, str(exc)) from None
+        if is_damage(exc):
+            raise damaged(source, str(exc)) from None
+        raise OSError(str(exc)) from None  # the copy could not be written (a full disk)
     finally:
         src.close()
     if [r[0] for r in check] != ["ok"]:
