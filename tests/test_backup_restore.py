@@ -291,3 +291,104 @@ def test_backup_killed_at_any_moment_leaves_the_last_backup_whole(
     shutil.rmtree(demo.out / "extra")
     restored = restore_desk(dest, tmp_path / "r")
     assert restored.verify is not None and restored.verify.ok, restored.verify.to_json()
+
+
+# -- init --rebuild ------------------------------------------------------------------------------
+
+
+def test_init_rebuild_re_ingests_the_store_and_names_what_is_lost(
+    demo: Desk, runner: CliRunner
+) -> None:
+    balances = run(runner, demo.root, "aging", "--json")[1]
+    _zero(demo.db_path)
+    code, out, err = run(runner, demo.root, "init", "--rebuild", str(demo.root), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["archived"]) == 8 and result["failed"] == []
+    assert result["set_aside"].startswith("archive.db.damaged-")
+    assert "the collection log (calls, visits, promises)" in result["not_rebuilt"]
+    assert result["letters_moved"] > 0  # the old letters are kept, out of verify's way
+    assert (Path(result["kept_in"]) / "out").is_dir()
+    assert run(runner, demo.root, "aging", "--json")[1] == balances
+    code, out, _ = run(runner, demo.root, "verify", "--json")
+    assert code == 0 and json.loads(out)["documents"] == 8
+
+
+def test_init_rebuild_never_replaces_a_working_archive(demo: Desk, runner: CliRunner) -> None:
+    code, _, err = run(runner, demo.root, "init", "--rebuild", str(demo.root))
+    assert code == 1 and "holds a working archive" in one_sentence(err)
+
+
+# -- the round trip: backup while the web desk takes uploads and log entries ------------------------
+
+
+def test_backup_while_serve_uploads_then_restore_elsewhere(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    import re
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from dunning.web.app import create_app
+
+    runner.invoke(main, ["--desk", str(demo.root), "user", "add", "mona", "--role", "manager"],
+                  input="manager-pass-333\n")  # fmt: skip
+    web = TestClient(create_app(demo, watching=False, loopback_only=True),
+                     base_url="http://127.0.0.1", client=("127.0.0.1", 50000))  # fmt: skip
+    page = web.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    web.post("/login", data={"csrf": token.group(1), "name": "mona",
+                             "password": "manager-pass-333"})  # fmt: skip
+    found = re.search(r'name="csrf-token" content="([^"]+)"', web.get("/").text)
+    assert found
+    csrf = found.group(1)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def clerk_at_work() -> None:
+        n = 0
+        while not stop.is_set() and n < 40:
+            n += 1
+            entry = {"customer": "C001", "kind": "call", "note": f"第{n}次电话"}
+            assert (
+                web.post("/api/log", json=entry, headers={"X-CSRF-Token": csrf}).status_code == 200
+            )
+            ledger = (
+                "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\n"
+                f"U{n:03d},上传公司{n},FPU{n:03d},2025-01-01,2025-02-01,{n}00\n"
+            )
+            files = {"files": (f"上传{n}.csv", ledger.encode(), "text/csv")}
+            web.post("/inbox/upload", files=files, data={"csrf": csrf})
+            written.append(n)
+
+    worker = threading.Thread(target=clerk_at_work)
+    worker.start()
+    try:
+        during = [backup_desk(demo, tmp_path / "during") for _ in range(3)]
+    finally:
+        stop.set()
+        worker.join(timeout=120)
+    assert written and during
+    # Each snapshot taken mid-way is consistent on its own: it restores and verifies clean.
+    mid = restore_desk(tmp_path / "during", tmp_path / "mid")
+    assert mid.verify is not None and mid.verify.ok, mid.verify.to_json()
+
+    def uploads_settled() -> bool:
+        with open_archive(demo.db_path) as db:
+            n = db.execute("SELECT count(*) FROM documents WHERE original_name LIKE '上传%'")
+            return n.fetchone()[0] == len(written)
+
+    deadline = time.monotonic() + 60
+    while not uploads_settled():
+        assert time.monotonic() < deadline, "the uploads were not ingested"
+        time.sleep(0.1)
+    before = _state(runner, demo.root)
+    backup_desk(demo, tmp_path / "after")
+    restore_desk(tmp_path / "after", tmp_path / "elsewhere")
+    after = _state(runner, tmp_path / "elsewhere")
+    assert after == before
+    log = before["log"]
+    assert isinstance(log, list) and sum(e["by"] == "mona" for e in log) == len(written)
+    assert [u["name"] for u in before["users"]] == ["mona"]  # type: ignore[union-attr]

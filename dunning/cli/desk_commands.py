@@ -17,16 +17,55 @@ from dunning.workflow.backup import backup_desk, default_destination, restore_de
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Archive lost or damaged and no backup: a new archive from the store (see below).",
+)
+@json_option
+def init(directory: Path, rebuild: bool, as_json: bool) -> None:
     """Create a desk in DIRECTORY (default: here); never touches an existing desk.
+
+    With --rebuild, on an existing desk whose archive.db is lost or damaged: ingest the
+    store's originals again into a new archive and say what could not be rebuilt (the log,
+    statuses, letters registry, accounts: restore a backup for those). The damaged archive,
+    the old store and out/ are kept under failed/.
 
     Example: dunning init ~/credit-desk
     """
+    if rebuild:
+        _rebuild(directory, as_json=as_json)
+        return
     desk = init_desk(directory)
     click.echo(f"created desk {desk.root}")
     click.echo(f"  edit {desk.config_path.name} for your company, bank account and policy;")
     click.echo(f"  drop ledgers and contract scans into {desk.inbox}/,")
     click.echo("  then run `dunning ingest inbox` (or `dunning watch`).")
+
+
+def _rebuild(directory: Path, *, as_json: bool) -> None:
+    from dunning.desk import find_desk
+    from dunning.ingest.rebuild import rebuild_desk
+
+    result = rebuild_desk(find_desk(directory))
+    if as_json:
+        echo_json(result.to_json())
+        return
+    click.echo(
+        f"rebuilt {result.desk / 'archive.db'}: {len(result.archived)} originals archived"
+        f" again, {len(result.failed)} could not be"
+    )
+    if result.set_aside:
+        click.echo(f"  the damaged archive was kept as {result.set_aside}")
+    for name, why in result.failed:
+        click.echo(f"  not rebuilt: {name}: {why}")
+    if result.letters_moved:
+        click.echo(
+            f"  {result.letters_moved} letter files of the old registry: {result.kept_in}/out"
+        )
+    click.echo("  not rebuilt (only the archive held them; `dunning restore` a backup for them):")
+    for what in result.to_json()["not_rebuilt"]:
+        click.echo(f"    - {what}")
 
 
 @main.command()

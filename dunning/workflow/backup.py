@@ -289,7 +289,7 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
     manifest = check_snapshot(snapshot)
     desk = Desk(root.resolve())
     result = RestoreResult(desk.root, snapshot)
-    result.set_aside = _make_room(desk, now or dt.datetime.now())
+    result.set_aside = make_room(desk, now or dt.datetime.now())
     for folder in (desk.inbox, desk.store, desk.failed, desk.out, desk.templates):
         folder.mkdir(parents=True, exist_ok=True)
     for route in INBOX_ROUTES:
@@ -314,7 +314,8 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
     return result
 
 
-def _make_room(desk: Desk, now: dt.datetime) -> str | None:
+def make_room(desk: Desk, now: dt.datetime, *, what: str = "a restore") -> str | None:
+    """Set a damaged or empty archive aside for a new one; refuse a working archive."""
     db = desk.db_path
     if not db.exists() or db.stat().st_size == 0:
         db.unlink(missing_ok=True)
@@ -328,8 +329,8 @@ def _make_room(desk: Desk, now: dt.datetime) -> str | None:
         healthy, holds = False, 1
     if healthy and holds:
         raise BackupError(
-            f"{db} holds a working archive: a restore never overwrites one; restore into an"
-            " empty folder (`--desk NEW`), or move this archive away first."
+            f"{db} holds a working archive: {what} never overwrites one; use an empty folder"
+            " (`--desk NEW`), or move this archive away first."
         )
     aside = f"{db.name}.damaged-{now.strftime('%Y%m%dT%H%M%S')}"
     for suffix in ("", "-wal", "-shm"):
