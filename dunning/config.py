@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -116,6 +117,10 @@ max_upload_mb = 50            # the web desk refuses larger uploads
 # true: every invoice ledger lists open items only (a customer it leaves out has paid). A
 # title such as 未清项 / 未核销 / 未结清 marks such an export even when this is false.
 open_items_only = false
+[web]
+# Behind a TLS proxy (nginx, Caddy) give its address, e.g. ["127.0.0.1"]: the client address
+# (for the login throttle) is then read from X-Forwarded-For; never from anyone else.
+trusted_proxies = []
 """
 
 
@@ -154,6 +159,7 @@ class Config:
     ocr_page_timeout_s: float = 120.0
     currency: str = "CNY"
     ledger_open_items_only: bool = False
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def default_config() -> Config:
@@ -231,6 +237,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
         currency=_currency(data["desk"].get("currency"), path),
         ledger_open_items_only=_flag(data, "ledger", "open_items_only", path),
+        trusted_proxies=_trusted_proxies(data["web"].get("trusted_proxies"), path),
     )
 
 
@@ -247,6 +254,21 @@ def _flag(data: dict[str, Any], section: str, key: str, path: Path) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}.")
     return value
+
+
+
+def _trusted_proxies(value: Any, path: Path) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        value = [value]
+    for entry in value:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f'{path}: [web] trusted_proxies must list addresses like "127.0.0.1" or'
+                f' "10.0.0.0/8", not {entry!r}.'
+            ) from None
+    return tuple(str(e) for e in value)
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

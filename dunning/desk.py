@@ -12,6 +12,7 @@ from dunning.config import DEFAULT_TOML, Config, load_config
 from dunning.errors import DeskExistsError, NotADeskError
 
 CONFIG_NAME = "dunning.toml"
+SECRET_NAME = ".dunning-web-secret"  # signs web sessions; a dotfile, never taken for a document
 INBOX_ROUTES = ("contracts", "ledgers", "receipts")
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 

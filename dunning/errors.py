@@ -70,3 +70,7 @@ def problem_lines(
 
 class NotFoundError(DunningError):
     """A customer, document or letter that was asked for does not exist."""
+
+
+class ArchiveUnusableError(DunningError):
+    """archive.db is missing beside a store that holds files, or it is damaged."""

@@ -332,12 +332,13 @@ def test_login_guessing_is_slowed_down(staffed: Desk) -> None:
     codes = [_try_login(c, "carl", f"guess-{i:04d}").status_code for i in range(12)]
     assert codes[0] == 401
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429], codes
-    # Throttled, the address learns nothing more: not even the right password gets in,
-    # nor does another name; another address of the same desk still logs in.
+    # Throttled, the name learns nothing more: not even the right password gets in, from
+    # any address; another name from the same address still logs in (issue 20: the
+    # throttle is per name and per address, so guesses at one name lock out nobody else).
     assert _try_login(c, "carl", PASSWORDS["carl"]).status_code == 429
-    assert _try_login(c, "mona", PASSWORDS["mona"]).status_code == 429
     other = TestClient(c.app, base_url=BASE, client=("127.0.0.2", 50001))
-    assert _try_login(other, "carl", PASSWORDS["carl"]).status_code == 303
+    assert _try_login(other, "carl", PASSWORDS["carl"]).status_code == 429
+    assert _try_login(c, "mona", PASSWORDS["mona"]).status_code == 303
 
 
 def test_no_account_can_pass_for_this_pc(ledger_desk: Desk) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlite_utils
 
@@ -472,3 +474,45 @@ def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
         CREATE INDEX unmatched_payments_open ON unmatched_payments(assigned_to)
         """,
     )
+def m018_actors(db: sqlite_utils.Database) -> None:
+    # Who changed a customer's status (a web account, or the OS user at the command line).
+    _script(db, "ALTER TABLE status_changes ADD COLUMN changed_by TEXT")
+
+
+@migration
+def m019_relative_paths(db: sqlite_utils.Database) -> None:
+    # Pack folders inside the desk are stored relative to it, so a desk moved or restored
+    # elsewhere still finds its letters. A folder under an old location of this desk (moved
+    # before this migration) is found again by its path from `out/` on.
+    row = db.conn.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+    if not row or not row[0]:
+        return
+    root = Path(row[0]).resolve().parent
+    for table, key in (("letters", "id"), ("pack_runs", "id")):
+        rows = db.conn.execute(f"SELECT {key}, pack_dir FROM {table} WHERE pack_dir LIKE '/%'")
+        for ident, stored in rows.fetchall():
+            relative = _desk_relative(root, Path(stored))
+            if relative is not None:
+                db.conn.execute(
+                    f"UPDATE {table} SET pack_dir = ? WHERE {key} = ?", [relative, ident]
+                )
+
+
+def _desk_relative(root: Path, path: Path) -> str | None:
+    """`path` relative to the desk at `root`, or None when it lies outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    parts = path.parts
+    if "out" in parts[:-1]:
+        cut = len(parts) - 1 - parts[::-1].index("out")
+        relative = Path(*parts[cut:])
+        # The desk's own pack folder name (`as_of_stamp`) says it was this desk's out/, even
+        # where the files are not back yet (a restore copies them after migrating).
+        if (root / relative).exists() or _PACK_FOLDER.fullmatch(parts[cut + 1]):
+            return relative.as_posix()
+    return None
+
+
+_PACK_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}_\d{8}-\d{6}(-\d+)?")

@@ -49,7 +49,7 @@ def put(store: Path, source: Path, sha256: str) -> Path:
             raise OSError(f"{source} changed while it was being copied; drop it again.")
         tmp.chmod(0o444)
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return target
@@ -74,7 +74,7 @@ def remove_stale_temps(store: Path, *, older_than_s: float = 3600.0) -> int:
     return removed
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

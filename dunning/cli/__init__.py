@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from dunning import __version__
+from dunning.archive.db import damaged, is_damage
+from dunning.desk import find_desk
 from dunning.errors import DunningError, NotADeskError
 
 
@@ -23,11 +25,22 @@ class DunningGroup(click.Group):
         except DunningError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.OperationalError as exc:
+            if is_damage(exc):
+                raise click.ClickException(str(damaged(_archive_path(ctx), str(exc)))) from None
             raise click.ClickException(_database_sentence(exc)) from None
+        except sqlite3.DatabaseError as exc:  # a page found damaged half-way through a command
+            raise click.ClickException(str(damaged(_archive_path(ctx), str(exc)))) from None
         except OSError as exc:
             # A folder that cannot be written, a path that is a file: one sentence, no traceback.
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}.") from None
+
+
+def _archive_path(ctx: click.Context) -> Path:
+    try:
+        return find_desk((ctx.obj or {}).get("desk")).db_path
+    except NotADeskError:
+        return Path("archive.db")
 
 
 def _database_sentence(exc: sqlite3.OperationalError) -> str:

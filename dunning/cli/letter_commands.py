@@ -180,18 +180,20 @@ def templates_list(ctx: click.Context, show_context: bool, as_json: bool) -> Non
 @json_option
 @click.pass_context
 def templates_check(ctx: click.Context, as_json: bool) -> None:
-    """Check every template for unknown variables, Jinja errors and full-width braces.
+    """Check every template for unknown variables, Jinja errors, full-width braces, Track
+    Changes and comments, and templates saved as .doc/.wps (never used).
 
     Exit 1 when a template has a problem.
 
     Example: dunning templates check
     """
-    from dunning.letters.checks import check_template
+    from dunning.letters.checks import check_template, unused_templates
     from dunning.letters.context import CONTEXT_DOC
 
     desk = current_desk(ctx)
     paths = sorted(desk.templates.glob("*.docx")) or sorted(PACKAGE_TEMPLATES.glob("*.docx"))
     problems = [p for path in paths for p in check_template(path, set(CONTEXT_DOC))]
+    problems += unused_templates(desk.templates)
     if as_json:
         echo_json([p.to_json() for p in problems])
     else:

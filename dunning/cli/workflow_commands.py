@@ -9,20 +9,21 @@ from typing import Any
 
 import click
 
+from dunning.actors import os_actor
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.ledger_commands import as_of_day, as_of_option
 from dunning.cli.output import AMOUNT, DATE, current_desk, echo_json, echo_table, json_option
 from dunning.money import format_amount
+from dunning.workflow import actions
 from dunning.workflow.log import (
     KINDS,
     InvalidEntryError,
     entry_json,
     list_entries,
     promise_statuses,
-    record_entry,
 )
-from dunning.workflow.status import STATUSES, set_status
+from dunning.workflow.status import STATUSES
 
 
 @main.command("set-status")
@@ -37,7 +38,7 @@ def set_status_command(ctx: click.Context, code: str, status: str, note: str | N
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        change = set_status(db, code, status, note=note)
+        change = actions.set_status(db, os_actor(), code, status, note=note)
     if change.changed:
         click.echo(f"{change.customer} {change.name}: {change.old_status} → {change.new_status}")
     else:
@@ -58,7 +59,7 @@ def log_group() -> None:
 @click.option("--note", required=True, help="What happened, in a sentence.")
 @click.option("--promise-amount", type=AMOUNT, help="Promised amount (with --kind promise).")
 @click.option("--promise-date", type=DATE, help="Promised payment date (with --promise-amount).")
-@click.option("--by", default=None, help="Who did it (default: nobody recorded).")
+@click.option("--by", default=None, help="Who did it (default: you, the OS user).")
 @click.option("--on", "on", type=DATE, default=None, help="The day it happened (default: today).")
 @json_option
 @click.pass_context
@@ -78,13 +79,12 @@ def log_add(
     Example: dunning log add C001 --kind promise --note "电话承诺" --promise-amount 5000
     --promise-date 2025-07-15
     """
-    if on is not None and on > dt.date.today():
-        raise click.UsageError(f"--on {on.isoformat()} is in the future; log what has happened.")
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         try:
-            entry = record_entry(
+            entry = actions.add_log(
                 db,
+                os_actor(),
                 code,
                 kind=kind,
                 note=note,
@@ -93,7 +93,7 @@ def log_add(
                 promise_date=promise_date,
                 on=on,
             )
-        except InvalidEntryError as exc:
+        except (InvalidEntryError, actions.ActionRefused) as exc:
             raise click.UsageError(str(exc)) from None
         status = promise_statuses(db, [entry], as_of=dt.date.today()).get(entry.id)
     if as_json:

@@ -399,8 +399,9 @@ class Pipeline:
                     recorded.append((c, path, self._record_one(conn, c, parsed, path)))
         except Exception as exc:
             # The commit itself failed (disk full, I/O error): nothing of the group is archived.
-            log.exception("committing %d files failed", len(stored))
-            recorded = [(c, path, exc) for c, _, path in stored]
+            if not isinstance(_commit_failed(stored[0][0].path, exc), StoreFull):
+                log.exception("committing %d files failed", len(stored))
+            recorded = [(c, path, _commit_failed(c.path, exc)) for c, _, path in stored]
         for c, path, result in recorded:
             outcomes.append(self._settle(c, path, result))
         return outcomes
@@ -414,9 +415,10 @@ class Pipeline:
         except Exception as exc:
             conn.execute("ROLLBACK TO one_file")
             conn.execute("RELEASE one_file")
-            if not isinstance(exc, IngestError | sqlite3.IntegrityError):
+            found = _commit_failed(c.path, exc)
+            if not isinstance(found, IngestError | sqlite3.IntegrityError):
                 log.exception("archiving %s failed", c.path)
-            return exc
+            return found
         conn.execute("RELEASE one_file")
         return result
 
@@ -610,6 +612,23 @@ def _copy_failed(path: Path, exc: OSError) -> IngestError:
         f"{path.name} could not be copied into the store ({exc.strerror or exc}): it was left"
         " where it is; free some disk space (or fix permissions) and it is taken next time."
     )
+
+
+def _commit_failed(path: Path, exc: Exception) -> Exception:
+    """A commit that failed for the disk's sake (full, I/O error) is no fault of the file: it
+    stays where it is (never quarantined), and the sentence says what to do."""
+    disk = isinstance(exc, OSError) or (
+        isinstance(exc, sqlite3.OperationalError)
+        and any(w in str(exc).lower() for w in ("full", "disk", "i/o"))
+    )
+    if disk:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return StoreFull(
+            f"{path.name} could not be archived: the archive could not be written ({why});"
+            " nothing of it was recorded and it was left where it is; free some disk space"
+            " and it is taken next time."
+        )
+    return exc
 
 
 def _as_ingest_error(exc: BaseException) -> IngestError:

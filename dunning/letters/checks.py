@@ -4,7 +4,10 @@
 - variables the letter context does not provide (a typo, or a tag from another product);
 - full-width braces `｛｛ ｝｝` typed with a Chinese input method, which Jinja prints as text;
 - tags split across Word runs (half of a tag formatted differently, or Word's spell checker
-  marks), which docxtpl can only sometimes repair.
+  marks), which docxtpl can only sometimes repair;
+- Track Changes (修订) not accepted and comments (批注): a deleted internal note would
+  otherwise reach the customer; such a template is refused until the changes are accepted;
+- a template saved as .doc/.wps, which the desk never uses (only .docx).
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ _STORY_PART = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml")
 # Loop variables and docxtpl's own helpers are not context variables.
 _BUILTIN = {"loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace"}
 _DOCXTPL = DocxTemplate(None)
+_REVISION = re.compile(r"<w:(ins|del|moveFrom|moveTo)[ >]")
+_DELETED_TEXT = re.compile(r"<w:delText[^>]*>([^<]*)</w:delText>")
+_COMMENT = re.compile(r"<w:commentReference[ />]")
+# Word and WPS formats a clerk may save a template in by mistake: never read by the desk.
+NOT_USED_SUFFIXES = (".doc", ".wps", ".dot", ".dotx", ".docm", ".dotm", ".wpt", ".rtf", ".odt")
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,67 @@ def check_template(
     for name, xml in parts.items():
         paragraphs = _paragraph_runs(xml)
         texts.extend("".join(runs) for runs in paragraphs)
+        revisions = _revisions(path, name, xml)
+        problems += revisions
         problems += _full_width(path, paragraphs)
-        problems += _split_tags(path, paragraphs)
+        if not revisions:  # a tracked change inside a tag is named as what it is
+            problems += _split_tags(path, paragraphs)
         problems += _syntax(path, name, xml, attributes)
     if not any(p.problem.startswith("syntax error") for p in problems):
         problems += _unknown_variables(path, known, texts)
     return problems
+
+
+def _revisions(path: Path, part: str, xml: str) -> list[TemplateProblem]:
+    """Track Changes not accepted, and comments: what the customer must never see."""
+    found = []
+    marks = [m.group(1) for m in _REVISION.finditer(xml)]
+    if marks:
+        deleted = "".join(_DELETED_TEXT.findall(xml))
+        inserted, removed = marks.count("ins") + marks.count("moveTo"), len(marks)
+        removed -= inserted
+        found.append(
+            TemplateProblem(
+                path.name,
+                deleted[:60] or part,
+                f"Track Changes (修订) in {part}: {inserted} insertion(s) and {removed}"
+                " deletion(s) not accepted; deleted text would reach the customer. In Word:"
+                " 审阅 → 接受 → 接受所有修订, turn 修订 off, and save",
+            )
+        )
+    if _COMMENT.search(xml):
+        found.append(
+            TemplateProblem(
+                path.name,
+                part,
+                f"comments (批注) in {part}: a comment travels with every letter. In Word:"
+                " 审阅 → 删除 → 删除文档中的所有批注, and save",
+            )
+        )
+    return found
+
+
+def unused_templates(folder: Path) -> list[TemplateProblem]:
+    """Templates saved in a format the desk never reads (.doc, .wps …): the built-in .docx of
+    the same name is used instead, so the clerk's edit silently goes nowhere."""
+    found = []
+    for path in sorted(folder.glob("*")):
+        if path.suffix.lower() in NOT_USED_SUFFIXES and not path.name.startswith(("~$", ".")):
+            docx = path.with_suffix(".docx")
+            fallback = (
+                f"the desk's {docx.name} is used instead"
+                if docx.is_file()
+                else "the built-in template is used instead"
+            )
+            found.append(
+                TemplateProblem(
+                    path.name,
+                    path.name,
+                    f"saved as {path.suffix.lower()}, which the desk never uses ({fallback}):"
+                    " open it in Word or WPS and save it as Word 文档 (*.docx)",
+                )
+            )
+    return found
 
 
 def _story_parts(path: Path) -> dict[str, str]:

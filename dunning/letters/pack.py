@@ -410,9 +410,12 @@ def _level(config: Config, cand: Candidate) -> Level:
 
 
 def _check_templates(desk: Desk, documents: set[str]) -> None:
-    from dunning.letters.checks import check_template
+    from dunning.letters.checks import check_template, unused_templates
     from dunning.letters.context import CONTEXT_DOC
 
+    for stray in unused_templates(desk.templates):
+        if Path(stray.file).stem in documents:
+            raise TemplateError(desk.templates / stray.file, stray.problem, stray.tag)
     for document in sorted(documents - {"contract"}):
         path = template_path(desk, document)
         if not path.is_file():

@@ -74,7 +74,14 @@ def reserve(
         cur = conn.execute(
             "INSERT INTO pack_runs (pack_dir, first_ref, last_ref, pid, host, started_at, state)"
             " VALUES (?, ?, ?, ?, ?, ?, 'writing')",
-            [str(pack_dir), refs[0], refs[-1], os.getpid(), socket.gethostname(), _now()],
+            [
+                stored_dir(conn, pack_dir),
+                refs[0],
+                refs[-1],
+                os.getpid(),
+                socket.gethostname(),
+                _now(),
+            ],
         )
         return Reservation(int(cur.lastrowid or 0), refs)
 
@@ -98,18 +105,37 @@ def _alive(pid: int, host: str) -> bool:
     return alive(pid)
 
 
-def killed_runs(db: sqlite_utils.Database) -> list[tuple[int, Path]]:
-    """Runs left `writing` by a process that is gone: (run id, its pack folder)."""
+def stored_dir(conn: Any, folder: Path | str) -> str:
+    """How a pack folder is stored: relative to the desk (the archive's folder) when inside
+    it, so a desk moved or restored elsewhere still finds its letters; else absolute."""
+    row = conn.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+    path = Path(folder)
+    if not row or not row[0] or not path.is_absolute():
+        return str(folder)
+    try:
+        return path.resolve().relative_to(Path(row[0]).resolve().parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def located(desk: Desk, stored: str) -> Path:
+    """A stored folder as a path on this machine (an absolute one stays as it is)."""
+    return desk.root / stored
+
+
+def killed_runs(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    """Runs left `writing` by a process that is gone: (run id, its pack folder as stored)."""
     rows = db.execute("SELECT id, pack_dir, pid, host FROM pack_runs WHERE state = 'writing'")
-    return [(r[0], Path(r[1])) for r in rows if not _alive(int(r[2] or 0), str(r[3] or ""))]
+    return [(r[0], str(r[1])) for r in rows if not _alive(int(r[2] or 0), str(r[3] or ""))]
 
 
 def repair(desk: Desk, db: sqlite_utils.Database) -> list[str]:
     """Remove what killed runs left in out/ (letters never registered); say what was done."""
     said = []
-    for run_id, folder in killed_runs(db):
+    for run_id, stored in killed_runs(db):
+        folder = located(desk, stored)
         registered = db.execute(
-            "SELECT count(*) FROM letters WHERE pack_dir = ?", [str(folder)]
+            "SELECT count(*) FROM letters WHERE pack_dir = ?", [stored]
         ).fetchone()[0]
         inside_out = folder.resolve().is_relative_to(desk.out.resolve())
         if folder.exists() and not registered and inside_out:
@@ -128,13 +154,13 @@ def repair(desk: Desk, db: sqlite_utils.Database) -> list[str]:
     return said
 
 
-def _registered_files(db: sqlite_utils.Database) -> dict[Path, set[Path]]:
+def registered_files(desk: Desk, db: sqlite_utils.Database) -> dict[Path, set[Path]]:
     """Per pack folder, every file its registered letters account for."""
     known: dict[Path, set[Path]] = {}
     for ref, pack_dir, files in db.execute("SELECT ref, pack_dir, files FROM letters"):
         if not pack_dir:
             continue
-        folder = Path(pack_dir).resolve()
+        folder = located(desk, pack_dir).resolve()
         names = known.setdefault(folder, {folder / name for name in PACK_FILES})
         for name in json.loads(files or "[]"):
             path = folder / name
@@ -153,8 +179,8 @@ def unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Path]
         ).fetchall()
     except sqlite3.OperationalError:  # a read-only desk from before the registry
         runs = []
-    busy = {Path(r[0]).resolve() for r in runs if _alive(int(r[1] or 0), str(r[2] or ""))}
-    known = _registered_files(db)
+    busy = {located(desk, r[0]).resolve() for r in runs if _alive(int(r[1] or 0), str(r[2] or ""))}
+    known = registered_files(desk, db)
     found = []
     for folder in sorted(p for p in desk.out.iterdir() if p.is_dir() and not p.is_symlink()):
         resolved = folder.resolve()
@@ -174,7 +200,7 @@ def letters_missing_files(desk: Desk, db: sqlite_utils.Database) -> list[tuple[s
     for ref, pack_dir, files in db.execute(
         "SELECT ref, pack_dir, files FROM letters WHERE pack_dir IS NOT NULL ORDER BY ref"
     ):
-        folder = Path(pack_dir)
+        folder = located(desk, pack_dir)
         if not folder.resolve().is_relative_to(out):
             continue  # a pack written elsewhere with --out is the clerk's to keep
         missing += [
@@ -249,13 +275,14 @@ def letters(
 
 def register(conn: sqlite3.Connection, letter: Letter) -> None:
     """Record one written letter, inside the pack's write transaction."""
+    pack_dir = stored_dir(conn, letter.pack_dir) if letter.pack_dir else None
     conn.execute(
         "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
         " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             letter.ref, letter.customer, letter.level, letter.level_name, int(letter.manual),
             letter.as_of.isoformat(), letter.issued_on.isoformat(), letter.amount_fen,
-            letter.overdue_fen, letter.pack_dir, json.dumps(list(letter.files), ensure_ascii=False),
+            letter.overdue_fen, pack_dir, json.dumps(list(letter.files), ensure_ascii=False),
         ],
     )  # fmt: skip
 

@@ -211,12 +211,15 @@ def compile_template(template: Path) -> CompiledTemplate:
         doc = Document(str(template))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise TemplateError(template, f"not a readable Word file ({exc})") from exc
+    accept_revisions(doc.element.body)
     body = _compile(template, _DOCXTPL.xml_to_string(doc.element.body))
     xml_parts: dict[str, jinja2.Template] = {}
     for rel in doc.part.rels.values():
         if rel.reltype in (RT.HEADER, RT.FOOTER) and rel.target_part.blob:
             part = rel.target_part
-            source = _DOCXTPL.xml_to_string(_parse_part(part.blob))
+            tree = _parse_part(part.blob)
+            accept_revisions(tree)
+            source = _DOCXTPL.xml_to_string(tree)
             xml_parts[part.partname.lstrip("/")] = _compile(template, source)
     raw_parts = {
         part.partname.lstrip("/"): _compile(template, part.blob.decode("utf-8"))
@@ -236,6 +239,44 @@ def compile_template(template: Path) -> CompiledTemplate:
     return CompiledTemplate(
         template, members, shell, body, xml_parts, raw_parts, properties, qr_members, core_source
     )
+
+
+# Track Changes: what is removed on "accept all" (deletions and the record of format changes),
+# and what is unwrapped (insertions keep their text). Comment anchors go too.
+_REMOVED = tuple(
+    qn(f"w:{n}")
+    for n in (
+        "del", "moveFrom", "rPrChange", "pPrChange", "sectPrChange", "tblPrChange",
+        "trPrChange", "tcPrChange", "tblGridChange", "numberingChange", "commentRangeStart",
+        "commentRangeEnd", "moveFromRangeStart", "moveFromRangeEnd", "moveToRangeStart",
+        "moveToRangeEnd",
+    )
+)  # fmt: skip
+_UNWRAPPED = (qn("w:ins"), qn("w:moveTo"))
+
+
+def accept_revisions(tree: etree._Element) -> None:
+    """Accept every tracked change and drop comment anchors, in place: a letter carries the
+    text as accepted, never a deleted line (`templates check` refuses such a template first;
+    this is the second lock)."""
+    for element in list(tree.iter(*_REMOVED)):
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+    for ref in list(tree.iter(qn("w:commentReference"))):
+        run = ref.getparent()
+        if run is not None and run.getparent() is not None:
+            run.getparent().remove(run)
+    for element in list(tree.iter(*_UNWRAPPED)):
+        parent = element.getparent()
+        if parent is None or parent.tag in (qn("w:rPr"), qn("w:trPr")):
+            if parent is not None:
+                parent.remove(element)  # an inserted paragraph mark or row: keep it plain
+            continue
+        index = parent.index(element)
+        for child in reversed(list(element)):
+            parent.insert(index, child)
+        parent.remove(element)
 
 
 def _compile(template: Path, source: str) -> jinja2.Template:

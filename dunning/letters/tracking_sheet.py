@@ -9,9 +9,8 @@ a blank or total row skipped, or a bad row with its reason.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -22,8 +21,9 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive.db import write_transaction
+from dunning.archive.guarded import guarded_sheets
 from dunning.dates import parse_date
-from dunning.errors import DunningError, RowProblem
+from dunning.errors import DunningError, IngestError, RowProblem
 from dunning.letters.delivery import (
     CHANNELS,
     Delivery,
@@ -102,48 +102,18 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _decode(path: Path, data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SheetError(f"{path.name} is neither UTF-8 nor GBK text; save it again as CSV.")
-
-
 def _rows(path: Path) -> list[list[object]]:
+    """The first sheet's rows, read by the desk's one guarded reader (zip guard, the one CSV
+    decoder, the ledger's XLSX reader): a courier sheet is as hostile as any upload."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SheetError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
-    if data[:4] == b"PK\x03\x04":
-        return _xlsx_rows(path)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise SheetError(
-            f"{path.name} is an old Excel .xls file; open it in Excel or WPS and save it as"
-            " .xlsx or CSV, then give it again."
-        )
-    text = _decode(path, data)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    return [list[object](r) for r in csv.reader(io.StringIO(text), dialect)][: MAX_ROWS + 1]
-
-
-def _xlsx_rows(path: Path) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise SheetError(f"{path.name} is not a readable Excel workbook ({exc}).") from exc
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        return [list(r) for _, r in zip(range(MAX_ROWS + 1), rows, strict=False)]
-    finally:
-        wb.close()
+        with guarded_sheets(path) as sheets:
+            sheet = next(sheets, None)
+            if sheet is None:
+                raise SheetError(f"{path.name} holds no sheet.")
+            rows = itertools.chain(sheet.head, sheet.rest)
+            return [list(r) for r in itertools.islice(rows, MAX_ROWS + 1)]
+    except IngestError as exc:
+        raise SheetError(str(exc)) from None
 
 
 def _find_header(path: Path, rows: list[list[object]]) -> tuple[int, dict[str, int]]:

@@ -18,9 +18,9 @@ from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
 from dunning.web.desk_state import csrf_token, json_body, json_response
-from dunning.web.guard import guard, state_of
-from dunning.web.users import audit
-from dunning.workflow.log import InvalidEntryError, entry_json, promise_statuses, record_entry
+from dunning.web.guard import actor_of, guard, state_of
+from dunning.workflow import actions
+from dunning.workflow.log import entry_json, promise_statuses
 from dunning.workflow.records import customer_record, document_record
 
 _DOCUMENT_ID = re.compile(r"[0-9]{1,15}")
@@ -63,6 +63,8 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
         return json_response(await run_in_threadpool(fn, *args, **kwargs))
     except NotFoundError as exc:
         return json_response({"error": str(exc)}, 404)
+    except actions.NotPermitted as exc:
+        return json_response({"error": str(exc)}, 403)
     except DunningError as exc:
         return json_response({"error": str(exc)}, 400)
 
@@ -181,12 +183,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-# Kinds the desk writes itself (a status change, a pack, a signed receipt): the customer page
-# does not offer them, and the API does not take them either, so no clerk can log a status
-# change that never happened.
-RESERVED_KINDS = ("status", "letter", "receipt")
-
-
 def _text_field(body: dict[str, Any], name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
@@ -195,28 +191,22 @@ def _text_field(body: dict[str, Any], name: str) -> str:
 
 
 def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
-    state, user = state_of(request), request.state.user
+    state = state_of(request)
     customer, kind, note = (_text_field(body, n) for n in ("customer", "kind", "note"))
-    if kind in RESERVED_KINDS:
-        raise BadRequest(f"kind {kind!r} is written by the desk itself, not through /api/log.")
     amount, promise_day = body.get("promise_amount"), body.get("promise_date")
-    on = query_date(body.get("on"), "on")
-    if on is not None and on > dt.date.today():
-        raise BadRequest(f"on={on.isoformat()} is in the future; log what has happened.")
     try:
-        entry = record_entry(
+        entry = actions.add_log(
             state.db(),
+            actor_of(request),
             customer,
             kind=kind,
             note=note,
-            by=user.name,
             promise_amount=parse_amount(amount) if amount not in (None, "") else None,
             promise_date=query_date(promise_day, "promise_date"),
-            on=on,
+            on=query_date(body.get("on"), "on"),
         )
-    except (InvalidEntryError, ValueError) as exc:
+    except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
     status = promise_statuses(state.db(), [entry], as_of=dt.date.today()).get(entry.id)
     return entry_json(entry, status)
 

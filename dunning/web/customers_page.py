@@ -12,15 +12,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.archive.accounts import customers_json, get_customer
+from dunning.archive.accounts import customers_json
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
-from dunning.web.guard import guard, state_of
-from dunning.web.users import audit
-from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES, record_entry
+from dunning.vocabulary import RESERVED_LOG_KINDS
+from dunning.web.guard import actor_of, guard, state_of
+from dunning.workflow import actions
+from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES
 from dunning.workflow.records import customer_record
-from dunning.workflow.status import STATUSES, set_status
+from dunning.workflow.status import STATUSES
 
 SORTS = {
     "balance": lambda r: -Decimal(r["balance"]),
@@ -28,7 +29,6 @@ SORTS = {
     "days": lambda r: -int(r["max_days_overdue"]),
     "code": lambda r: r["customer"],
 }
-MANAGER_STATUSES = {"litigation", "excluded"}
 
 
 def _list(request: Request) -> Response:
@@ -63,7 +63,7 @@ def _one(request: Request, error: str | None = None) -> Response:
         code=400 if error else 200,
         c=record,
         error=error,
-        kinds=[k for k in KINDS if k not in ("status", "letter", "receipt")],
+        kinds=[k for k in KINDS if k not in RESERVED_LOG_KINDS],
         kind_titles=KIND_TITLES,
         promise_titles=PROMISE_TITLES,
         statuses=STATUSES,
@@ -87,50 +87,42 @@ def _field(form: FormData, name: str) -> str:
 
 
 def _add_log(request: Request, form: FormData) -> Response:
-    state, user = state_of(request), request.state.user
+    state = state_of(request)
     code = str(request.path_params["code"])
-    amount, day = _field(form, "promise_amount"), _field(form, "promise_date")
+    amount, day, on = (_field(form, n) for n in ("promise_amount", "promise_date", "on"))
     try:
-        entry = record_entry(
+        actions.add_log(
             state.db(),
+            actor_of(request),
             code,
             kind=_field(form, "kind"),
             note=_field(form, "note"),
-            by=user.name,
             promise_amount=parse_amount(amount) if amount else None,
             promise_date=parse_date(day) if day else None,
+            on=parse_date(on) if on else None,
         )
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
+    except actions.NotPermitted as exc:
+        return PlainTextResponse(str(exc), status_code=403)
     except (DunningError, ValueError) as exc:
         return _one(request, error=str(exc))
-    audit(state.db(), user.name, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
     return RedirectResponse(f"/customers/{quote(code, safe='')}#log", status_code=303)
 
 
 def _set_status(request: Request, form: FormData) -> Response:
-    state, user = state_of(request), request.state.user
+    state = state_of(request)
     code, status = str(request.path_params["code"]), _field(form, "status")
-    if status in MANAGER_STATUSES and not user.at_least("manager"):
-        return PlainTextResponse(f"只有主管可以把客户设为 {status}。", status_code=403)
-    if not user.at_least("manager"):
-        # Litigation and exclusion are lifted by a manager too: a clerk setting the customer
-        # back to active would put it in the next pack while the lawyers have the case.
-        try:
-            current = get_customer(state.db(), code).status
-        except NotFoundError as exc:
-            return PlainTextResponse(str(exc), status_code=404)
-        if current in MANAGER_STATUSES:
-            return PlainTextResponse(f"只有主管可以改变 {current} 客户的状态。", status_code=403)
     try:
-        change = set_status(state.db(), code, status, note=_field(form, "note") or None)
+        actions.set_status(
+            state.db(), actor_of(request), code, status, note=_field(form, "note") or None
+        )
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
+    except actions.NotPermitted as exc:
+        return PlainTextResponse(str(exc), status_code=403)
     except DunningError as exc:
         return _one(request, error=str(exc))
-    if change.changed:
-        detail = f"{change.customer} {change.old_status} → {change.new_status}"
-        audit(state.db(), user.name, "set-status", detail)
     return RedirectResponse(f"/customers/{quote(code, safe='')}", status_code=303)
 
 

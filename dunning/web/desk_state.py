@@ -25,14 +25,13 @@ from starlette.responses import HTMLResponse, Response
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
 from dunning.archive.search.query import MARK_CLOSE, MARK_OPEN
-from dunning.desk import Desk
+from dunning.desk import SECRET_NAME, Desk
 from dunning.money import format_amount
 from dunning.receivables import CustomerAging
 from dunning.vocabulary import DOCUMENT_KINDS
 from dunning.vocabulary import LETTER_STATUS as _LETTER_STATUS
 from dunning.workflow.status import STATUS_TITLES
 
-SECRET_NAME = ".dunning-web-secret"  # a dotfile: never taken for a document
 TEMPLATES = Path(__file__).parent / "templates"
 T = TypeVar("T")
 LETTER_STATUS = dict(_LETTER_STATUS)

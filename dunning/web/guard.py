@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from dunning.actors import Actor
 from dunning.errors import NotFoundError
 from dunning.web.desk_state import DeskState, json_response
 from dunning.web.users import (
@@ -43,8 +44,39 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or behind a proxy named in `[web] trusted_proxies`
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy (anything left
+    of it could be written by the client)."""
+    peer = request.client.host if request.client else ""
+    trusted = [
+        ipaddress.ip_network(n, strict=False) for n in state_of(request).desk.config.trusted_proxies
+    ]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip().strip("[]"))
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not is_trusted(hop):
+            return hop
+    return peer
+
+
 def state_of(request: Request) -> DeskState:
     return cast(DeskState, request.app.state.desk)
+
+
+def actor_of(request: Request) -> Actor:
+    """The logged-in account (or this PC's own use) as the actor of a library write."""
+    user: User = request.state.user
+    return Actor(name=user.name, role=user.role, via="web")
 
 
 def _refuse(request: Request, status: int, message: str) -> Response:

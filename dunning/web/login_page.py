@@ -12,37 +12,53 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dunning.errors import DunningError
-from dunning.web.guard import csrf_ok, state_of
-from dunning.web.users import authenticate, end_session, open_session, session_stamp
+from dunning.web.guard import client_address, csrf_ok, state_of
+from dunning.web.users import (
+    authenticate,
+    end_session,
+    normalise_name,
+    open_session,
+    session_stamp,
+)
 
 LOGIN_TEMPLATE = "login.html"
-THROTTLE_FAILURES, THROTTLE_MINUTES = 10, 15
+THROTTLE_FAILURES, THROTTLE_MINUTES = 10, 15  # per account name
+ADDRESS_FAILURES = 50  # per client address: one address trying many names
 
 
 class LoginThrottle:
-    """Failed logins per client address: after THROTTLE_FAILURES within THROTTLE_MINUTES the
-    address is refused (429) without a password check until the oldest failure ages out."""
+    """Failed logins within THROTTLE_MINUTES, per account name and per client address.
+
+    A name (real or made up) is refused after THROTTLE_FAILURES, an address after
+    ADDRESS_FAILURES, with a 429 and no password check until the oldest failure ages out.
+    Ten guesses at a made-up name lock only that name: the office's manager, behind the same
+    proxy address, still logs in.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[tuple[str, str], deque[float]] = {}
 
-    def _recent(self, address: str) -> deque[float]:
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
         window = time.monotonic() - THROTTLE_MINUTES * 60
-        found = self._failures.setdefault(address, deque())
+        found = self._failures.setdefault(key, deque())
         while found and found[0] < window:
             found.popleft()
         return found
 
-    def allows(self, address: str) -> bool:
+    def allows(self, address: str, name: str = "") -> bool:
         with self._lock:
-            return len(self._recent(address)) < THROTTLE_FAILURES
+            return (
+                len(self._recent(("address", address))) < ADDRESS_FAILURES
+                and len(self._recent(("name", normalise_name(name)))) < THROTTLE_FAILURES
+            )
 
-    def failed(self, address: str) -> None:
+    def failed(self, address: str, name: str = "") -> None:
         with self._lock:
-            if len(self._failures) > 10_000:  # a flood of addresses: forget the old ones
+            if len(self._failures) > 10_000:  # a flood of names or addresses: forget the old
                 self._failures.clear()
-            self._recent(address).append(time.monotonic())
+            self._recent(("address", address)).append(time.monotonic())
+            self._recent(("name", normalise_name(name))).append(time.monotonic())
 
 
 def _throttle(request: Request) -> LoginThrottle:
@@ -78,8 +94,9 @@ async def login(request: Request) -> Response:
         )
     name, password = form.get("name"), form.get("password")
     user, throttle = None, _throttle(request)
-    address = request.client.host if request.client else ""
-    if not throttle.allows(address):
+    address = client_address(request)
+    typed = name.strip() if isinstance(name, str) else ""
+    if not throttle.allows(address, typed):
         return state.render(
             request,
             LOGIN_TEMPLATE,
@@ -93,7 +110,7 @@ async def login(request: Request) -> Response:
         except DunningError:
             user = None
     if user is None:
-        throttle.failed(address)
+        throttle.failed(address, typed)
         return state.render(
             request, LOGIN_TEMPLATE, code=401, error="用户名或密码不对。", next=target
         )

@@ -61,7 +61,11 @@ def run_server(
         watcher = _start_watcher(desk, stop, notice) if watch else None
         notice(f"http://{host}:{port}/ (Ctrl-C stops)")
         try:
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            # proxy_headers off: only `[web] trusted_proxies` may name the client (guard.py).
+            uvicorn.run(
+                app, host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=False,
+            )  # fmt: skip
         finally:
             stop.set()
             if watcher is not None:

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import sqlite3
+import unicodedata
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -22,6 +24,41 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
 _NAME = re.compile(r"[\w.@-]{1,40}")
 _DUMMY_SALT = secrets.token_bytes(16)
+
+
+# Letters that look like Latin ones (Unicode's confusables.txt, the part that matters for
+# account names typed on Chinese and Western keyboards): Cyrillic, Greek, and digits.
+_LOOKALIKE = str.maketrans(
+    {
+        **dict(zip("аеорсухіјѕԁһӏԛԝвкмнтгьзѵ", "aeopcyxljsdhlqwbkmhtrb3v", strict=True)),
+        **dict(zip("αβεικνορτυχγωζη", "abelkvoptuxywzn", strict=True)),
+        # I (capital i, lower-cased to i) and l are one stroke in most sans-serif fonts.
+        "i": "l", "0": "o", "1": "l", "|": "l", "ı": "l", "ɡ": "g", "ℓ": "l", "_": "-",
+        ".": "-",
+    }
+)  # fmt: skip
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def normalise_name(name: str) -> str:
+    """How an account name is stored and looked up: NFKC (full-width ｃａｒｌ is carl), lower."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def skeleton(name: str) -> str:
+    """What a name looks like: two names with one skeleton are confusable (carl, саrl, cari1)."""
+    return normalise_name(name).translate(_LOOKALIKE).replace("rn", "m").replace("vv", "w")
+
+
+def _mixed_scripts(name: str) -> bool:
+    found = {
+        script
+        for ch in name
+        if ch.isalpha()
+        for script in _SCRIPTS
+        if unicodedata.name(ch, "").startswith(script)
+    }
+    return len(found) > 1
 
 
 class UserError(DunningError):
@@ -53,6 +90,31 @@ def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     )
 
 
+def _refuse_invisible(given: str) -> None:
+    if any(unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Zl", "Zp") for ch in given):
+        raise UserError(
+            f"user name {given!r} holds invisible or control characters: type it plainly."
+        )
+
+
+def _check_name(db: sqlite_utils.Database | sqlite3.Connection, given: str) -> str:
+    """The stored form of a new account name, refused when it could pass for another one."""
+    _refuse_invisible(given)
+    name = normalise_name(given)
+    _check_new(name, ROLES[0], "x" * MIN_PASSWORD)
+    for (other,) in db.execute("SELECT name FROM users").fetchall():
+        if normalise_name(other) == name:
+            raise UserError(f"user {other!r} exists already; use `dunning user passwd {other}`.")
+        if skeleton(other) == skeleton(name):
+            raise UserError(
+                f"user name {given!r} looks like the existing account {other!r}: the audit trail"
+                " could not tell them apart; choose a clearly different name."
+            )
+    if _mixed_scripts(name):
+        raise UserError(f"user name {given!r} mixes Latin with Cyrillic or Greek letters.")
+    return name
+
+
 def _check_new(name: str, role: str, password: str) -> None:
     if not _NAME.fullmatch(name):
         raise UserError(f"user name {name!r}: use 1 to 40 letters, digits or . _ @ - (no spaces).")
@@ -65,12 +127,14 @@ def _check_new(name: str, role: str, password: str) -> None:
 
 
 def add_user(db: sqlite_utils.Database, name: str, role: str, password: str) -> User:
-    _check_new(name, role, password)
+    """A new account; its name is stored NFKC-normalised and lower-cased, and refused when it
+    could be taken for an existing one."""
+    _refuse_invisible(name)
+    _check_new(normalise_name(name), role, password)
     salt, now = secrets.token_bytes(16), _now()
     digest = _hash(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     with write_transaction(db) as conn:
-        if conn.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
-            raise UserError(f"user {name!r} exists already; use `dunning user passwd {name}`.")
+        name = _check_name(conn, name)
         conn.execute(
             "INSERT INTO users (name, role, salt, scrypt_n, scrypt_r, scrypt_p, password_hash,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -80,7 +144,7 @@ def add_user(db: sqlite_utils.Database, name: str, role: str, password: str) -> 
 
 
 def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
-    get_user(db, name)
+    name = get_user(db, name).name
     _check_new(name, ROLES[0], password)
     salt = secrets.token_bytes(16)
     digest = _hash(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
@@ -93,7 +157,7 @@ def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
 
 
 def remove_user(db: sqlite_utils.Database, name: str) -> None:
-    get_user(db, name)
+    name = get_user(db, name).name
     with write_transaction(db) as conn:
         conn.execute("DELETE FROM users WHERE name = ?", [name])
 
@@ -104,9 +168,15 @@ def list_users(db: sqlite_utils.Database) -> list[User]:
 
 
 def get_user(db: sqlite_utils.Database, name: str) -> User:
-    row = db.execute(
-        "SELECT name, role, created_at, updated_at FROM users WHERE name = ?", [name]
-    ).fetchone()
+    row = (
+        db.execute(
+            "SELECT name, role, created_at, updated_at FROM users WHERE name = ?", [name]
+        ).fetchone()
+        or db.execute(
+            "SELECT name, role, created_at, updated_at FROM users WHERE name = ?",
+            [normalise_name(name)],
+        ).fetchone()
+    )
     if row is None:
         raise NotFoundError(f"no user {name!r}; `dunning user list` shows the accounts.")
     return User(*row)
@@ -118,6 +188,11 @@ def has_users(db: sqlite_utils.Database) -> bool:
 
 def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | None:
     """The user when the password is right, else None (same work either way)."""
+    found = db.execute(
+        "SELECT name FROM users WHERE name = ? UNION ALL SELECT name FROM users WHERE name = ?",
+        [name, normalise_name(name)],
+    ).fetchone()
+    name = found[0] if found else name
     row = db.execute(
         "SELECT salt, scrypt_n, scrypt_r, scrypt_p, password_hash FROM users WHERE name = ?",
         [name],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -33,29 +34,48 @@ class StatusChange:
 
 
 def set_status(
-    db: sqlite_utils.Database, code: str, status: str, *, note: str | None = None
+    db: sqlite_utils.Database,
+    code: str,
+    status: str,
+    *,
+    note: str | None = None,
+    by: str | None = None,
 ) -> StatusChange:
-    """Give customer `code` (or name) a new status, recorded in status_changes and the log."""
+    """Give customer `code` (or name) a new status, recorded in status_changes and the log.
+
+    No permission check here: `workflow.actions.set_status` is the write an actor makes.
+    """
+    with write_transaction(db) as conn:
+        return change_status(conn, code, status, note=note, by=by)
+
+
+def change_status(
+    conn: sqlite3.Connection,
+    code: str,
+    status: str,
+    *,
+    note: str | None = None,
+    by: str | None = None,
+) -> StatusChange:
+    """`set_status` inside the caller's open write transaction (`conn.execute` only)."""
     if status not in STATUSES:
         raise InvalidStatusError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}.")
     note = note.strip() if note and note.strip() else None
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    with write_transaction(db) as conn:
-        found = get_customer(conn, code)
-        customer, name, old = found.code, found.name, found.status
-        if old == status:
-            return StatusChange(customer, name, old, status, note, now, changed=False)
-        conn.execute(
-            "UPDATE customers SET status = ?, updated_at = ? WHERE code = ?",
-            [status, now, customer],
-        )
-        conn.execute(
-            "INSERT INTO status_changes (customer_code, old_status, new_status, note, changed_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [customer, old, status, note, now],
-        )
-        summary = f"{old} → {status}" + (f": {note}" if note else "")
-        add_entry(conn, customer, kind="status", note=summary)
+    found = get_customer(conn, code)
+    customer, name, old = found.code, found.name, found.status
+    if old == status:
+        return StatusChange(customer, name, old, status, note, now, changed=False)
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ? WHERE code = ?", [status, now, customer]
+    )
+    conn.execute(
+        "INSERT INTO status_changes (customer_code, old_status, new_status, note, changed_at,"
+        " changed_by) VALUES (?, ?, ?, ?, ?, ?)",
+        [customer, old, status, note, now, by],
+    )
+    summary = f"{old} → {status}" + (f": {note}" if note else "")
+    add_entry(conn, customer, kind="status", note=summary, by=by)
     return StatusChange(customer, name, old, status, note, now, changed=True)
 
 

@@ -10,12 +10,14 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive import store
-from dunning.desk import Desk
+from dunning.desk import SECRET_NAME, Desk
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing | altered | unrecorded | unregistered (a pack file no letter owns)
+    # missing | altered | unrecorded | unregistered (a pack file no letter owns) | damaged
+    # (integrity_check) | exposed (a private file others may read)
+    kind: str
     path: str
     document: int | None
     detail: str
@@ -44,6 +46,8 @@ def verify(
     desk: Desk, db: sqlite_utils.Database, *, progress: Callable[[], None] | None = None
 ) -> VerifyReport:
     report = VerifyReport()
+    report.problems.extend(_integrity(db))
+    report.problems.extend(exposed_files(desk))
     recorded: set[Path] = set()
     rows = db.execute("SELECT id, sha256, stored_path FROM documents ORDER BY id").fetchall()
     report.documents = len(rows)
@@ -70,6 +74,44 @@ def verify(
             )
     report.problems.extend(_unregistered_pack_files(desk, db))
     return report
+
+
+def _integrity(db: sqlite_utils.Database) -> list[Problem]:
+    """SQLite's own check of every page, index and constraint of the archive."""
+    rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check(20)").fetchall()]
+    if rows == ["ok"]:
+        return []
+    return [
+        Problem("damaged", "archive.db", None, f"{row} (restore the last backup)") for row in rows
+    ]
+
+
+def exposed_files(desk: Desk) -> list[Problem]:
+    """The archive (every account's password hash, all receivables) and the web secret are
+    the owner's only: anything group or others may read or write is reported."""
+    db = desk.db_path
+    found = []
+    for path in (
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        desk.root / SECRET_NAME,
+    ):
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            found.append(
+                Problem(
+                    "exposed",
+                    path.name,
+                    None,
+                    f"mode {mode:o}: other users of this computer can read it; run"
+                    f" `chmod 600 {path}`",
+                )
+            )
+    return found
 
 
 def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Problem]:
