@@ -117,6 +117,7 @@ max_upload_mb = 50            # the web desk refuses larger uploads
 # true: every invoice ledger lists open items only (a customer it leaves out has paid). A
 # title such as 未清项 / 未核销 / 未结清 marks such an export even when this is false.
 open_items_only = false
+
 [web]
 # Behind a TLS proxy (nginx, Caddy) give its address, e.g. ["127.0.0.1"]: the client address
 # (for the login throttle) is then read from X-Forwarded-For; never from anyone else.
