@@ -9,7 +9,7 @@ from typing import Literal
 from dunning.archive.ledger.csvtext import text_kind
 
 Kind = Literal[
-    "pdf", "png", "jpeg", "tiff", "xlsx", "docx", "zip", "csv", "text", "empty", "unknown"
+    "pdf", "png", "jpeg", "tiff", "xlsx", "xls", "docx", "zip", "csv", "text", "empty", "unknown"
 ]
 
 _HEAD_BYTES = 8192
@@ -31,6 +31,8 @@ def sniff(path: Path) -> Kind:
         return "jpeg"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "tiff"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"  # an OLE2 compound file: Excel 97-2003, as banks still export
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(path)
     return _sniff_text(head, complete=len(head) < _HEAD_BYTES)

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from dunning.archive.bank.receipts import absorb_booked
 from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
 from dunning.errors import IngestError, RowProblem
@@ -171,6 +172,7 @@ def import_ledger(
     inserted, updated = inserted + i, updated + u
     i, u = _write_payments(conn, ledger.payments, customers, import_id)
     inserted, updated = inserted + i, updated + u
+    absorb_booked(conn, import_id)  # the ERP's row for money a bank receipt already applied
     if ledger.kind == "detail":
         problems = superseded_later(conn, ledger, customers.resolve, import_id, "余额")
         if problems:
