@@ -416,7 +416,8 @@ def m014_bank(db: sqlite_utils.Database) -> None:
     # Bank statements (SPEC §11). Each imported statement is also a `ledger_imports` row of
     # kind 'bank', so the payments a certain receipt becomes have an import like any other.
     # A receipt is keyed by the bank's serial, else account + time + amount + counterparty:
-    # an overlapping statement never adds it twice. `booked_payment_id` is the ERP's own
+    # an overlapping statement never adds it twice. `same_key` (account, time, amount, payer's
+    # account) finds the row again in an export that gives no serial. `booked_payment_id` is the ERP's own
     # payment row for the same money, once finance has booked it (then the bank's payment
     # rows are gone and the receipt shows both sources).
     _script(
@@ -438,6 +439,7 @@ def m014_bank(db: sqlite_utils.Database) -> None:
         CREATE TABLE bank_receipts (
             id INTEGER PRIMARY KEY,
             dedupe_key TEXT NOT NULL UNIQUE,
+            same_key TEXT NOT NULL,
             statement_id INTEGER NOT NULL REFERENCES bank_statements(id),
             source_row INTEGER NOT NULL,
             account TEXT NOT NULL,
@@ -458,6 +460,7 @@ def m014_bank(db: sqlite_utils.Database) -> None:
             decided_by TEXT,
             decided_at TEXT
         );
+        CREATE INDEX bank_receipts_same ON bank_receipts(same_key);
         CREATE INDEX bank_receipts_status ON bank_receipts(status);
         CREATE INDEX bank_receipts_customer ON bank_receipts(customer_code);
         CREATE TABLE bank_payers (

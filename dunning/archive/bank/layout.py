@@ -215,7 +215,11 @@ def _is_header(columns: dict[str, int]) -> bool:
 
 def _merge_two_rows(top: list[str], below: list[str]) -> list[str] | None:
     """发生额 over 借方 / 贷方: the sub-heads replace the cells above them."""
-    if not any(b in _SUBHEADS for b in below):
+    filled = [b for b in below if b]
+    # Only a row of sub-heads (借方 and 贷方, nothing else): a data row's 支出 is not one.
+    if len(filled) < 2 or not all(b in _SUBHEADS for b in filled):
+        return None
+    if {_SUBHEADS[b] for b in filled} != {"debit", "credit"}:
         return None
     merged = list(top) + [""] * max(0, len(below) - len(top))
     for i, b in enumerate(below):

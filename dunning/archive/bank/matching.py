@@ -187,7 +187,23 @@ def match(receipt: Receipt, know: Knowledge) -> Match:
         )
     if ev.by_name is not None:
         why = "付款人为已确认的别名" if key in know.aliases else "付款人户名与客户名称一致"
-        return _by_party(receipt, know, ev.by_name, f"{why}（{receipt.payer_name}）", account=False)
+        named = _by_party(
+            receipt, know, ev.by_name, f"{why}（{receipt.payer_name}）", account=False
+        )
+        if named.allocation or key not in know.aliases:
+            return named
+        # An alias (a person's name is often shared) whose customer owes no such amount: an
+        # open invoice of exactly this amount elsewhere is the better guess.
+        other = _by_amount_only(receipt, know)
+        if other.customer not in (None, ev.by_name):
+            return other
+        if acct:  # another account than the one confirmed, and an amount it does not owe
+            why = (
+                f"付款人 {receipt.payer_name} 是客户 {ev.by_name} 的别名，但付款账号未确认、"
+                "金额也对不上"
+            )
+            return Match(UNMATCHED, None, (why,))
+        return named
     cores = (
         know.cores.get(core_name(receipt.payer_name), frozenset())
         if receipt.payer_name
@@ -304,19 +320,13 @@ def _exact_set(fen: int, items: list[OpenInvoice]) -> list[OpenInvoice]:
 
 
 def _by_amount_only(receipt: Receipt, know: Knowledge) -> Match:
-    fen, tol = to_fen(receipt.amount), to_fen(know.fee_tolerance)
+    fen = to_fen(receipt.amount)  # exact only: a fee-short guess needs a known customer
     exact = know.with_amount(fen, fen)
     customers = {i.customer for i in exact}
     if len(exact) == 1:
         inv = exact[0]
         why = f"仅凭金额：与发票 {inv.invoice_no} 未收金额一致（付款人 {receipt.payer_name or '未知'} 未登记）"
         return Match(PROBABLE, inv.customer, (why,), ((inv.invoice_no, receipt.amount),))
-    if not exact:
-        near = know.with_amount(fen + 1, fen + tol)
-        if len(near) == 1:
-            inv = near[0]
-            why = f"仅凭金额：比发票 {inv.invoice_no} 少 {format_amount(from_fen(inv.open_fen - fen))}（银行手续费）"
-            return Match(PROBABLE, inv.customer, (why,), ((inv.invoice_no, receipt.amount),))
     if customers:
         why = f"金额与 {len(customers)} 个客户的未收发票相同，无法判断"
         return Match(UNMATCHED, None, (why,))

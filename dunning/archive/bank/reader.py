@@ -270,8 +270,7 @@ class _Rows:
             return None
         if hh is not None:
             return day, f"{day} {int(hh):02d}:{mm}:{ss or '00'}"
-        t = re.fullmatch(r"(\d{1,2})[:.]?(\d{2})[:.]?(\d{2})", time)
-        return day, (f"{day} {int(t[1]):02d}:{t[2]}:{t[3]}" if t else None)
+        return day, _time_of(day, time)
 
     def _money_cells(self, raw: Sequence[object]) -> bool:
         fields = ("credit", "debit", "amount")
@@ -315,6 +314,17 @@ class _Rows:
     def _bad(self, number: int, field: str, value: str, why: str) -> None:
         column = self.col_name(field) if field in self.c else field
         self.problems.append(RowProblem(number, column, value, why))
+
+
+def _time_of(day: dt.date, text: str) -> str | None:
+    """The time a separate 交易时间 cell gives: `10:22:33`, `102233`, or a whole date-time."""
+    t = re.fullmatch(r"(\d{1,2})[:.]?(\d{2})[:.]?(\d{2})", text)
+    if t:
+        return f"{day} {int(t[1]):02d}:{t[2]}:{t[3]}"
+    m = _DATE_TIME.match(text)
+    if m and m[4] is not None:
+        return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d} {int(m[4]):02d}:{m[5]}:{m[6] or '00'}"
+    return None
 
 
 def _amount_or_zero(text: str) -> Decimal:

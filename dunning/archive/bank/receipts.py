@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +33,7 @@ from dunning.archive.bank.matching import (
     match,
     name_key,
 )
-from dunning.archive.bank.statement import Statement, dedupe_keys, same_account
+from dunning.archive.bank.statement import Statement, dedupe_keys, same_account, same_key
 from dunning.config import account_key
 from dunning.errors import IngestError
 from dunning.money import from_fen, to_fen
@@ -177,7 +177,7 @@ def import_statement(
         ).lastrowid or 0
     )  # fmt: skip
     keys = dedupe_keys(statement.account, statement.receipts)
-    known = {k for (k,) in conn.execute("SELECT dedupe_key FROM bank_receipts")} & set(keys)
+    known = _already_held(conn, statement, keys)
     know = knowledge(conn, letters, fee_tolerance)
     by_status: dict[str, int] = defaultdict(int)
     new = 0
@@ -189,12 +189,12 @@ def import_statement(
         found = match(receipt, know)
         receipt_id = int(
             conn.execute(
-                "INSERT INTO bank_receipts (dedupe_key, statement_id, source_row, account,"
+                "INSERT INTO bank_receipts (dedupe_key, same_key, statement_id, source_row, account,"
                 " received_on, received_at, amount_fen, payer_name, payer_account, memo, serial,"
                 " status, customer_code, grounds, allocation)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    key, statement_id, row.row, account_key(statement.account),
+                    key, same_key(statement.account, row), statement_id, row.row, account_key(statement.account),
                     row.on.isoformat(), row.at, to_fen(row.amount), row.payer_name,
                     row.payer_account, row.memo, row.serial, found.status, found.customer,
                     found.grounds_text(), _allocation_json(found),
@@ -220,6 +220,40 @@ def import_statement(
         dict(by_status),
         dict(statement.skipped),
     )
+
+
+def _already_held(conn: sqlite3.Connection, statement: Statement, keys: list[str]) -> set[str]:
+    """The keys of rows the archive holds already: by dedupe key, else (when this file or the
+    earlier one gives no serial) by account, time, amount and payer's account — each held
+    row claimed once."""
+    held = {k for (k,) in conn.execute("SELECT dedupe_key FROM bank_receipts")}
+    known = held & set(keys)
+    unclaimed: Counter[str] = Counter()
+    for skey, serial in conn.execute(
+        "SELECT same_key, serial FROM bank_receipts WHERE same_key IN"
+        " (SELECT value FROM json_each(?))",
+        [json.dumps([same_key(statement.account, r) for r in statement.receipts])],
+    ):
+        unclaimed[f"{skey}|{'s' if serial else '-'}"] += 1
+    rows = list(zip(statement.receipts, keys, strict=True))
+    for row, key in rows:  # rows held by their own key claim their twin first
+        if key in known:
+            skey = same_key(statement.account, row)
+            for tag in ("s" if row.serial else "-", "-" if row.serial else "s"):
+                if unclaimed[f"{skey}|{tag}"] > 0:
+                    unclaimed[f"{skey}|{tag}"] -= 1
+                    break
+    for row, key in rows:
+        if key in known:
+            continue
+        skey = same_key(statement.account, row)
+        # Two rows that both carry a serial are the same only when the serials are equal.
+        for tag in ("-",) if row.serial else ("s", "-"):
+            if unclaimed[f"{skey}|{tag}"] > 0:
+                unclaimed[f"{skey}|{tag}"] -= 1
+                known.add(key)
+                break
+    return known
 
 
 def _allocation_json(found: Match) -> str:

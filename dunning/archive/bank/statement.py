@@ -88,3 +88,9 @@ def dedupe_keys(account: str, rows: list[BankRow]) -> list[str]:
         seen[base] += 1
         keys.append(base if row.serial else base[: -len("|0")] + f"|{seen[base]}")
     return keys
+
+
+def same_key(account: str, row: BankRow) -> str:
+    """Account + time + amount + payer's account: the same row in an export without serials."""
+    when = row.at or row.on.isoformat()
+    return f"{account_key(account)}|{when}|{to_fen(row.amount)}|{account_key(row.payer_account)}"
