@@ -29,7 +29,7 @@ from dunning.money import parse_amount
 
 Grid = list[list[object]]
 _HEAD_BYTES = 65536
-_TOTAL = re.compile(r"^(合计|总计|小计|本页|本期|本月|人民币合计|共\d|共计|笔数|以上|总笔数|累计)")
+_TOTAL = re.compile(r"^(合计|总计|小计|本页|本期|本月|人民币合计|共\d|共计|笔数|总笔数|累计)")
 _DATE_TIME = re.compile(
     r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T\-]*(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?"
 )
