@@ -89,6 +89,7 @@ def title(words: Mapping[str, str], code: str | None) -> str:
         return ""
     return words.get(code, code)
 
+
 # A bank receipt's match (SPEC §11): certain ones are applied at once, probable and unmatched
 # ones wait for a clerk on 到账核对.
 BANK_STATUS: Mapping[str, str] = {

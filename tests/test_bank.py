@@ -315,3 +315,37 @@ def test_real_ccb_xls_gives_its_account_from_the_preamble() -> None:
         read_statement(REALWORLD / "bank" / "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls")
     # The anonymised file's balances do not follow; the refusal names the row and both sums.
     assert "row 10" in str(err.value) and "1,579.11" in str(err.value)
+
+
+def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    world = make_world(21, customers=3, receipts=0)
+    desk = bank_desk(desk, world, tmp_path)
+    c = world.customers[0]
+    owed = sum((i.amount for i in c.invoices), Decimal("0.00"))
+    # The customer's name written differently: probable, waiting for review.
+    row = Txn(dt.datetime(2026, 8, 1, 10), owed, True, c.name.replace("有限公司", "有限责任公司"),
+              "", "货款", "P1", c.code, "probable")  # fmt: skip
+    row.balance = owed
+    base = ["--desk", str(desk.root)]
+    path = write_statement("icbc01", [row], tmp_path / "p.csv")
+    assert runner.invoke(main, [*base, "bank", "import", str(path)]).exit_code == 0
+    plan = ["pack", "--as-of", "2026-12-31", "--customer", c.code, "--dry-run", "--json"]
+    res = runner.invoke(main, [*base, *plan])
+    (only,) = json.loads(res.stdout)["customers"]
+    assert only["next_level"] is None and "dunning bank review" in only["reason"]
+    res = runner.invoke(main, [*base, *plan, "--ignore-unreviewed"])
+    (only,) = json.loads(res.stdout)["customers"]
+    assert only["next_level"] and any("--ignore-unreviewed" in w for w in only["warnings"])
+    out = ["pack", "--as-of", "2026-12-31", "--customer", c.code, "--ignore-unreviewed"]
+    res = runner.invoke(main, [*base, *out, "--out", str(tmp_path / "pack"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["letters"]) == 1
+    log = json.loads(runner.invoke(main, [*base, "log", "list", c.code, "--json"]).stdout)
+    assert any("--ignore-unreviewed" in e["note"] for e in log)
+    # Reviewed (accepted): the money is applied, and nothing is owed any more.
+    (waiting,) = json.loads(runner.invoke(main, [*base, "bank", "review", "--json"]).stdout)
+    runner.invoke(main, [*base, "bank", "review", str(waiting["id"]), "--accept"])
+    res = runner.invoke(main, [*base, "aging", "--as-of", "2026-12-31", "--json"])
+    assert {a["customer"]: a["balance"] for a in json.loads(res.stdout)}[c.code] == "0.00"

@@ -289,3 +289,20 @@ def _confirm(
         settle(conn, receipt.id)
     _teach(conn, receipt, code)
     return get_receipt(conn, receipt.id)
+
+
+def covering(
+    db: sqlite_utils.Database | sqlite3.Connection,
+    customer: str,
+    claim: Decimal,
+    tolerance: Decimal,
+) -> list[BankReceipt]:
+    """Receipts not yet reviewed that would cover `claim` for `customer`: its probable ones of
+    at least the claim (less a bank fee), and unmatched ones of the claim's amount."""
+    found = []
+    for r in receipts(db, status=WAITING):
+        if (
+            r.status == "probable" and r.customer == customer and r.amount >= claim - tolerance
+        ) or (r.status == "unmatched" and abs(r.amount - claim) <= tolerance):
+            found.append(r)
+    return found
