@@ -349,3 +349,35 @@ def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(
     runner.invoke(main, [*base, "bank", "review", str(waiting["id"]), "--accept"])
     res = runner.invoke(main, [*base, "aging", "--as-of", "2026-12-31", "--json"])
     assert {a["customer"]: a["balance"] for a in json.loads(res.stdout)}[c.code] == "0.00"
+
+
+def test_weekly_report_lists_unbooked_receipts_for_finance(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    import openpyxl
+
+    world = make_world(22, customers=3, receipts=0)
+    desk = bank_desk(desk, world, tmp_path)
+    c = world.customers[0]
+    inv = c.invoices[0]
+    rows = [
+        Txn(dt.datetime(2026, 8, 1, 10), inv.amount, True, c.name, "1", f"发票{inv.number}",
+            "W1", c.code, "certain"),
+        Txn(dt.datetime(2026, 8, 2, 10), Decimal("77.70"), True, "=HYPERLINK(\"x\")", "2",
+            "=1+1", "W2", None, "hostile"),
+    ]  # fmt: skip
+    rows[0].balance, rows[1].balance = inv.amount, inv.amount + Decimal("77.70")
+    base = ["--desk", str(desk.root)]
+    path = write_statement("icbc01", rows, tmp_path / "w.csv")
+    assert runner.invoke(main, [*base, "bank", "import", str(path)]).exit_code == 0
+    out = tmp_path / "weekly.xlsx"
+    res = runner.invoke(
+        main, [*base, "report", "weekly", "--as-of", "2026-08-05", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    ws = openpyxl.load_workbook(out)["未入账到款"]
+    values = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    # A payer name or memo that looks like a formula stays text, never a formula.
+    assert all(cell.data_type != "f" for r in ws.iter_rows(min_row=3) for cell in r)
+    assert values[0][5] == "自动核销" and values[1][5] == "未匹配"
+    assert values[2][0] == "合计"
