@@ -381,3 +381,37 @@ def test_weekly_report_lists_unbooked_receipts_for_finance(
     assert all(cell.data_type != "f" for r in ws.iter_rows(min_row=3) for cell in r)
     assert values[0][5] == "自动核销" and values[1][5] == "未匹配"
     assert values[2][0] == "合计"
+
+
+def test_web_page_and_api_review_like_the_cli(desk: Desk, tmp_path: Path) -> None:
+    from tests.web_support import client, csrf
+
+    world = make_world(23, customers=4, receipts=30)
+    desk = bank_desk(desk, world, tmp_path)
+    ingest_paths(desk, [write_statement("bocom01", world.txns, tmp_path / "s.csv")])
+    c = client(desk)
+    page = c.get("/bank")
+    assert page.status_code == 200 and "到账核对" in page.text and "未入账到款" in page.text
+    token = csrf(c, "/bank")
+    listed = c.get("/api/bank/receipts", params={"status": ["probable", "unmatched"]}).json()
+    assert listed and all(r["status"] in ("probable", "unmatched") for r in listed)
+    assert c.get("/api/bank/receipts", params={"status": "nonsense"}).status_code == 400
+    target = listed[0]
+    body = {"receipt": target["id"], "action": "customer", "customer": world.customers[1].code}
+    assert c.post("/api/bank/review", json=body).status_code == 403  # no CSRF token
+    res = c.post("/api/bank/review", json=body, headers={"x-csrf-token": token})
+    assert res.status_code == 200, res.text
+    assert res.json()["status"] == "confirmed" and res.json()["customer"] == world.customers[1].code
+    bad = {
+        "receipt": target["id"],
+        "action": "split",
+        "split": [{"invoice": "NOPE", "amount": "1"}],
+    }
+    res = c.post("/api/bank/review", json=bad, headers={"x-csrf-token": token})
+    assert res.status_code == 400 and "NOPE" in res.json()["error"]
+    if len(listed) > 1:
+        form = {"csrf": token, "receipt": str(listed[1]["id"]), "action": "not_customer"}
+        res = c.post("/bank", data=form, follow_redirects=False)
+        assert res.status_code == 303
+        one = c.get("/api/bank/receipts").json()
+        assert next(r for r in one if r["id"] == listed[1]["id"])["status"] == "not_customer"
