@@ -96,12 +96,14 @@ class Knowledge:
 
     def with_amount(self, low: int, high: int) -> list[OpenInvoice]:
         """Open invoices of any customer whose open amount lies in [low, high] fen."""
-        start = bisect.bisect_left(self._amounts, low)
+        if low == high:
+            return [i for i in self._by_amount.get(low, ()) if i.open_fen == low]
         found: list[OpenInvoice] = []
-        for amount in self._amounts[start:]:
-            if amount > high:
-                break
+        at = bisect.bisect_left(self._amounts, low)
+        while at < len(self._amounts) and self._amounts[at] <= high:
+            amount = self._amounts[at]
             found.extend(i for i in self._by_amount[amount] if i.open_fen == amount)
+            at += 1
         return found
 
     def consume(self, allocation: Iterable[tuple[str, Decimal]]) -> None:
@@ -113,6 +115,9 @@ class Knowledge:
 
 
 def fold(number: str) -> str:
+    """A document number as compared: width-folded, without spaces, upper case."""
+    if number.isascii() and number.isalnum():
+        return number.upper()  # the common case, without NFKC's cost
     return "".join(unicodedata.normalize("NFKC", number).split()).upper()
 
 
