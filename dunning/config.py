@@ -28,6 +28,9 @@ email = ""
 name = "中国工商银行杭州文三路支行"
 account_name = "示例贸易有限公司"
 account_no = "1202 0000 0000 0000 000"
+# Bank statements (银行流水) are taken only for these accounts of ours; account_no counts too.
+accounts = []
+fee_tolerance = "50.00"       # a receipt this much short of an invoice still matches it (bank fees)
 
 [signatory]
 name = "李经理"
@@ -161,6 +164,8 @@ class Config:
     currency: str = "CNY"
     ledger_open_items_only: bool = False
     trusted_proxies: tuple[str, ...] = ()
+    bank_accounts: tuple[str, ...] = ()
+    bank_fee_tolerance: Decimal = Decimal("50.00")
 
 
 def default_config() -> Config:
@@ -216,7 +221,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"{path}: [[policy.levels]] must be numbered 1, 2, 3 … in order.")
     return Config(
         company={k: str(v) for k, v in data["company"].items()},
-        bank={k: str(v) for k, v in data["bank"].items()},
+        bank={k: str(v) for k, v in data["bank"].items() if k not in _BANK_LISTS},
         signatory={k: str(v) for k, v in data["signatory"].items()},
         lawyer={k: str(v) for k, v in data["lawyer"].items()},
         bucket_edges=edges,
@@ -239,6 +244,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         currency=_currency(data["desk"].get("currency"), path),
         ledger_open_items_only=_flag(data, "ledger", "open_items_only", path),
         trusted_proxies=_trusted_proxies(data["web"].get("trusted_proxies"), path),
+        bank_accounts=_bank_accounts(data["bank"], path),
+        bank_fee_tolerance=_fee_tolerance(data["bank"], path),
     )
 
 
@@ -270,6 +277,39 @@ def _trusted_proxies(value: Any, path: Path) -> tuple[str, ...]:
                 f' "10.0.0.0/8", not {entry!r}.'
             ) from None
     return tuple(str(e) for e in value)
+
+
+
+
+_BANK_LISTS = ("accounts", "fee_tolerance")
+
+
+def account_key(number: str) -> str:
+    """An account number as compared: digits, letters and `*` only (spaces, dashes dropped)."""
+    return re.sub(r"[^0-9A-Za-z*]", "", number).upper()
+
+
+def _bank_accounts(bank: dict[str, Any], path: Path) -> tuple[str, ...]:
+    raw = bank.get("accounts", [])
+    if not isinstance(raw, list) or not all(isinstance(a, str | int) for a in raw):
+        raise ConfigError(
+            f'{path}: [bank] accounts must be a list of account numbers, like ["1202000000"].'
+        )
+    found = [account_key(str(a)) for a in raw]
+    own = account_key(str(bank.get("account_no", "")))
+    if own and own not in found:
+        found.append(own)
+    return tuple(a for a in found if a)
+
+
+def _fee_tolerance(bank: dict[str, Any], path: Path) -> Decimal:
+    try:
+        value = Decimal(str(bank.get("fee_tolerance", "50.00")))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ConfigError(f'{path}: [bank] fee_tolerance must be an amount like "50.00".')
+    return value
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

@@ -98,3 +98,15 @@ INVOICE_STATES: Mapping[str, str] = {
     "kept": "已确认应收",
     "returned": "重新出现在导出中",
 }
+
+# A bank receipt's match (SPEC §11): certain ones are applied at once, probable and unmatched
+# ones wait for a clerk on 到账核对.
+BANK_STATUS: Mapping[str, str] = {
+    "certain": "自动核销",
+    "probable": "待核对",
+    "unmatched": "未匹配",
+    "confirmed": "已确认",
+    "not_customer": "非客户回款",
+}
+BANK_SOURCES: Mapping[str, str] = {"bank": "银行流水", "erp": "财务入账"}
+UNBOOKED_TITLE = "未入账到款"

@@ -516,3 +516,64 @@ def _desk_relative(root: Path, path: Path) -> str | None:
 
 
 _PACK_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}_\d{8}-\d{6}(-\d+)?")
+def m014_bank(db: sqlite_utils.Database) -> None:
+    # Bank statements (SPEC §11). Each imported statement is also a `ledger_imports` row of
+    # kind 'bank', so the payments a certain receipt becomes have an import like any other.
+    # A receipt is keyed by the bank's serial, else account + time + amount + counterparty:
+    # an overlapping statement never adds it twice. `same_key` (account, time, amount, payer's
+    # account) finds the row again in an export that gives no serial. `booked_payment_id` is the ERP's own
+    # payment row for the same money, once finance has booked it (then the bank's payment
+    # rows are gone and the receipt shows both sources).
+    _script(
+        db,
+        """
+        CREATE TABLE bank_statements (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            import_id INTEGER NOT NULL REFERENCES ledger_imports(id),
+            layout TEXT NOT NULL,
+            account TEXT NOT NULL,
+            account_name TEXT,
+            rows_read INTEGER NOT NULL,
+            rows_skipped TEXT NOT NULL,
+            receipts_new INTEGER NOT NULL,
+            receipts_known INTEGER NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE TABLE bank_receipts (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            same_key TEXT NOT NULL,
+            statement_id INTEGER NOT NULL REFERENCES bank_statements(id),
+            source_row INTEGER NOT NULL,
+            account TEXT NOT NULL,
+            received_on TEXT NOT NULL,
+            received_at TEXT,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            payer_name TEXT NOT NULL DEFAULT '',
+            payer_account TEXT NOT NULL DEFAULT '',
+            memo TEXT NOT NULL DEFAULT '',
+            serial TEXT,
+            status TEXT NOT NULL CHECK (status IN
+                ('certain', 'probable', 'unmatched', 'confirmed', 'not_customer')),
+            customer_code TEXT REFERENCES customers(code),
+            grounds TEXT NOT NULL DEFAULT '',
+            allocation TEXT NOT NULL DEFAULT '[]',
+            applied INTEGER NOT NULL DEFAULT 0,
+            booked_payment_id INTEGER REFERENCES payments(id) ON DELETE SET NULL,
+            decided_by TEXT,
+            decided_at TEXT
+        );
+        CREATE INDEX bank_receipts_same ON bank_receipts(same_key);
+        CREATE INDEX bank_receipts_status ON bank_receipts(status);
+        CREATE INDEX bank_receipts_customer ON bank_receipts(customer_code);
+        CREATE TABLE bank_payers (
+            kind TEXT NOT NULL CHECK (kind IN ('account', 'name')),
+            value TEXT NOT NULL,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            learned_from INTEGER REFERENCES bank_receipts(id),
+            learned_at TEXT NOT NULL,
+            PRIMARY KEY (kind, value)
+        )
+        """,
+    )

@@ -84,6 +84,7 @@ def main(ctx: click.Context, desk: Path | None) -> None:
 def _register() -> None:
     # Commands live in one module per area; importing them attaches them to `main`.
     from dunning.cli import (  # noqa: F401
+        bank_commands,
         delivery_commands,
         desk_commands,
         ledger_commands,

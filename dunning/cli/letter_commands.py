@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dunning.archive.db import open_archive
+from dunning.actors import os_actor
+from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
 from dunning.cli.output import (
     DATE,
@@ -37,6 +38,11 @@ if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
 )
 @click.option("--pdf", is_flag=True, help="Also make one print-ready PDF (needs LibreOffice).")
 @click.option("--dry-run", is_flag=True, help="Show who would get what; write nothing.")
+@click.option(
+    "--ignore-unreviewed",
+    is_flag=True,
+    help="Send even where a bank receipt awaiting review may cover the claim (logged).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--out",
@@ -54,6 +60,7 @@ def pack(
     level: int | None,
     pdf: bool,
     dry_run: bool,
+    ignore_unreviewed: bool,
     quiet: bool,
     out_dir: Path | None,
     as_json: bool,
@@ -68,7 +75,13 @@ def pack(
         from dunning.letters.pack import plan_pack, write_pack
 
         plan = plan_pack(
-            db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
+            db,
+            desk.config,
+            as_of=day,
+            customers=customers,
+            min_days=min_days,
+            level=level,
+            ignore_unreviewed=ignore_unreviewed,
         )
         if dry_run:
             from dunning.workflow.limitation_archive import expiring_customers
@@ -87,6 +100,12 @@ def pack(
                 )
         else:
             result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
+        if ignore_unreviewed:
+            from dunning.letters.unreviewed import log_overrides, overridden
+
+            codes = overridden(plan, {letter.customer for letter in result.letters})
+            with write_transaction(db) as conn:
+                log_overrides(conn, codes, by=os_actor().label)
     for note in result.notes:
         click.echo(f"note: {note}.", err=True)
     if as_json:

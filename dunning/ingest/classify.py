@@ -11,13 +11,20 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from dunning.archive.bank.reader import looks_like_statement
 from dunning.desk import INBOX_ROUTES
 from dunning.errors import IngestError
 from dunning.ingest.quarantine import ERROR_SUFFIX
 
-ROUTE_KIND = {"contracts": "contract", "ledgers": "ledger", "receipts": "receipt"}
+ROUTE_KIND = {
+    "contracts": "contract",
+    "ledgers": "ledger",
+    "receipts": "receipt",
+    "bank": "bank",
+}
 DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
 LEDGER_TYPES = {"csv", "xlsx", "xls", "ods"}  # xls: .xls and WPS .et
+BANK_TYPES = {"csv", "xlsx", "xls"}  # bank statements (SPEC §11), recognised by their headers
 # Matched on lower-cased names in our own code: watchdog 7 patterns use full_match, where
 # "*.tmp" silently matches nothing inside subfolders.
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -139,6 +146,8 @@ def route(path: Path, inbox: Path) -> str | None:
 
 
 def kind_from_content(sniffed: str, path: Path) -> str:
+    if sniffed in BANK_TYPES and looks_like_statement(path):
+        return "bank"
     if sniffed in LEDGER_TYPES:
         return "ledger"
     if sniffed in DOCUMENT_TYPES:
@@ -161,8 +170,13 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
             f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
             " and drop it again."
         )
+    if kind == "bank" and sniffed not in BANK_TYPES:
+        raise IngestError(
+            f"{path.name} is not a bank statement export (found {sniffed}): statements must be"
+            " CSV, XLS or XLSX as the bank's online banking exports them."
+        )
     # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
-    if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence"):
+    if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence", "bank"):
         raise IngestError(
             f"{path.name} is neither a ledger (CSV/XLSX/XLS/ET/ODS) nor a PDF or scanned image"
             f" (found {sniffed}): nothing to archive."

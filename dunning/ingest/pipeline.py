@@ -21,6 +21,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from dunning.archive import store
+from dunning.archive.bank.statement import Statement
 from dunning.archive.contracts import ocr_engines
 from dunning.archive.contracts.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.contracts.meta import (
@@ -39,7 +40,7 @@ from dunning.archive.sniff import sniff
 from dunning.config import Config
 from dunning.desk import Desk
 from dunning.errors import SHOWN_PROBLEMS, DunningError, IngestError, RowProblem, problem_lines
-from dunning.ingest import classify
+from dunning.ingest import bank, classify
 from dunning.ingest.classify import check_regular_file, check_type, kind_from_content, route
 from dunning.ingest.quarantine import ERROR_SUFFIX, note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
@@ -137,6 +138,7 @@ class Parsed:
     meta: ContractMeta | None = None
     stored: Path | None = None  # the store copy, when the worker has already made it
     open_items: str | None = None  # a ledger's title words marking it open-items-only
+    statement: Statement | None = None  # a bank statement (SPEC §11)
 
 
 def limits_for(config: Config) -> ExtractLimits:
@@ -276,10 +278,14 @@ class Pipeline:
     def _parse_all(
         self, ready: list[_Candidate]
     ) -> Iterator[tuple[_Candidate, Parsed | BaseException]]:
-        ledgers = [c for c in ready if c.kind == "ledger"]
-        documents = [c for c in ready if c.kind != "ledger"]
+        ledgers = [c for c in ready if c.kind in ("ledger", "bank")]
+        documents = [c for c in ready if c.kind not in ("ledger", "bank")]
         for candidate in ledgers:
             try:
+                if candidate.kind == "bank":
+                    statement = bank.parse_statement(candidate.path, self.config)
+                    yield candidate, Parsed(statement=statement)
+                    continue
                 yield (
                     candidate,
                     parse_file(
@@ -453,7 +459,9 @@ class Pipeline:
             link = link_contract(conn, meta, own_company=self.config.company.get("name", ""))
         ledger = parsed.ledger
         meta_json: dict[str, Any] = {}
-        if ledger is not None:
+        if parsed.statement is not None:
+            meta_json = {"bank_statement": parsed.statement.to_json()}
+        elif ledger is not None:
             meta_json = {
                 "ledger_kind": ledger.kind,
                 "rows": ledger.row_count,
@@ -501,6 +509,12 @@ class Pipeline:
         parsed: Parsed,
         link: Any,
     ) -> str:
+        if parsed.statement is not None:
+            conn.execute(
+                "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
+                [doc_id, bank.searchable_text(parsed.statement)],
+            )
+            return bank.record_statement(conn, parsed.statement, doc_id, self.config)
         if parsed.ledger is not None:
             result = import_ledger(
                 conn,

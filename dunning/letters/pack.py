@@ -38,6 +38,7 @@ from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
 from dunning.letters.render import TemplateError, render_letter
+from dunning.letters.unreviewed import unreviewed_hold
 from dunning.money import format_amount, to_fen
 from dunning.receivables import CustomerAging
 from dunning.safenames import make_unique_dir, safe_name
@@ -81,6 +82,7 @@ class Plan:
     customers: tuple[str, ...] = ()
     min_days: int | None = None
     level: int | None = None
+    ignore_unreviewed: bool = False
     # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
     # Ledger payments no customer could be found for (archive/unmatched.py): the clerk assigns
@@ -169,14 +171,20 @@ def plan_pack(
     customers: Sequence[str] = (),
     min_days: int | None = None,
     level: int | None = None,
+    ignore_unreviewed: bool = False,
 ) -> Plan:
-    """Decide, for every customer with receivables (or those named), what goes out today."""
+    """Decide, for every customer with receivables (or those named), what goes out today.
+
+    A customer with a bank receipt awaiting review that would cover the claim gets nothing
+    until it is reviewed, unless `ignore_unreviewed` (then a warning, logged by the caller).
+    """
     if level is not None and not 1 <= level <= len(config.levels):
         raise PackError(f"--level must be 1 to {len(config.levels)} (see [[policy.levels]]).")
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
     plan = Plan(as_of, customers=tuple(customers), min_days=min_days, level=level)
+    plan.ignore_unreviewed = ignore_unreviewed
     held = held_by_customer(db)
     plan.unmatched = [r for r in unmatched_receipts(db) if r.paid_on <= as_of]
     agings = load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes)
@@ -210,7 +218,10 @@ def plan_pack(
                 decision.manual,
                 f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
             )
-        found = _warnings(db, config, cust, decision)
+        decision, hold_warnings = unreviewed_hold(
+            db, config, aging, decision, ignore=ignore_unreviewed
+        )
+        found = _warnings(db, config, cust, decision) + hold_warnings
         mine = tuple(held.get(cust.code, []))
         found += _snapshot_warnings(cust, mine, plan.unmatched)
         plan.candidates.append(Candidate(cust, aging, decision, found, mine))
@@ -575,6 +586,7 @@ def _still_due(
         customers=plan.customers,
         min_days=plan.min_days,
         level=plan.level,
+        ignore_unreviewed=plan.ignore_unreviewed,
     )
     now = {c.customer.code: c for c in fresh.selected}
     kept: list[_Draft] = []

@@ -322,3 +322,8 @@ def signed_by(db: sqlite_utils.Database, document_id: int) -> list[str]:
         "SELECT ref FROM letters WHERE signed_document_id = ? ORDER BY ref", [document_id]
     )
     return [r[0] for r in rows]
+
+
+def letter_customers(conn: sqlite3.Connection | sqlite_utils.Database) -> dict[str, str]:
+    """Every letter reference with its customer's code (a bank memo quoting one names it)."""
+    return {ref: code for ref, code in conn.execute("SELECT ref, customer_code FROM letters")}

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dunning.desk import Desk
 from dunning.web import (
     api,
+    bank_page,
     customers_page,
     home_page,
     inbox_page,
@@ -133,6 +134,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *reports_page.ROUTES,
         *users_page.ROUTES,
         *snapshots_page.ROUTES,
+        *bank_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -14,6 +14,8 @@ from decimal import Decimal
 import sqlite_utils
 
 from dunning.archive.accounts import Customer, aging_report, ledger_by_customer, list_customers
+from dunning.archive.bank.review import BankReceipt
+from dunning.archive.bank.review import receipts as bank_receipts
 from dunning.archive.contracts.meta import contracts_of
 from dunning.config import Config
 from dunning.letters import registry
@@ -87,6 +89,8 @@ class WeeklyReport:
     receipts: tuple[Receipt, ...]  # payments dated in the week ending on as_of
     # invoices whose limitation period (诉讼时效) ends within 180 days or has ended
     limitation: tuple[Position, ...] = ()
+    # bank receipts finance has not booked yet (未入账到款, SPEC §11)
+    unbooked: tuple[BankReceipt, ...] = ()
 
     @property
     def week_start(self) -> dt.date:
@@ -199,6 +203,7 @@ def weekly_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) 
         new_overdue=tuple(new_overdue),
         receipts=tuple(_receipts(db, as_of - dt.timedelta(days=WEEK_DAYS - 1), as_of)),
         limitation=tuple(limitation_report(db, config, as_of=as_of)),
+        unbooked=tuple(r for r in bank_receipts(db, unbooked=True) if r.received_on <= as_of),
     )
 
 

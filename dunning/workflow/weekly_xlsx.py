@@ -2,7 +2,8 @@
 
 Sheets, in order: 汇总 (the week in figures), 逾期客户名单 (one row per overdue customer with
 its letters, latest measure and promise), 本周回款 (receipts of the week), 新增逾期, 时效预警
-(invoices whose limitation period ends within 180 days or has ended).
+(invoices whose limitation period ends within 180 days or has ended), 未入账到款 (bank
+receipts finance has not booked yet: 与财务核对).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from openpyxl import Workbook
 
 from dunning.dates import chinese_date
 from dunning.receivables import ZERO, bucket_title
+from dunning.vocabulary import BANK_STATUS, UNBOOKED_TITLE
 from dunning.workflow.limitation import EVENT_TITLES, Position
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
 from dunning.workflow.reports import CustomerPosition, WeeklyReport
@@ -62,6 +64,7 @@ def weekly_workbook(report: WeeklyReport) -> Workbook:
     _receipts_sheet(wb, report)
     _new_overdue_sheet(wb, report)
     _limitation_sheet(wb, report)
+    _unbooked_sheet(wb, report)
     return wb
 
 
@@ -231,3 +234,27 @@ def _limitation_sheet(wb: Workbook, report: WeeklyReport) -> None:
         ws, HEADER_ROW, LIMITATION_HEADERS, (limitation_row(p) for p in rows), totals=totals
     )
     finish_sheet(ws, header_row=HEADER_ROW, freeze=f"C{HEADER_ROW + 1}")
+
+
+def _unbooked_sheet(wb: Workbook, report: WeeklyReport) -> None:
+    ws = add_sheet(wb, UNBOOKED_TITLE, _title(report, f"{UNBOOKED_TITLE}（与财务核对）"))
+    headers = [
+        "到账日期",
+        "金额",
+        "付款人",
+        "付款账号",
+        "附言",
+        "状态",
+        "客户编号",
+        "客户名称",
+        "依据",
+    ]
+    rows = (
+        [r.received_on, r.amount, r.payer_name, r.payer_account, r.memo,
+         BANK_STATUS.get(r.status, r.status), r.customer, r.customer_name, r.grounds]
+        for r in report.unbooked
+    )  # fmt: skip
+    total = sum((r.amount for r in report.unbooked), ZERO)
+    totals: list[Cell] = ["合计", total, f"共 {len(report.unbooked)} 笔"]
+    write_table(ws, HEADER_ROW, headers, rows, totals=[*totals, *([None] * 6)])
+    finish_sheet(ws, header_row=HEADER_ROW, freeze=f"A{HEADER_ROW + 1}")

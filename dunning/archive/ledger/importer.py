@@ -17,6 +17,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 
+from dunning.archive.bank.receipts import absorb_booked
 from dunning.archive.ledger.openings import already_held, openings_of, superseded_later
 from dunning.archive.ledger.rows import CustomerRow, InvoiceRow, Ledger, PaymentRow, RowCounts
 from dunning.archive.payer_names import NameIndex, name_key
@@ -239,6 +240,7 @@ def import_ledger(
     inserted, updated = inserted + i, updated + u
     unmatched = record_unmatched(conn, payers.unmatched, import_id)
     payers.attached += _attach_waiting(conn, customers, now)
+    absorb_booked(conn, import_id)  # the ERP's row for money a bank receipt already applied
     if ledger.kind == "detail":
         problems = superseded_later(conn, ledger, customers.resolve, import_id, "余额")
         if problems:
