@@ -264,7 +264,6 @@ def _flag(data: dict[str, Any], section: str, key: str, path: Path) -> bool:
     return value
 
 
-
 def _trusted_proxies(value: Any, path: Path) -> tuple[str, ...]:
     if not isinstance(value, list):
         value = [value]
@@ -277,8 +276,6 @@ def _trusted_proxies(value: Any, path: Path) -> tuple[str, ...]:
                 f' "10.0.0.0/8", not {entry!r}.'
             ) from None
     return tuple(str(e) for e in value)
-
-
 
 
 _BANK_LISTS = ("accounts", "fee_tolerance")

@@ -474,6 +474,8 @@ def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
         CREATE INDEX unmatched_payments_open ON unmatched_payments(assigned_to)
         """,
     )
+
+
 def m018_actors(db: sqlite_utils.Database) -> None:
     # Who changed a customer's status (a web account, or the OS user at the command line).
     _script(db, "ALTER TABLE status_changes ADD COLUMN changed_by TEXT")
@@ -516,6 +518,8 @@ def _desk_relative(root: Path, path: Path) -> str | None:
 
 
 _PACK_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}_\d{8}-\d{6}(-\d+)?")
+
+
 def m014_bank(db: sqlite_utils.Database) -> None:
     # Bank statements (SPEC §11). Each imported statement is also a `ledger_imports` row of
     # kind 'bank', so the payments a certain receipt becomes have an import like any other.

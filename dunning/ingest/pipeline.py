@@ -435,7 +435,7 @@ class Pipeline:
             if c.in_inbox:
                 c.path.unlink(missing_ok=True)
             notes = self._notes.pop(doc_id, ())
-            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes)
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes=notes)
         if isinstance(result, sqlite3.IntegrityError):
             # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
