@@ -12,7 +12,7 @@ from dunning.config import DEFAULT_TOML, Config, load_config
 from dunning.errors import DeskExistsError, NotADeskError
 
 CONFIG_NAME = "dunning.toml"
-INBOX_ROUTES = ("contracts", "ledgers", "receipts")
+INBOX_ROUTES = ("contracts", "ledgers", "receipts", "invoices")
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 

@@ -9,7 +9,19 @@ from typing import Literal
 from dunning.archive.ledger.csvtext import text_kind
 
 Kind = Literal[
-    "pdf", "png", "jpeg", "tiff", "xlsx", "docx", "zip", "csv", "text", "empty", "unknown"
+    "pdf",
+    "png",
+    "jpeg",
+    "tiff",
+    "xlsx",
+    "docx",
+    "zip",
+    "csv",
+    "text",
+    "empty",
+    "unknown",
+    "xml",
+    "ofd",
 ]
 
 _HEAD_BYTES = 8192
@@ -47,9 +59,14 @@ def _sniff_zip(path: Path) -> Kind:
         return "xlsx"
     if "word/document.xml" in names:
         return "docx"
+    if "OFD.xml" in names or "/OFD.xml" in names:
+        return "ofd"  # an OFD e-invoice (GB/T 33190), SPEC §12
     return "zip"
 
 
 def _sniff_text(head: bytes, *, complete: bool) -> Kind:
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith((b"<?xml", b"<!DOCTYPE")) or (start.startswith(b"<") and b"nvoice" in head):
+        return "xml"  # an e-invoice's XML (read, or refused, by dunning.archive.einvoice)
     # The ledger reader's own decoder decides, so what is sniffed as a CSV is read as one.
     return text_kind(head, complete=complete)

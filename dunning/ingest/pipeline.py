@@ -31,6 +31,8 @@ from dunning.archive.contracts.meta import (
 )
 from dunning.archive.contracts.pages import record_pages
 from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.einvoice import EInvoiceFile
+from dunning.archive.einvoice import files as einvoice
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
 from dunning.archive.search import query as search
@@ -42,7 +44,7 @@ from dunning.ingest import classify
 from dunning.ingest.classify import check_regular_file, check_type, kind_from_content, route
 from dunning.ingest.quarantine import note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
-from dunning.ingest.zipguard import check_member_count, check_zip
+from dunning.ingest.zipguard import check_member_count, check_xml, check_zip
 from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ class Parsed:
     text: ExtractedText | None = None
     meta: ContractMeta | None = None
     stored: Path | None = None  # the store copy, when the worker has already made it
+    einvoice: EInvoiceFile | None = None  # an e-invoice file's invoices (SPEC §12)
 
 
 def limits_for(config: Config) -> ExtractLimits:
@@ -120,6 +123,9 @@ def parse_file(kind: str, path: Path, limits: ExtractLimits) -> Parsed:
     """Parse one file of a known kind; runs in a worker process for documents."""
     if kind == "ledger":
         return Parsed(ledger=read_ledger(path))
+    if kind == einvoice.KIND:
+        found, extracted = einvoice.read_einvoice_file(path, limits)
+        return Parsed(text=extracted, einvoice=found)
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
@@ -284,9 +290,13 @@ class Pipeline:
         sniffed = sniff(resolved)
         forced = kind
         kind = kind or routed or kind_from_content(sniffed, resolved)
+        if not forced:
+            kind = einvoice.refine_kind(kind, sniffed, resolved)
         check_type(kind, sniffed, resolved)
-        if sniffed in ("xlsx", "docx", "zip"):
-            check_zip(resolved)
+        if sniffed in ("xlsx", "docx", "zip", "ofd"):
+            check_zip(resolved, what="OFD e-invoice" if kind == einvoice.KIND else "Excel file")
+        elif sniffed == "xml":
+            check_xml(resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(
@@ -343,6 +353,10 @@ class Pipeline:
                 and is_returned_receipt(self.db.conn, parsed.text)
             ):
                 c = replace(c, kind="receipt")
+            elif not c.routed and c.kind == "contract" and parsed.text is not None:
+                found = einvoice.from_pdf_text(parsed.text, c.path.name)
+                if found is not None:  # a PDF e-invoice dropped into the inbox
+                    c, parsed = replace(c, kind=einvoice.KIND), replace(parsed, einvoice=found)
             try:
                 stored.append(
                     (c, parsed, parsed.stored or store.put(self.desk.store, c.path, c.sha256))
@@ -405,7 +419,7 @@ class Pipeline:
         text, meta = parsed.text, parsed.meta
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         link = None
-        if meta is not None:
+        if meta is not None and parsed.einvoice is None:
             link = link_contract(conn, meta, own_company=self.config.company.get("name", ""))
         ledger = parsed.ledger
         meta_json: dict[str, Any] = {}
@@ -468,7 +482,10 @@ class Pipeline:
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],
             )
+            einvoice.relink_einvoices(conn)  # e-invoices archived before their ledger rows
             return result.label()
+        if parsed.einvoice is not None:
+            return einvoice.record_einvoice_document(conn, doc_id, parsed.einvoice, parsed.text)
         text = parsed.text
         assert text is not None and parsed.meta is not None
         conn.execute(

@@ -139,6 +139,7 @@ def _digital(root: ET.Element, name: str) -> EInvoice:
             [
                 value(labels, "EInvoiceType", "LabelName"),
                 value(labels, "GeneralOrSpecialVAT", "LabelName"),
+                value(labels, "SpecificBusinessType", "LabelName"),  # 通行费, 旅客运输…
             ],
         )
     )
