@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -169,7 +170,7 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
         echo_json(record)
         return
     click.echo(f"{record['customer']}  {record['name']}  [{record['status']}]")
-    for key in ("address", "contact", "phone", "salesperson", "credit_grade"):
+    for key in ("tax_id", "address", "contact", "phone", "salesperson", "credit_grade"):
         if record[key]:
             click.echo(f"  {key}: {record[key]}")
     click.echo(
@@ -194,6 +195,7 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
         ],
         right={4, 5, 6, 7},
     )
+    _einvoices(record)
     _section("payments", record["payments"], ["date", "amount", "invoice"])
     _section("contracts", record["contracts"], ["contract", "amount", "signed_on", "document"])
     _section(
@@ -220,6 +222,22 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
     if changes:
         _section("changes", changes, ["at", "field", "change", "file"])
+
+
+def _einvoices(record: dict[str, Any]) -> None:
+    """The e-invoices, each with the ledger invoice it is (or credits), and what disagrees."""
+    rows = [
+        {
+            **e,
+            "ledger": e["invoice"] or (f"credits {e['credits_invoice']}" if e["red"] else ""),
+            "file": f"doc {e['document']}" if e["document"] else "",
+        }
+        for e in record.get("einvoices", [])
+    ]
+    if rows:
+        _section("e-invoices", rows, ["einvoice", "date", "amount", "status", "ledger", "file"])
+    for issue in record.get("einvoice_issues", []):
+        click.echo(f"  ! {issue['detail']}")
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:

@@ -131,6 +131,8 @@ def _bomb(path: Path, detail: str) -> IngestError:
 
 
 def _damaged(path: Path, exc: BaseException, what: str = "Excel file") -> IngestError:
+    if path.suffix.lower() == ".ofd":  # named for the message only: the content decides
+        what = "OFD e-invoice"
     if what != "Excel file":
         return IngestError(
             f"{path.name} is a damaged or incomplete {what} ({exc}): download it again and"

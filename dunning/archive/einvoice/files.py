@@ -3,6 +3,7 @@ its document's rows (text, pages, the invoices, the document's customer and titl
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 import zipfile
@@ -52,7 +53,8 @@ def is_invoice_list(path: Path, sniffed: str) -> bool:
                 sample = member.read(_SAMPLE)
     except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, EOFError):
         return False  # the ledger reader says what is wrong with it
-    return marks_in(sample.decode("utf-8", "ignore"))
+    # Some writers (openpyxl among them) store every CJK character as &#NNNNN;.
+    return marks_in(html.unescape(sample.decode("utf-8", "ignore")))
 
 
 def read_einvoice_file(
