@@ -16,6 +16,7 @@ from dunning.archive.accounts import customers_json, get_customer
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
+from dunning.vocabulary import EINVOICE_STATUS
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES, record_entry
@@ -68,6 +69,7 @@ def _one(request: Request, error: str | None = None) -> Response:
         promise_titles=PROMISE_TITLES,
         statuses=STATUSES,
         level_titles={lv.name: lv.title for lv in state.desk.config.levels},
+        einvoice_status=EINVOICE_STATUS,
     )
 
 

@@ -163,7 +163,8 @@ def _read_rows(
     if problems:
         raise IngestError(
             f"{path.name}: {counts.bad} row(s) of the invoice list cannot be read, so nothing"
-            " was imported; correct the rows listed below (or export the list again).",
+            f" was imported ({counts.summary()}); correct the rows listed below (or export the"
+            " list again).",
             problems,
         )
     lines = [_search_line(i) for i in invoices.values()]
