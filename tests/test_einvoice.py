@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from einvoice_support import LEDGER_CSV, table, write_xlsx
+from tooling import require_realworld
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
@@ -21,8 +23,6 @@ from dunning.desk import Desk
 from dunning.errors import IngestError
 from dunning.ingest.pipeline import ingest_paths
 from dunning.workflow.records import customer_record
-from tests.einvoice_support import LEDGER_CSV, table, write_xlsx
-from tests.tooling import require_realworld
 
 FIXTURES = Path(__file__).parent / "fixtures" / "einvoice"
 AS_OF = dt.date(2025, 6, 30)
@@ -299,3 +299,57 @@ def test_real_ofds_through_the_pipeline(desk: Desk) -> None:
         ).fetchall()
     assert keys == {"24112000000048542163", "050001700111-12235358", "050001700111-99999951"}
     assert hits == [("einvoice",)]
+
+
+def test_customer_page_shows_the_einvoice_beside_its_invoice(desk: Desk, tmp_path: Path) -> None:
+    from web_support import client
+
+    ingest_paths(desk, [ledger(tmp_path)])
+    hostile = (FIXTURES / "goods.xml").read_bytes()
+    ingest_paths(desk, [FIXTURES / "goods.xml", write_xlsx(tmp_path / "l.xlsx", table())])
+    page = client(desk).get("/customers/C001")
+    assert page.status_code == 200
+    html = page.text
+    assert "统一社会信用代码" in html and "91330100MA27C00011" in html
+    with open_archive(desk.db_path) as db:
+        doc = db.execute(
+            "SELECT document_id FROM einvoices WHERE key = '25332000000000000001'"
+        ).fetchone()[0]
+    assert f'href="/documents/{doc}/original"' in html
+    assert "已作废，台账仍列发票 25332000000000000003" in html  # flagged, not owed
+    assert "红字" in html and "冲销 25332000000000000002" in html
+    assert hostile  # the fixture was read
+
+
+def test_pdf_einvoice_dropped_in_the_inbox_is_recognised(desk: Desk, tmp_path: Path) -> None:
+    from pdf_factory import make_text_pdf
+
+    ingest_paths(desk, [ledger(tmp_path)])
+    text = "\n".join(
+        [
+            "电子发票（增值税专用发票）",
+            "发票号码：25332000000000000004",
+            "开票日期：2025年03月05日",
+            "购买方信息 名称：宁波海辰机械有限公司",
+            "统一社会信用代码/纳税人识别号：91330200MA28D00022",
+            "销售方信息 名称：杭州示例供应链有限公司",
+            "统一社会信用代码/纳税人识别号：91330100MA2H000001",
+            "车牌号码：粤B12345 订单号码：123456789012345678901",
+            "合计 ¥5309.73 ¥690.27",
+            "价税合计（大写）陆仟圆整 （小写）¥6000.00",
+        ]
+    )
+    make_text_pdf(desk.inbox / "发票.pdf", [text])
+    make_text_pdf(desk.inbox / "合同.pdf", ["购销合同 合同编号 HT-2025-0009 发票号码由乙方提供"])
+    outcomes = {o.file.name: o for o in ingest_paths(desk, [desk.inbox]).outcomes}
+    assert outcomes["发票.pdf"].kind == "einvoice", outcomes["发票.pdf"].label
+    assert outcomes["合同.pdf"].kind == "contract"
+    with open_archive(desk.db_path) as db:
+        (found,) = [e for e in einvoices_for_customer(db, "C002") if e.invoice_no]
+        assert (found.key, found.amount, found.buyer_tax_id) == (
+            "25332000000000000004",
+            Decimal("6000.00"),
+            "91330200MA28D00022",
+        )
+        assert open_issues(db, "C002") == []  # 6,000 agrees with the ledger
+        assert tax_id_of(db, "C002") == "91330200MA28D00022"

@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from einvoice_support import HEADER, ROWS, table, write_csv, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dunning.archive.einvoice.listing import read_invoice_list, status_of
 from dunning.archive.einvoice.model import EInvoice
 from dunning.errors import IngestError
-from tests.einvoice_support import HEADER, ROWS, table, write_csv, write_xlsx
 
 _counter = itertools.count()
 
