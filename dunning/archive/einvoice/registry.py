@@ -55,8 +55,8 @@ def record_file(conn: sqlite3.Connection, document_id: int, parsed: EInvoiceFile
     is_list = parsed.source == "list"
     for invoice in parsed.invoices:
         _upsert(conn, invoice, document_id, now, is_list=is_list)
-    issues = relink(conn, now=now)
     keys = [i.key for i in parsed.invoices]
+    issues = relink(conn, now=now, keys=keys)
     wanted = set(keys)
     result = Recorded(keys=keys, issues=[i for i in issues if i.key in wanted])
     rows = conn.execute(
@@ -165,11 +165,11 @@ def _opt(value: object) -> str | None:
 class _Ledger:
     """The ledger's invoices and customers, as e-invoices are matched against them."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, wanted: set[str] | None = None) -> None:
+        """`wanted`: the numbers (digits) to look for, when only a few e-invoices are linked;
+        None reads every ledger invoice."""
         self.invoices: dict[str, tuple[str, str, int]] = {}
-        for invoice_no, code, amount in conn.execute(
-            "SELECT invoice_no, customer_code, amount_fen FROM invoices ORDER BY invoice_no"
-        ):
+        for invoice_no, code, amount in _ledger_rows(conn, wanted):
             self.invoices.setdefault(ledger_key(invoice_no), (invoice_no, code, amount))
         self.customers: dict[str, tuple[str, str | None, str]] = {}
         self.by_tax: dict[str, str] = {}
@@ -192,18 +192,46 @@ class _Ledger:
         return self.invoices.get(ledger_key(number if code else key))
 
 
+_COLUMNS = "SELECT invoice_no, customer_code, amount_fen FROM invoices"
+
+
+def _ledger_rows(conn: sqlite3.Connection, wanted: set[str] | None) -> list[tuple[str, str, int]]:
+    """Every ledger invoice, or those written exactly as a wanted number plus those written
+    any other way (with letters, spaces or dashes: `No.2533…`), which are matched folded."""
+    if wanted is None:
+        return list(conn.execute(_COLUMNS + " ORDER BY invoice_no"))
+    found = list(
+        conn.execute(_COLUMNS + " WHERE invoice_no GLOB '*[^0-9]*' AND length(invoice_no) >= 8")
+    )
+    numbers = sorted(wanted)
+    for at in range(0, len(numbers), 500):
+        chunk = numbers[at : at + 500]
+        found += conn.execute(
+            _COLUMNS + f" WHERE invoice_no IN ({', '.join('?' * len(chunk))})", chunk
+        ).fetchall()
+    return sorted(found)
+
+
 def company_key(name: str) -> str:
     """A company name as compared: folded (width, spaces, case), 有限责任公司 = 有限公司."""
     return name_key(name).replace("有限责任公司", "有限公司")
 
 
-def relink(conn: sqlite3.Connection, *, now: str | None = None) -> list[Issue]:
-    """Tie every e-invoice to its ledger invoice and customer; store and return the issues."""
+def relink(
+    conn: sqlite3.Connection, *, now: str | None = None, keys: list[str] | None = None
+) -> list[Issue]:
+    """Tie e-invoices to their ledger invoices and customers; store and return the issues.
+
+    `keys`: only these e-invoices (and the 红字 and blue invoices they name), as after one
+    e-invoice file; None: all of them, as after a ledger import.
+    """
     rows = [_row(r) for r in conn.execute(_ROW_SQL)]
+    if keys is not None:
+        rows = _related(rows, set(keys))
     if not rows:
         return []
     now = now or _now()
-    ledger = _Ledger(conn)
+    ledger = _Ledger(conn, None if keys is None else _numbers(rows))
     own: dict[str, tuple[str, str, int] | None] = {
         r.key: ledger.find(r.key, r.number, r.code) for r in rows
     }
@@ -228,8 +256,26 @@ def relink(conn: sqlite3.Connection, *, now: str | None = None) -> list[Issue]:
             )
         issues.extend(_issues_of(ledger, row, hit, target, customer))
         issues.extend(_fill_tax_id(conn, ledger, row, customer, now))
-    _store_issues(conn, issues, now)
+    _store_issues(conn, issues, now, {r.key for r in rows} if keys is not None else None)
     return issues
+
+
+def _related(rows: list[_Row], keys: set[str]) -> list[_Row]:
+    """The rows of `keys`, the 红字 invoices naming them and the invoices they name."""
+    named = {r.original_key for r in rows if r.key in keys and r.original_key}
+    return [r for r in rows if r.key in keys or r.key in named or r.original_key in keys]
+
+
+def _numbers(rows: list[_Row]) -> set[str]:
+    """Every form a ledger may write these invoices' numbers in: number, code + number."""
+    wanted: set[str] = set()
+    for r in rows:
+        for key in filter(None, [r.key, r.original_key]):
+            code, _, number = key.rpartition("-")
+            wanted.add(number)
+            if code:
+                wanted.add(code + number)
+    return wanted
 
 
 def _customer_of(ledger: _Ledger, row: _Row, hit: tuple[str, str, int] | None) -> str | None:
@@ -324,11 +370,13 @@ def _fill_tax_id(
     return []
 
 
-def _store_issues(conn: sqlite3.Connection, issues: list[Issue], now: str) -> None:
-    """The issues as they stand now: new ones added, settled ones removed."""
+def _store_issues(
+    conn: sqlite3.Connection, issues: list[Issue], now: str, keys: set[str] | None
+) -> None:
+    """The issues as they stand now (of `keys`, or all): new ones added, settled ones removed."""
     current = {(i.key, i.kind) for i in issues}
     for key, kind in conn.execute("SELECT einvoice_key, kind FROM einvoice_issues").fetchall():
-        if (key, kind) not in current:
+        if (keys is None or key in keys) and (key, kind) not in current:
             conn.execute(
                 "DELETE FROM einvoice_issues WHERE einvoice_key = ? AND kind = ?", [key, kind]
             )
