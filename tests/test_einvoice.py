@@ -220,6 +220,11 @@ def test_xml_links_to_its_ledger_row_and_shows_on_the_customer(
     )
     assert found_search.exit_code == 0, found_search.output
     assert [r["document"] for r in json.loads(found_search.stdout)] == [outcome.document]
+    shown = runner.invoke(main, ["--desk", str(desk.root), "show", str(outcome.document), "--json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert record["kind"] == "einvoice" and record["customer_code"] == "C001"
+    assert [e["einvoice"] for e in record["einvoices"]] == ["25332000000000000001"]
 
 
 def test_buyer_mismatch_is_reported_not_merged(desk: Desk, tmp_path: Path) -> None:

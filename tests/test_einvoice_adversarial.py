@@ -173,3 +173,27 @@ def test_cli_lists_einvoices_and_issues(desk: Desk, tmp_path: Path, runner: CliR
     assert "[金额不符]" in issues.stdout and "[作废发票仍在台账]" in issues.stdout
     missing = runner.invoke(main, [*base, "list", "--customer", "NOPE"])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_invoices_issued_to_our_own_company_are_no_receivables(desk: Desk, tmp_path: Path) -> None:
+    own = desk.config.company["name"]
+    purchase = tmp_path / "purchase.xml"
+    purchase.write_bytes(GOODS.replace("杭州明远贸易有限公司".encode(), own.encode()))
+    (outcome,) = ingest_paths(desk, [purchase]).outcomes
+    assert outcome.status == "failed"
+    assert "purchase invoice" in (outcome.reason or "")
+    received = [list(r) for r in ROWS[:2]]
+    received[1][7] = own
+    (listed,) = ingest_paths(desk, [write_xlsx(tmp_path / "l.xlsx", table(received))]).outcomes
+    assert listed.status == "archived", listed.reason
+    assert "3 rows read: 1 imported, 1 received by us skipped, 1 total skipped" in listed.label
+    with open_archive(desk.db_path) as db:
+        assert [r[0] for r in db.execute("SELECT key FROM einvoices")] == ["25332000000000000001"]
+
+
+def test_an_export_with_no_invoice_rows_is_archived_with_nothing_linked(
+    desk: Desk, tmp_path: Path
+) -> None:
+    (outcome,) = ingest_paths(desk, [write_xlsx(tmp_path / "e.xlsx", table([]))]).outcomes
+    assert outcome.status == "archived", outcome.reason
+    assert "1 row read: 0 imported, 1 total skipped" in outcome.label

@@ -15,7 +15,12 @@ import sqlite_utils
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
 from dunning.archive.contracts.meta import contracts_of
 from dunning.archive.contracts.pages import page_states
-from dunning.archive.einvoice.views import einvoices_for_customer, open_issues, tax_id_of
+from dunning.archive.einvoice.views import (
+    einvoices_for_customer,
+    einvoices_of_document,
+    open_issues,
+    tax_id_of,
+)
 from dunning.errors import NotFoundError
 from dunning.letters import registry
 from dunning.letters.delivery import address_flags, letters_proven_by, load_deliveries
@@ -198,4 +203,5 @@ def document_record(db: sqlite_utils.Database, root: Path, document_id: int) -> 
     record["page_states"] = page_states(db.conn, document_id)
     record["signs_letters"] = registry.signed_by(db, document_id)
     record["proves_delivery_of"] = letters_proven_by(db, document_id)
+    record["einvoices"] = [e.to_json() for e in einvoices_of_document(db, document_id)]
     return record

@@ -3,6 +3,7 @@ its document's rows (text, pages, the invoices, the document's customer and titl
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import sqlite3
@@ -15,7 +16,7 @@ from dunning.archive.einvoice.listing import marks_in, read_invoice_list
 from dunning.archive.einvoice.model import EInvoiceFile
 from dunning.archive.einvoice.ofd import read_ofd
 from dunning.archive.einvoice.pdftext import looks_like_einvoice, read_invoice_text
-from dunning.archive.einvoice.registry import Recorded, record_file, relink
+from dunning.archive.einvoice.registry import Recorded, company_key, record_file, relink
 from dunning.archive.einvoice.xmlread import parse_xml, read_invoice_xml
 from dunning.archive.ledger.csvtext import decode
 from dunning.archive.sniff import sniff
@@ -108,8 +109,16 @@ def record_einvoice_document(
     document_id: int,
     parsed: EInvoiceFile,
     extracted: ExtractedText | None,
+    *,
+    own_company: str = "",
+    name: str = "",
 ) -> str:
-    """Write an archived e-invoice file's rows; returns the line the ingest report shows."""
+    """Write an archived e-invoice file's rows; returns the line the ingest report shows.
+
+    Invoices our own company received (it is the buyer: a purchase invoice, or the
+    export's 取得发票 side) are no receivables: a single one is refused, a list counts them.
+    """
+    parsed = without_received(parsed, own_company, name)
     conn.execute(
         "INSERT INTO document_text (document_id, text) VALUES (?, ?)", [document_id, parsed.text]
     )
@@ -135,6 +144,33 @@ def record_einvoice_document(
         ],
     )  # fmt: skip
     return label(parsed, result)
+
+
+def without_received(parsed: EInvoiceFile, own_company: str, name: str) -> EInvoiceFile:
+    """The file less the invoices issued to our own company."""
+    if not own_company.strip():
+        return parsed
+    own = company_key(own_company)
+    ours = [i for i in parsed.invoices if not (i.buyer_name and company_key(i.buyer_name) == own)]
+    received = len(parsed.invoices) - len(ours)
+    if not received:
+        return parsed
+    if parsed.source != "list":
+        invoice = parsed.invoices[0]
+        raise IngestError(
+            f"{name or 'the file'} is invoice {invoice.key} issued TO {own_company} by"
+            f" {invoice.seller_name or 'another company'} (a purchase invoice), not one of ours:"
+            " it was not archived; receivables need the invoices we issued."
+        )
+    counts = None
+    if parsed.counts is not None:
+        counts = dataclasses.replace(
+            parsed.counts,
+            imported=parsed.counts.imported - received,
+            skipped={**parsed.counts.skipped},
+        )
+        counts.skipped["received by us"] = counts.skipped.get("received by us", 0) + received
+    return dataclasses.replace(parsed, invoices=tuple(ours), counts=counts)
 
 
 def label(parsed: EInvoiceFile, result: Recorded) -> str:

@@ -56,6 +56,8 @@ def record_file(conn: sqlite3.Connection, document_id: int, parsed: EInvoiceFile
     for invoice in parsed.invoices:
         _upsert(conn, invoice, document_id, now, is_list=is_list)
     keys = [i.key for i in parsed.invoices]
+    if not keys:
+        return Recorded()
     issues = relink(conn, now=now, keys=keys)
     wanted = set(keys)
     result = Recorded(keys=keys, issues=[i for i in issues if i.key in wanted])

@@ -72,6 +72,17 @@ def einvoices_for_customer(db: Executes, code: str) -> list[EInvoiceRecord]:
     return [_record(r) for r in rows]
 
 
+def einvoices_of_document(db: Executes, document_id: int) -> list[EInvoiceRecord]:
+    """The e-invoices an archived file holds (one), or the export lists (many)."""
+    if not has_einvoices(db):
+        return []
+    rows = db.execute(
+        _SQL + " WHERE document_id = ? OR list_document_id = ? ORDER BY list_row, key",
+        [document_id, document_id],
+    ).fetchall()
+    return [_record(r) for r in rows]
+
+
 def all_einvoices(db: Executes, *, unlinked: bool = False) -> list[EInvoiceRecord]:
     """Every e-invoice (or those tied to no ledger invoice), oldest first."""
     if not has_einvoices(db):
