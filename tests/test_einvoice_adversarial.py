@@ -197,3 +197,23 @@ def test_an_export_with_no_invoice_rows_is_archived_with_nothing_linked(
     (outcome,) = ingest_paths(desk, [write_xlsx(tmp_path / "e.xlsx", table([]))]).outcomes
     assert outcome.status == "archived", outcome.reason
     assert "1 row read: 0 imported, 1 total skipped" in outcome.label
+
+
+def test_pdf_text_with_labels_apart_from_values_still_reads() -> None:
+    from dunning.archive.einvoice.pdftext import looks_like_einvoice, read_invoice_text
+
+    # Some 数电 PDFs give every label first, then every value.
+    text = (
+        "电子发票（普通发票）发票号码：开票日期：购买方信息 名称：统一社会信用代码/纳税人识别号："
+        "销售方信息 名称：价税合计（大写）（小写）\n25332000000000000004\n2025年03月05日\n"
+        "宁波海辰机械有限公司 ¥5309.73 ¥690.27 陆仟圆整 ¥6000.00 下载次数：1"
+    )
+    assert looks_like_einvoice(text)
+    invoice = read_invoice_text(text)
+    assert invoice is not None
+    assert (invoice.number, invoice.total) == ("25332000000000000004", Decimal("6000.00"))
+    assert invoice.buyer_name is None  # never a label taken for a name
+    # A contract quoting an account number is no invoice, however it mentions them.
+    contract = "购销合同 ……乙方开具增值税电子发票，发票号码与开票日期另行通知，价税合计 ¥6000.00，"
+    contract += "账号 62220000000000000004，购买方：甲方。" + "条款" * 2000
+    assert not looks_like_einvoice(contract)

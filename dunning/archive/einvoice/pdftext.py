@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 from dunning.archive.einvoice.model import (
     EInvoice,
@@ -45,7 +46,17 @@ def looks_like_einvoice(text: str) -> bool:
         and "开票日期" in flat
         and ("价税合计" in flat or "合计" in flat)
         and ("电子发票" in flat or "电子普通发票" in flat or "电子专用发票" in flat)
-        and _NUMBER.search(flat) is not None
+        and (
+            _NUMBER.search(flat) is not None
+            # Labels apart from their values: only a short text that names both parties
+            # (a one-page invoice, not a contract quoting a 20-digit account number).
+            or (
+                len(flat) < _ONE_PAGE
+                and "价税合计" in flat
+                and ("购买方" in flat or "购方" in flat)
+                and _fields(flat) is not None
+            )
+        )
     )
 
 
@@ -53,18 +64,53 @@ def _flat(text: str) -> str:
     return _SPACE_BETWEEN_CJK.sub("", unicodedata.normalize("NFKC", text).replace("\x00", ""))
 
 
+_ONE_PAGE = 3000  # characters: an e-invoice's text layer is well below this
+_LONE_NUMBER = re.compile(r"(?<!\d)\d{20}(?!\d)")
+_ANY_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+_YUAN = re.compile(r"¥\s*(-?[\d,]+\.\d{2})")
+
+
+def _fields(flat: str) -> tuple[str, str, str] | None:
+    """Number, date and 价税合计 as written: after their labels, or (a 数电 PDF whose text
+    layer gives every label before every value) the one 20-digit number, the first date and
+    the largest ¥ amount."""
+    number_hit, date_hit, total_hit = _NUMBER.search(flat), _DATE.search(flat), _TOTAL.search(flat)
+    number = number_hit.group(1) if number_hit else None
+    if number is None and "发票代码" not in flat and "校验码" not in flat:
+        runs = set(_LONE_NUMBER.findall(flat))
+        number = runs.pop() if len(runs) == 1 else None
+    date = date_hit.group(1) if date_hit else None
+    if date is None:
+        any_date = _ANY_DATE.search(flat)
+        date = any_date.group() if any_date else None
+    total = total_hit.group(1) if total_hit else None
+    if total is None:
+        amounts = [a for a in map(_amount, _YUAN.findall(flat)) if a is not None]
+        total = str(max(amounts, key=abs)) if amounts else None
+    if number is None or date is None or total is None:
+        return None
+    return number, date, total
+
+
+def _amount(raw: str) -> Decimal | None:
+    try:
+        return parse_amount(raw)
+    except ValueError:
+        return None
+
+
 def read_invoice_text(text: str) -> EInvoice | None:
     """The invoice the text shows, or None when its number, date or amount cannot be read."""
     flat = _flat(text)
-    number_hit, date_hit, total_hit = _NUMBER.search(flat), _DATE.search(flat), _TOTAL.search(flat)
-    if number_hit is None or date_hit is None or total_hit is None:
+    found = _fields(flat)
+    if found is None:
         return None
-    number = number_hit.group(1)
+    number = found[0]
     code_hit = _CODE.search(flat)
     code = code_hit.group(1) if code_hit and len(number) == 8 else None
     try:
-        issued = parse_date(date_hit.group(1).replace(" ", ""))
-        total = parse_amount(total_hit.group(1))
+        issued = parse_date(found[1].replace(" ", ""))
+        total = parse_amount(found[2])
     except ValueError:
         return None
     red = total < 0 or "负数" in flat or "红字" in flat
