@@ -217,3 +217,19 @@ def test_pdf_text_with_labels_apart_from_values_still_reads() -> None:
     contract = "购销合同 ……乙方开具增值税电子发票，发票号码与开票日期另行通知，价税合计 ¥6000.00，"
     contract += "账号 62220000000000000004，购买方：甲方。" + "条款" * 2000
     assert not looks_like_einvoice(contract)
+
+
+def test_a_red_invoice_the_ledger_already_credits_is_not_counted_twice(
+    desk: Desk, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.csv"
+    # The ERP booked the 红字 invoice under its own document number, as a negative row.
+    path.write_text(
+        LEDGER_CSV + "C001,杭州明远贸易有限公司,HZ-2025-0007,2025-04-02,2025-04-02,-1200.00\n",
+        encoding="utf-8",
+    )
+    assert ingest_paths(desk, [path]).outcomes[0].status == "archived"
+    assert balances(desk)["C001"] == Decimal("21800.00")
+    red = Path(__file__).parent / "fixtures" / "einvoice" / "red.xml"
+    assert ingest_paths(desk, [red]).outcomes[0].status == "archived"
+    assert balances(desk)["C001"] == Decimal("21800.00")

@@ -44,15 +44,24 @@ def voided_invoices(db: Executes) -> set[str]:
     return {r[0] for r in rows}
 
 
+# The ledger already holds a credit of `fen` for the customer when it has a credit note of
+# that number, or a negative row or credit note of exactly that amount: then it is not
+# counted again.
+_HELD = """
+  AND NOT EXISTS (
+    SELECT 1 FROM payments p
+    WHERE p.customer_code = i.customer_code
+      AND (p.payment_no IN ({numbers}) OR (p.kind = 'credit_note' AND p.amount_fen = {fen}))
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM invoices n WHERE n.customer_code = i.customer_code AND n.amount_fen = -({fen})
+  )
+"""
 _RED_SQL = """
 SELECT i.customer_code, r.issued_on, -r.total_fen, r.target_invoice_no
 FROM einvoices r JOIN invoices i ON i.invoice_no = r.target_invoice_no
 WHERE r.red = 1 AND r.status != 'void' AND r.invoice_no IS NULL AND r.total_fen < 0
-  AND NOT EXISTS (
-    SELECT 1 FROM payments p
-    WHERE p.customer_code = i.customer_code AND p.payment_no IN (r.number, r.key)
-  )
-"""
+""" + _HELD.format(numbers="r.number, r.key", fen="-r.total_fen")
 _FLUSHED_SQL = """
 SELECT i.customer_code, b.issued_on, b.total_fen - COALESCE((
     SELECT sum(-r.total_fen) FROM einvoices r
@@ -60,7 +69,7 @@ SELECT i.customer_code, b.issued_on, b.total_fen - COALESCE((
   ), 0), b.invoice_no
 FROM einvoices b JOIN invoices i ON i.invoice_no = b.invoice_no
 WHERE b.red = 0 AND b.status = 'red_flushed'
-"""
+""" + _HELD.format(numbers="b.number, b.key", fen="b.total_fen")
 
 
 def credit_notes(db: Executes, code: str | None = None) -> list[Payment]:
