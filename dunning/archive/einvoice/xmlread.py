@@ -9,6 +9,7 @@ other `*Number`) is never taken for the invoice number.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -50,12 +51,25 @@ def parse_xml(data: bytes, name: str, part: str | None = None) -> ET.Element:
             " attack): it was not read; download the invoice again from the tax platform."
         )
     try:
-        return ET.fromstring(data)
-    except ET.ParseError as exc:
+        return ET.fromstring(_as_utf8(data))
+    except (ET.ParseError, UnicodeDecodeError) as exc:
         raise IngestError(
             f"{where} is not well-formed XML ({exc}): it may be cut short or damaged; download"
             " the invoice again from the tax platform."
         ) from exc
+
+
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9_-]+)["']""")
+_GB = {b"gbk", b"gb2312", b"gb18030", b"cp936"}
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """GBK-family XML re-encoded as UTF-8 (expat reads only single-byte codecs beside UTF)."""
+    declared = _DECLARED.match(data[:200])
+    if declared is None or declared.group(1).lower() not in _GB:
+        return data
+    text = data.decode("gb18030")
+    return text.replace(declared.group(1).decode(), "UTF-8", 1).encode("utf-8")
 
 
 def local(tag: str) -> str:
