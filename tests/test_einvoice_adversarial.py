@@ -233,3 +233,12 @@ def test_a_red_invoice_the_ledger_already_credits_is_not_counted_twice(
     red = Path(__file__).parent / "fixtures" / "einvoice" / "red.xml"
     assert ingest_paths(desk, [red]).outcomes[0].status == "archived"
     assert balances(desk)["C001"] == Decimal("21800.00")
+
+
+def test_a_utf16_xml_einvoice_is_recognised_and_read(desk: Desk, tmp_path: Path) -> None:
+    with_ledger(desk, tmp_path)
+    text = GOODS.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    (desk.inbox / "utf16.xml").write_bytes(text.encode("utf-16"))
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert outcome.status == "archived", outcome.reason
+    assert outcome.kind == "einvoice" and "for customer C001" in outcome.label

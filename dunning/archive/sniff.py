@@ -66,6 +66,8 @@ def _sniff_zip(path: Path) -> Kind:
 
 def _sniff_text(head: bytes, *, complete: bool) -> Kind:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM
+        start = head.decode("utf-16", "ignore").lstrip().encode("utf-8", "ignore")
     if start.startswith((b"<?xml", b"<!DOCTYPE")) or (start.startswith(b"<") and b"nvoice" in head):
         return "xml"  # an e-invoice's XML (read, or refused, by dunning.archive.einvoice)
     # The ledger reader's own decoder decides, so what is sniffed as a CSV is read as one.
