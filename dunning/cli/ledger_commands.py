@@ -23,6 +23,7 @@ from dunning.cli.output import (
     progress_enabled,
 )
 from dunning.money import format_amount
+from dunning.vocabulary import EINVOICE_STATUS, title
 from dunning.workflow.records import customer_record
 from dunning.workflow.verify import verify as verify_archive
 
@@ -229,6 +230,8 @@ def _einvoices(record: dict[str, Any]) -> None:
     rows = [
         {
             **e,
+            "amount": format_amount(Decimal(e["amount"])),
+            "status": title(EINVOICE_STATUS, e["status"]) + (" 红字" if e["red"] else ""),
             "ledger": e["invoice"] or (f"credits {e['credits_invoice']}" if e["red"] else ""),
             "file": f"doc {e['document']}" if e["document"] else "",
         }

@@ -485,13 +485,9 @@ class Pipeline:
             einvoice.relink_einvoices(conn)  # e-invoices archived before their ledger rows
             return result.label()
         if parsed.einvoice is not None:
+            own = self.config.company.get("name", "")
             return einvoice.record_einvoice_document(
-                conn,
-                doc_id,
-                parsed.einvoice,
-                parsed.text,
-                own_company=self.config.company.get("name", ""),
-                name=c.path.name,
+                conn, doc_id, parsed.einvoice, parsed.text, own_company=own, name=c.path.name
             )
         text = parsed.text
         assert text is not None and parsed.meta is not None
