@@ -242,3 +242,16 @@ def test_a_utf16_xml_einvoice_is_recognised_and_read(desk: Desk, tmp_path: Path)
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "archived", outcome.reason
     assert outcome.kind == "einvoice" and "for customer C001" in outcome.label
+
+
+def test_a_ledger_with_invoice_status_columns_stays_a_ledger(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "台账.csv"
+    path.write_text(
+        "客户编号,购买方名称,发票号码,开票日期,到期日,价税合计,发票状态,销方名称\n"
+        "C001,杭州明远贸易有限公司,25332000000000000001,2025-01-05,2025-02-04,100.00,正常,我方\n",
+        encoding="utf-8",
+    )
+    (outcome,) = ingest_paths(desk, [path]).outcomes
+    assert outcome.status == "archived", outcome.reason
+    assert outcome.kind == "ledger"
+    assert balances(desk) == {"C001": Decimal("100.00")}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dunning.archive.contracts.extract import ExtractedText, ExtractLimits, extract_text
 from dunning.archive.contracts.pages import record_pages
+from dunning.archive.einvoice.listing import is_invoice_list as is_list_header
 from dunning.archive.einvoice.listing import marks_in, read_invoice_list
 from dunning.archive.einvoice.model import EInvoiceFile
 from dunning.archive.einvoice.ofd import read_ofd
@@ -19,6 +20,7 @@ from dunning.archive.einvoice.pdftext import looks_like_einvoice, read_invoice_t
 from dunning.archive.einvoice.registry import Recorded, company_key, record_file, relink
 from dunning.archive.einvoice.xmlread import parse_xml, read_invoice_xml
 from dunning.archive.ledger.csvtext import decode
+from dunning.archive.ledger.files import open_sheets
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
 from dunning.money import format_amount
@@ -38,7 +40,18 @@ def refine_kind(kind: str, sniffed: str, path: Path) -> str:
 
 
 def is_invoice_list(path: Path, sniffed: str) -> bool:
-    """A cheap look at the raw text for the export's own headers (发票状态, 销方识别号…)."""
+    """The export, not a ledger: a cheap look at the raw text for its own headers (发票状态,
+    销方识别号…), then, when they are there, its header row read properly."""
+    if not _marks(path, sniffed):
+        return False
+    try:
+        with open_sheets(path) as sheets:
+            return any(is_list_header(sheet.head) for sheet in sheets)
+    except IngestError:
+        return False  # the ledger reader says what is wrong with it
+
+
+def _marks(path: Path, sniffed: str) -> bool:
     try:
         if sniffed == "csv":
             with path.open("rb") as fh:

@@ -94,13 +94,23 @@ def find_header(rows: Sequence[Sequence[object]]) -> Header | None:
     return None
 
 
+# Columns only a receivables ledger has: a file with one is a ledger, whatever else it holds.
+_LEDGER_ONLY = frozenset(
+    {"客户编号", "客户代码", "客户编码", "到期日", "到期日期", "应收日期", "约定付款日", "应收金额",
+     "已收金额", "已回款", "账期"}
+)  # fmt: skip
+
+
 def is_invoice_list(rows: Sequence[Sequence[object]]) -> bool:
-    """True when the header of these first rows is the export's (a seller column or 发票状态,
-    which no receivables ledger has)."""
+    """True when the header of these first rows is the export's: a seller column or 发票状态
+    (which no receivables ledger has), and no column only a ledger has (到期日, 客户编号…)."""
     header = find_header(rows)
-    return header is not None and any(
-        f in header.columns for f in ("status", "seller_tax_id", "seller_name", "digital_no")
-    )
+    if header is None or not any(
+        f in header.columns for f in ("status", "seller_tax_id", "seller_name")
+    ):
+        return False
+    cells = rows[header.row - 1]
+    return not any(isinstance(c, str) and normalise_header(c) in _LEDGER_ONLY for c in cells)
 
 
 def marks_in(sample: str) -> bool:
