@@ -358,3 +358,20 @@ def test_pdf_einvoice_dropped_in_the_inbox_is_recognised(desk: Desk, tmp_path: P
         )
         assert open_issues(db, "C002") == []  # 6,000 agrees with the ledger
         assert tax_id_of(db, "C002") == "91330200MA28D00022"
+
+
+@pytest.mark.parametrize("order", list(__import__("itertools").permutations(range(3))))
+def test_balances_do_not_depend_on_the_order_files_arrive(
+    desk: Desk, tmp_path: Path, order: tuple[int, ...]
+) -> None:
+    files = [
+        ledger(tmp_path),
+        write_xlsx(tmp_path / "全量发票查询.xlsx", table()),
+        FIXTURES / "red.xml",
+    ]
+    for index in order:
+        (outcome,) = ingest_paths(desk, [files[index]]).outcomes
+        assert outcome.status == "archived", outcome.reason
+    assert balances(desk) == {"C001": Decimal("13800.00"), "C002": Decimal("8500.00")}
+    with open_archive(desk.db_path) as db:
+        assert len(open_issues(db)) == 2
