@@ -375,3 +375,20 @@ def test_balances_do_not_depend_on_the_order_files_arrive(
     assert balances(desk) == {"C001": Decimal("13800.00"), "C002": Decimal("8500.00")}
     with open_archive(desk.db_path) as db:
         assert len(open_issues(db)) == 2
+
+
+def test_an_invoice_file_before_its_ledger_is_filed_under_its_customer_later(
+    desk: Desk, tmp_path: Path, runner: CliRunner
+) -> None:
+    (first,) = ingest_paths(desk, [FIXTURES / "goods.xml"]).outcomes
+    assert "no customer found" in first.label
+    ingest_paths(desk, [ledger(tmp_path)])
+    with open_archive(desk.db_path) as db:
+        assert db.execute(
+            "SELECT customer_code FROM documents WHERE id = ?", [first.document]
+        ).fetchone() == ("C001",)
+    found = runner.invoke(
+        main, ["--desk", str(desk.root), "search", "不锈钢板", "--customer", "C001", "--json"]
+    )
+    assert found.exit_code == 0, found.output
+    assert [r["document"] for r in json.loads(found.stdout)] == [first.document]

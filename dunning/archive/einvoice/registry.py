@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from dunning.archive.einvoice.model import EInvoice, EInvoiceFile
 from dunning.archive.ledger.importer import name_key
+from dunning.archive.search.index import index_document
 from dunning.money import format_amount, from_fen, to_fen
 
 
@@ -142,22 +143,27 @@ class _Row:
     customer: str | None
     invoice_no: str | None
     target: str | None
+    file: int | None  # the invoice's own file (XML, OFD, PDF), not the export
 
 
 _ROW_SQL = (
     "SELECT key, number, code, total_fen, buyer_name, buyer_tax_id, red, original_key, status,"
-    " COALESCE(document_id, list_document_id), customer_code, invoice_no, target_invoice_no"
-    " FROM einvoices ORDER BY issued_on, key"
+    " COALESCE(document_id, list_document_id), customer_code, invoice_no, target_invoice_no,"
+    " document_id FROM einvoices ORDER BY issued_on, key"
 )
 
 
 def _row(r: tuple[object, ...]) -> _Row:
-    key, number, code, total, buyer, tax_id, red, original, status, doc, cust, inv, target = r
+    key, number, code, total, buyer, tax_id, red, original, status, doc, cust, inv, target, f = r
     return _Row(
         str(key), str(number), _opt(code), int(str(total)), _opt(buyer), _opt(tax_id),
-        bool(red), _opt(original), str(status), int(str(doc)) if doc is not None else None,
-        _opt(cust), _opt(inv), _opt(target),
+        bool(red), _opt(original), str(status), _int(doc), _opt(cust), _opt(inv), _opt(target),
+        _int(f),
     )  # fmt: skip
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def _opt(value: object) -> str | None:
@@ -256,10 +262,21 @@ def relink(
                 " WHERE key = ?",
                 [customer, invoice_no, target_no, row.key],
             )
+            if row.file is not None and customer != row.customer:
+                _file_customer(conn, row.file, customer)
         issues.extend(_issues_of(ledger, row, hit, target, customer))
         issues.extend(_fill_tax_id(conn, ledger, row, customer, now))
     _store_issues(conn, issues, now, {r.key for r in rows} if keys is not None else None)
     return issues
+
+
+def _file_customer(conn: sqlite3.Connection, document_id: int, customer: str | None) -> None:
+    """An invoice file found its customer later (its ledger came after it): file it there."""
+    conn.execute(
+        "UPDATE documents SET customer_code = ? WHERE id = ? AND kind = 'einvoice'",
+        [customer, document_id],
+    )
+    index_document(conn, document_id)
 
 
 def _related(rows: list[_Row], keys: set[str]) -> list[_Row]:
