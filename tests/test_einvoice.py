@@ -392,3 +392,34 @@ def test_an_invoice_file_before_its_ledger_is_filed_under_its_customer_later(
     )
     assert found.exit_code == 0, found.output
     assert [r["document"] for r in json.loads(found.stdout)] == [first.document]
+
+
+@pytest.mark.parametrize("written", ["033002000111-00012345", "03300200011100012345", "00012345"])
+def test_an_older_invoice_links_by_code_and_number_or_the_number_alone(
+    desk: Desk, tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "old-ledger.csv"
+    path.write_text(
+        "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\n"
+        f"C001,杭州明远贸易有限公司,{written},2025-02-10,2025-03-12,5000.00\n",
+        encoding="utf-8",
+    )
+    ingest_paths(desk, [path])
+    (outcome,) = ingest_paths(desk, [FIXTURES / "older.xml"]).outcomes
+    assert outcome.status == "archived", outcome.reason
+    assert "033002000111-00012345" in outcome.label and "for customer C001" in outcome.label
+    red = (FIXTURES / "older.xml").read_text(encoding="utf-8")
+    red = (
+        red.replace("00012345</fp:InvoiceNo>", "00012399</fp:InvoiceNo>")
+        .replace(">5000.00<", ">-1000.00<")
+        .replace(
+            "<fp:Note></fp:Note>", "<fp:Note>对应正数发票代码:033002000111号码:00012345</fp:Note>"
+        )
+    )
+    red_path = tmp_path / "old-red.xml"
+    red_path.write_text(red, encoding="utf-8")
+    (credit,) = ingest_paths(desk, [red_path]).outcomes
+    assert credit.status == "archived", credit.reason
+    assert balances(desk) == {"C001": Decimal("4000.00")}
+    with open_archive(desk.db_path) as db:
+        assert open_issues(db) == []
