@@ -139,14 +139,8 @@ def _digital(root: ET.Element, name: str) -> EInvoice:
         total = net + tax  # some issuers write only ¥ here: the two parts are on the invoice
     if total is None:
         raise _missing(name, "BasicInformation/TotalTax-includedAmount", None)
-    remark = value(data, "AdditionalInformation", "Remark")
     labels = child(root, "Header", "InherentLabel")
-    red_label = value(labels, "InIssuType", "LabelCode")
-    red_info = child(data, "SpecificInformation", "RedEInvoice")
-    original = number_of(
-        value(red_info, "OriginalInvoiceNumber") or value(red_info, "OriginalInvoiceCode")
-    ) or original_from_note(remark)
-    red = red_label == "N" or red_info is not None or total < 0 or original is not None
+    red, original = _red_of(root, data, total)
     kind = " ".join(
         filter(
             None,
@@ -184,6 +178,18 @@ def _digital(root: ET.Element, name: str) -> EInvoice:
         lines=lines,
         source="xml",
     )
+
+
+def _red_of(root: ET.Element, data: ET.Element | None, total: Decimal) -> tuple[bool, str | None]:
+    """Whether a 数电 invoice is 红字, and the number of the invoice it cancels: its label
+    (InIssuType N), its RedEInvoice block, a negative total, or its note naming the original."""
+    red_label = value(root, "Header", "InherentLabel", "InIssuType", "LabelCode")
+    red_info = child(data, "SpecificInformation", "RedEInvoice")
+    original = number_of(
+        value(red_info, "OriginalInvoiceNumber") or value(red_info, "OriginalInvoiceCode")
+    ) or original_from_note(value(data, "AdditionalInformation", "Remark"))
+    red = red_label == "N" or red_info is not None or total < 0 or original is not None
+    return red, original
 
 
 def _older(root: ET.Element, name: str) -> EInvoice:
