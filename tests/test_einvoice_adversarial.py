@@ -255,3 +255,19 @@ def test_a_ledger_with_invoice_status_columns_stays_a_ledger(desk: Desk, tmp_pat
     assert outcome.status == "archived", outcome.reason
     assert outcome.kind == "ledger"
     assert balances(desk) == {"C001": Decimal("100.00")}
+
+
+def test_the_zip_guard_sees_an_export_before_anything_reads_it(desk: Desk, tmp_path: Path) -> None:
+    import zipfile
+
+    clean = write_xlsx(tmp_path / "clean.xlsx", table())
+    evil = desk.inbox / "全量发票查询.xlsx"
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(evil, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + data
+            dst.writestr(info, data)
+    (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
+    assert outcome.status == "failed"
+    assert "DTD" in (outcome.reason or "")

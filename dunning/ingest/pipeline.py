@@ -289,14 +289,17 @@ class Pipeline:
         check_member_count(resolved)  # sniffing lists a zip's members: not a million of them
         sniffed = sniff(resolved)
         forced = kind
-        kind = kind or routed or kind_from_content(sniffed, resolved)
-        if not forced:
-            kind = einvoice.refine_kind(kind, sniffed, resolved)
+        kind = (
+            kind or routed or einvoice.kind_by_name(sniffed, resolved)
+            or kind_from_content(sniffed, resolved)
+        )  # fmt: skip
         check_type(kind, sniffed, resolved)
         if sniffed in ("xlsx", "docx", "zip", "ofd"):
             check_zip(resolved, what="OFD e-invoice" if kind == einvoice.KIND else "Excel file")
         elif sniffed == "xml":
             check_xml(resolved)
+        if not forced:  # read only once the zip guard has passed it
+            kind = einvoice.refine_kind(kind, sniffed, resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(

@@ -29,12 +29,16 @@ KIND = "einvoice"
 _SAMPLE = 256 * 1024  # enough of a workbook's strings to hold its header
 
 
+def kind_by_name(sniffed: str, path: Path) -> str | None:
+    """`einvoice` for a zip named .ofd that cannot be opened: it is quarantined as a damaged
+    OFD (the name only words the message; an OFD that opens is known by its content)."""
+    return KIND if sniffed == "zip" and path.suffix.lower() == ".ofd" else None
+
+
 def refine_kind(kind: str, sniffed: str, path: Path) -> str:
-    """`einvoice` for what content or name shows is one: the 全量发票查询 export (which a
-    ledger reader would take for an invoice ledger), or a broken zip named .ofd."""
+    """`einvoice` for the 全量发票查询 export, which a ledger reader would take for an invoice
+    ledger. Call it only after the zip guard has passed the file."""
     if kind == "ledger" and sniffed in ("xlsx", "csv") and is_invoice_list(path, sniffed):
-        return KIND
-    if sniffed == "zip" and path.suffix.lower() == ".ofd":
         return KIND
     return kind
 
@@ -209,13 +213,3 @@ def label(parsed: EInvoiceFile, result: Recorded) -> str:
 def relink_einvoices(conn: sqlite3.Connection) -> None:
     """After a ledger import: tie the e-invoices to the invoices it brought."""
     relink(conn)
-
-
-__all__ = [
-    "KIND",
-    "from_pdf_text",
-    "read_einvoice_file",
-    "record_einvoice_document",
-    "refine_kind",
-    "relink_einvoices",
-]
