@@ -13,7 +13,7 @@ from dunning.errors import DeskExistsError, NotADeskError
 
 CONFIG_NAME = "dunning.toml"
 SECRET_NAME = ".dunning-web-secret"  # signs web sessions; a dotfile, never taken for a document
-INBOX_ROUTES = ("contracts", "ledgers", "receipts", "bank")
+INBOX_ROUTES = ("contracts", "ledgers", "receipts", "bank", "invoices")
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 

@@ -80,6 +80,24 @@ DOCUMENT_KINDS: Mapping[str, str] = {
     "ledger": "台账",
     "receipt": "回执",
     "letter": "函件",
+    "einvoice": "电子发票",
+}
+
+# An e-invoice's state as the tax platform's 全量发票查询 export gives it (SPEC §12).
+EINVOICE_STATUS: Mapping[str, str] = {
+    "normal": "正常",
+    "void": "作废",
+    "red_flushed": "已红冲",
+    "partly_red": "部分红冲",
+}
+
+# What an e-invoice disagreed with in the ledger (dunning.archive.einvoice.registry).
+EINVOICE_ISSUES: Mapping[str, str] = {
+    "amount": "金额不符",
+    "buyer": "购买方不符",
+    "void_in_ledger": "作废发票仍在台账",
+    "red_unlinked": "红字发票未找到原发票",
+    "tax_id": "税号不符",
 }
 
 

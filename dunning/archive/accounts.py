@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from dunning.archive.einvoice.effects import credit_notes, voided_invoices
 from dunning.errors import NotFoundError
 from dunning.money import from_fen
 from dunning.receivables import CustomerAging, Invoice, Payment, age
@@ -64,6 +65,7 @@ def load_invoices(db: sqlite_utils.Database, code: str | None = None) -> list[In
         f" contract_no FROM invoices WHERE {COUNTED} {where}",
         params,
     ).fetchall()
+    void = voided_invoices(db)  # 作废 e-invoices are not owed (SPEC §12)
     return [
         Invoice(
             invoice_no=r[0],
@@ -75,6 +77,7 @@ def load_invoices(db: sqlite_utils.Database, code: str | None = None) -> list[In
             contract_no=r[6],
         )
         for r in rows
+        if r[0] not in void
     ]
 
 
@@ -83,7 +86,8 @@ def load_payments(db: sqlite_utils.Database, code: str | None = None) -> list[Pa
     rows = db.execute(
         f"SELECT customer_code, paid_on, amount_fen, invoice_ref FROM payments {where}", params
     ).fetchall()
-    return [Payment(r[0], dt.date.fromisoformat(r[1]), from_fen(r[2]), r[3]) for r in rows]
+    payments = [Payment(r[0], dt.date.fromisoformat(r[1]), from_fen(r[2]), r[3]) for r in rows]
+    return payments + credit_notes(db, code)  # 红字 e-invoices credit what they name
 
 
 def ledger_by_customer(

@@ -476,6 +476,7 @@ def m012_ledger_snapshots(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
 def m018_actors(db: sqlite_utils.Database) -> None:
     # Who changed a customer's status (a web account, or the OS user at the command line).
     _script(db, "ALTER TABLE status_changes ADD COLUMN changed_by TEXT")
@@ -520,6 +521,7 @@ def _desk_relative(root: Path, path: Path) -> str | None:
 _PACK_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}_\d{8}-\d{6}(-\d+)?")
 
 
+@migration
 def m014_bank(db: sqlite_utils.Database) -> None:
     # Bank statements (SPEC §11). Each imported statement is also a `ledger_imports` row of
     # kind 'bank', so the payments a certain receipt becomes have an import like any other.
@@ -579,5 +581,61 @@ def m014_bank(db: sqlite_utils.Database) -> None:
             learned_at TEXT NOT NULL,
             PRIMARY KEY (kind, value)
         )
+        """,
+    )
+
+
+@migration
+def m016_einvoices(db: sqlite_utils.Database) -> None:
+    # E-invoices (SPEC §12), owned by dunning.archive.einvoice.registry: one row per invoice
+    # as the tax platform issued it (key: the 20-digit number, or CODE-NUMBER for an older
+    # one), the ledger invoice it is (`invoice_no`) or, for a 红字 invoice, the one it
+    # cancels (`target_invoice_no`); what did not agree with the ledger is kept in
+    # `einvoice_issues`. The buyer's 统一社会信用代码 goes to `customers.tax_id`.
+    _script(
+        db,
+        """
+        ALTER TABLE customers ADD COLUMN tax_id TEXT;
+        CREATE TABLE einvoices (
+            key TEXT PRIMARY KEY,
+            number TEXT NOT NULL,
+            code TEXT,
+            issued_on TEXT NOT NULL,
+            total_fen INTEGER NOT NULL,
+            net_fen INTEGER,
+            tax_fen INTEGER,
+            seller_name TEXT,
+            seller_tax_id TEXT,
+            buyer_name TEXT,
+            buyer_tax_id TEXT,
+            kind_title TEXT,
+            red INTEGER NOT NULL DEFAULT 0,
+            original_key TEXT,
+            status TEXT NOT NULL DEFAULT 'normal'
+                CHECK (status IN ('normal', 'void', 'red_flushed', 'partly_red')),
+            status_text TEXT,
+            customer_code TEXT REFERENCES customers(code),
+            invoice_no TEXT,
+            target_invoice_no TEXT,
+            document_id INTEGER REFERENCES documents(id),
+            list_document_id INTEGER REFERENCES documents(id),
+            list_row INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX einvoices_customer ON einvoices(customer_code);
+        CREATE INDEX einvoices_invoice ON einvoices(invoice_no);
+        CREATE INDEX einvoices_target ON einvoices(target_invoice_no);
+        CREATE TABLE einvoice_issues (
+            id INTEGER PRIMARY KEY,
+            einvoice_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            customer_code TEXT,
+            invoice_no TEXT,
+            detail TEXT NOT NULL,
+            document_id INTEGER REFERENCES documents(id),
+            found_at TEXT NOT NULL,
+            UNIQUE (einvoice_key, kind)
+        );
+        CREATE INDEX einvoice_issues_customer ON einvoice_issues(customer_code)
         """,
     )

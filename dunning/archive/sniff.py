@@ -23,6 +23,8 @@ Kind = Literal[
     "text",
     "empty",
     "unknown",
+    "xml",
+    "ofd",
 ]
 
 _HEAD_BYTES = 8192
@@ -62,6 +64,8 @@ def _sniff_zip(path: Path) -> Kind:
         return "xlsx"
     if "word/document.xml" in names:
         return "docx"
+    if "OFD.xml" in names or "/OFD.xml" in names:
+        return "ofd"  # an OFD e-invoice (GB/T 33190), SPEC §12
     if "mimetype" in names and "content.xml" in names:
         try:
             with zipfile.ZipFile(path) as archive, archive.open("mimetype") as member:
@@ -123,5 +127,10 @@ def _directory_names(fh: BinaryIO, size: int, sector: int, head: bytes) -> list[
 
 
 def _sniff_text(head: bytes, *, complete: bool) -> Kind:
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM
+        start = head.decode("utf-16", "ignore").lstrip().encode("utf-8", "ignore")
+    if start.startswith((b"<?xml", b"<!DOCTYPE")) or (start.startswith(b"<") and b"nvoice" in head):
+        return "xml"  # an e-invoice's XML (read, or refused, by dunning.archive.einvoice)
     # The ledger reader's own decoder decides, so what is sniffed as a CSV is read as one.
     return text_kind(head, complete=complete)

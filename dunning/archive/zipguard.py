@@ -41,8 +41,10 @@ class ZipLimits:
     max_total_bytes: int = 256 * _MB
 
 
-def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> None:
-    """Raise IngestError naming the file when it is a zip bomb, carries a DTD, or is broken."""
+def check_zip(path: Path, limits: ZipLimits = ZipLimits(), *, what: str = "Excel file") -> None:
+    """Raise IngestError naming the file when it is a zip bomb, carries a DTD, or is broken.
+
+    `what` names the file in the message: an "Excel file", an "OFD e-invoice"."""
     check_member_count(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -53,10 +55,16 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> None:
                     with archive.open(info) as member:
                         _scan_xml(path, info.filename, member)
     except zipfile.BadZipFile as exc:
-        raise _damaged(path, exc) from exc
+        raise _damaged(path, exc, what) from exc
     except (NotImplementedError, RuntimeError, EOFError, ValueError) as exc:
         # Encrypted members, unknown compression, truncated streams.
-        raise _damaged(path, exc) from exc
+        raise _damaged(path, exc, what) from exc
+
+
+def check_xml(path: Path) -> None:
+    """A plain XML file (an e-invoice's), streamed once: no DTD, no overlong run of text."""
+    with path.open("rb") as member:
+        _scan_xml(path, path.name, member)
 
 
 def check_member_count(path: Path, limits: ZipLimits = ZipLimits()) -> None:
@@ -122,7 +130,14 @@ def _bomb(path: Path, detail: str) -> IngestError:
     )
 
 
-def _damaged(path: Path, exc: BaseException) -> IngestError:
+def _damaged(path: Path, exc: BaseException, what: str = "Excel file") -> IngestError:
+    if path.suffix.lower() == ".ofd":  # named for the message only: the content decides
+        what = "OFD e-invoice"
+    if what != "Excel file":
+        return IngestError(
+            f"{path.name} is a damaged or incomplete {what} ({exc}): download it again and"
+            " drop it again."
+        )
     return IngestError(
         f"{path.name} is a damaged or incomplete Excel file ({exc}): save it again from Excel"
         " or WPS and drop it again."

@@ -87,6 +87,7 @@ def _register() -> None:
         bank_commands,
         delivery_commands,
         desk_commands,
+        einvoice_commands,
         ledger_commands,
         letter_commands,
         ocr_commands,

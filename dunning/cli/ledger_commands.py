@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,6 +23,7 @@ from dunning.cli.output import (
     progress_enabled,
 )
 from dunning.money import format_amount
+from dunning.vocabulary import EINVOICE_STATUS, title
 from dunning.workflow.records import customer_record
 from dunning.workflow.verify import verify as verify_archive
 
@@ -190,7 +192,7 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
         echo_json(record)
         return
     click.echo(f"{record['customer']}  {record['name']}  [{record['status']}]")
-    for key in ("address", "contact", "phone", "salesperson", "credit_grade"):
+    for key in ("tax_id", "address", "contact", "phone", "salesperson", "credit_grade"):
         if record[key]:
             click.echo(f"  {key}: {record[key]}")
     click.echo(
@@ -215,6 +217,7 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
         ],
         right={4, 5, 6, 7},
     )
+    _einvoices(record)
     _section("payments", record["payments"], ["date", "amount", "invoice"])
     _section("contracts", record["contracts"], ["contract", "amount", "signed_on", "document"])
     _section(
@@ -249,6 +252,24 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
 
 _HELD_KEYS = ["invoice", "date", "open", "state_title", "reason"]
 _MAYBE_KEYS = ["id", "payer", "date", "amount"]
+
+
+def _einvoices(record: dict[str, Any]) -> None:
+    """The e-invoices, each with the ledger invoice it is (or credits), and what disagrees."""
+    rows = [
+        {
+            **e,
+            "amount": format_amount(Decimal(e["amount"])),
+            "status": title(EINVOICE_STATUS, e["status"]) + (" 红字" if e["red"] else ""),
+            "ledger": e["invoice"] or (f"credits {e['credits_invoice']}" if e["red"] else ""),
+            "file": f"doc {e['document']}" if e["document"] else "",
+        }
+        for e in record.get("einvoices", [])
+    ]
+    if rows:
+        _section("e-invoices", rows, ["einvoice", "date", "amount", "status", "ledger", "file"])
+    for issue in record.get("einvoice_issues", []):
+        click.echo(f"  ! {issue['detail']}")
 
 
 def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:

@@ -27,7 +27,7 @@ from dunning.workflow.records import document_record
 @click.argument("query", nargs=-1, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["contract", "ledger", "receipt", "letter"]),
+    type=click.Choice(["contract", "ledger", "receipt", "letter", "einvoice"]),
     help="Only this kind of document.",
 )
 @click.option("--customer", help="Only this customer (code or exact name).")

@@ -52,8 +52,8 @@ def watch(
 ) -> None:
     """Watch the inbox and archive every file dropped into it, until Ctrl-C.
 
-    Files in inbox/contracts, inbox/ledgers and inbox/receipts are taken as that kind; files in
-    inbox/ itself are recognised by content. Unreadable files go to failed/ with a reason.
+    Files in inbox/contracts, inbox/ledgers, inbox/receipts and inbox/invoices (e-invoices) are
+    taken as that kind; files in inbox/ itself are recognised by content. Unreadable files go to failed/ with a reason.
     One line per file on stderr (JSON lines on stdout with --json).
 
     Example: dunning watch        or, from cron,   dunning watch --once --json

@@ -21,10 +21,14 @@ ROUTE_KIND = {
     "ledgers": "ledger",
     "receipts": "receipt",
     "bank": "bank",
+    "invoices": "einvoice",
 }
 DOCUMENT_TYPES = {"pdf", "png", "jpeg", "tiff"}
 LEDGER_TYPES = {"csv", "xlsx", "xls", "ods"}  # xls: .xls and WPS .et
 BANK_TYPES = {"csv", "xlsx", "xls"}  # bank statements (SPEC §11), recognised by their headers
+# E-invoices (SPEC §12): the XML, the OFD (a broken one sniffs as a zip), the PDF, and the
+# 全量发票查询 export (XLSX or CSV).
+EINVOICE_TYPES = {"xml", "ofd", "zip", "pdf", "xlsx", "csv"}
 # Matched on lower-cased names in our own code: watchdog 7 patterns use full_match, where
 # "*.tmp" silently matches nothing inside subfolders.
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -152,6 +156,8 @@ def kind_from_content(sniffed: str, path: Path) -> str:
         return "ledger"
     if sniffed in DOCUMENT_TYPES:
         return "contract"
+    if sniffed in ("xml", "ofd"):
+        return "einvoice"
     check_type("", sniffed, path)
     return "unknown"  # pragma: no cover - check_type raised
 
@@ -170,13 +176,18 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
             f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
             " and drop it again."
         )
+    if kind == "einvoice" and sniffed not in EINVOICE_TYPES:
+        raise IngestError(
+            f"{path.name} is not an e-invoice (found {sniffed}): drop the invoice's XML, OFD or"
+            " PDF, or the 全量发票查询 export (XLSX)."
+        )
     if kind == "bank" and sniffed not in BANK_TYPES:
         raise IngestError(
             f"{path.name} is not a bank statement export (found {sniffed}): statements must be"
             " CSV, XLS or XLSX as the bank's online banking exports them."
         )
     # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
-    if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence", "bank"):
+    if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence", "bank", "einvoice"):
         raise IngestError(
             f"{path.name} is neither a ledger (CSV/XLSX/XLS/ET/ODS) nor a PDF or scanned image"
             f" (found {sniffed}): nothing to archive."

@@ -32,6 +32,8 @@ from dunning.archive.contracts.meta import (
 )
 from dunning.archive.contracts.pages import record_pages
 from dunning.archive.db import open_archive, write_transaction
+from dunning.archive.einvoice import EInvoiceFile
+from dunning.archive.einvoice import files as einvoice
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.importer import import_ledger
 from dunning.archive.search import query as search
@@ -44,7 +46,7 @@ from dunning.ingest import bank, classify
 from dunning.ingest.classify import check_regular_file, check_type, kind_from_content, route
 from dunning.ingest.quarantine import ERROR_SUFFIX, note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
-from dunning.ingest.zipguard import check_member_count, check_zip
+from dunning.ingest.zipguard import check_member_count, check_xml, check_zip
 from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,7 @@ class Parsed:
     stored: Path | None = None  # the store copy, when the worker has already made it
     open_items: str | None = None  # a ledger's title words marking it open-items-only
     statement: Statement | None = None  # a bank statement (SPEC §11)
+    einvoice: EInvoiceFile | None = None  # an e-invoice file's invoices (SPEC §12)
 
 
 def limits_for(config: Config) -> ExtractLimits:
@@ -157,6 +160,9 @@ def parse_file(kind: str, path: Path, limits: ExtractLimits, *, currency: str = 
     if kind == "ledger":
         ledger = read_ledger(path, currency=currency)
         return Parsed(ledger=ledger, open_items=open_items_marker(path, ledger))
+    if kind == einvoice.KIND:
+        found, extracted = einvoice.read_einvoice_file(path, limits)
+        return Parsed(text=extracted, einvoice=found)
     text = extract_text(path, limits)
     return Parsed(text=text, meta=extract_meta(text.text, path.name))
 
@@ -330,10 +336,17 @@ class Pipeline:
         check_member_count(resolved)  # sniffing lists a zip's members: not a million of them
         sniffed = sniff(resolved)
         forced = kind
-        kind = kind or routed or kind_from_content(sniffed, resolved)
+        kind = (
+            kind or routed or einvoice.kind_by_name(sniffed, resolved)
+            or kind_from_content(sniffed, resolved)
+        )  # fmt: skip
         check_type(kind, sniffed, resolved)
-        if sniffed in ("xlsx", "ods", "docx", "zip"):
-            check_zip(resolved)
+        if sniffed in ("xlsx", "ods", "docx", "zip", "ofd"):
+            check_zip(resolved, what="OFD e-invoice" if kind == einvoice.KIND else "Excel file")
+        elif sniffed == "xml":
+            check_xml(resolved)
+        if not forced:  # read only once the zip guard has passed it
+            kind = einvoice.refine_kind(kind, sniffed, resolved)
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(
@@ -390,6 +403,10 @@ class Pipeline:
                 and is_returned_receipt(self.db.conn, parsed.text)
             ):
                 c = replace(c, kind="receipt")
+            elif not c.routed and c.kind == "contract" and parsed.text is not None:
+                found = einvoice.from_pdf_text(parsed.text, c.path.name)
+                if found is not None:  # a PDF e-invoice dropped into the inbox
+                    c, parsed = replace(c, kind=einvoice.KIND), replace(parsed, einvoice=found)
             try:
                 stored.append(
                     (c, parsed, parsed.stored or store.put(self.desk.store, c.path, c.sha256))
@@ -455,7 +472,7 @@ class Pipeline:
         text, meta = parsed.text, parsed.meta
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         link = None
-        if meta is not None:
+        if meta is not None and parsed.einvoice is None:
             link = link_contract(conn, meta, own_company=self.config.company.get("name", ""))
         ledger = parsed.ledger
         meta_json: dict[str, Any] = {}
@@ -528,7 +545,13 @@ class Pipeline:
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],
             )
+            einvoice.relink_einvoices(conn)  # e-invoices archived before their ledger rows
             return result.label()
+        if parsed.einvoice is not None:
+            own = self.config.company.get("name", "")
+            return einvoice.record_einvoice_document(
+                conn, doc_id, parsed.einvoice, parsed.text, own_company=own, name=c.path.name
+            )
         text = parsed.text
         assert text is not None and parsed.meta is not None
         conn.execute(

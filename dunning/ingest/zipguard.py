@@ -3,6 +3,12 @@ only the ingest); kept importable here."""
 
 from __future__ import annotations
 
-from dunning.archive.zipguard import MAX_TEXT_RUN, ZipLimits, check_member_count, check_zip
+from dunning.archive.zipguard import (
+    MAX_TEXT_RUN,
+    ZipLimits,
+    check_member_count,
+    check_xml,
+    check_zip,
+)
 
-__all__ = ["MAX_TEXT_RUN", "ZipLimits", "check_member_count", "check_zip"]
+__all__ = ["MAX_TEXT_RUN", "ZipLimits", "check_member_count", "check_xml", "check_zip"]

@@ -97,8 +97,8 @@ def customer_data(request: Request) -> dict[str, Any]:
 def search_data(request: Request) -> list[dict[str, object]]:
     q = request.query_params
     kind = q.get("kind") or None
-    if kind not in (None, "contract", "ledger", "receipt", "letter"):
-        raise BadRequest(f"kind={kind!r}: use contract, ledger, receipt or letter.")
+    if kind not in (None, "contract", "ledger", "receipt", "letter", "einvoice"):
+        raise BadRequest(f"kind={kind!r}: use contract, ledger, receipt, letter or einvoice.")
     hits = search(
         state_of(request).db(),
         q.get("q", ""),

@@ -16,7 +16,7 @@ from dunning.archive.accounts import customers_json
 from dunning.dates import parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
-from dunning.vocabulary import RESERVED_LOG_KINDS
+from dunning.vocabulary import EINVOICE_STATUS, RESERVED_LOG_KINDS
 from dunning.web.guard import actor_of, guard, state_of
 from dunning.workflow import actions
 from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES
@@ -68,6 +68,7 @@ def _one(request: Request, error: str | None = None) -> Response:
         promise_titles=PROMISE_TITLES,
         statuses=STATUSES,
         level_titles={lv.name: lv.title for lv in state.desk.config.levels},
+        einvoice_status=EINVOICE_STATUS,
     )
 
 

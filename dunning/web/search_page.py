@@ -14,7 +14,7 @@ from dunning.errors import DunningError
 from dunning.web.api import BadRequest, query_date, query_int
 from dunning.web.guard import guard, state_of
 
-KINDS = ("contract", "ledger", "receipt", "letter")
+KINDS = ("contract", "ledger", "receipt", "letter", "einvoice")
 PAGE = 20  # results on a page, as `dunning search` prints by default
 
 

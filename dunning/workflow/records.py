@@ -15,6 +15,12 @@ import sqlite_utils
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
 from dunning.archive.contracts.meta import contracts_of
 from dunning.archive.contracts.pages import page_states
+from dunning.archive.einvoice.views import (
+    einvoices_for_customer,
+    einvoices_of_document,
+    open_issues,
+    tax_id_of,
+)
 from dunning.archive.snapshots import held_invoices, invoice_events
 from dunning.archive.unmatched import unmatched_receipts
 from dunning.errors import NotFoundError
@@ -36,6 +42,8 @@ def customer_record(
     aged = {a.item.invoice.invoice_no: a for a in aging.items}
     # What each invoice has been paid: the ledger's received column plus allocated payments.
     allocated = {i.invoice.invoice_no: i for i in allocate(invoices, payments).items}
+    einvoices = einvoices_for_customer(db, cust.code)
+    shown = {e.invoice_no: e.to_json() for e in einvoices if e.invoice_no and not e.red}
     return {
         "customer": cust.code,
         "name": cust.name,
@@ -45,6 +53,7 @@ def customer_record(
         "phone": cust.phone,
         "credit_grade": cust.credit_grade,
         "salesperson": cust.salesperson,
+        "tax_id": tax_id_of(db, cust.code),
         "as_of": as_of.isoformat(),
         "balance": f"{aging.balance:.2f}",
         "overdue": f"{aging.overdue:.2f}",
@@ -61,6 +70,7 @@ def customer_record(
                 "received": f"{allocated[inv.invoice_no].paid:.2f}",
                 "open": f"{allocated[inv.invoice_no].open_amount:.2f}",
                 "days_overdue": aged[inv.invoice_no].days_overdue if inv.invoice_no in aged else 0,
+                "einvoice": shown.get(inv.invoice_no),  # the e-invoice beside its invoice
             }
             for inv in sorted(invoices, key=lambda i: (i.due_date, i.invoice_no))
         ],
@@ -69,6 +79,8 @@ def customer_record(
             for p in sorted(payments, key=lambda p: p.paid_on)
         ],
         "contracts": _contracts(db, cust.code),
+        "einvoices": [e.to_json() for e in einvoices],
+        "einvoice_issues": open_issues(db, cust.code),
         "letters": _letters(db, cust.code),
         "address_flags": _address_flags(db, cust.code),
         "log": _log(db, cust.code),
@@ -198,4 +210,5 @@ def document_record(db: sqlite_utils.Database, root: Path, document_id: int) -> 
     record["page_states"] = page_states(db.conn, document_id)
     record["signs_letters"] = registry.signed_by(db, document_id)
     record["proves_delivery_of"] = letters_proven_by(db, document_id)
+    record["einvoices"] = [e.to_json() for e in einvoices_of_document(db, document_id)]
     return record
