@@ -94,6 +94,13 @@ extract_timeout_s = 120
 # 诉讼时效: years from the due date, started again by a proven demand, an acknowledgement
 # (signed statement, promise) or a part payment (民法典 arts. 188, 195).
 years = 3
+[interest]
+# Interest on overdue invoices (SPEC §13): the contract's rate once confirmed
+# (`dunning interest rate CODE`), else the 1-year LPR on the due day plus this markup
+# (0.30 = 30 %, the law allows 30 %-50 %), simple, per day / 365. LPR change points: lpr.csv.
+lpr_markup = "0.30"
+in_letters = false            # true: demand letters and the lawyer's letter state interest to date
+
 [ocr]
 # Scans are archived at once; their pages are read in the background (the watcher, or
 # `dunning ocr`). auto: RapidOCR when installed (pip install 'dunning[ocr]'), else Tesseract.
@@ -142,6 +149,8 @@ class Config:
     max_upload_mb: int = 50
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
+    interest_markup: Decimal = Decimal("0.30")
+    interest_in_letters: bool = False
 
 
 def default_config() -> Config:
@@ -217,7 +226,22 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         max_upload_mb=number("serve", "max_upload_mb", int),
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
+        interest_markup=_interest_markup(data, path),
+        interest_in_letters=bool(data.get("interest", {}).get("in_letters", False)),
     )
+
+
+def _interest_markup(data: dict[str, Any], path: Path) -> Decimal:
+    raw = data.get("interest", {}).get("lpr_markup", "0.30")
+    try:
+        markup = Decimal(str(raw))
+    except InvalidOperation:
+        markup = Decimal(-1)
+    if isinstance(raw, bool) or not markup.is_finite() or not 0 <= markup <= 1:
+        raise ConfigError(
+            f'{path}: [interest] lpr_markup must be a fraction like "0.30" (30 %), not {raw!r}.'
+        )
+    return markup
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:
