@@ -73,6 +73,7 @@ def _register() -> None:
     from dunning.cli import (  # noqa: F401
         delivery_commands,
         desk_commands,
+        legal_commands,
         ledger_commands,
         letter_commands,
         ocr_commands,
