@@ -89,6 +89,7 @@ def title(words: Mapping[str, str], code: str | None) -> str:
         return ""
     return words.get(code, code)
 
+
 # Court cases (SPEC §13): the kind of proceedings, their stages and the costs of a case.
 CASE_KINDS: Mapping[str, str] = {"lawsuit": "民事起诉", "payment_order": "支付令申请"}
 CASE_STAGES: Mapping[str, str] = {

@@ -151,7 +151,7 @@ def test_markup_of_50_percent() -> None:
 
 
 def test_no_lpr_before_the_table_starts_is_a_clear_error() -> None:
-    with pytest.raises(InterestError, match="lpr.csv"):
+    with pytest.raises(InterestError, match=r"lpr\.csv"):
         interest([inv("F1", dt.date(2019, 8, 19), "100")], [], dt.date(2020, 1, 1))
 
 

@@ -73,8 +73,8 @@ def _register() -> None:
     from dunning.cli import (  # noqa: F401
         delivery_commands,
         desk_commands,
-        legal_commands,
         ledger_commands,
+        legal_commands,
         letter_commands,
         ocr_commands,
         search_commands,

@@ -11,7 +11,15 @@ import click
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.ledger_commands import as_of_day, as_of_option
-from dunning.cli.output import AMOUNT, DATE, DOCUMENT_ID, current_desk, echo_json, echo_table, json_option
+from dunning.cli.output import (
+    AMOUNT,
+    DATE,
+    DOCUMENT_ID,
+    current_desk,
+    echo_json,
+    echo_table,
+    json_option,
+)
 from dunning.money import format_amount
 from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES
 from dunning.workflow.court_fees import fee_sheet
@@ -58,7 +66,9 @@ def interest_show(ctx: click.Context, code: str, as_of: dt.date | None, as_json:
     click.echo(f"{result.customer} {result.name}  截至 {result.as_of.isoformat()}")
     for line in result.invoices:
         click.echo(f"  {line.invoice_no}  {format_amount(line.interest):>12}  {line.formula()}")
-    click.echo(f"逾期本金 {format_amount(result.principal)}  利息合计 {format_amount(result.interest)}")
+    click.echo(
+        f"逾期本金 {format_amount(result.principal)}  利息合计 {format_amount(result.interest)}"
+    )
     click.echo(result.formula())
 
 
@@ -136,7 +146,9 @@ def interest_rate(
 
 @main.command("fees")
 @click.argument("amount", type=AMOUNT)
-@click.option("--preserve", type=AMOUNT, default=None, help="Property to freeze (保全), if not the claim.")
+@click.option(
+    "--preserve", type=AMOUNT, default=None, help="Property to freeze (保全), if not the claim."
+)
 @json_option
 def fees_command(amount: Decimal, preserve: Decimal | None, as_json: bool) -> None:
     """Court fees for a claim: 受理费, 简易程序 half, 支付令 a third, 保全费 (请与律师确认).
@@ -214,7 +226,9 @@ def case_open(
         echo_json(built.to_json())
         return
     click.echo(f"案件 #{built.case.id} {built.case.customer} {built.case.name}：{CASE_KINDS[kind]}")
-    click.echo(f"  请求金额 {format_amount(built.case.claim)}，费用 {format_amount(built.case.court_fee)}")
+    click.echo(
+        f"  请求金额 {format_amount(built.case.claim)}，费用 {format_amount(built.case.court_fee)}"
+    )
     for path in built.documents:
         click.echo(f"  {path}")
     if built.pdf:
@@ -228,7 +242,9 @@ def case_open(
 @click.argument("stage", type=click.Choice(list(CASE_STAGES)))
 @click.option("--on", "on", type=DATE, default=None, help="The day (default: today).")
 @click.option("--note", default=None, help="案号, court, what happened.")
-@click.option("--document", type=DOCUMENT_ID, default=None, help="The court's document (archive number).")
+@click.option(
+    "--document", type=DOCUMENT_ID, default=None, help="The court's document (archive number)."
+)
 @click.pass_context
 def case_stage(
     ctx: click.Context,

@@ -15,6 +15,7 @@ images by Pillow, PDFs as they are), merged with pypdf, and every page stamped w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sqlite3
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
-    DecodedStreamObject,
+    ContentStream,
     DictionaryObject,
     FloatObject,
     NameObject,
@@ -132,9 +133,7 @@ def gather_exhibits(
 def _contract(stored: _Stored, contract: Any) -> Exhibit:
     signed = f"，{chinese_date(contract.signed_on)}签订" if contract.signed_on else ""
     amount = (
-        f"，合同金额人民币{format_amount(contract.amount)}元"
-        if contract.amount is not None
-        else ""
+        f"，合同金额人民币{format_amount(contract.amount)}元" if contract.amount is not None else ""
     )
     path = stored.path(contract.document)
     return Exhibit(
@@ -215,22 +214,20 @@ def _statement(stored: _Stored, letter: Delivery) -> Exhibit:
     )
 
 
-def _letter_files(root: Path, conn: sqlite3.Connection, ref: str) -> list[Path]:
-    row = conn.execute("SELECT pack_dir, files FROM letters WHERE ref = ?", [ref]).fetchone()
+def _letter_files(root: Path, conn: sqlite3.Connection, letter: Delivery) -> list[Path]:
+    """The letter itself as the pack wrote it (not the statement or forms sent with it)."""
+    row = conn.execute("SELECT pack_dir, files FROM letters WHERE ref = ?", [letter.ref]).fetchone()
     if row is None or not row[0]:
         return []
-    import json
-
     pack = Path(row[0]) if Path(row[0]).is_absolute() else root / row[0]
-    names = json.loads(row[1] or "[]")
-    # The letter itself (its first document), not the enclosed statement or forms.
-    docs = [pack / n for n in names if (pack / n).is_file()]
-    return docs[:1]
+    docs = [pack / n for n in json.loads(row[1] or "[]") if (pack / n).is_file()]
+    own = [d for d in docs if d.stem.endswith(f"-{letter.level_name}")]
+    return (own or docs)[:1]
 
 
 def _letter(stored: _Stored, root: Path, letter: Delivery) -> Exhibit:
     title = LETTER_TITLES.get(letter.level_name, letter.level_name)
-    files = _letter_files(root, stored.conn, letter.ref)
+    files = _letter_files(root, stored.conn, letter)
     for document in (letter.evidence_document, letter.signed_document):
         path = stored.path(document)
         if path is not None and path not in files:
@@ -300,6 +297,7 @@ def table_docx(table: GeneratedTable, target: Path) -> Path:
     """A one-table Word file for a generated exhibit (converted with the other Word files)."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
     doc = docx.Document()
@@ -308,7 +306,7 @@ def table_docx(table: GeneratedTable, target: Path) -> Path:
     section.left_margin = section.right_margin = Cm(1.8)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(9)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(docx.oxml.ns.qn("w:eastAsia"), "宋体")
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(table.title)
@@ -506,7 +504,7 @@ def _stamp(writer: PdfWriter, page: PageObject, text: str) -> None:
         matrix = (1, 0, 0, 1, left + width - margin - text_width, bottom + margin)
     numbers = " ".join(f"{v:.2f}" for v in matrix)
     content = f"q BT /DnPg {size} Tf {numbers} Tm <{hexed}> Tj ET Q".encode("ascii")
-    stream = DecodedStreamObject()
+    stream = ContentStream(None, None)
     stream.set_data(content)
     overlay = PageObject.create_blank_page(width=FloatObject(width), height=FloatObject(height))
     overlay[NameObject("/Resources")] = DictionaryObject(

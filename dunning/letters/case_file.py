@@ -126,7 +126,7 @@ def _credit_code(conn: sqlite3.Connection | sqlite_utils.Database, code: str) ->
     for column in ("credit_code", "tax_id", "taxpayer_id"):
         if column in columns:
             row = conn.execute(
-                f"SELECT {column} FROM customers WHERE code = ?",  # noqa: S608 - fixed names
+                f"SELECT {column} FROM customers WHERE code = ?",
                 [code],
             ).fetchone()
             if row and row[0]:
@@ -328,9 +328,7 @@ def _write_papers(
         work = Path(tmp)
         paged = to_pdfs(exhibits, work, convert=can_convert) if can_convert else None
         numbered = number_pages(paged) if paged else list(exhibits)
-        pages = sum(
-            (e.last_page or 0) - (e.first_page or 0) + 1 for e in numbered if e.first_page
-        )
+        pages = sum((e.last_page or 0) - (e.first_page or 0) + 1 for e in numbered if e.first_page)
         if paged:
             notes += paged.skipped
         promised = sum(1 for e in numbered if e.name.startswith("被告承诺付款"))

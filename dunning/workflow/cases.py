@@ -235,9 +235,10 @@ def add_stage(
         ).fetchone()
         if on < dt.date.fromisoformat(opened):
             raise CaseError(f"{on.isoformat()} is before the case was opened ({opened}).")
-        if document is not None and not conn.execute(
-            "SELECT 1 FROM documents WHERE id = ?", [document]
-        ).fetchone():
+        if (
+            document is not None
+            and not conn.execute("SELECT 1 FROM documents WHERE id = ?", [document]).fetchone()
+        ):
             raise NotFoundError(f"no document {document}; `dunning search` shows the numbers.")
         conn.execute(
             "INSERT INTO case_stages (case_id, stage, on_day, note, document_id, recorded_at)"

@@ -78,7 +78,9 @@ def read_lpr(text: str, name: str = "lpr.csv") -> list[LprPoint]:
         if number == 1 and row and row[0].strip().lower() == "date":
             continue
         if len(row) < 2:
-            raise InterestError(f"{name}: line {number} needs a date and a rate, like 2025-05-20,3.00.")
+            raise InterestError(
+                f"{name}: line {number} needs a date and a rate, like 2025-05-20,3.00."
+            )
         try:
             day = dt.date.fromisoformat(row[0].strip())
             percent = Decimal(row[1].strip().rstrip("%"))
@@ -128,8 +130,7 @@ def lpr_rate(points: Sequence[LprPoint], due: dt.date, markup: Decimal) -> Rate:
         period="year",
         basis="lpr",
         source=(
-            f"{point.effective.isoformat()}起一年期LPR {point.percent:.2f}%"
-            f" × {_percent(factor)}"
+            f"{point.effective.isoformat()}起一年期LPR {point.percent:.2f}% × {_percent(factor)}"
         ),
     )
 
@@ -333,7 +334,9 @@ class CustomerInterest:
                 f"，按日（年365天）单利计算"
             )
         return (
-            f"{ground}（{COUNSEL}）：" + "；".join(lines) + f"。合计{format_amount(self.interest)}元。"
+            f"{ground}（{COUNSEL}）："
+            + "；".join(lines)
+            + f"。合计{format_amount(self.interest)}元。"
         )
 
     def to_json(self) -> dict[str, object]:

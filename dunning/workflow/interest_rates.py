@@ -79,7 +79,9 @@ def confirm_rate(
             ],
         )
         scope = f"合同{contract_no}" if contract_no else "全部合同"
-        add_entry(conn, customer, kind="legal", note=f"确认逾期利率（{scope}）：{rate.words()}", by=by)
+        add_entry(
+            conn, customer, kind="legal", note=f"确认逾期利率（{scope}）：{rate.words()}", by=by
+        )
     return Rate(rate.percent, rate.period, "contract", rate.source)
 
 
