@@ -168,3 +168,30 @@ def test_case_commands(demo: Desk) -> None:
     assert rates.exit_code == 0 and "万分之五" in rates.stdout
     nothing = runner.invoke(main, [*base, "case", "open", "C001", "--as-of", "2020-01-01"])
     assert nothing.exit_code == 1 and "owes nothing overdue" in nothing.stderr
+
+
+def test_legal_report_lists_cases_with_stage_costs_and_recovered(demo: Desk) -> None:
+    import openpyxl
+
+    from dunning.workflow.legal_xlsx import COURT_SHEET, write_legal
+    from dunning.workflow.reports import legal_report
+
+    with open_archive(demo.db_path) as db:
+        report = legal_report(db, as_of=dt.date.today(), config=demo.config)
+        cases = list_cases(db)
+    path = write_legal(report, demo.out / "legal.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert COURT_SHEET in wb.sheetnames
+    ws = wb[COURT_SHEET]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    by_id = {r[0]: r for r in rows if isinstance(r[0], int)}
+    assert set(by_id) == {c.id for c in cases}
+    for case in cases:
+        line = by_id[case.id]
+        assert line[1] == case.customer
+        assert line[5] == (case.stage.title if case.stage else "未立案")
+        assert Decimal(str(line[11])) == case.total_costs
+        assert Decimal(str(line[12])) == case.recovered
+    sheet = wb["C004"]
+    texts = [str(c.value) for r in sheet.iter_rows() for c in r if c.value is not None]
+    assert "八、诉讼案件" in texts and "律师费" in texts
