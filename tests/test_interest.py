@@ -246,3 +246,54 @@ def test_interest_is_zero_until_the_due_date(
         assert line.interest >= 0
         assert all(s.principal > 0 and s.days > 0 for s in line.segments)
         assert sum(s.days for s in line.segments) <= max((as_of - line.due).days, 0)
+
+
+# --- the letters' optional interest line ([interest] in_letters) ---------------------------
+
+
+def _demand_text(desk: object, *, in_letters: bool) -> str:
+    import zipfile
+
+    from dunning.archive.db import open_archive
+    from dunning.desk import Desk, find_desk
+    from dunning.ingest.pipeline import ingest_paths
+    from dunning.letters.pack import plan_pack, write_pack
+
+    assert isinstance(desk, Desk)
+    if in_letters:
+        text = desk.config_path.read_text(encoding="utf-8")
+        desk.config_path.write_text(
+            text.replace("in_letters = false", "in_letters = true"), encoding="utf-8"
+        )
+    desk = find_desk(desk.root)  # settings read afresh
+    ingest_paths(desk, [desk.inbox])
+    with open_archive(desk.db_path) as db:
+        plan = plan_pack(db, desk.config, as_of=dt.date(2025, 6, 30), customers=["C001"], level=2)
+        result = write_pack(desk, db, plan)
+    [letter] = result.letters
+    demand = next(f for f in letter.files if f.endswith("-demand.docx"))
+    with zipfile.ZipFile(result.pack_dir / demand) as z:  # type: ignore[operator]
+        return z.read("word/document.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("in_letters", [False, True])
+def test_demand_letters_state_interest_only_when_the_policy_says_so(
+    desk: object, invoice_csv: Path, in_letters: bool
+) -> None:
+    import shutil
+
+    shutil.copy(invoice_csv, desk.inbox / "ledgers" / invoice_csv.name)  # type: ignore[attr-defined]
+    xml = _demand_text(desk, in_letters=in_letters)
+    assert ("逾期付款已产生利息" in xml) is in_letters
+    assert "{%" not in xml and "has_interest" not in xml
+    if in_letters:
+        # C001: FP0001 10,000.00 due 2025-02-04 (LPR 3.10 → 4.03 %), 146 days to 2025-06-30;
+        # FP0002 4,000.50 open (1,000 received) due 2025-03-12, part-paid 3,000 on 2025-03-01
+        # (before due) and 2,000 unreferenced on 2025-03-15 (to FP0001, oldest due first).
+        assert "按到期日一年期贷款市场报价利率（LPR）加计30%" in xml
+        from dunning.archive.db import open_archive
+        from dunning.workflow.interest_rates import customer_interest
+
+        with open_archive(desk.db_path) as db:  # type: ignore[attr-defined]
+            owed = customer_interest(db, "C001", as_of=dt.date(2025, 6, 30))
+        assert owed.interest > 0 and f"人民币{owed.interest:,.2f}元" in xml
