@@ -299,7 +299,7 @@ def build_case_file(
     )
     set_folder(db, case.id, str(folder))
     result = CaseFile(case, folder, documents, numbered, evidence_pdf, pages, notes)
-    (folder / "manifest.json").write_text(
+    (folder / "case.json").write_text(
         json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
     )
     return result

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dunning.desk import Desk
 from dunning.web import (
     api,
+    cases_page,
     customers_page,
     home_page,
     inbox_page,
@@ -130,6 +131,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *letters_page.ROUTES,
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
+        *cases_page.ROUTES,
         *users_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
