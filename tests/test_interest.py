@@ -150,9 +150,12 @@ def test_markup_of_50_percent() -> None:
     assert line.interest == D("450.00")
 
 
-def test_no_lpr_before_the_table_starts_is_a_clear_error() -> None:
+def test_no_lpr_before_the_table_starts_is_said_not_guessed() -> None:
+    [line] = interest([inv("F1", dt.date(2019, 8, 19), "100")], [], dt.date(2020, 1, 1))
+    assert line.interest == 0 and line.rate is None and "lpr.csv" in line.problem
+    assert line.formula().startswith("未计息：") and line.open_amount == D("100.00")
     with pytest.raises(InterestError, match=r"lpr\.csv"):
-        interest([inv("F1", dt.date(2019, 8, 19), "100")], [], dt.date(2020, 1, 1))
+        RateChooser(LPR)(inv("F1", dt.date(2019, 8, 19), "100"))
 
 
 def test_a_desk_table_extends_the_package_one(tmp_path: Path) -> None:

@@ -386,47 +386,32 @@ def _image_pdf(source: Path, target: Path) -> bool:
     return True
 
 
-def number_pages(paged: Paged) -> list[Exhibit]:
-    """Exhibits with first and last page numbers in the merged evidence PDF."""
-    numbered, page = [], 1
-    for exhibit, parts in zip(paged.exhibits, paged.pdfs, strict=True):
-        count = sum(_page_count(p) for p in parts)
-        if count:
-            numbered.append(replace(exhibit, first_page=page, last_page=page + count - 1))
-            page += count
-        else:
-            numbered.append(exhibit)
-    return numbered
+def stamp_exhibits(paged: Paged, target: Path) -> list[Exhibit]:
+    """Every exhibit's pages into `target`, each page stamped 第 N 页 (N from 1).
 
-
-def _page_count(path: Path) -> int:
-    try:
-        return len(PdfReader(str(path), strict=False).pages)
-    except (PyPdfError, OSError, ValueError):
-        return 0
-
-
-def merge_numbered(front: Sequence[Path], paged: Paged, target: Path) -> int:
-    """`front` (the 证据目录, not numbered) then every exhibit, each page stamped 第 N 页."""
+    Returns the exhibits with the page ranges they really got: a file that cannot be read adds
+    no page (and a note), so the 证据目录 never points at a page that is not there.
+    """
     writer = PdfWriter()
-    for path in front:
-        writer.append(str(path))
-    number = 0
-    for parts in paged.pdfs:
+    numbered, number = [], 0
+    for exhibit, parts in zip(paged.exhibits, paged.pdfs, strict=True):
+        first = number + 1
         for path in parts:
             try:
-                reader = PdfReader(str(path), strict=False)
-                pages = list(reader.pages)
-            except (PyPdfError, OSError, ValueError):
-                continue
-            for page in pages:
-                number += 1
-                added = writer.add_page(page)
-                _stamp(writer, added, f"第 {number} 页")
+                pages = list(PdfReader(str(path), strict=False).pages)
+                for page in pages:
+                    added = writer.add_page(page)
+                    number += 1
+                    _stamp(writer, added, f"第 {number} 页")
+            except (PyPdfError, OSError, ValueError, KeyError, TypeError):
+                paged.skipped.append(f"{exhibit.name}：{path.name} 无法读取，原件另附")
+        numbered.append(
+            replace(exhibit, first_page=first, last_page=number) if number >= first else exhibit
+        )
     writer.compress_identical_objects()
     with target.open("wb") as out:
         writer.write(out)
-    return number
+    return numbered
 
 
 def _cjk_font(writer: PdfWriter) -> Any:

@@ -28,15 +28,9 @@ from dunning.config import Config
 from dunning.dates import chinese_date
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
-from dunning.letters.case_evidence import (
-    Exhibit,
-    gather_exhibits,
-    merge_numbered,
-    number_pages,
-    to_pdfs,
-)
+from dunning.letters.case_evidence import Exhibit, gather_exhibits, stamp_exhibits, to_pdfs
 from dunning.letters.delivery import load_deliveries
-from dunning.letters.pdf import convert_to_pdf, soffice_path
+from dunning.letters.pdf import convert_to_pdf, merge_pdfs, soffice_path
 from dunning.letters.render import render_letter
 from dunning.letters.words import amount_in_words
 from dunning.money import format_amount
@@ -327,7 +321,8 @@ def _write_papers(
     with tempfile.TemporaryDirectory(prefix="case-") as tmp:
         work = Path(tmp)
         paged = to_pdfs(exhibits, work, convert=can_convert) if can_convert else None
-        numbered = number_pages(paged) if paged else list(exhibits)
+        body = work / "body.pdf"
+        numbered = stamp_exhibits(paged, body) if paged else list(exhibits)
         pages = sum((e.last_page or 0) - (e.first_page or 0) + 1 for e in numbered if e.first_page)
         if paged:
             notes += paged.skipped
@@ -358,6 +353,5 @@ def _write_papers(
         evidence_pdf = None
         if paged:
             converted = convert_to_pdf(documents)
-            evidence_pdf = folder / EVIDENCE_PDF
-            merge_numbered([converted[-1]], paged, evidence_pdf)
+            evidence_pdf = merge_pdfs([converted[-1], body], folder / EVIDENCE_PDF)
     return documents, numbered, evidence_pdf, pages

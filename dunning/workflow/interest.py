@@ -156,9 +156,12 @@ class InvoiceInterest:
     rate: Rate | None  # None when nothing is overdue
     segments: tuple[Segment, ...]
     interest: Decimal
+    problem: str = ""  # why no interest could be computed (no rate for its due day)
 
     def formula(self) -> str:
         """The figure in words: 10,000.00元 × 31天 + 6,000.00元 × 10天 = … × 年利率3.9% ÷ 365."""
+        if self.problem:
+            return f"未计息：{self.problem}"
         if self.rate is None or not self.segments:
             return "未逾期，无利息" if self.open_amount > 0 else "已付清，无利息"
         parts = " + ".join(
@@ -188,6 +191,7 @@ class InvoiceInterest:
             ],
             "interest": f"{self.interest:.2f}",
             "formula": self.formula(),
+            "problem": self.problem or None,
         }
 
 
@@ -245,7 +249,14 @@ def invoice_interest(
         if not segments:
             result.append(InvoiceInterest(inv.invoice_no, inv.due_date, open_now, None, (), ZERO))
             continue
-        rate = rate_for(inv)
+        try:
+            rate = rate_for(inv)
+        except InterestError as exc:
+            result.append(
+                InvoiceInterest(inv.invoice_no, inv.due_date, open_now, None, segments, ZERO,
+                                problem=str(exc))
+            )  # fmt: skip
+            continue
         interest = segment_interest(segments, rate)
         result.append(
             InvoiceInterest(inv.invoice_no, inv.due_date, open_now, rate, segments, interest)
@@ -322,6 +333,8 @@ class CustomerInterest:
     def formula(self) -> str:
         """The claim's interest clause in words, citing its basis."""
         lines = [f"{i.invoice_no}：{i.formula()}" for i in self.invoices if i.segments]
+        if not any(i.rate for i in self.invoices) and lines:
+            return "；".join(lines) + "。"
         if not lines:
             return "截至计算日无逾期利息。"
         basis = {i.rate.basis for i in self.invoices if i.rate is not None}
