@@ -300,3 +300,69 @@ def test_demand_letters_state_interest_only_when_the_policy_says_so(
         with open_archive(desk.db_path) as db:  # type: ignore[attr-defined]
             owed = customer_interest(db, "C001", as_of=dt.date(2025, 6, 30))
         assert owed.interest > 0 and f"人民币{owed.interest:,.2f}元" in xml
+
+
+# --- the LPR file reader: layouts and row accounting --------------------------------------
+
+_points = st.dictionaries(
+    st.dates(dt.date(2015, 1, 1), dt.date(2040, 12, 31)),
+    st.decimals(min_value=D("0.01"), max_value=D("20"), places=2),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _layouts(points: dict[dt.date, Decimal]) -> dict[str, bytes]:
+    rows = sorted(points.items())
+    plain = "date,rate\n" + "".join(f"{d.isoformat()},{r}\n" for d, r in rows)
+    bare = "".join(f"{d.isoformat()},{r}%\n" for d, r in rows)
+    chinese = (
+        "贷款市场报价利率（LPR）历史数据\n\n备注,5年期以上LPR(%),1年期LPR(%),生效日期\n"
+        + "".join(f"公布,{r + 1},{r},{d.year}年{d.month}月{d.day}日\n" for d, r in rows)
+    )
+    tabbed = "日期\t利率\n" + "".join(f"{d.year}/{d.month}/{d.day}\t{r}\n" for d, r in rows)
+    return {
+        "plain": plain.encode("utf-8"),
+        "bom": b"\xef\xbb\xbf" + plain.encode("utf-8"),
+        "bare": bare.encode("utf-8"),
+        "gbk-reordered-titled": chinese.encode("gbk"),
+        "tabs-slashes": tabbed.encode("utf-8"),
+        "comments-blanks": ("# LPR\n\n" + plain + "\n# end\n").encode("utf-8"),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(_points)
+def test_every_layout_of_an_lpr_file_reads_the_same(
+    tmp_path_factory: pytest.TempPathFactory, points: dict[dt.date, Decimal]
+) -> None:
+    expected = {d: r for d, r in points.items()}
+    for layout, data in _layouts(points).items():
+        folder = tmp_path_factory.mktemp(layout)
+        (folder / "lpr.csv").write_bytes(data)
+        merged = {p.effective: p.percent for p in load_lpr(folder)}
+        for day, rate in expected.items():
+            assert merged[day] == rate, layout
+        from dunning.archive.ledger.csvtext import decode
+
+        text = decode(data)
+        assert text is not None
+        table = read_lpr(text[0])
+        assert table.imported == len(points), layout
+        assert table.lines == table.imported + sum(table.skipped.values()), layout
+
+
+def test_duplicate_and_conflicting_dates() -> None:
+    same = read_lpr("date,rate\n2025-05-20,3.00\n2025-05-20,3.00\n")
+    assert same.imported == 1 and same.skipped == {"header": 1, "duplicate": 1}
+    with pytest.raises(InterestError, match="twice"):
+        read_lpr("date,rate\n2025-05-20,3.00\n2025-05-20,3.10\n")
+
+
+def test_every_bad_line_is_named_at_once(tmp_path: Path) -> None:
+    with pytest.raises(InterestError) as caught:
+        read_lpr("date,rate\n2025-05-20,x\n2025-02-30,3\n2025-06-20,3.0\n")
+    assert "line 2" in str(caught.value) and "line 3" in str(caught.value)
+    (tmp_path / "lpr.csv").write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(InterestError, match="not a text file"):
+        load_lpr(tmp_path)

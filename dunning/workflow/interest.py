@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from dunning.archive.ledger.csvtext import decode
+from dunning.dates import parse_date
 from dunning.errors import DunningError
 from dunning.money import format_amount, quantize
 from dunning.receivables import ZERO, Invoice, Payment, allocate
@@ -70,38 +71,126 @@ class LprPoint:
     percent: Decimal
 
 
-def read_lpr(text: str, name: str = "lpr.csv") -> list[LprPoint]:
-    """LPR change points from CSV text (`date,rate`; # comments); raises InterestError."""
+@dataclass(frozen=True)
+class LprTable:
+    """What one LPR file gave: its change points and how each of its lines was counted."""
+
+    points: tuple[LprPoint, ...]
+    lines: int  # every line of the file
+    imported: int
+    skipped: dict[str, int]  # title, header, blank, comment, duplicate
+
+
+_DATE_HEADERS = ("date", "日期", "生效日", "起始日", "公布日", "发布日")
+_RATE_HEADERS = ("1年", "一年", "1y", "lpr", "利率", "rate")
+_HEADER_SCAN = 20
+
+
+def _header(cells: list[str]) -> tuple[int, int] | None:
+    """(date column, rate column) when `cells` is a header row; the 5-year LPR is not ours."""
+    lowered = [c.strip().lower() for c in cells]
+    dates = [i for i, c in enumerate(lowered) if any(h in c for h in _DATE_HEADERS)]
+    rates = [
+        i for i, c in enumerate(lowered)
+        if i not in dates and any(h in c for h in _RATE_HEADERS) and not re.search(r"5|五", c)
+    ]  # fmt: skip
+    if not dates or not rates:
+        return None
+    best = min(rates, key=lambda i: next(n for n, h in enumerate(_RATE_HEADERS) if h in lowered[i]))
+    return dates[0], best
+
+
+def read_lpr(text: str, name: str = "lpr.csv") -> LprTable:
+    """LPR change points from CSV text: a header naming the date and the 1-year rate (any
+    order, other columns ignored, title lines above it), or bare `date,rate` lines.
+
+    Every line is counted: imported, or skipped by kind; a bad line rejects the file, naming
+    every bad line (InterestError).
+    """
+    lines = text.splitlines()
+    delimiter = max((",", "\t", ";"), key=lambda d: sum(line.count(d) for line in lines[:50]))
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    header_at, columns = -1, (0, 1)
+    for index, cells in enumerate(rows[:_HEADER_SCAN]):
+        found = _header(cells)
+        if found is not None:
+            header_at, columns = index, found
+            break
+    skipped: dict[str, int] = {}
     points: dict[dt.date, Decimal] = {}
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    for number, row in enumerate(csv.reader(io.StringIO("\n".join(lines))), start=1):
-        if number == 1 and row and row[0].strip().lower() == "date":
-            continue
-        if len(row) < 2:
-            raise InterestError(
-                f"{name}: line {number} needs a date and a rate, like 2025-05-20,3.00."
-            )
-        try:
-            day = dt.date.fromisoformat(row[0].strip())
-            percent = Decimal(row[1].strip().rstrip("%"))
-        except (ValueError, InvalidOperation) as exc:
-            raise InterestError(
-                f"{name}: line {number} ({','.join(row)!r}) is not a date and a rate,"
-                " like 2025-05-20,3.00."
-            ) from exc
-        if not percent.is_finite() or not Decimal(0) < percent < Decimal(100):
-            raise InterestError(f"{name}: line {number}: the rate {row[1]!r} is not a percentage.")
-        points[day] = percent
-    return [LprPoint(day, points[day]) for day in sorted(points)]
+    bad: list[str] = []
+    for index, cells in enumerate(rows):
+        kind = _line_kind(cells, index, header_at)
+        if kind is None:
+            kind = _lpr_line(cells, columns, index + 1, points, bad)
+        if kind:
+            skipped[kind] = skipped.get(kind, 0) + 1
+    if bad:
+        raise InterestError(f"{name}: " + "; ".join(bad) + " (write lines like 2025-05-20,3.00).")
+    table = LprTable(
+        tuple(LprPoint(d, points[d]) for d in sorted(points)),
+        len(rows),
+        len(points),
+        skipped,
+    )
+    assert table.lines == table.imported + sum(skipped.values()) + len(bad)
+    return table
+
+
+def _line_kind(cells: list[str], index: int, header_at: int) -> str | None:
+    if index == header_at:
+        return "header"
+    if not any(c.strip() for c in cells):
+        return "blank"
+    if cells[0].lstrip().startswith("#"):
+        return "comment"
+    if index < header_at:
+        return "title"
+    return None
+
+
+def _lpr_line(
+    cells: list[str],
+    columns: tuple[int, int],
+    line: int,
+    points: dict[dt.date, Decimal],
+    bad: list[str],
+) -> str:
+    """Read one data line into `points`: "" when imported, else the kind it is skipped as."""
+    date_col, rate_col = columns
+    raw_date = cells[date_col].strip() if date_col < len(cells) else ""
+    raw_rate = cells[rate_col].strip() if rate_col < len(cells) else ""
+    try:
+        day = parse_date(raw_date)
+    except ValueError as exc:
+        bad.append(f"line {line}: date {raw_date!r} {exc}")
+        return ""
+    try:
+        percent = Decimal(raw_rate.rstrip("%％").strip())
+    except InvalidOperation:
+        percent = Decimal("NaN")
+    if not percent.is_finite() or not Decimal(0) < percent < Decimal(100):
+        bad.append(f"line {line}: rate {raw_rate!r} is not a percentage like 3.00")
+        return ""
+    if day in points:
+        if points[day] != percent:
+            bad.append(f"line {line}: {day.isoformat()} appears twice with different rates")
+            return ""
+        return "duplicate"
+    points[day] = percent
+    return ""
 
 
 def load_lpr(desk_root: Path | None = None) -> list[LprPoint]:
     """The package's LPR table, extended (and corrected) by the desk's own lpr.csv if any."""
-    merged = {p.effective: p for p in read_lpr(PACKAGE_LPR.read_text(encoding="utf-8"))}
+    package = read_lpr(PACKAGE_LPR.read_text(encoding="utf-8"))
+    merged = {p.effective: p for p in package.points}
     own = desk_root / "lpr.csv" if desk_root is not None else None
     if own is not None and own.is_file():
-        text = own.read_text(encoding="utf-8-sig")
-        merged.update({p.effective: p for p in read_lpr(text, str(own))})
+        decoded = decode(own.read_bytes())
+        if decoded is None:
+            raise InterestError(f"{own}: not a text file; save it as CSV (UTF-8) with date,rate.")
+        merged.update({p.effective: p for p in read_lpr(decoded[0], str(own)).points})
     return [merged[d] for d in sorted(merged)]
 
 
