@@ -39,6 +39,7 @@ from pypdf.generic import (
 
 from dunning.archive.contracts.meta import contracts_of
 from dunning.dates import chinese_date
+from dunning.errors import DunningError
 from dunning.letters.delivery import CHANNEL_TITLES, Delivery, load_deliveries
 from dunning.letters.pdf import convert_to_pdf
 from dunning.money import format_amount
@@ -47,6 +48,12 @@ from dunning.vocabulary import LETTER_LEVELS
 from dunning.workflow.log import list_entries
 
 LETTER_TITLES = dict(LETTER_LEVELS)
+
+
+class EvidenceError(DunningError):
+    """The evidence PDF cannot be made; nothing about the case was recorded."""
+
+
 # Documents already shown as their own exhibit (contracts, letters, receipts) or not evidence.
 _OWN_KINDS = ("contract", "ledger", "letter", "receipt")
 _IMAGES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
@@ -369,7 +376,7 @@ def to_pdfs(exhibits: Sequence[Exhibit], work: Path, *, convert: bool = True) ->
             elif suffix in _IMAGES and _image_pdf(path, target.with_suffix(".pdf")):
                 parts.append(target.with_suffix(".pdf"))
             else:
-                paged.skipped.append(f"{exhibit.name}：{path.name}（原件另附）")
+                paged.skipped.append(f"{exhibit.name}：此类文件不能并入PDF（原件另附）")
         plan.append(parts)
     if words and convert:
         convert_to_pdf(words)
@@ -381,7 +388,7 @@ def _image_pdf(source: Path, target: Path) -> bool:
     try:
         with Image.open(source) as image:
             image.convert("RGB").save(target, "PDF", resolution=150.0)
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return False
     return True
 
@@ -397,21 +404,49 @@ def stamp_exhibits(paged: Paged, target: Path) -> list[Exhibit]:
     for exhibit, parts in zip(paged.exhibits, paged.pdfs, strict=True):
         first = number + 1
         for path in parts:
-            try:
-                pages = list(PdfReader(str(path), strict=False).pages)
-                for page in pages:
-                    added = writer.add_page(page)
-                    number += 1
-                    _stamp(writer, added, f"第 {number} 页")
-            except (PyPdfError, OSError, ValueError, KeyError, TypeError):
-                paged.skipped.append(f"{exhibit.name}：{path.name} 无法读取，原件另附")
+            pages = _readable_pages(path)
+            if pages is None:
+                paged.skipped.append(
+                    f"{exhibit.name}：无法读取或超过{MAX_EXHIBIT_PAGES}页（原件另附）"
+                )
+                continue
+            for page in pages:
+                added = writer.add_page(page)
+                number += 1
+                _stamp(writer, added, f"第 {number} 页")
         numbered.append(
             replace(exhibit, first_page=first, last_page=number) if number >= first else exhibit
         )
-    writer.compress_identical_objects()
-    with target.open("wb") as out:
-        writer.write(out)
+    try:
+        writer.compress_identical_objects()
+        with target.open("wb") as out:
+            writer.write(out)
+    except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise EvidenceError(
+            f"the evidence PDF could not be written ({exc}); open the case with --no-pdf and"
+            " print the exhibits one by one."
+        ) from exc
     return numbered
+
+
+MAX_EXHIBIT_PAGES = 300  # a file longer than this is a book, not an exhibit: submitted apart
+
+
+def _readable_pages(path: Path) -> list[PageObject] | None:
+    """The pages of a PDF, each one checked to load, or None when it cannot be used."""
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        count = len(reader.pages)
+        if not 0 < count <= MAX_EXHIBIT_PAGES:
+            return None
+        pages = [reader.pages[n] for n in range(count)]
+        for page in pages:
+            _ = page.mediabox.width, page.get("/Rotate", 0)
+        return pages
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
 
 
 def _cjk_font(writer: PdfWriter) -> Any:
@@ -473,7 +508,10 @@ def _stamp(writer: PdfWriter, page: PageObject, text: str) -> None:
     box = page.mediabox
     width, height = float(box.width), float(box.height)
     left, bottom = float(box.left), float(box.bottom)
-    rotate = int(page.get("/Rotate", 0) or 0) % 360
+    try:
+        rotate = int(page.get("/Rotate", 0) or 0) % 360
+    except (TypeError, ValueError):
+        rotate = 0
     hexed = text.encode("utf-16-be").hex().upper()
     size = 10.5
     text_width = size * sum(0.5 if ord(c) < 128 else 1.0 for c in text)
