@@ -84,8 +84,8 @@ def new_document(
     _header(doc, sender, 21 - sum(margins))
     _footer(doc)
     props = doc.core_properties
-    props.title, props.author, props.comments = title, "dunning", ""
-    props.subject = "dunning 默认模板（可在 Word 中编辑；双花括号内为变量）"
+    props.title, props.author, props.comments = title, "", ""
+    props.subject = "默认模板（可在 Word 中编辑；双花括号内为变量）"
     return doc
 
 

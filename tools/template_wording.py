@@ -205,7 +205,7 @@ EVIDENCE = """# 证 据 清 单
 ~ 案由：买卖合同纠纷（货款）
 ~ 提交人：{{ company.name }}　　对方当事人：{{ customer.name }}（客户编号：{{ customer.code }}）
 ~ 截至{{ as_of }}，对方尚欠货款人民币{{ total_open }}元（大写：人民币{{ total_open_words }}）。\
-以下证据均已归档（备注中的档案号为 dunning 档案中的文件编号），原件由{{ company.name }}保管，\
+以下证据均已归档（备注中的档案号为我司档案中的文件编号），原件由{{ company.name }}保管，\
 可随时提供核对。
 @spacer 4
 @evidence
