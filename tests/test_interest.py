@@ -366,3 +366,40 @@ def test_every_bad_line_is_named_at_once(tmp_path: Path) -> None:
     (tmp_path / "lpr.csv").write_bytes(b"\x00\x01\x02binary")
     with pytest.raises(InterestError, match="not a text file"):
         load_lpr(tmp_path)
+
+
+@st.composite
+def awkward_ledgers(draw: st.DrawFn) -> tuple[list[Invoice], list[Payment]]:
+    """Credit notes, over-receipts, negative and zero payments, references to nothing."""
+    signed = st.integers(min_value=-200_000, max_value=2_000_000).map(lambda f: D(f) / 100)
+    invoices = []
+    for n in range(draw(st.integers(0, 6))):
+        dated = _DAY0 + dt.timedelta(days=draw(st.integers(0, 60)))
+        due = dated + dt.timedelta(days=draw(st.integers(0, 60)))
+        received = D(draw(st.integers(0, 100_000))) / 100
+        invoices.append(Invoice(f"F{n}", "C1", dated, due, draw(signed), received))
+    payments = [
+        Payment("C1", _DAY0 + dt.timedelta(days=draw(st.integers(0, 120))), draw(signed),
+                draw(st.sampled_from([None, "F0", "F1", "F2", "nope"])))
+        for _ in range(draw(st.integers(0, 8)))
+    ]  # fmt: skip
+    return invoices, payments
+
+
+@settings(max_examples=300, deadline=None)
+@given(awkward_ledgers(), st.integers(0, 130))
+def test_open_amounts_day_by_day_equal_the_allocation(
+    ledger: tuple[list[Invoice], list[Payment]], offset: int
+) -> None:
+    from dunning.receivables import allocate
+    from dunning.workflow.interest import _OpenAmounts
+
+    invoices, payments = ledger
+    day = _DAY0 + dt.timedelta(days=offset)
+    ordered = sorted(invoices, key=lambda i: (i.due_date, i.invoice_no))
+    tracker = _OpenAmounts(ordered)
+    for payment in sorted(payments, key=lambda p: p.paid_on):
+        if payment.paid_on <= day:
+            tracker.pay(payment)
+    expected = allocate(ordered, [p for p in payments if p.paid_on <= day])
+    assert [D(v) / 100 for v in tracker.opens()] == [o.open_amount for o in expected.items]

@@ -24,8 +24,8 @@ from pathlib import Path
 from dunning.archive.ledger.csvtext import decode
 from dunning.dates import parse_date
 from dunning.errors import DunningError
-from dunning.money import format_amount, quantize
-from dunning.receivables import ZERO, Invoice, Payment, allocate
+from dunning.money import format_amount, from_fen, quantize, to_fen
+from dunning.receivables import ZERO, Invoice, Payment
 
 PACKAGE_LPR = Path(__file__).resolve().parent.parent / "data" / "lpr.csv"
 DEFAULT_MARKUP = Decimal("0.30")
@@ -314,6 +314,42 @@ def segment_interest(segments: Iterable[Segment], rate: Rate) -> Decimal:
     return quantize(raw)
 
 
+class _OpenAmounts:
+    """Open amounts as `receivables.allocate` leaves them, payment day by payment day.
+
+    The same rules in fen integers, without re-sorting or rebuilding objects each day: a
+    payment naming an invoice applies to it (at most its amount), everything else is one pool
+    that pays the invoices oldest due first. A test checks it against `allocate` itself.
+    """
+
+    def __init__(self, ordered: Sequence[Invoice]) -> None:
+        nets = [to_fen(i.amount - i.received) for i in ordered]
+        self.base = [max(n, 0) for n in nets]
+        self.credits = sum(max(-n, 0) for n in nets)
+        self.index = {inv.invoice_no: n for n, inv in enumerate(ordered)}
+        self.refs = [0] * len(ordered)
+        self.total = 0
+
+    def pay(self, payment: Payment) -> None:
+        fen = to_fen(payment.amount)
+        self.total += fen
+        n = self.index.get(payment.invoice_ref) if payment.invoice_ref is not None else None
+        if n is not None and fen > 0:
+            self.refs[n] += fen
+
+    def opens(self) -> list[int]:
+        applied = [min(r, b) for r, b in zip(self.refs, self.base, strict=True)]
+        pool = self.credits + self.total - sum(applied)
+        out = []
+        for base, used in zip(self.base, applied, strict=True):
+            left = base - used
+            if pool > 0 and left:
+                take = min(pool, left)
+                left, pool = left - take, pool - take
+            out.append(left)
+        return out
+
+
 def invoice_interest(
     invoices: Sequence[Invoice],
     payments: Sequence[Payment],
@@ -322,19 +358,27 @@ def invoice_interest(
     rate_for: RateChooser,
 ) -> list[InvoiceInterest]:
     """Interest to `as_of` on each of one customer's invoices dated by then, oldest due first."""
-    known = [i for i in invoices if i.invoice_date <= as_of]
+    ordered = sorted(
+        (i for i in invoices if i.invoice_date <= as_of), key=lambda i: (i.due_date, i.invoice_no)
+    )
+    tracker = _OpenAmounts(ordered)
+    opening = tracker.opens()
+    # Each invoice's open amount changes only on some payment days: keep those changes.
+    changes: list[list[tuple[dt.date, Decimal]]] = [[] for _ in ordered]
+    current = list(opening)
     paid = sorted((p for p in payments if p.paid_on <= as_of), key=lambda p: p.paid_on)
-    days = sorted({p.paid_on for p in paid})
-    # Open amounts after each payment day: a step function of the day, one allocation a step.
-    steps: list[tuple[dt.date, dict[str, Decimal]]] = []
-    for day in days:
-        alloc = allocate(known, [p for p in paid if p.paid_on <= day])
-        steps.append((day, {o.invoice.invoice_no: o.open_amount for o in alloc.items}))
-    start_open = {o.invoice.invoice_no: o.open_amount for o in allocate(known, []).items}
+    for n, payment in enumerate(paid):
+        tracker.pay(payment)
+        if n + 1 < len(paid) and paid[n + 1].paid_on == payment.paid_on:
+            continue  # the day's last payment closes the day
+        for k, value in enumerate(tracker.opens()):
+            if value != current[k]:
+                changes[k].append((payment.paid_on, from_fen(value)))
+                current[k] = value
     result = []
-    for inv in sorted(known, key=lambda i: (i.due_date, i.invoice_no)):
-        segments = _segments(inv, start_open[inv.invoice_no], steps, as_of)
-        open_now = steps[-1][1][inv.invoice_no] if steps else start_open[inv.invoice_no]
+    for k, inv in enumerate(ordered):
+        segments = _segments(inv, from_fen(opening[k]), changes[k], as_of)
+        open_now = from_fen(current[k])
         if not segments:
             result.append(InvoiceInterest(inv.invoice_no, inv.due_date, open_now, None, (), ZERO))
             continue
@@ -380,20 +424,18 @@ class RateChooser:
 def _segments(
     inv: Invoice,
     opening: Decimal,
-    steps: Sequence[tuple[dt.date, dict[str, Decimal]]],
+    changes: Sequence[tuple[dt.date, Decimal]],
     as_of: dt.date,
 ) -> tuple[Segment, ...]:
+    """The days the invoice's principal bore interest: from its due date, cut at each change."""
     if as_of <= inv.due_date:
         return ()
     principal, start = opening, inv.due_date
     segments = []
-    for day, open_by_no in steps:
+    for day, after in changes:
         if day <= inv.due_date:
-            principal = open_by_no[inv.invoice_no]  # paid before it fell due
+            principal = after  # paid before it fell due
             continue
-        after = open_by_no[inv.invoice_no]
-        if after == principal:
-            continue  # another invoice's payment: this principal runs on
         if principal > 0 and day > start:
             segments.append(Segment(start, day, principal))
         principal, start = after, max(start, day)
