@@ -155,6 +155,8 @@ def fees_command(amount: Decimal, preserve: Decimal | None, as_json: bool) -> No
 
     Example: dunning fees 300000
     """
+    if amount <= 0 or (preserve is not None and preserve < 0):
+        raise click.BadParameter("give the claim in yuan, more than zero, like 300000.")
     sheet = fee_sheet(amount, preserve=preserve)
     if as_json:
         echo_json(sheet.to_json())
