@@ -28,13 +28,19 @@ from dunning.config import Config
 from dunning.dates import chinese_date
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
-from dunning.letters.case_evidence import Exhibit, gather_exhibits, stamp_exhibits, to_pdfs
+from dunning.letters.case_evidence import (
+    Exhibit,
+    gather_exhibits,
+    stamp_exhibits,
+    table_docx,
+    to_pdfs,
+)
 from dunning.letters.delivery import load_deliveries
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, soffice_path
 from dunning.letters.render import render_letter
 from dunning.letters.words import amount_in_words
 from dunning.money import format_amount
-from dunning.safenames import make_unique_dir
+from dunning.safenames import make_unique_dir, safe_name
 from dunning.workflow.cases import Case, open_case, set_folder
 from dunning.workflow.court_fees import Fee, acceptance_fee, payment_order_fee
 from dunning.workflow.interest import CustomerInterest
@@ -217,7 +223,14 @@ def court_context(
         "invoiced": format_amount(invoiced),
         "demands_text": demands_text,
         "evidence": [
-            {"no": n, "name": e.name, "source": e.source, "proves": e.proves, "pages": e.pages}
+            {
+                "no": n,
+                "name": e.name,
+                "source": e.source,
+                "proves": e.proves,
+                # without the evidence PDF there are no page numbers yet
+                "pages": e.pages if pages else "待编",
+            }
             for n, e in enumerate(exhibits, start=1)
         ],
         "evidence_count": len(exhibits),
@@ -347,11 +360,16 @@ def _write_papers(
             target = folder / f"{name}-{customer.code}.docx"
             target.write_bytes(render_letter(template, context))
             documents.append(target)
-        for exhibit in numbered:
-            if exhibit.missing:
-                notes.append(f"{exhibit.name}：{exhibit.missing}")
         evidence_pdf = None
         if paged:
             converted = convert_to_pdf(documents)
             evidence_pdf = merge_pdfs([converted[-1], body], folder / EVIDENCE_PDF)
+        if paged is None:  # no PDF: the lists the case file writes itself, as Word files
+            for n, exhibit in enumerate(numbered, start=1):
+                if exhibit.table is not None:
+                    name = safe_name(f"证据{n}-{exhibit.table.title}-{customer.code}.docx")
+                    documents.append(table_docx(exhibit.table, folder / name))
+        for exhibit in numbered:
+            if exhibit.missing:
+                notes.append(f"{exhibit.name}：{exhibit.missing}")
     return documents, numbered, evidence_pdf, pages
