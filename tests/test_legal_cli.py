@@ -84,3 +84,16 @@ def test_case_commands_refuse_nonsense(runner: CliRunner, ledger_desk: Desk) -> 
     assert len(json.loads(listed.stdout)) == 1  # type: ignore[attr-defined]
     status = run(runner, ledger_desk, "customer", "C1", "--json")
     assert json.loads(status.stdout)["status"] == "litigation"  # type: ignore[attr-defined]
+
+
+def test_verify_does_not_take_a_case_folder_for_a_broken_pack(
+    runner: CliRunner, ledger_desk: Desk
+) -> None:
+    opened = run(runner, ledger_desk, "case", "open", "C1", "--no-pdf", "--as-of", "2025-06-30")
+    assert opened.exit_code == 0  # type: ignore[attr-defined]
+    checked = run(runner, ledger_desk, "verify", "--json")
+    assert checked.exit_code == 0, checked.output  # type: ignore[attr-defined]
+    stray = ledger_desk.out / "stray"
+    stray.mkdir()
+    (stray / "x.docx").write_bytes(b"x")
+    assert run(runner, ledger_desk, "verify").exit_code == 1  # type: ignore[attr-defined]

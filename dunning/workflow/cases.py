@@ -13,6 +13,7 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -347,3 +348,12 @@ def _case(db: sqlite_utils.Database | sqlite3.Connection, row: Any) -> Case:
         costs=costs,
         recovered=from_fen(int(recovered)),
     )
+
+
+def case_folders(db: sqlite_utils.Database) -> list[Path]:
+    """The folders in which cases keep their papers (out/案件-…), resolved."""
+    try:
+        rows = db.execute("SELECT folder FROM cases WHERE folder IS NOT NULL").fetchall()
+    except sqlite3.OperationalError:  # a read-only desk from before cases existed
+        return []
+    return [Path(r[0]).resolve() for r in rows]
