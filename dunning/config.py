@@ -22,6 +22,8 @@ phone = "0571-88880000"
 contact = "张会计"                  # the person customers call back
 contact_phone = "0571-88880001"
 email = ""
+credit_code = ""                   # 统一社会信用代码: printed on court papers (dunning case open)
+representative = ""                # 法定代表人, likewise
 
 [bank]
 name = "中国工商银行杭州文三路支行"

@@ -163,3 +163,17 @@ def test_odd_and_hostile_evidence_files(hostile_desk: Desk, tmp_path: Path) -> N
     assert rotated.get("/Rotate") == 90
     catalogue = re.sub(r"\s+", "", "".join(texts[:front]))
     assert "A&B<HK>{{7*7}}" in catalogue  # printed as written, also inside the PDF
+
+
+def test_the_company_credit_code_and_representative_reach_the_complaint(
+    hostile_desk: Desk,
+) -> None:
+    text = hostile_desk.config_path.read_text(encoding="utf-8")
+    text = text.replace('credit_code = ""', 'credit_code = "91330100MA2XXXXX0Y"')
+    text = text.replace('representative = ""', 'representative = "张三"')
+    hostile_desk.config_path.write_text(text, encoding="utf-8")
+    desk = Desk(hostile_desk.root)  # settings read afresh
+    with open_archive(desk.db_path) as db:
+        built = build_case_file(desk, db, "X1", kind="lawsuit", as_of=AS_OF, pdf=False)
+    xml = _docx_text(built.documents[0])
+    assert "91330100MA2XXXXX0Y" in xml and "张三" in xml
