@@ -23,6 +23,8 @@ phone = "0571-88880000"
 contact = "张会计"                  # the person customers call back
 contact_phone = "0571-88880001"
 email = ""
+credit_code = ""                   # 统一社会信用代码: printed on court papers (dunning case open)
+representative = ""                # 法定代表人, likewise
 
 [bank]
 name = "中国工商银行杭州文三路支行"
@@ -103,6 +105,13 @@ extract_timeout_s = 120
 # 诉讼时效: years from the due date, started again by a proven demand, an acknowledgement
 # (signed statement, promise) or a part payment (民法典 arts. 188, 195).
 years = 3
+[interest]
+# Interest on overdue invoices (SPEC §13): the contract's rate once confirmed
+# (`dunning interest rate CODE`), else the 1-year LPR on the due day plus this markup
+# (0.30 = 30 %, the law allows 30 %-50 %), simple, per day / 365. LPR change points: lpr.csv.
+lpr_markup = "0.30"
+in_letters = false            # true: demand letters and the lawyer's letter state interest to date
+
 [ocr]
 # Scans are archived at once; their pages are read in the background (the watcher, or
 # `dunning ocr`). auto: RapidOCR when installed (pip install 'dunning[ocr]'), else Tesseract.
@@ -166,6 +175,8 @@ class Config:
     trusted_proxies: tuple[str, ...] = ()
     bank_accounts: tuple[str, ...] = ()
     bank_fee_tolerance: Decimal = Decimal("50.00")
+    interest_markup: Decimal = Decimal("0.30")
+    interest_in_letters: bool = False
 
 
 def default_config() -> Config:
@@ -246,6 +257,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         trusted_proxies=_trusted_proxies(data["web"].get("trusted_proxies"), path),
         bank_accounts=_bank_accounts(data["bank"], path),
         bank_fee_tolerance=_fee_tolerance(data["bank"], path),
+        interest_markup=_interest_markup(data, path),
+        interest_in_letters=bool(data.get("interest", {}).get("in_letters", False)),
     )
 
 
@@ -307,6 +320,19 @@ def _fee_tolerance(bank: dict[str, Any], path: Path) -> Decimal:
     if not value.is_finite() or value < 0:
         raise ConfigError(f'{path}: [bank] fee_tolerance must be an amount like "50.00".')
     return value
+
+
+def _interest_markup(data: dict[str, Any], path: Path) -> Decimal:
+    raw = data.get("interest", {}).get("lpr_markup", "0.30")
+    try:
+        markup = Decimal(str(raw))
+    except InvalidOperation:
+        markup = Decimal(-1)
+    if isinstance(raw, bool) or not markup.is_finite() or not 0 <= markup <= 1:
+        raise ConfigError(
+            f'{path}: [interest] lpr_markup must be a fraction like "0.30" (30 %), not {raw!r}.'
+        )
+    return markup
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

@@ -128,3 +128,22 @@ BANK_STATUS: Mapping[str, str] = {
 }
 BANK_SOURCES: Mapping[str, str] = {"bank": "银行流水", "erp": "财务入账"}
 UNBOOKED_TITLE = "未入账到款"
+
+# Court cases (SPEC §13): the kind of proceedings, their stages and the costs of a case.
+CASE_KINDS: Mapping[str, str] = {"lawsuit": "民事起诉", "payment_order": "支付令申请"}
+CASE_STAGES: Mapping[str, str] = {
+    "filed": "立案",
+    "preservation": "保全",
+    "hearing": "开庭",
+    "judgment": "判决",
+    "enforcement": "执行",
+    "closed": "结案",
+}
+CASE_COSTS: Mapping[str, str] = {
+    "court_fee": "诉讼费",
+    "preservation_fee": "保全费",
+    "lawyer": "律师费",
+    "travel": "差旅费",
+    "other": "其他费用",
+}
+INTEREST_PERIODS: Mapping[str, str] = {"day": "日", "month": "月", "year": "年"}

@@ -24,6 +24,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
+from court_wording import COMPLAINT, EVIDENCE_INDEX, EXHIBIT_COLUMNS, PAYMENT_ORDER
 from docx.shared import Cm, Pt, RGBColor
 from template_wording import (
     AMOUNT_COLUMNS,
@@ -83,8 +84,8 @@ def new_document(
     _header(doc, sender, 21 - sum(margins))
     _footer(doc)
     props = doc.core_properties
-    props.title, props.author, props.comments = title, "dunning", ""
-    props.subject = "dunning 默认模板（可在 Word 中编辑；双花括号内为变量）"
+    props.title, props.author, props.comments = title, "", ""
+    props.subject = "默认模板（可在 Word 中编辑；双花括号内为变量）"
     return doc
 
 
@@ -579,6 +580,44 @@ TEMPLATES: dict[str, Builder] = {
 }
 
 
+# --- the court papers: no letter header, no reference, no software's name -----------------
+
+
+def exhibits_table(doc: Any) -> None:
+    """The 证据目录 rows: name, source, what it proves, pages in the evidence PDF."""
+    columns = EXHIBIT_COLUMNS
+    empty = [""] * (len(columns) - 1)
+    rows = [[c[0] for c in columns], ["{%tr for e in evidence %}", *empty],
+            [c[2] for c in columns], ["{%tr endfor %}", *empty]]  # fmt: skip
+    widths = [c[1] for c in columns]
+    assert abs(sum(widths) - BODY_WIDTH_CM) < 0.01, (sum(widths), BODY_WIDTH_CM)
+    table = grid_table(doc, widths, rows, style="表格数字")
+    narrow_cell_margins(table)
+    for index in (1, 2, 3):
+        table.rows[2].cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.LEFT
+
+
+def court_document(title: str, text: str) -> Builder:
+    def build() -> Any:
+        doc = new_document(title)
+        doc.sections[0].header.is_linked_to_previous = True  # no reference, no QR code
+        props = doc.core_properties
+        props.author, props.subject, props.comments, props.last_modified_by = "", "", "", ""
+        write_letter(doc, text)
+        return doc
+
+    return build
+
+
+BLOCKS["@exhibits"] = lambda doc, _: exhibits_table(doc)
+BLOCKS["@heading"] = lambda doc, text: para(doc, text, "小节标题")
+COURT_TEMPLATES: dict[str, Builder] = {
+    "complaint": court_document("民事起诉状", COMPLAINT),
+    "payment_order": court_document("支付令申请书", PAYMENT_ORDER),
+    "evidence_index": court_document("证据目录", EVIDENCE_INDEX),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the .docx files")
@@ -586,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, build in TEMPLATES.items():
         path = args.out / f"{name}.docx"
+        build().save(str(path))
+        sys.stdout.write(f"wrote {path}\n")
+    (args.out / "court").mkdir(exist_ok=True)
+    for name, build in COURT_TEMPLATES.items():
+        path = args.out / "court" / f"{name}.docx"
         build().save(str(path))
         sys.stdout.write(f"wrote {path}\n")
     return 0

@@ -18,6 +18,9 @@ _AMOUNTS = "截至{{ as_of }}，贵司尚欠我司货款**人民币{{ total_open
 {{ total_overdue_words }}），最长已逾期{{ max_days_overdue }}天，明细详见随函所附《对账单》。"
 _CONTACT = "我司联系人：{{ company.contact }}，电话：{{ company.contact_phone }}，\
 地址：{{ company.address }}。"
+_INTEREST = "{%p if has_interest %}\n此外，截至{{ as_of }}，贵司逾期付款已产生利息（违约金）人民币\
+{{ interest }}元（大写：人民币{{ interest_words }}，{{ interest_basis }}按日计算），HOLDER保留主张至\
+实际付清之日止的利息的权利。\n{%p endif %}"
 _HEAD = "> 致：**{{ customer.name }}**（客户编号：{{ customer.code }}）"
 _TAIL = "@attach {{ enclosures }}\n@sign {{ company.name }}（盖章） | {{ as_of }}"
 
@@ -43,6 +46,7 @@ DEMAND = f"""# 催 款 函
 我司的正常经营造成了影响。现我司正式函告贵司：请于**{{{{ deadline }}}}**前将上述逾期款项\
 **人民币{{{{ total_overdue }}}}元**全额支付至我司账户，付款时请注明函件编号{{{{ ref }}}}。
 @bank 我司
+{_INTEREST.replace("HOLDER", "我司")}
 如贵司逾期仍未付款，我司将依据合同约定及《中华人民共和国民法典》的有关规定，要求贵司支付\
 **逾期付款违约金**，并保留通过法律途径追偿的权利，由此产生的一切费用及后果由贵司承担。
 如贵司对上述欠款金额有异议，请于收到本函之日起五日内书面提出并提供相关凭证；逾期未提出的，\
@@ -58,6 +62,7 @@ FINAL = f"""# 最后催告函
 **{{{{ deadline }}}}**前，将全部逾期款项**人民币{{{{ total_overdue }}}}元**（大写：人民币\
 {{{{ total_overdue_words }}}}）支付至我司账户，付款时请注明函件编号{{{{ ref }}}}。
 @bank 我司
+{_INTEREST.replace("HOLDER", "我司")}
 若贵司在上述期限内仍未付清，我司将不再另行通知，直接委托律师**依法提起诉讼**，要求贵司支付\
 全部欠款及**逾期付款违约金**，并承担律师费、诉讼费、保全费等实现债权的全部费用，同时申请对\
 贵司财产采取保全措施。由此给贵司造成的一切损失及商业信誉的影响，均由贵司自行承担。
@@ -82,6 +87,7 @@ LAWYER = f"""# 律 师 函
 为此，本所受委托人委托，特函告贵司：请贵司于**{{{{ deadline }}}}**前，将所欠款项**人民币\
 {{{{ total_overdue }}}}元**支付至委托人账户，付款时请注明函件编号{{{{ ref }}}}。
 @bank 委托人
+{_INTEREST.replace("HOLDER", "委托人")}
 如贵司逾期仍未履行付款义务，本所将根据委托人的授权**依法提起诉讼**，要求贵司支付全部欠款及\
 逾期付款违约金，并承担律师费、诉讼费、保全费等实现债权的全部费用，同时申请对贵司财产采取诉讼\
 保全措施。届时贵司将承担更大的经济损失及不利的法律后果。
@@ -199,7 +205,7 @@ EVIDENCE = """# 证 据 清 单
 ~ 案由：买卖合同纠纷（货款）
 ~ 提交人：{{ company.name }}　　对方当事人：{{ customer.name }}（客户编号：{{ customer.code }}）
 ~ 截至{{ as_of }}，对方尚欠货款人民币{{ total_open }}元（大写：人民币{{ total_open_words }}）。\
-以下证据均已归档（备注中的档案号为 dunning 档案中的文件编号），原件由{{ company.name }}保管，\
+以下证据均已归档（备注中的档案号为我司档案中的文件编号），原件由{{ company.name }}保管，\
 可随时提供核对。
 @spacer 4
 @evidence

@@ -639,3 +639,64 @@ def m016_einvoices(db: sqlite_utils.Database) -> None:
         CREATE INDEX einvoice_issues_customer ON einvoice_issues(customer_code)
         """,
     )
+
+
+@migration
+def m017_interest_and_cases(db: sqlite_utils.Database) -> None:
+    # Interest rates a clerk confirmed from a contract (workflow.interest_rates), and the
+    # court cases with their stages and costs (workflow.cases). Rates are kept as the decimal
+    # text of a percentage (0.05 per day), not as money.
+    _script(
+        db,
+        """
+        CREATE TABLE interest_rates (
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            contract_no TEXT NOT NULL DEFAULT '',
+            percent TEXT NOT NULL,
+            period TEXT NOT NULL CHECK (period IN ('day', 'month', 'year')),
+            source TEXT NOT NULL,
+            document_id INTEGER REFERENCES documents(id),
+            confirmed_by TEXT,
+            confirmed_at TEXT NOT NULL,
+            PRIMARY KEY (customer_code, contract_no)
+        );
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            kind TEXT NOT NULL CHECK (kind IN ('lawsuit', 'payment_order')),
+            opened_on TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            principal_fen INTEGER NOT NULL,
+            interest_fen INTEGER NOT NULL,
+            court_fee_fen INTEGER NOT NULL,
+            folder TEXT,
+            note TEXT,
+            closed_on TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX cases_customer ON cases(customer_code);
+        CREATE TABLE case_stages (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            stage TEXT NOT NULL CHECK (stage IN
+                ('filed', 'preservation', 'hearing', 'judgment', 'enforcement', 'closed')),
+            on_day TEXT NOT NULL,
+            note TEXT,
+            document_id INTEGER REFERENCES documents(id),
+            document_path TEXT,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX case_stages_case ON case_stages(case_id);
+        CREATE TABLE case_costs (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            kind TEXT NOT NULL CHECK (kind IN
+                ('court_fee', 'preservation_fee', 'lawyer', 'travel', 'other')),
+            amount_fen INTEGER NOT NULL,
+            on_day TEXT NOT NULL,
+            note TEXT,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX case_costs_case ON case_costs(case_id)
+        """,
+    )

@@ -89,6 +89,7 @@ def _register() -> None:
         desk_commands,
         einvoice_commands,
         ledger_commands,
+        legal_commands,
         letter_commands,
         ocr_commands,
         search_commands,

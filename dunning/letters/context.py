@@ -93,6 +93,9 @@ class LetterInput:
     aging: dict[str, Decimal] = field(default_factory=dict)
     enclosures: list[str] = field(default_factory=list)  # what goes with the letter
     evidence: list[EvidenceItem] = field(default_factory=list)  # the lawyer level's 证据清单
+    # Interest to date ([interest] in_letters): amount and its basis in words; None: not stated.
+    interest: Decimal | None = None
+    interest_basis: str = ""
 
 
 CONTEXT_DOC: dict[str, str] = {
@@ -137,6 +140,10 @@ CONTEXT_DOC: dict[str, str] = {
     " letter with its delivery proof; each has .no .name .reference .proves .note",
     "evidence_count": "number of rows in the evidence list",
     "qr_png": "(not a tag) PNG of the QR code; replaces the picture whose alt text is `qr`",
+    "has_interest": "true when the letter states interest to date ([interest] in_letters = true)",
+    "interest": "interest on the overdue invoices to the letter date, e.g. 1,234.56",
+    "interest_words": "interest in capital numerals",
+    "interest_basis": "how it is computed, e.g. 按合同约定的逾期付款违约金标准",
 }
 
 
@@ -176,6 +183,9 @@ def build_context(letter: LetterInput) -> dict[str, Any]:
         ],
         "evidence_count": len(letter.evidence),
         "qr_png": qr_png(letter.ref),
+        "has_interest": bool(letter.interest),
+        **_money("interest", letter.interest or ZERO),
+        "interest_basis": letter.interest_basis,
     }
     return context
 

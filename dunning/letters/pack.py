@@ -470,6 +470,10 @@ def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_
             titles=titles,
         )
         letter = replace(letter, evidence=found)
+    if desk.config.interest_in_letters:
+        from dunning.letters.interest_line import with_interest
+
+        letter = with_interest(letter, conn, desk, plan.as_of)
     templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
     return _Job(cand, ref, level, folder, letter, templates, tuple(contracts))
 

@@ -18,6 +18,7 @@ from dunning.desk import Desk
 from dunning.web import (
     api,
     bank_page,
+    cases_page,
     customers_page,
     home_page,
     inbox_page,
@@ -132,6 +133,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *letters_page.ROUTES,
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
+        *cases_page.ROUTES,
         *users_page.ROUTES,
         *snapshots_page.ROUTES,
         *bank_page.ROUTES,

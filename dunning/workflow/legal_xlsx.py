@@ -15,6 +15,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dunning.dates import chinese_date
 from dunning.receivables import ZERO, bucket_title
+from dunning.vocabulary import CASE_KINDS
+from dunning.workflow.cases import Case
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
 from dunning.workflow.reports import LegalCase, LegalReport
 from dunning.workflow.status import STATUS_TITLES
@@ -45,6 +47,8 @@ def write_legal(report: LegalReport, path: Path) -> Path:
 def legal_workbook(report: LegalReport) -> Workbook:
     wb = new_workbook()
     _summary_sheet(wb, report)
+    if report.court_cases:
+        _court_cases_sheet(wb, report)
     for case in report.cases:
         _case_sheet(wb, report, case)
     return wb
@@ -118,6 +122,7 @@ def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
         ("五、催款函件", _letters_block),
         ("六、签收回执", _receipts_block),
         ("七、催收记录", _log_block),
+        *([("八、诉讼案件", _court_block)] if _cases_of(report, case) else []),
     ):
         row = write_section(ws, row, heading)
         row = write(ws, row, report, case) + 1
@@ -227,3 +232,59 @@ def _day(text: str | None) -> Cell:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         return text
+
+
+# --- court cases (workflow.cases) ----------------------------------------------------------
+
+COURT_SHEET = "诉讼案件"
+COURT_HEADERS = [
+    "案件编号", "客户编号", "客户名称", "类型", "开案日期", "当前阶段", "阶段日期", "本金",
+    "利息", "请求金额", "受理费", "办案费用", "已回款",
+]  # fmt: skip
+
+
+def _cases_of(report: LegalReport, case: LegalCase) -> list[Case]:
+    code = case.position.customer.code
+    return [c for c in report.court_cases if c.customer == code]
+
+
+def _court_row(c: Case) -> list[Cell]:
+    stage = c.stage
+    return [
+        c.id, c.customer, c.name, CASE_KINDS[c.kind], c.opened_on,
+        stage.title if stage else "未立案", stage.on if stage else None, c.principal,
+        c.interest, c.claim, c.court_fee, c.total_costs, c.recovered,
+    ]  # fmt: skip
+
+
+def _court_cases_sheet(wb: Workbook, report: LegalReport) -> None:
+    ws = add_sheet(wb, COURT_SHEET, _title(report, "诉讼案件一览"))
+    cases = report.court_cases
+    totals: list[Cell] = ["合计", None, f"共 {len(cases)} 件", None, None, None, None]
+    totals += [
+        sum((c.principal for c in cases), ZERO),
+        sum((c.interest for c in cases), ZERO),
+        sum((c.claim for c in cases), ZERO),
+        sum((c.court_fee for c in cases), ZERO),
+        sum((c.total_costs for c in cases), ZERO),
+        sum((c.recovered for c in cases), ZERO),
+    ]
+    write_table(ws, HEADER_ROW, COURT_HEADERS, [_court_row(c) for c in cases], totals=totals)
+    finish_sheet(ws, header_row=HEADER_ROW, freeze=f"D{HEADER_ROW + 1}")
+
+
+def _court_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    rows: list[list[Cell]] = []
+    for c in _cases_of(report, case):
+        stage = c.stage
+        rows.append(
+            [f"案件 #{c.id} {CASE_KINDS[c.kind]}", "请求金额（本金＋利息）", c.opened_on, c.claim]
+        )
+        rows.append(
+            ["当前阶段", stage.title if stage else "未立案", stage.on if stage else None, None]
+        )
+        rows += [[s.title, s.note, s.on, None] for s in c.stages]
+        rows += [[k.title, k.note, k.on, k.amount] for k in c.costs]
+        rows.append(["办案费用合计", None, None, c.total_costs])
+        rows.append(["开案后回款", None, None, c.recovered])
+    return write_table(ws, row, ["项目", "说明", "日期", "金额"], rows)

@@ -21,6 +21,7 @@ from dunning.config import Config
 from dunning.letters import registry
 from dunning.money import from_fen
 from dunning.receivables import ZERO, CustomerAging, Invoice, Payment, age, bucket_labels
+from dunning.workflow.cases import Case, list_cases
 from dunning.workflow.limitation import Position
 from dunning.workflow.limitation_archive import limitation_report
 from dunning.workflow.log import LogEntry, PromiseStatus, list_entries, status_of
@@ -245,6 +246,7 @@ class LegalReport:
     company: str
     labels: tuple[str, ...]
     cases: tuple[LegalCase, ...]  # largest overdue first
+    court_cases: tuple[Case, ...] = ()  # cases opened by the as-of day, newest first
 
 
 def _contracts(db: sqlite_utils.Database, code: str) -> tuple[Contract, ...]:
@@ -282,6 +284,7 @@ def legal_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) -
         company=config.company.get("name", ""),
         labels=tuple(bucket_labels(config.bucket_edges)),
         cases=tuple(cases),
+        court_cases=tuple(c for c in list_cases(db) if c.opened_on <= as_of),
     )
 
 

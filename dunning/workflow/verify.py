@@ -118,7 +118,9 @@ def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Prob
     """out/ against the letters: files no letter owns (a pack killed before registering),
     and registered letters whose files are gone."""
     from dunning.letters.registry import letters_missing_files, unregistered_pack_files
+    from dunning.workflow.cases import case_folders
 
+    cases = case_folders(db)  # a case's papers are not letters
     found = [
         Problem(
             "unregistered",
@@ -128,6 +130,7 @@ def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Prob
             " letter; `dunning pack` removes it",
         )
         for path in unregistered_pack_files(desk, db)
+        if not any(path.resolve().is_relative_to(folder) for folder in cases)
     ]
     found += [
         Problem(
