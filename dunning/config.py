@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from dunning.dates import office_zone
 from dunning.errors import ConfigError
 
 DEFAULT_TOML = """\
@@ -142,6 +143,7 @@ class Config:
     max_upload_mb: int = 50
     ocr_engine: str = "auto"
     ocr_page_timeout_s: float = 120.0
+    timezone: str = "Asia/Shanghai"  # [desk] timezone: the office's day and clock
 
 
 def default_config() -> Config:
@@ -217,7 +219,20 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         max_upload_mb=number("serve", "max_upload_mb", int),
         ocr_engine=_ocr_engine(data["ocr"].get("engine"), path),
         ocr_page_timeout_s=number("ocr", "page_timeout_s", float),
+        timezone=_timezone(data, path),
     )
+
+
+def _timezone(data: dict[str, Any], path: Path) -> str:
+    desk = data.get("desk", {})
+    zone = desk.get("timezone", "Asia/Shanghai") if isinstance(desk, dict) else None
+    try:
+        office_zone(str(zone))
+    except ValueError:
+        raise ConfigError(
+            f'{path}: [desk] timezone must be a zone name like "Asia/Shanghai", not {zone!r}.'
+        ) from None
+    return str(zone)
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

@@ -52,3 +52,7 @@ class IngestError(DunningError):
 
 class NotFoundError(DunningError):
     """A customer, document or letter that was asked for does not exist."""
+
+
+class FutureDateError(DunningError):
+    """A date after today where only the past makes sense (a letter sent, a pack dated)."""

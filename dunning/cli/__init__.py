@@ -77,6 +77,7 @@ def _register() -> None:
         letter_commands,
         ocr_commands,
         search_commands,
+        today_commands,
         watch_commands,
         web_commands,
         workflow_commands,

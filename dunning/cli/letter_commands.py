@@ -14,12 +14,15 @@ from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.output import (
     DATE,
+    allow_future_option,
+    office_day,
     current_desk,
     echo_json,
     echo_table,
     json_option,
     progress_enabled,
 )
+from dunning.dates import refuse_future
 from dunning.desk import PACKAGE_TEMPLATES
 
 if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
@@ -44,6 +47,12 @@ if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
     type=click.Path(file_okay=False, path_type=Path),
     help="Pack folder (default: out/<date>_<time>).",
 )
+@click.option(
+    "--allow-no-address",
+    is_flag=True,
+    help="Also write letters to customers without an address (the address stays blank).",
+)
+@allow_future_option
 @json_option
 @click.pass_context
 def pack(
@@ -56,6 +65,8 @@ def pack(
     dry_run: bool,
     quiet: bool,
     out_dir: Path | None,
+    allow_no_address: bool,
+    allow_future: bool,
     as_json: bool,
 ) -> None:
     """Generate a letter pack: statements, demand letters, receipts per the policy levels.
@@ -63,12 +74,20 @@ def pack(
     Example: dunning pack --as-of 2025-12-31 --pdf     (try --dry-run first)
     """
     desk = current_desk(ctx)
-    day = as_of or dt.date.today()
+    today = office_day(desk)
+    day = as_of or today
+    refuse_future(day, today, "函件日期 --as-of", allow=allow_future)
     with open_archive(desk.db_path) as db:
-        from dunning.letters.pack import plan_pack, write_pack
+        from dunning.letters.pack import NO_ADDRESS, plan_pack, write_pack
 
         plan = plan_pack(
-            db, desk.config, as_of=day, customers=customers, min_days=min_days, level=level
+            db,
+            desk.config,
+            as_of=day,
+            customers=customers,
+            min_days=min_days,
+            level=level,
+            allow_no_address=allow_no_address,
         )
         if dry_run:
             from dunning.workflow.limitation_archive import expiring_customers
@@ -77,8 +96,11 @@ def pack(
             plan.expiring = expiring_customers(db, desk.config, as_of=day, codes=codes)
             _show_plan(plan, desk.config.levels, as_json=as_json)
             return
-        for warning in (w for c in plan.selected for w in c.warnings):
-            click.echo(f"warning: {warning}.", err=True)
+        for warning in dict.fromkeys(w for c in plan.selected for w in c.warnings):
+            click.echo(f"提醒：{warning}。", err=True)
+        for cand in plan.candidates:
+            if cand.decision.reason == NO_ADDRESS:
+                click.echo(f"未生成：{cand.customer.code} {cand.customer.name}，{NO_ADDRESS}。", err=True)
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
             with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
@@ -128,9 +150,8 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
         ],
         right={2, 3},
     )
-    for cand in plan.selected:
-        for warning in cand.warnings:
-            click.echo(f"warning: {warning}.", err=True)
+    for warning in dict.fromkeys(w for c in plan.selected for w in c.warnings):
+        click.echo(f"提醒：{warning}。", err=True)
     click.echo(
         f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
     )

@@ -78,6 +78,7 @@ class Plan:
     customers: tuple[str, ...] = ()
     min_days: int | None = None
     level: int | None = None
+    allow_no_address: bool = False
     # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
 
@@ -157,14 +158,25 @@ def plan_pack(
     customers: Sequence[str] = (),
     min_days: int | None = None,
     level: int | None = None,
+    allow_no_address: bool = False,
 ) -> Plan:
-    """Decide, for every customer with receivables (or those named), what goes out today."""
+    """Decide, for every customer with receivables (or those named), what goes out today.
+
+    A customer without an address on file gets no letter (it is listed with the reason)
+    unless `allow_no_address`: a letter with a blank address cannot be mailed.
+    """
     if level is not None and not 1 <= level <= len(config.levels):
         raise PackError(f"--level must be 1 to {len(config.levels)} (see [[policy.levels]]).")
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
-    plan = Plan(as_of, customers=tuple(customers), min_days=min_days, level=level)
+    plan = Plan(
+        as_of,
+        customers=tuple(customers),
+        min_days=min_days,
+        level=level,
+        allow_no_address=allow_no_address,
+    )
     for aging in load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes):
         cust = statuses[aging.customer]
         decision = decide(
@@ -187,11 +199,23 @@ def plan_pack(
                 decision.manual,
                 f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
             )
+        if decision.next_level and not allow_no_address and not (cust.address or "").strip():
+            decision = Decision(
+                cust.code,
+                decision.current_level,
+                decision.due_level,
+                None,
+                decision.manual,
+                NO_ADDRESS,
+            )
         plan.candidates.append(
             Candidate(cust, aging, decision, _warnings(db, config, cust, decision))
         )
     plan.candidates.sort(key=lambda c: c.customer.code)
     return plan
+
+
+NO_ADDRESS = "没有地址，函件未生成：先在客户档案中补上地址（或用 --allow-no-address）"
 
 
 def _warnings(
@@ -200,7 +224,7 @@ def _warnings(
     """What the clerk should know before printing: blanks and missing enclosures."""
     found = []
     if not cust.address:
-        found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+        found.append(f"{cust.code} {cust.name} 没有地址：函件上的地址是空白")
     from dunning.letters.delivery import address_flags
 
     for flag in address_flags(db, cust.code):
@@ -507,6 +531,7 @@ def _still_due(
         customers=plan.customers,
         min_days=plan.min_days,
         level=plan.level,
+        allow_no_address=plan.allow_no_address,
     )
     now = {c.customer.code: c for c in fresh.selected}
     kept: list[_Draft] = []
