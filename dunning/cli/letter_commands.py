@@ -15,11 +15,11 @@ from dunning.cli import main
 from dunning.cli.output import (
     DATE,
     allow_future_option,
-    office_day,
     current_desk,
     echo_json,
     echo_table,
     json_option,
+    office_day,
     progress_enabled,
 )
 from dunning.dates import refuse_future
@@ -100,7 +100,9 @@ def pack(
             click.echo(f"提醒：{warning}。", err=True)
         for cand in plan.candidates:
             if cand.decision.reason == NO_ADDRESS:
-                click.echo(f"未生成：{cand.customer.code} {cand.customer.name}，{NO_ADDRESS}。", err=True)
+                click.echo(
+                    f"未生成：{cand.customer.code} {cand.customer.name}，{NO_ADDRESS}。", err=True
+                )
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
             with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:

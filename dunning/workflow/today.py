@@ -123,7 +123,12 @@ def promises_due(day: Day) -> list[TodayItem]:
         _, days = day.overdue(e.customer)
         found.append(
             TodayItem(
-                kind, e.customer, day.names.get(e.customer, ""), e.promise_amount, days, what,
+                kind,
+                e.customer,
+                day.names.get(e.customer, ""),
+                e.promise_amount,
+                days,
+                what,
                 "log_call",
             )
         )
@@ -147,8 +152,14 @@ def letters_to_send(day: Day) -> list[TodayItem]:
             what += f"（另有 {len(waiting) - 1} 封更早的函件也未登记寄出）"
         found.append(
             TodayItem(
-                "letter_unsent", code, day.names.get(code, ""), amount, days, what,
-                "mark_sent", letter.ref,
+                "letter_unsent",
+                code,
+                day.names.get(code, ""),
+                amount,
+                days,
+                what,
+                "mark_sent",
+                letter.ref,
             )
         )
     return found
@@ -167,8 +178,14 @@ def letters_without_proof(day: Day) -> list[TodayItem]:
         what = f"{_letter_title(letter)} 寄出 {age} 天，尚无妥投证明"
         found.append(
             TodayItem(
-                "letter_unproven", letter.customer, day.names.get(letter.customer, ""), amount,
-                days, what, "upload_proof", letter.ref,
+                "letter_unproven",
+                letter.customer,
+                day.names.get(letter.customer, ""),
+                amount,
+                days,
+                what,
+                "upload_proof",
+                letter.ref,
             )
         )
     return found
@@ -185,8 +202,14 @@ def letters_returned(day: Day) -> list[TodayItem]:
         what = f"{_letter_title(letter)} 被退回（{reason}），请核实地址"
         found.append(
             TodayItem(
-                "letter_returned", letter.customer, day.names.get(letter.customer, ""), amount,
-                days, what, "check_address", letter.ref,
+                "letter_returned",
+                letter.customer,
+                day.names.get(letter.customer, ""),
+                amount,
+                days,
+                what,
+                "check_address",
+                letter.ref,
             )
         )
     return found
@@ -195,9 +218,7 @@ def letters_returned(day: Day) -> list[TodayItem]:
 def limitation_near(day: Day) -> list[TodayItem]:
     """Claims whose limitation period ends soon (one line per customer, the earliest)."""
     earliest: dict[str, tuple[dt.date, Decimal, int, int]] = {}
-    report = limitation_report(
-        day.db, day.config, as_of=day.today, within=LIMITATION_WITHIN_DAYS
-    )
+    report = limitation_report(day.db, day.config, as_of=day.today, within=LIMITATION_WITHIN_DAYS)
     for p in report:
         if p.expired:
             continue
@@ -214,9 +235,7 @@ def limitation_near(day: Day) -> list[TodayItem]:
         _, days = day.overdue(code)
         what = f"{count} 张发票的诉讼时效将于 {expires.isoformat()} 届满（还剩 {left} 天）"
         found.append(
-            TodayItem(
-                "limitation", code, day.names.get(code, ""), total, days, what, "open_case"
-            )
+            TodayItem("limitation", code, day.names.get(code, ""), total, days, what, "open_case")
         )
     return found
 
