@@ -302,3 +302,19 @@ def test_office_time_shows_a_stamp_in_the_office_zone() -> None:
     assert office_time("2026-12-03T18:30:00+00:00") == "2026-12-04 02:30"
     assert office_time("2026-12-04T09:30:00+08:00", "Asia/Shanghai") == "2026-12-04 09:30"
     assert office_time("not a time") == "not a time"
+
+
+# --- customer lookup ---------------------------------------------------------------------------
+
+
+def test_customer_by_code_in_any_case_or_part_of_the_name(demo: Desk) -> None:
+    assert json.loads(run(demo, "customer", "c004", "--json").stdout)["customer"] == "C004"
+    assert json.loads(run(demo, "customer", "申达", "--json").stdout)["customer"] == "C004"
+    several = run(demo, "customer", "有限公司", code=1)
+    assert "对应多个客户" in several.stderr and "C001" in several.stderr
+    assert "您要找的是哪一个" in several.stderr
+    assert "没有客户“不存在”" in run(demo, "customer", "不存在", code=1).stderr
+    # the same lookup writes to the right customer
+    run(demo, "log", "add", "c002", "--kind", "call", "--note", "已电话")
+    with open_archive(demo.db_path) as db:
+        assert list_entries(db, "C002")[-1].note == "已电话"
