@@ -73,7 +73,7 @@ def test_sent_then_delivered_with_evidence_shows_in_the_customer_record(
     assert shown_doc["kind"] == "evidence" and shown_doc["customer_code"] == "C001"
     assert "1151234567890" in shown_doc["text_preview"]
     text = run(runner, packed, "customer", "C001").stdout
-    assert "1151234567890" in text and "2025-07-03" in text and "delivered" in text
+    assert "1151234567890" in text and "2025-07-03" in text and "已妥投" in text
     # the same proof given again is not archived twice
     run(
         runner, packed, "letter", "delivered", FIRST, "--on", "2025-07-03", "--evidence", str(proof)
@@ -167,9 +167,9 @@ def test_a_returned_letter_flags_the_address_and_may_be_sent_again(
     ]
     letter = {e["ref"]: e for e in record["letters"]}[SECOND]
     assert (letter["status"], letter["return_reason"]) == ("returned", "查无此人")
-    assert "address flagged" in run(runner, packed, "customer", "C002").stdout
+    assert "地址待核实" in run(runner, packed, "customer", "C002").stdout
     dry = run(runner, packed, "pack", "--allow-no-address", "--dry-run", "--as-of", "2025-07-20")
-    assert f"letter {SECOND} came back (查无此人)" in dry.stderr
+    assert f"函件 {SECOND} 被退回（查无此人）" in dry.stderr
     run(runner, packed, "letter", "sent", SECOND, "--via", "ems", "--on", "2025-07-12")
     assert letters_of(runner, packed, "C002")[SECOND]["status"] == "sent"
     run(runner, packed, "letter", "delivered", SECOND, "--on", "2025-07-14")

@@ -66,8 +66,8 @@ def test_plan_picks_active_overdue_customers_beyond_the_tolerance(loaded: Desk) 
     chosen = {c.customer.code: c.decision.next_level for c in plan.candidates}
     assert chosen == {"C001": 1, "C002": 1, "C003": None, "C004": None}
     reasons = {c.customer.code: c.decision.reason for c in plan.candidates}
-    assert "tolerance" in reasons["C003"]
-    assert "disputed" in reasons["C004"]
+    assert "未超过容差" in reasons["C003"]
+    assert "有争议" in reasons["C004"]
     warned = {c.customer.code for c in plan.candidates if c.warnings}
     assert "C002" in warned and "C001" not in warned
 
@@ -187,7 +187,7 @@ def test_cli_pack_dry_run_writes_nothing_and_json_shape(loaded: Desk, runner: Cl
     )
     assert dry.exit_code == 0, dry.output
     # C002 has no address on file: no letter, and the reason says so (issue 22)
-    assert "1 of 4 customers would get a letter" in dry.stdout
+    assert "4 个客户中 1 个会收到函件" in dry.stdout
     assert "没有地址，函件未生成" in dry.stdout
     assert not any(loaded.out.iterdir())
     real = runner.invoke(
@@ -345,7 +345,7 @@ def test_a_pack_with_nobody_due_writes_nothing(loaded: Desk, runner: CliRunner) 
         ],
     )
     assert result.exit_code == 0
-    assert "nobody is due a letter" in result.stdout
+    assert "没有客户需要发函" in result.stdout
     assert not any(loaded.out.iterdir())
 
 
@@ -355,7 +355,7 @@ def test_enclosures_and_the_missing_contract_copy_warning(loaded: Desk) -> None:
             db, loaded.config, allow_no_address=True, as_of=AS_OF, customers=["C001"], level=4
         )
         (cand,) = plan.selected
-        assert any("no archived contract copy" in w for w in cand.warnings)
+        assert any("没有归档的合同" in w for w in cand.warnings)
         result = write_pack(loaded, db, plan)
     letter = all_text(result.pack_dir / result.letters[0].files[0])  # type: ignore[operator]
     assert "附件：对账单、到访回执单" in letter  # no archived copy: not listed

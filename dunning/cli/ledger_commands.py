@@ -21,7 +21,17 @@ from dunning.cli.output import (
     json_option,
     progress_enabled,
 )
+from dunning.dates import office_time
 from dunning.money import format_amount
+from dunning.vocabulary import (
+    CUSTOMER_STATUS,
+    DELIVERY_CHANNELS,
+    HEADERS,
+    LETTER_LEVELS,
+    LETTER_STATUS,
+    LOG_KINDS,
+    title,
+)
 from dunning.workflow.records import customer_record
 from dunning.workflow.verify import verify as verify_archive
 
@@ -136,17 +146,21 @@ def customers(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
+    total = sum((Decimal(r["balance"]) for r in rows), Decimal(0))
     echo_table(
-        ["customer", "name", "status", "balance", "max days"],
+        ["客户编号", "客户名称", "状态", "应收余额", "最长逾期天数"],
         [
-            [
-                r["customer"],
-                r["name"],
-                r["status"],
-                format_amount(Decimal(r["balance"])),
-                r["max_days_overdue"],
-            ]
-            for r in rows
+            *(
+                [
+                    r["customer"],
+                    r["name"],
+                    title(CUSTOMER_STATUS, r["status"]),
+                    format_amount(Decimal(r["balance"])),
+                    r["max_days_overdue"],
+                ]
+                for r in rows
+            ),
+            ["合计", f"{len(rows)} 个客户", "", format_amount(total), ""],
         ],
         right={3, 4},
     )
@@ -168,66 +182,117 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     if as_json:
         echo_json(record)
         return
-    click.echo(f"{record['customer']}  {record['name']}  [{record['status']}]")
-    for key in ("address", "contact", "phone", "salesperson", "credit_grade"):
+    zone = desk.config.timezone
+    status = title(CUSTOMER_STATUS, str(record["status"]))
+    click.echo(f"{record['customer']}  {record['name']}  [{status}]")
+    for key, label in _PROFILE:
         if record[key]:
-            click.echo(f"  {key}: {record[key]}")
+            click.echo(f"  {label}：{record[key]}")
     click.echo(
-        f"  balance {record['balance']}, overdue {record['overdue']},"
-        f" max {record['max_days_overdue']} days overdue (as of {record['as_of']})"
+        f"  应收余额 {_money(record['balance'])}，逾期金额 {_money(record['overdue'])}，"
+        f"最长逾期 {record['max_days_overdue']} 天（截至 {record['as_of']}）"
     )
-    click.echo("\ninvoices")
+    invoices = record["invoices"]
+    click.echo("\n发票")
     echo_table(
-        ["invoice", "contract", "date", "due", "amount", "received", "open", "days"],
+        ["发票号", "合同号", "开票日期", "到期日", "金额", "已收", "未收", "逾期天数"],
         [
-            [
-                i["invoice"],
-                i["contract"],
-                i["date"],
-                i["due"],
-                i["amount"],
-                i["received"],
-                i["open"],
-                i["days_overdue"],
-            ]
-            for i in record["invoices"]
+            *(
+                [
+                    i["invoice"],
+                    i["contract"],
+                    i["date"],
+                    i["due"],
+                    _money(i["amount"]),
+                    _money(i["received"]),
+                    _money(i["open"]),
+                    _days(i["days_overdue"]),
+                ]
+                for i in invoices
+            ),
+            *_totals_row(invoices, ["amount", "received", "open"], first=4, width=8),
         ],
         right={4, 5, 6, 7},
     )
-    _section("payments", record["payments"], ["date", "amount", "invoice"])
-    _section("contracts", record["contracts"], ["contract", "amount", "signed_on", "document"])
+    _section("回款", record["payments"], ["date", "amount", "invoice"], zone)
+    _section("合同", record["contracts"], ["contract", "amount", "signed_on", "document"], zone)
     _section(
-        "letters",
+        "函件",
         record["letters"],
-        [
-            "ref",
-            "level_name",
-            "date",
-            "status",
-            "channel",
-            "tracking",
-            "sent_on",
-            "delivered_on",
-            "evidence_document",
-        ],
+        ["ref", "level_name", "date", "status", "channel", "tracking", "sent_on", "delivered_on"],
+        zone,
     )
     for flag in record.get("address_flags", []):
         click.echo(
-            f"  address flagged: {flag['letter']} came back on {flag['flagged_on']}"
-            f" ({flag['reason']}); check the address before the next letter"
+            f"  地址待核实：函件 {flag['letter']} 于 {flag['flagged_on']} 被退回"
+            f"（{flag['reason']}），下次发函前请先核实地址"
         )
-    _section("log", record["log"], ["at", "kind", "note"])
+    _section("催收记录", record["log"], ["at", "kind", "note"], zone)
     changes = [{**c, "change": f"{c['old'] or ''} → {c['new']}"} for c in record["changes"]]
     if changes:
-        _section("changes", changes, ["at", "field", "change", "file"])
+        _section("资料变更", changes, ["at", "field", "change", "file"], zone)
 
 
-def _section(title: str, rows: list[dict[str, object]], keys: list[str]) -> None:
-    click.echo(f"\n{title}")
+_PROFILE = (
+    ("address", "地址"),
+    ("contact", "联系人"),
+    ("phone", "电话"),
+    ("salesperson", "业务员"),
+    ("credit_grade", "信用等级"),
+)
+_AMOUNTS = {"amount", "received", "open", "balance", "overdue"}
+_TITLES = {
+    "status": LETTER_STATUS,
+    "level_name": LETTER_LEVELS,
+    "kind": LOG_KINDS,
+    "channel": DELIVERY_CHANNELS,
+    "field": {"name": "名称", "address": "地址", "contact": "联系人", "phone": "电话"},
+}
+
+
+def _money(value: object) -> str:
+    return "" if value in (None, "") else format_amount(Decimal(str(value)))
+
+
+def _days(value: object) -> str:
+    days = int(str(value))
+    return "未到期" if days < 0 else str(days)
+
+
+def _totals_row(
+    rows: list[dict[str, object]], keys: list[str], *, first: int, width: int
+) -> list[list[str]]:
+    """A 合计 row under a table of amounts (none for an empty table)."""
     if not rows:
-        click.echo("  (none)")
+        return []
+    cells = ["合计"] + [""] * (width - 1)
+    for n, key in enumerate(keys):
+        cells[first + n] = format_amount(sum((Decimal(str(r[key])) for r in rows), Decimal(0)))
+    return [cells]
+
+
+def _cell(key: str, value: object, zone: str) -> object:
+    if value is None:
+        return ""
+    if key in _AMOUNTS:
+        return _money(value)
+    if key in _TITLES:
+        return title(_TITLES[key], str(value))
+    if key == "at":
+        return office_time(str(value), zone)
+    return value
+
+
+def _section(title_: str, rows: list[dict[str, object]], keys: list[str], zone: str) -> None:
+    click.echo(f"\n{title_}")
+    if not rows:
+        click.echo("  （无）")
         return
-    echo_table(keys, [[r[k] for k in keys] for r in rows])
+    right = {n for n, k in enumerate(keys) if k in _AMOUNTS}
+    table = [[_cell(k, r[k], zone) for k in keys] for r in rows]
+    if "amount" in keys and len(rows) > 1:
+        table += _totals_row(rows, ["amount"], first=keys.index("amount"), width=len(keys))
+    echo_table([HEADERS.get(k, k) for k in keys], table, right=right)
 
 
 @main.command()

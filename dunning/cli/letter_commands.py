@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ from dunning.cli.output import (
 )
 from dunning.dates import refuse_future
 from dunning.desk import PACKAGE_TEMPLATES
+from dunning.money import format_amount
+from dunning.vocabulary import LETTER_LEVELS, title
 
 if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
     from dunning.letters.pack import Plan
@@ -112,22 +115,25 @@ def pack(
         else:
             result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
     for note in result.notes:
-        click.echo(f"note: {note}.", err=True)
+        click.echo(f"说明：{note}。", err=True)
     if as_json:
         echo_json(result.to_json())
         return
-    for letter in result.letters:
-        click.echo(
-            f"{letter.ref}  {letter.customer} {letter.name}  level {letter.level} ({letter.level_name})  {letter.amount}"
+    if result.letters:
+        echo_table(
+            ["函件编号", "客户编号", "客户名称", "函件类型", "金额"],
+            [
+                [x.ref, x.customer, x.name, title(LETTER_LEVELS, x.level_name), _money(x.amount)]
+                for x in result.letters
+            ],
+            right={4},
         )
     if result.pack_dir is None:
-        click.echo(
-            f"nobody is due a letter on {day.isoformat()}; nothing written (--dry-run says why)."
-        )
+        click.echo(f"{day.isoformat()} 没有客户需要发函，什么也没有生成（--dry-run 说明原因）。")
         return
-    click.echo(f"{len(result.letters)} letters in {result.pack_dir}")
+    click.echo(f"共 {len(result.letters)} 封函件，在 {result.pack_dir}")
     if result.pdf:
-        click.echo(f"print-ready PDF: {result.pdf}")
+        click.echo(f"可打印的 PDF：{result.pdf}")
 
 
 def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None:
@@ -137,12 +143,12 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
         return
     rows = data["customers"]
     echo_table(
-        ["customer", "name", "overdue", "days", "last", "next", "why"],
+        ["客户编号", "客户名称", "逾期金额", "逾期天数", "上次", "本次", "原因"],
         [
             [
                 r["customer"],
                 r["name"],
-                r["overdue"],
+                _money(r["overdue"]),
                 r["max_days_overdue"],
                 r["current_level"] or "-",
                 r["next_level"] or "-",
@@ -155,8 +161,12 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
     for warning in dict.fromkeys(w for c in plan.selected for w in c.warnings):
         click.echo(f"提醒：{warning}。", err=True)
     click.echo(
-        f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
+        f"预览：{len(plan.candidates)} 个客户中 {len(plan.selected)} 个会收到函件；什么也没有写入。"
     )
+
+
+def _money(value: object) -> str:
+    return format_amount(Decimal(str(value)))
 
 
 def _limitation_mark(expires: object) -> str:

@@ -197,7 +197,7 @@ def plan_pack(
                 decision.due_level,
                 None,
                 decision.manual,
-                f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
+                f"逾期 {aging.max_days_overdue} 天，少于 --min-days {min_days}",
             )
         if decision.next_level and not allow_no_address and not (cust.address or "").strip():
             decision = Decision(
@@ -229,8 +229,8 @@ def _warnings(
 
     for flag in address_flags(db, cust.code):
         found.append(
-            f"{cust.code} {cust.name}: letter {flag.letter_ref} came back ({flag.reason});"
-            " check the address before sending"
+            f"{cust.code} {cust.name}：函件 {flag.letter_ref} 被退回（{flag.reason}），"
+            "发函前请先核实地址"
         )
     level = decision.next_level
     if level is not None and "contract" in config.levels[level - 1].documents:
@@ -240,8 +240,8 @@ def _warnings(
         ).fetchone()[0]
         if not archived:
             found.append(
-                f"{cust.code} {cust.name} has no archived contract copy: the pack goes without it"
-                " (drop the signed contract into inbox/contracts/ first)"
+                f"{cust.code} {cust.name} 没有归档的合同：函件包里没有合同复印件"
+                "（先把签好的合同放进 inbox/contracts/）"
             )
     return tuple(found)
 
@@ -607,6 +607,6 @@ def _make_pdfs(pack_dir: Path, drafts: list[_Draft]) -> None:
 def _log_letter(
     conn: Any, code: str, ref: str, level: Level, aging: CustomerAging, *, manual: bool, on: dt.date
 ) -> None:
-    how = "by hand" if manual else "by policy"
-    note = f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}"
+    how = "手工指定" if manual else "按催收规则"
+    note = f"{level.title} {ref} 已生成（{how}），逾期金额 {aging.overdue:,.2f} 元"
     add_entry(conn, code, kind="letter", note=note, letter_ref=ref, on=on)
