@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from pdf_factory import make_text_pdf
+from tooling import require_soffice, require_tool
 from web_support import client, csrf, demo_desk
 
 from dunning.archive.db import open_archive
@@ -318,3 +321,49 @@ def test_customer_by_code_in_any_case_or_part_of_the_name(demo: Desk) -> None:
     run(demo, "log", "add", "c002", "--kind", "call", "--note", "已电话")
     with open_archive(demo.db_path) as db:
         assert list_entries(db, "C002")[-1].note == "已电话"
+
+
+def test_search_finds_letters_by_reference_kind_and_customer(demo: Desk) -> None:
+    with open_archive(demo.db_path) as db:
+        letters = load_deliveries(db)
+    first = letters[0]
+    by_ref = run(demo, "search", first.ref.lower().replace("-", " - ")).stdout
+    assert f"[函件] {first.ref}" in by_ref
+    lawyer = run(demo, "search", "律师函").stdout
+    assert {ln.split()[1] for ln in lawyer.splitlines() if ln.startswith("[函件]")} == {
+        d.ref for d in letters if d.level_name == "lawyer"
+    }
+    mine = run(demo, "search", "reminder", "--customer", "申达").stdout
+    assert {ln.split()[1] for ln in mine.splitlines() if ln.startswith("[函件]")} == {
+        d.ref for d in letters if d.level_name == "reminder" and d.customer == "C004"
+    }
+    several = run(demo, "search", "合同", "--customer", "有限公司", code=1)
+    assert "对应多个客户" in several.stderr
+
+
+# --- letter typography: numbers on one line, the slip whole on its cut line's page -----------
+
+
+def test_printed_pack_keeps_numbers_whole_and_the_slip_on_its_page(demo: Desk) -> None:
+    require_soffice()
+    require_tool("pdftotext", lambda: shutil.which("pdftotext") is not None,
+                 install="apt-get install poppler-utils")  # fmt: skip
+    pdfs = sorted(demo.out.glob("*/pack.pdf"))
+    assert pdfs, "the demo's pack has a PDF"
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(pdfs[-1]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    manifest = json.loads((pdfs[-1].parent / "manifest.json").read_text(encoding="utf-8"))
+    for letter in manifest:
+        # every printed reference is whole: no reference starts at a line's end
+        assert f"汇款时请在附言中注明：{letter['ref']}" in layout or letter["level_name"] in (
+            "reminder",
+        ), letter["ref"]
+    broken = re.findall(r"CS-\d{0,4}-?\d{0,5}\s*\n", layout)
+    assert not [b for b in broken if not re.fullmatch(r"CS-\d{4}-\d{6}\s*\n", b)]
+    assert layout.count("1202 0000 0000 0000 000") >= len(manifest)
+    for page in layout.split("\f"):
+        if "请沿此线剪下" in page:
+            assert "对账单回执" in page and "核对意见" in page and "客户确认" in page
+    fonts = subprocess.run(["pdffonts", str(pdfs[-1])], capture_output=True, text=True).stdout
+    assert "NotoSerifCJK" in fonts  # Chinese in a serif beside the Latin serif
