@@ -289,7 +289,7 @@ def _section(title_: str, rows: list[dict[str, object]], keys: list[str], zone: 
         click.echo("  （无）")
         return
     right = {n for n, k in enumerate(keys) if k in _AMOUNTS}
-    table = [[_cell(k, r[k], zone) for k in keys] for r in rows]
+    table: list[list[object]] = [[_cell(k, r[k], zone) for k in keys] for r in rows]
     if "amount" in keys and len(rows) > 1:
         table += _totals_row(rows, ["amount"], first=keys.index("amount"), width=len(keys))
     echo_table([HEADERS.get(k, k) for k in keys], table, right=right)
