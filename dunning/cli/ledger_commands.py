@@ -261,11 +261,11 @@ def _days(value: object) -> str:
 
 def _totals_row(
     rows: list[dict[str, object]], keys: list[str], *, first: int, width: int
-) -> list[list[str]]:
+) -> list[list[object]]:
     """A 合计 row under a table of amounts (none for an empty table)."""
     if not rows:
         return []
-    cells = ["合计"] + [""] * (width - 1)
+    cells: list[object] = ["合计", *[""] * (width - 1)]
     for n, key in enumerate(keys):
         cells[first + n] = format_amount(sum((Decimal(str(r[key])) for r in rows), Decimal(0)))
     return [cells]
