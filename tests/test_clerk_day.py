@@ -4,6 +4,7 @@ refused, no letter to a customer without an address, the office's time zone."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from pdf_factory import make_text_pdf
@@ -367,3 +369,48 @@ def test_printed_pack_keeps_numbers_whole_and_the_slip_on_its_page(demo: Desk) -
             assert "对账单回执" in page and "核对意见" in page and "客户确认" in page
     fonts = subprocess.run(["pdffonts", str(pdfs[-1])], capture_output=True, text=True).stdout
     assert "NotoSerifCJK" in fonts  # Chinese in a serif beside the Latin serif
+
+
+# --- lists: salesperson filter, totals, pages, export -----------------------------------------
+
+
+def test_customer_list_filters_by_salesperson_totals_and_exports(demo: Desk) -> None:
+    c = client(demo)
+    with open_archive(demo.db_path) as db:
+        people = dict(db.execute("SELECT code, salesperson FROM customers").fetchall())
+    someone = next(p for p in people.values() if p)
+    page = c.get("/customers", params={"salesperson": someone}).text
+    shown = set(re.findall(r'<a href="/customers/([^"]+)">', page))
+    assert shown == {code for code, p in people.items() if p == someone}
+    assert "合计" in page and "第 1 / 1 页" in page
+    export = c.get("/customers.xlsx", params={"salesperson": someone, "sort": "code"})
+    assert export.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
+    assert values[0][:2] == ["客户编号", "客户名称"]
+    assert [v[0] for v in values[1:-1]] == sorted(shown)
+    assert values[-1][0] == "合计"
+    assert Decimal(str(values[-1][4])) == sum(Decimal(str(v[4])) for v in values[1:-1])
+    assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.orientation == "landscape"
+
+
+def test_customer_list_pages(fresh: Desk) -> None:
+    with open_archive(fresh.db_path) as db:
+        db["customers"].insert_all(
+            [
+                {
+                    "code": f"Z{n:04d}",
+                    "name": f"测试客户{n}",
+                    "status": "active",
+                    "created_at": "2026-01-01T00:00:00+08:00",
+                    "updated_at": "2026-01-01T00:00:00+08:00",
+                }
+                for n in range(120)
+            ],  # fmt: skip
+        )
+    c = client(fresh)
+    first = c.get("/customers", params={"sort": "code"}).text
+    assert "第 1 / 3 页" in first and "下一页" in first
+    last = c.get("/customers", params={"sort": "code", "page": "3"}).text
+    assert "第 3 / 3 页" in last and "上一页" in last
+    assert c.get("/customers", params={"page": "99999999999"}).status_code == 200
