@@ -406,7 +406,7 @@ def test_customer_list_pages(fresh: Desk) -> None:
                     "updated_at": "2026-01-01T00:00:00+08:00",
                 }
                 for n in range(120)
-            ],  # fmt: skip
+            ],
         )
     c = client(fresh)
     first = c.get("/customers", params={"sort": "code"}).text
