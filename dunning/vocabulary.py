@@ -97,6 +97,7 @@ TODAY_KINDS: Mapping[str, str] = {
     "letter_unsent": "函件待寄出",
     "letter_unproven": "待上传妥投证明",
     "letter_returned": "函件被退回",
+    "no_address": "缺少地址",
     "limitation": "诉讼时效临近",
     "visit": "上门催收",
     "receipt_review": "到账待核对",
@@ -110,6 +111,7 @@ TODAY_ACTIONS: Mapping[str, str] = {
     "check_address": "核实地址",
     "review_receipt": "核对到账",
     "open_case": "查看客户",
+    "add_address": "补充地址",
     "visit": "上门催收",
 }
 

@@ -414,3 +414,27 @@ def test_customer_list_pages(fresh: Desk) -> None:
     last = c.get("/customers", params={"sort": "code", "page": "3"}).text
     assert "第 3 / 3 页" in last and "上一页" in last
     assert c.get("/customers", params={"page": "99999999999"}).status_code == 200
+
+
+def test_today_lists_a_customer_blocked_by_a_missing_address(fresh: Desk) -> None:
+    with open_archive(fresh.db_path) as db:
+        db.execute("UPDATE customers SET address = NULL WHERE code = 'C005'")
+        db.conn.commit()
+        later = today() + dt.timedelta(days=20)
+        items = today_list(db, fresh.config, today=later)
+    blocked = [i for i in items if i.kind == "no_address"]
+    # C007 of the demo has no address either
+    assert {(i.customer, i.action) for i in blocked} == {
+        ("C005", "add_address"),
+        ("C007", "add_address"),
+    }
+
+
+def test_a_sent_letter_supersedes_older_unsent_ones(fresh: Desk) -> None:
+    with open_archive(fresh.db_path) as db:
+        waiting = [d for d in load_deliveries(db) if d.customer == "C004" and d.status == "issued"]
+    assert len(waiting) > 1
+    run(fresh, "letter", "sent", waiting[-1].ref, "--via", "ems")
+    with open_archive(fresh.db_path) as db:
+        items = today_list(db, fresh.config, today=today())
+    assert not [i for i in items if i.customer == "C004" and i.kind == "letter_unsent"]

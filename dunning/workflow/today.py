@@ -141,6 +141,8 @@ def letters_to_send(day: Day) -> list[TodayItem]:
     for letter in day.letters:  # oldest first
         if letter.status == "issued":
             unsent.setdefault(letter.customer, []).append(letter)
+        else:  # a later letter went out: the older unsent ones are superseded
+            unsent.pop(letter.customer, None)
     found = []
     for code, waiting in unsent.items():
         letter = waiting[-1]
@@ -240,12 +242,36 @@ def limitation_near(day: Day) -> list[TodayItem]:
     return found
 
 
+def letters_blocked(day: Day) -> list[TodayItem]:
+    """Customers due a letter today that gets none: no address on file."""
+    from dunning.letters.pack import NO_ADDRESS, plan_pack
+
+    found = []
+    for cand in plan_pack(day.db, day.config, as_of=day.today).candidates:
+        if cand.decision.reason == NO_ADDRESS:
+            code = cand.customer.code
+            what = "到了发函时间，但客户档案中没有地址，函件未生成：请补上地址"
+            found.append(
+                TodayItem(
+                    "no_address",
+                    code,
+                    cand.customer.name,
+                    cand.aging.overdue,
+                    cand.aging.max_days_overdue,
+                    what,
+                    "add_address",
+                )
+            )
+    return found
+
+
 Source = Callable[[Day], list[TodayItem]]
 SOURCES: list[Source] = [
     promises_due,
     letters_to_send,
     letters_without_proof,
     letters_returned,
+    letters_blocked,
     limitation_near,
 ]
 
