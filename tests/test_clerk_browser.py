@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 __all__ = ["served"]  # the module's served desk, shared with test_web_browser's fixture
 
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+KEPT = {"clerk-today-desktop.png", "clerk-today-phone.png", "clerk-letter-phone.png"}
 
 
 @pytest.fixture(scope="module", params=list(WIDTHS))
@@ -52,7 +53,7 @@ def clerk(request: pytest.FixtureRequest, served: tuple[Desk, str]) -> Iterator[
 def _shot(page: Page, tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
     page.screenshot(path=str(target), full_page=True)
-    if os.environ.get("DUNNING_SCREENSHOTS") == "docs":
+    if os.environ.get("DUNNING_SCREENSHOTS") == "docs" and name in KEPT:
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(target, DOCS / name)
     return target
