@@ -438,3 +438,23 @@ def test_a_sent_letter_supersedes_older_unsent_ones(fresh: Desk) -> None:
     with open_archive(fresh.db_path) as db:
         items = today_list(db, fresh.config, today=today())
     assert not [i for i in items if i.customer == "C004" and i.kind == "letter_unsent"]
+
+
+# --- printable reports --------------------------------------------------------------------------
+
+
+def test_weekly_list_prints_across_pages_with_code_and_name_repeated(
+    fresh: Desk, tmp_path: Path
+) -> None:
+    long_note = "财务部王经理说这笔款要等甲方的项目验收之后才能支付，" * 4
+    run(fresh, "log", "add", "C004", "--kind", "call", "--note", long_note)
+    out = tmp_path / "weekly.xlsx"
+    run(fresh, "report", "weekly", "--out", str(out))
+    sheet = openpyxl.load_workbook(out)["逾期客户名单"]
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is False  # full size, not one page
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    assert sheet.print_title_cols == "$A:$B" and sheet.print_title_rows
+    row = next(c.row for c in sheet["A"] if c.value == "C004")
+    assert (sheet.row_dimensions[row].height or 0) >= 45  # tall enough for the wrapped note
+    other = next(c.row for c in sheet["A"] if c.value == "C005")
+    assert (sheet.row_dimensions[other].height or 15) < 45
