@@ -249,10 +249,10 @@ def test_log_list_filters_by_customer_and_day_and_prints_a_table(
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == [
-        "#", "day", "customer", "kind", "note", "by", "promise", "by", "date", "promise", "status",
+        "序号", "日期", "客户编号", "类型", "内容", "记录人", "承诺金额", "承诺付款日", "承诺状态",
     ]  # fmt: skip
-    assert lines[2].split() == ["1", "2025-03-01", "C001", "promise", "A", "4,000.00",
-                                "2025-03-20", "kept"]  # fmt: skip
+    assert lines[2].split() == ["1", "2025-03-01", "C001", "承诺付款", "A", "4,000.00",
+                                "2025-03-20", "已兑现"]  # fmt: skip
     assert lines[3].split()[-1] == "broken"
     assert len(lines) == 4
     code, out, _ = cli(runner, ledger_desk, "log", "list", "--since", "2025-04-02", "--json")

@@ -19,10 +19,12 @@ from dunning.cli.output import (
     echo_json,
     echo_table,
     json_option,
+    office_day,
     progress_enabled,
 )
 from dunning.dates import office_time
 from dunning.money import format_amount
+from dunning.receivables import ZERO, bucket_title
 from dunning.vocabulary import (
     CUSTOMER_STATUS,
     DELIVERY_CHANNELS,
@@ -107,7 +109,7 @@ def aging(ctx: click.Context, as_of: dt.date | None, as_json: bool) -> None:
     Example: dunning aging --as-of 2025-12-31
     """
     desk = current_desk(ctx)
-    day = as_of_day(as_of)
+    day = as_of or office_day(desk)
     with open_archive(desk.db_path) as db:
         report = aging_report(db, as_of=day, edges=desk.config.bucket_edges)
     report.sort(key=lambda a: (-a.max_days_overdue, a.customer))
@@ -115,21 +117,25 @@ def aging(ctx: click.Context, as_of: dt.date | None, as_json: bool) -> None:
         echo_json([aging_json(a) for a in report])
         return
     if not report:
-        click.echo("no receivables yet: ingest a ledger first.")
+        click.echo("还没有应收数据：先导入台账（dunning ingest 台账.xlsx）。")
         return
     labels = list(report[0].buckets)
-    rows = [
+    rows: list[list[object]] = [
         [a.customer, a.name, format_amount(a.balance)]
         + [format_amount(a.buckets[k]) for k in labels]
         + [a.max_days_overdue]
         for a in report
     ]
+    total: list[object] = ["合计", f"{len(report)} 个客户"]
+    total += [format_amount(sum((a.balance for a in report), ZERO))]
+    total += [format_amount(sum((a.buckets[k] for a in report), ZERO)) for k in labels] + [""]
+    rows.append(total)
     echo_table(
-        ["customer", "name", "balance", *labels, "max days"],
+        ["客户编号", "客户名称", "应收余额", *(bucket_title(k) for k in labels), "最长逾期天数"],
         rows,
         right=set(range(2, 4 + len(labels))),
     )
-    click.echo(f"as of {day.isoformat()}, {len(report)} customers")
+    click.echo(f"截至 {day.isoformat()}，{len(report)} 个客户")
 
 
 @main.command()
@@ -142,7 +148,7 @@ def customers(ctx: click.Context, as_json: bool) -> None:
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        rows = customers_json(db, as_of=dt.date.today(), edges=desk.config.bucket_edges)
+        rows = customers_json(db, as_of=office_day(desk), edges=desk.config.bucket_edges)
     if as_json:
         echo_json(rows)
         return
@@ -178,7 +184,8 @@ def customer(ctx: click.Context, code: str, as_of: dt.date | None, as_json: bool
     """
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        record = customer_record(db, code, as_of=as_of_day(as_of), edges=desk.config.bucket_edges)
+        day = as_of or office_day(desk)
+        record = customer_record(db, code, as_of=day, edges=desk.config.bucket_edges)
     if as_json:
         echo_json(record)
         return
