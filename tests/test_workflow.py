@@ -253,12 +253,12 @@ def test_log_list_filters_by_customer_and_day_and_prints_a_table(
     ]  # fmt: skip
     assert lines[2].split() == ["1", "2025-03-01", "C001", "承诺付款", "A", "4,000.00",
                                 "2025-03-20", "已兑现"]  # fmt: skip
-    assert lines[3].split()[-1] == "broken"
+    assert lines[3].split()[-1] == "未兑现"
     assert len(lines) == 4
     code, out, _ = cli(runner, ledger_desk, "log", "list", "--since", "2025-04-02", "--json")
     assert [e["note"] for e in json.loads(out)] == ["上门对账"]
     code, out, _ = cli(runner, ledger_desk, "log", "list", "C003")
-    assert (code, out) == (0, "no log entries.\n")
+    assert (code, out) == (0, "还没有催收记录。\n")
     code, _, err = cli(runner, ledger_desk, "log", "list", "C404")
     assert code == 1 and "没有客户“C404”" in err
 
