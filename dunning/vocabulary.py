@@ -100,6 +100,7 @@ TODAY_KINDS: Mapping[str, str] = {
     "no_address": "缺少地址",
     "limitation": "诉讼时效临近",
     "visit": "上门催收",
+    "visit_approval": "上门计划待审批",
     "receipt_review": "到账待核对",
 }
 
@@ -113,6 +114,7 @@ TODAY_ACTIONS: Mapping[str, str] = {
     "open_case": "查看客户",
     "add_address": "补充地址",
     "visit": "上门催收",
+    "approve": "审批",
 }
 
 # Column headers clerks read in tables and spreadsheets, by their JSON field name.
@@ -153,4 +155,12 @@ HEADERS: Mapping[str, str] = {
     "what": "事由",
     "action": "操作",
     "total": "合计",
+}
+
+# 上门催收: a visit's way from plan to done.
+VISIT_STATUS: Mapping[str, str] = {
+    "planned": "待审批",
+    "approved": "已批准",
+    "rejected": "未批准",
+    "done": "已完成",
 }

@@ -78,6 +78,7 @@ def _register() -> None:
         ocr_commands,
         search_commands,
         today_commands,
+        visit_commands,
         watch_commands,
         web_commands,
         workflow_commands,

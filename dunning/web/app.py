@@ -26,6 +26,7 @@ from dunning.web import (
     reports_page,
     search_page,
     users_page,
+    visits_page,
 )
 from dunning.web.desk_state import DeskState, secret_key
 from dunning.web.guard import is_loopback
@@ -139,6 +140,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
         *users_page.ROUTES,
+        *visits_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -52,6 +52,8 @@ def action_url(item: TodayItem) -> str:
         return f"/letters/ref/{quote(item.ref, safe='')}"
     if item.action in ("log_call", "record_promise"):
         return f"{customer}#log-form"
+    if item.action in ("visit", "approve"):
+        return "/visits"
     return customer
 
 

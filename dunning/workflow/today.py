@@ -265,6 +265,26 @@ def letters_blocked(day: Day) -> list[TodayItem]:
     return found
 
 
+def visits_due(day: Day) -> list[TodayItem]:
+    """Approved visits due today (or overdue), and planned ones waiting for approval."""
+    from dunning.workflow.visits import list_visits
+
+    found = []
+    for visit in list_visits(day.db):
+        amount, days = day.overdue(visit.customer)
+        name = day.names.get(visit.customer, "")
+        when = visit.planned_on.isoformat()
+        if visit.status == "approved" and visit.planned_on <= day.today:
+            what = f"上门催收（{visit.people}，{when}），携带{visit.materials}"
+            found.append(TodayItem("visit", visit.customer, name, amount, days, what, "visit"))
+        elif visit.status == "planned":
+            what = f"上门催收计划（{visit.people}，{when}）等待主管审批"
+            found.append(
+                TodayItem("visit_approval", visit.customer, name, amount, days, what, "approve")
+            )
+    return found
+
+
 Source = Callable[[Day], list[TodayItem]]
 SOURCES: list[Source] = [
     promises_due,
@@ -273,6 +293,7 @@ SOURCES: list[Source] = [
     letters_returned,
     letters_blocked,
     limitation_near,
+    visits_due,
 ]
 
 
