@@ -458,3 +458,17 @@ def test_weekly_list_prints_across_pages_with_code_and_name_repeated(
     assert (sheet.row_dimensions[row].height or 0) >= 45  # tall enough for the wrapped note
     other = next(c.row for c in sheet["A"] if c.value == "C005")
     assert (sheet.row_dimensions[other].height or 15) < 45
+
+
+@pytest.mark.parametrize(
+    "args", [["aging"], ["customer", "C004"], ["log", "list"], ["limitation"],
+             ["report", "weekly"], ["report", "legal"]], ids=" ".join,
+)  # fmt: skip
+def test_every_as_of_refuses_a_future_day_unless_allowed(
+    demo: Desk, args: list[str], tmp_path: Path
+) -> None:
+    later = (today() + dt.timedelta(days=5)).isoformat()
+    refused = run(demo, *args, "--as-of", later, code=1)
+    assert "晚于今天" in refused.stderr and refused.stderr.count("\n") == 1
+    out = ["--out", str(tmp_path / "r.xlsx")] if args[0] == "report" else []
+    run(demo, *args, "--as-of", later, "--allow-future", *out)

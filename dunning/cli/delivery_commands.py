@@ -10,6 +10,7 @@ import click
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
+from dunning.cli.ledger_commands import as_of_option
 from dunning.cli.output import (
     DATE,
     allow_future_option,
@@ -256,7 +257,7 @@ def letter_reply(
 
 
 @main.command()
-@click.option("--as-of", type=DATE, help="The day to look from (default: today).")
+@as_of_option
 @click.option(
     "--within",
     type=click.IntRange(0),
@@ -274,8 +275,8 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
     from dunning.workflow.limitation import position_json
     from dunning.workflow.limitation_archive import limitation_report
 
-    day = as_of or dt.date.today()
     desk = current_desk(ctx)
+    day = as_of or office_day(desk)
     with open_archive(desk.db_path) as db:
         rows = limitation_report(db, desk.config, as_of=day, within=within)
     if as_json:

@@ -22,7 +22,7 @@ from dunning.cli.output import (
     office_day,
     progress_enabled,
 )
-from dunning.dates import office_time
+from dunning.dates import office_time, refuse_future
 from dunning.money import format_amount
 from dunning.receivables import ZERO, bucket_title
 from dunning.vocabulary import (
@@ -39,12 +39,35 @@ from dunning.workflow.verify import verify as verify_archive
 
 
 def as_of_option(fn: F) -> F:
-    return click.option(
+    """`--as-of D` (never after today in the office) and `--allow-future` to look ahead."""
+    fn = click.option(
         "--as-of",
         type=DATE,
         default=None,
+        callback=_not_after_today,
         help="Position on this date (2025-12-31, 2025/12/31 or 2025年12月31日; default: today).",
     )(fn)
+    return click.option(
+        "--allow-future",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_remember_allow_future,
+        help="Accept an --as-of after today (refused by default: usually a typing mistake).",
+    )(fn)
+
+
+def _remember_allow_future(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta["allow_future"] = value
+    return value
+
+
+def _not_after_today(
+    ctx: click.Context, param: click.Parameter, value: dt.date | None
+) -> dt.date | None:
+    if value is not None and not ctx.meta.get("allow_future", False):
+        refuse_future(value, office_day(current_desk(ctx)), "日期 --as-of")
+    return value
 
 
 def as_of_day(value: dt.date | None) -> dt.date:
