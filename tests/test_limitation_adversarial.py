@@ -238,7 +238,7 @@ def test_a_refused_letter_is_shown_not_silently_dropped(
     assert row["returned"] == [{"letter": ref, "reason": "拒收", "returned_on": "2026-06-04"}]
     assert ref in row["advice"] and "应当到达" in row["advice"]
     text = run(runner, ledger_desk, "limitation", "--as-of", AS_OF).stdout
-    assert f"returned: {ref}" in text
+    assert f"{ref}（拒收）" in text  # the advice names the returned letter
     out = tmp_path / "周报.xlsx"
     run(runner, ledger_desk, "report", "weekly", "--as-of", AS_OF, "--out", str(out))
     ws = openpyxl.load_workbook(out)["时效预警"]

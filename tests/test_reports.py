@@ -139,7 +139,8 @@ def test_weekly_summary_sheet(weekly: openpyxl.Workbook) -> None:
     assert summary["截至日期"].number_format == "yyyy-mm-dd"
     assert summary["逾期客户数"].value == 4
     expected = {
-        "应收余额合计": "22900.50",
+        "应收余额合计（全部客户）": "22900.50",
+        "其中逾期客户的应收余额": "22900.50",
         "逾期金额合计": "20900.50",
         "账龄 未到期": "2000.00",
         "账龄 1-30天": "3000.00",

@@ -283,12 +283,20 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
         echo_json([position_json(p) for p in rows])
         return
     if not rows:
-        click.echo(
-            f"no open invoice's limitation period ends within {within} days of {day.isoformat()}."
-        )
+        click.echo(f"截至 {day.isoformat()}，没有未收发票的诉讼时效在 {within} 天内届满。")
         return
     echo_table(
-        ["customer", "name", "invoice", "due", "open", "expires", "days", "last event", "evidence"],
+        [
+            "客户编号",
+            "客户名称",
+            "发票号",
+            "到期日",
+            "未收",
+            "时效届满",
+            "剩余天数",
+            "最近中断事由",
+            "证据",
+        ],
         [
             [
                 p.claim.customer,
@@ -298,15 +306,25 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
                 f"{p.claim.open_amount:,.2f}",
                 p.expires.isoformat(),
                 p.days_left,
-                f"{p.last_event.kind} {p.last_event.date.isoformat()}" if p.last_event else "-",
-                p.last_event.evidence if p.last_event else "-",
+                _event(p),
+                p.last_event.evidence if p.last_event else "—",
             ]
             for p in rows
         ],
         right={4, 6},
     )
+    # One line of advice per customer and advice, not one per invoice.
+    advice: dict[tuple[str, str], list[str]] = {}
     for p in rows:
-        unproven = f" (sent, unproven: {', '.join(p.unproven)})" if p.unproven else ""
-        back = ", ".join(r.ref for r in p.returned)
-        returned = f" (returned: {back})" if back else ""
-        click.echo(f"{p.claim.customer} {p.claim.invoice_no}: {p.advice}{unproven}{returned}")
+        advice.setdefault((p.claim.customer, p.advice_zh), []).append(p.claim.invoice_no)
+    for (code, text), invoices in advice.items():
+        click.echo(f"{code}（{'、'.join(invoices)}）：{text}")
+
+
+def _event(p: Any) -> str:
+    from dunning.workflow.limitation import EVENT_TITLES
+
+    if p.last_event is None:
+        return "—"
+    kind = EVENT_TITLES.get(p.last_event.kind, p.last_event.kind)
+    return f"{kind} {p.last_event.date.isoformat()}"

@@ -78,7 +78,8 @@ def _summary_sheet(wb: Workbook, report: WeeklyReport) -> None:
     rows: list[list[Cell]] = [
         ["截至日期", report.as_of],
         ["逾期客户数", len(report.overdue)],
-        ["应收余额合计", report.total_balance],
+        ["应收余额合计（全部客户）", report.total_balance],
+        ["其中逾期客户的应收余额", sum((p.aging.balance for p in report.overdue), ZERO)],
         ["逾期金额合计", report.total_overdue],
     ]
     rows += [[f"账龄 {bucket_title(label)}", buckets[label]] for label in report.labels]
