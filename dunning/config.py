@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from dunning.dates import office_zone
 from dunning.errors import ConfigError
 
 DEFAULT_TOML = """\
@@ -177,6 +178,7 @@ class Config:
     bank_fee_tolerance: Decimal = Decimal("50.00")
     interest_markup: Decimal = Decimal("0.30")
     interest_in_letters: bool = False
+    timezone: str = "Asia/Shanghai"  # [desk] timezone: the office's day and clock
 
 
 def default_config() -> Config:
@@ -259,6 +261,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         bank_fee_tolerance=_fee_tolerance(data["bank"], path),
         interest_markup=_interest_markup(data, path),
         interest_in_letters=bool(data.get("interest", {}).get("in_letters", False)),
+        timezone=_timezone(data, path),
     )
 
 
@@ -333,6 +336,18 @@ def _interest_markup(data: dict[str, Any], path: Path) -> Decimal:
             f'{path}: [interest] lpr_markup must be a fraction like "0.30" (30 %), not {raw!r}.'
         )
     return markup
+
+
+def _timezone(data: dict[str, Any], path: Path) -> str:
+    desk = data.get("desk", {})
+    zone = desk.get("timezone", "Asia/Shanghai") if isinstance(desk, dict) else None
+    try:
+        office_zone(str(zone))
+    except ValueError:
+        raise ConfigError(
+            f'{path}: [desk] timezone must be a zone name like "Asia/Shanghai", not {zone!r}.'
+        ) from None
+    return str(zone)
 
 
 def _limitation_years(data: dict[str, Any], path: Path) -> int:

@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from dunning.errors import FutureDateError
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _PATTERNS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
@@ -76,3 +78,38 @@ def _from_serial(serial: float) -> dt.date:
 def chinese_date(day: dt.date) -> str:
     """2025-11-30 → 2025年11月30日."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def office_zone(name: str) -> dt.tzinfo:
+    """The office's time zone (`[desk] timezone`); ValueError when the name is not one."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"{name!r} is not a time zone name") from exc
+
+
+def office_today(zone: str = "Asia/Shanghai") -> dt.date:
+    """Today's date in the office, whatever the server's own zone."""
+    return dt.datetime.now(office_zone(zone)).date()
+
+
+def office_time(stamp: str, zone: str = "Asia/Shanghai") -> str:
+    """A stored ISO timestamp shown as the office reads it: `2026-12-04 09:30`."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(office_zone(zone))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def refuse_future(day: dt.date, today: dt.date, what: str, *, allow: bool = False) -> None:
+    """FutureDateError when `day` is after `today` (unless `allow`): `what` names the date."""
+    if day > today and not allow:
+        raise FutureDateError(
+            f"{what} {day.isoformat()} 晚于今天（{today.isoformat()}）：请给今天或以前的日期"
+            "（确有需要时加 --allow-future）。"
+        )

@@ -74,3 +74,7 @@ class NotFoundError(DunningError):
 
 class ArchiveUnusableError(DunningError):
     """archive.db is missing beside a store that holds files, or it is damaged."""
+
+
+class FutureDateError(DunningError):
+    """A date after today where only the past makes sense (a letter sent, a pack dated)."""

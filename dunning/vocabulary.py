@@ -147,3 +147,78 @@ CASE_COSTS: Mapping[str, str] = {
     "other": "其他费用",
 }
 INTEREST_PERIODS: Mapping[str, str] = {"day": "日", "month": "月", "year": "年"}
+
+# 今日: the kinds of work on the today list and the one action each offers.
+TODAY_KINDS: Mapping[str, str] = {
+    "promise_due": "今日承诺付款",
+    "promise_broken": "承诺未兑现",
+    "letter_unsent": "函件待寄出",
+    "letter_unproven": "待上传妥投证明",
+    "letter_returned": "函件被退回",
+    "no_address": "缺少地址",
+    "limitation": "诉讼时效临近",
+    "visit": "上门催收",
+    "visit_approval": "上门计划待审批",
+    "receipt_review": "到账待核对",
+}
+
+TODAY_ACTIONS: Mapping[str, str] = {
+    "log_call": "记录电话",
+    "record_promise": "记录承诺",
+    "mark_sent": "登记寄出",
+    "upload_proof": "上传妥投证明",
+    "check_address": "核实地址",
+    "review_receipt": "核对到账",
+    "open_case": "查看客户",
+    "add_address": "补充地址",
+    "visit": "上门催收",
+    "approve": "审批",
+}
+
+# Column headers clerks read in tables and spreadsheets, by their JSON field name.
+HEADERS: Mapping[str, str] = {
+    "customer": "客户编号",
+    "name": "客户名称",
+    "status": "状态",
+    "balance": "应收余额",
+    "overdue": "逾期金额",
+    "max_days_overdue": "最长逾期天数",
+    "max days": "最长逾期天数",
+    "invoice": "发票号",
+    "contract": "合同号",
+    "date": "日期",
+    "due": "到期日",
+    "amount": "金额",
+    "received": "已收",
+    "open": "未收",
+    "days": "逾期天数",
+    "ref": "函件编号",
+    "level_name": "函件类型",
+    "level": "函件类型",
+    "channel": "寄送方式",
+    "tracking": "运单号",
+    "sent_on": "寄出日期",
+    "delivered_on": "妥投日期",
+    "evidence_document": "妥投证明",
+    "signed_on": "签订日期",
+    "document": "文件",
+    "at": "时间",
+    "kind": "类型",
+    "note": "内容",
+    "by": "记录人",
+    "field": "字段",
+    "change": "变更",
+    "file": "来源文件",
+    "salesperson": "业务员",
+    "what": "事由",
+    "action": "操作",
+    "total": "合计",
+}
+
+# 上门催收: a visit's way from plan to done.
+VISIT_STATUS: Mapping[str, str] = {
+    "planned": "待审批",
+    "approved": "已批准",
+    "rejected": "未批准",
+    "done": "已完成",
+}

@@ -23,7 +23,7 @@ FIRST, SECOND = "CS-2025-000001", "CS-2025-000002"  # C001, C002 (pack of 2025-0
 @pytest.fixture
 def packed(desk: Desk, runner: CliRunner, invoice_csv: Path) -> Desk:
     assert not ingest_paths(desk, [invoice_csv]).of("failed")
-    result = run(runner, desk, "pack", "--as-of", "2025-06-30", "--json")
+    result = run(runner, desk, "pack", "--allow-no-address", "--as-of", "2025-06-30", "--json")
     assert [entry["ref"] for entry in json.loads(result.stdout)["letters"]] == [FIRST, SECOND]
     return desk
 
@@ -73,7 +73,7 @@ def test_sent_then_delivered_with_evidence_shows_in_the_customer_record(
     assert shown_doc["kind"] == "evidence" and shown_doc["customer_code"] == "C001"
     assert "1151234567890" in shown_doc["text_preview"]
     text = run(runner, packed, "customer", "C001").stdout
-    assert "1151234567890" in text and "2025-07-03" in text and "delivered" in text
+    assert "1151234567890" in text and "2025-07-03" in text and "已妥投" in text
     # the same proof given again is not archived twice
     run(
         runner, packed, "letter", "delivered", FIRST, "--on", "2025-07-03", "--evidence", str(proof)
@@ -108,8 +108,8 @@ def test_a_signed_receipt_counts_as_delivered(packed: Desk, runner: CliRunner) -
         (["returned", FIRST, "--reason", "  "], "say why the letter came back"),
         (["returned", FIRST, "--reason", "拒收\n=1+1"], "must be one line"),
         (["sent", SECOND, "--via", "ems", "--tracking", "=cmd|' /C calc'!A0"], "is not one"),
-        (["sent", SECOND, "--via", "ems", "--on", "2999-01-01"], "is in the future"),
-        (["delivered", FIRST, "--on", "2999-01-01"], "is in the future"),
+        (["sent", SECOND, "--via", "ems", "--on", "2999-01-01"], "晚于今天"),
+        (["delivered", FIRST, "--on", "2999-01-01"], "晚于今天"),
     ],
 )
 def test_refused_steps_say_one_sentence_and_change_nothing(
@@ -160,16 +160,16 @@ def test_a_returned_letter_flags_the_address_and_may_be_sent_again(
     run(runner, packed, "letter", "sent", SECOND, "--via", "post", "--on", "2025-07-01")
     result = run(runner, packed, "letter", "returned", SECOND, "--reason", "查无此人",
                  "--on", "2025-07-09")  # fmt: skip
-    assert "address is flagged" in result.stderr
+    assert "地址已标记待核实" in result.stderr
     record = json.loads(run(runner, packed, "customer", "C002", "--json").stdout)
     assert record["address_flags"] == [
         {"letter": SECOND, "reason": "查无此人", "flagged_on": "2025-07-09"}
     ]
     letter = {e["ref"]: e for e in record["letters"]}[SECOND]
     assert (letter["status"], letter["return_reason"]) == ("returned", "查无此人")
-    assert "address flagged" in run(runner, packed, "customer", "C002").stdout
-    dry = run(runner, packed, "pack", "--dry-run", "--as-of", "2025-07-20")
-    assert f"letter {SECOND} came back (查无此人)" in dry.stderr
+    assert "地址待核实" in run(runner, packed, "customer", "C002").stdout
+    dry = run(runner, packed, "pack", "--allow-no-address", "--dry-run", "--as-of", "2025-07-20")
+    assert f"函件 {SECOND} 被退回（查无此人）" in dry.stderr
     run(runner, packed, "letter", "sent", SECOND, "--via", "ems", "--on", "2025-07-12")
     assert letters_of(runner, packed, "C002")[SECOND]["status"] == "sent"
     run(runner, packed, "letter", "delivered", SECOND, "--on", "2025-07-14")

@@ -114,7 +114,9 @@ def test_pack_manifest_csv_neutralises_formulas_json_and_letters_keep_them(
 ) -> None:
     load(desk, tmp_path, [("C001", FORMULA), ("-C2", "-10+20")])
     with open_archive(desk.db_path) as db:
-        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+        result = write_pack(
+            desk, db, plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
+        )
     assert result.pack_dir is not None
     with (result.pack_dir / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -177,7 +179,9 @@ def test_property_pack_folders_and_manifests_for_any_name(property_desk: Desk, n
             conn.execute("UPDATE customers SET name = ?, status = 'active'", [name])
             conn.execute("DELETE FROM collection_log")
             conn.execute("DELETE FROM letters")
-        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+        result = write_pack(
+            desk, db, plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
+        )
     assert result.pack_dir is not None and len(result.letters) == 2
     assert set(desk.root.parent.iterdir()) == before  # nothing written beside the desk
     folders = [p for p in result.pack_dir.iterdir() if p.is_dir()]
@@ -217,7 +221,9 @@ def test_a_300_character_name_and_colliding_names_never_fail_the_pack(
     rows = [("C001", long_name), ("C002", long_name + "乙"), ("K/1", "B"), ("K:1", "B")]
     load(desk, tmp_path, [*rows, ("../..", "CON")])
     with open_archive(desk.db_path) as db:
-        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+        result = write_pack(
+            desk, db, plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
+        )
     assert result.pack_dir is not None and len(result.letters) == 5
     folders = sorted(p.name for p in result.pack_dir.iterdir() if p.is_dir())
     assert len(folders) == 5
@@ -230,7 +236,9 @@ def test_a_300_character_name_and_colliding_names_never_fail_the_pack(
 def test_two_codes_that_clean_to_one_folder_get_two_folders(desk: Desk, tmp_path: Path) -> None:
     load(desk, tmp_path, [("A/1", "同名公司"), ("A:1", "同名公司")])
     with open_archive(desk.db_path) as db:
-        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+        result = write_pack(
+            desk, db, plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
+        )
     assert result.pack_dir is not None
     folders = sorted(p.name for p in result.pack_dir.iterdir() if p.is_dir())
     assert folders == ["A_1 同名公司", "A_1 同名公司 (2)"]
@@ -559,7 +567,7 @@ def test_a_read_only_desk_reads_and_refuses_writes_in_one_sentence(
         ["log", "add", "C001", "--kind", "call", "--note", "打过电话"],
         ["report", "weekly"],
         ["ingest", str(desk.inbox)],
-        ["pack", "--as-of", "2025-06-30"],
+        ["pack", "--allow-no-address", "--as-of", "2025-06-30"],
     ):
         done = _read_only(desk, *writing)
         assert done.returncode == 1, (writing, done.stdout, done.stderr)
@@ -640,7 +648,10 @@ def test_year_9999_is_a_bad_row_and_a_usage_error(
     assert outcome.status == "failed"
     note = (desk.failed / "far.csv.error.txt").read_text(encoding="utf-8")
     assert "row 2" in note and "9999" in note
-    for args in (["pack", "--as-of", "9999-12-31"], ["aging", "--as-of", "9999-12-31"]):
+    for args in (
+        ["pack", "--allow-no-address", "--as-of", "9999-12-31"],
+        ["aging", "--as-of", "9999-12-31"],
+    ):
         result = runner.invoke(main, ["--desk", str(desk.root), *args])
         assert result.exit_code == 2, result.output
         assert "out of range" in result.stderr and "Traceback" not in result.output
@@ -691,7 +702,9 @@ def test_a_hostile_template_fails_with_a_sentence_naming_template_and_tag(
     plant_tag(desk.templates / "reminder.docx", tag)
     tracemalloc.start()
     started = time.monotonic()
-    result = runner.invoke(main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30"])
+    result = runner.invoke(
+        main, ["--desk", str(desk.root), "pack", "--allow-no-address", "--as-of", "2025-06-30"]
+    )
     seconds = time.monotonic() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -749,7 +762,7 @@ def test_rendering_holds_no_write_lock(desk: Desk, tmp_path: Path) -> None:
         wrote.append(True)
 
     with open_archive(desk.db_path) as db:
-        plan = plan_pack(db, desk.config, as_of=AS_OF)
+        plan = plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
         result = write_pack(desk, db, plan, progress=meanwhile)
     assert wrote == [True, True]
     # C002 became disputed before registration: planned again, it gets no letter.
@@ -781,7 +794,16 @@ def letters_in(desk: Desk) -> list[tuple[str, str]]:
 def test_two_packs_at_once_send_each_customer_one_letter(desk: Desk, tmp_path: Path) -> None:
     many_customers(desk, tmp_path, 12)
     slow_down_rendering(desk)
-    args = [*DUNNING, "--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--json"]
+    args = [
+        *DUNNING,
+        "--desk",
+        str(desk.root),
+        "pack",
+        "--allow-no-address",
+        "--as-of",
+        "2025-06-30",
+        "--json",
+    ]
     runs = [
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -826,7 +848,15 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
 ) -> None:
     many_customers(desk, tmp_path, 60)  # 40 or more: rendered in worker processes
     slow_down_rendering(desk)
-    args = [*DUNNING, "--desk", str(desk.root), "pack", "--as-of", "2025-06-30"]
+    args = [
+        *DUNNING,
+        "--desk",
+        str(desk.root),
+        "pack",
+        "--allow-no-address",
+        "--as-of",
+        "2025-06-30",
+    ]
     run = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(desk.out.glob("*/*/*.docx"))) < 6:
@@ -886,7 +916,9 @@ def test_a_full_disk_during_pack_is_one_sentence_and_leaves_nothing(
 def test_verify_reports_a_registered_letter_whose_file_is_gone(desk: Desk, tmp_path: Path) -> None:
     many_customers(desk, tmp_path, 2)
     with open_archive(desk.db_path) as db:
-        result = write_pack(desk, db, plan_pack(db, desk.config, as_of=AS_OF))
+        result = write_pack(
+            desk, db, plan_pack(db, desk.config, allow_no_address=True, as_of=AS_OF)
+        )
     assert result.pack_dir is not None
     gone = result.pack_dir / result.letters[0].files[0]
     gone.unlink()
@@ -905,14 +937,16 @@ def test_pack_pdf_is_all_or_nothing_when_libreoffice_fails(
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
     result = runner.invoke(
-        main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--pdf"]
+        main,
+        ["--desk", str(desk.root), "pack", "--allow-no-address", "--as-of", "2025-06-30", "--pdf"],
     )
     assert result.exit_code == 1, result.output
     assert "LibreOffice could not convert" in result.stderr and "Traceback" not in result.output
     assert letters_in(desk) == []
     assert not any(desk.out.iterdir())
     again = runner.invoke(
-        main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--json"]
+        main,
+        ["--desk", str(desk.root), "pack", "--allow-no-address", "--as-of", "2025-06-30", "--json"],
     )
     assert again.exit_code == 0, again.output
     refs = [letter["ref"] for letter in json.loads(again.stdout)["letters"]]
@@ -963,7 +997,16 @@ def test_libreoffice_dies_with_a_killed_pdf_pack(desk: Desk, tmp_path: Path) -> 
 
     require_soffice()
     many_customers(desk, tmp_path, 3)
-    args = [*DUNNING, "--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--pdf"]
+    args = [
+        *DUNNING,
+        "--desk",
+        str(desk.root),
+        "pack",
+        "--allow-no-address",
+        "--as-of",
+        "2025-06-30",
+        "--pdf",
+    ]
     run = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and run.poll() is None and not _libreoffice_of(run.pid):

@@ -248,7 +248,9 @@ def test_ingesting_the_desk_folder_itself_takes_only_the_inbox(
 ) -> None:
     ingest_paths(desk, [invoice_csv])
     assert (
-        runner.invoke(main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30"]).exit_code
+        runner.invoke(
+            main, ["--desk", str(desk.root), "pack", "--allow-no-address", "--as-of", "2025-06-30"]
+        ).exit_code
         == 0
     )
     make_text_pdf(desk.inbox / "contracts" / "c.pdf", CONTRACT)

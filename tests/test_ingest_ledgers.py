@@ -192,7 +192,7 @@ def test_cli_ingest_aging_and_customer_json(
 
     missing = runner.invoke(main, ["customer", "NOPE"])
     assert missing.exit_code == 1
-    assert "no customer 'NOPE'" in missing.stderr
+    assert "没有客户“NOPE”" in missing.stderr
 
 
 def test_cli_ingest_failure_exits_1_and_names_the_file(

@@ -146,7 +146,7 @@ def test_the_lawyer_level_files_an_evidence_list(
     desk: Desk, runner: CliRunner, invoice_csv: Path, tmp_path: Path
 ) -> None:
     run(runner, desk, "ingest", str(invoice_csv))
-    first = json.loads(run(runner, desk, "pack", "--as-of", "2025-06-30", "--customer", "C001",
+    first = json.loads(run(runner, desk, "pack", "--allow-no-address", "--as-of", "2025-06-30", "--customer", "C001",
                            "--json").stdout)["letters"][0]["ref"]  # fmt: skip
     run(runner, desk, "letter", "sent", first, "--via", "ems", "--tracking", "1151234567890",
         "--on", "2025-07-01")  # fmt: skip
@@ -154,7 +154,7 @@ def test_the_lawyer_level_files_an_evidence_list(
     delivered = json.loads(run(runner, desk, "letter", "delivered", first, "--on", "2025-07-03",
                                "--evidence", str(proof), "--json").stdout)  # fmt: skip
     run(runner, desk, "letter", "reply", first, "相符", "--on", "2025-07-05")
-    pack = json.loads(run(runner, desk, "pack", "--as-of", "2025-08-30", "--customer", "C001",
+    pack = json.loads(run(runner, desk, "pack", "--allow-no-address", "--as-of", "2025-08-30", "--customer", "C001",
                           "--level", "4", "--json").stdout)  # fmt: skip
     (entry,) = pack["letters"]
     files = entry["files"]

@@ -173,7 +173,7 @@ def report(runner: CliRunner, desk: Desk, *extra: str, as_of: str = AS_OF) -> di
 
 
 def k01_letter(runner: CliRunner, desk: Desk) -> str:
-    packed = run(runner, desk, "pack", "--as-of", "2026-06-01", "--customer", "K01",
+    packed = run(runner, desk, "pack", "--allow-no-address", "--as-of", "2026-06-01", "--customer", "K01",
                  "--level", "2", "--json")  # fmt: skip
     ref: str = json.loads(packed.stdout)["letters"][0]["ref"]
     run(runner, desk, "letter", "sent", ref, "--via", "ems", "--tracking", "1151234567890",
@@ -238,7 +238,7 @@ def test_a_refused_letter_is_shown_not_silently_dropped(
     assert row["returned"] == [{"letter": ref, "reason": "拒收", "returned_on": "2026-06-04"}]
     assert ref in row["advice"] and "应当到达" in row["advice"]
     text = run(runner, ledger_desk, "limitation", "--as-of", AS_OF).stdout
-    assert f"returned: {ref}" in text
+    assert f"{ref}（拒收）" in text  # the advice names the returned letter
     out = tmp_path / "周报.xlsx"
     run(runner, ledger_desk, "report", "weekly", "--as-of", AS_OF, "--out", str(out))
     ws = openpyxl.load_workbook(out)["时效预警"]
@@ -336,7 +336,7 @@ FIRST, OTHER = "CS-2025-000001", "CS-2025-000002"  # C001, C002 (pack of 2025-06
 @pytest.fixture
 def packed(desk: Desk, runner: CliRunner, invoice_csv: Path) -> Desk:
     assert not ingest_paths(desk, [invoice_csv]).of("failed")
-    run(runner, desk, "pack", "--as-of", "2025-06-30", "--json")
+    run(runner, desk, "pack", "--allow-no-address", "--as-of", "2025-06-30", "--json")
     return desk
 
 

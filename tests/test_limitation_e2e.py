@@ -80,13 +80,20 @@ def test_a_claim_about_to_lapse_is_listed_until_a_demand_is_proven_delivered(
     assert "24332000000012345678" in text and "2026-07-30" in text
 
     # the dry run marks the customer, and only that one
-    plan = json.loads(run(runner, desk, "pack", "--dry-run", "--as-of", AS_OF, "--json").stdout)
+    plan = json.loads(
+        run(
+            runner, desk, "pack", "--allow-no-address", "--dry-run", "--as-of", AS_OF, "--json"
+        ).stdout
+    )
     marks = {c["customer"]: c["limitation_expires"] for c in plan["customers"]}
     assert marks == {"K01": "2026-07-30", "K02": None}
-    assert "[时效 2026-07-30]" in run(runner, desk, "pack", "--dry-run", "--as-of", AS_OF).stdout
+    assert (
+        "[时效 2026-07-30]"
+        in run(runner, desk, "pack", "--allow-no-address", "--dry-run", "--as-of", AS_OF).stdout
+    )
 
     # a demand goes out: sent is not proof, the claim stays listed as "sent, unproven"
-    packed = run(runner, desk, "pack", "--as-of", "2026-06-01", "--customer", "K01",
+    packed = run(runner, desk, "pack", "--allow-no-address", "--as-of", "2026-06-01", "--customer", "K01",
                  "--level", "2", "--json")  # fmt: skip
     ref = json.loads(packed.stdout)["letters"][0]["ref"]
     run(runner, desk, "letter", "sent", ref, "--via", "ems", "--tracking", "1151234567890",

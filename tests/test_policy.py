@@ -32,7 +32,7 @@ def go(days: int, last: LastLetter | None = None, *, overdue: str = "5000", stat
 def test_first_letter_is_level_1_even_when_very_late() -> None:
     d = go(200)
     assert (d.current_level, d.due_level, d.next_level) == (0, 4, 1)
-    assert "first letter is level 1" in d.reason
+    assert "第一封函件从第 1 级开始" in d.reason
 
 
 def test_rises_one_level_after_the_gap() -> None:
@@ -43,14 +43,14 @@ def test_rises_one_level_after_the_gap() -> None:
 def test_nothing_inside_the_gap() -> None:
     d = go(95, LastLetter(2, AS_OF - dt.timedelta(days=13)))
     assert d.next_level is None
-    assert "13 days ago" in d.reason
+    assert "13 天前" in d.reason
 
 
 def test_tolerance_status_and_not_overdue() -> None:
     assert go(40, overdue="100.00").next_level is None
     assert go(40, overdue="100.01").next_level == 1
     assert go(40, status="disputed").next_level is None
-    assert "disputed" in go(40, status="disputed").reason
+    assert "有争议" in go(40, status="disputed").reason
     assert go(0).next_level is None
 
 

@@ -24,7 +24,8 @@ from dunning.letters.registry import find_refs
 def _pack(desk: Desk, runner: CliRunner, invoice_csv: Path) -> dict:
     assert not ingest_paths(desk, [invoice_csv]).of("failed")
     result = runner.invoke(
-        main, ["--desk", str(desk.root), "pack", "--as-of", "2025-06-30", "--json"]
+        main,
+        ["--desk", str(desk.root), "pack", "--allow-no-address", "--as-of", "2025-06-30", "--json"],
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)

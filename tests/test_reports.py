@@ -139,7 +139,8 @@ def test_weekly_summary_sheet(weekly: openpyxl.Workbook) -> None:
     assert summary["截至日期"].number_format == "yyyy-mm-dd"
     assert summary["逾期客户数"].value == 4
     expected = {
-        "应收余额合计": "22900.50",
+        "应收余额合计（全部客户）": "22900.50",
+        "其中逾期客户的应收余额": "22900.50",
         "逾期金额合计": "20900.50",
         "账龄 未到期": "2000.00",
         "账龄 1-30天": "3000.00",
@@ -220,7 +221,10 @@ def test_weekly_receipts_and_new_overdue(weekly: openpyxl.Workbook) -> None:
 def test_weekly_layout_prints_landscape_fitted_to_width(weekly: openpyxl.Workbook) -> None:
     for ws in weekly.worksheets:
         assert ws.page_setup.orientation == "landscape"
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        if ws.title == "逾期客户名单":  # 22 columns: full size across pages (issue 22)
+            assert not ws.sheet_properties.pageSetUpPr.fitToPage
+        else:
+            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.print_title_rows == "$2:$2"
         assert [str(r)[:3] for r in ws.merged_cells.ranges] == ["A1:"]
         assert ws.column_dimensions["B"].width >= 8

@@ -86,7 +86,7 @@ def test_set_status_of_an_unknown_customer_is_one_sentence_and_exit_1(
 ) -> None:
     code, _, err = cli(runner, ledger_desk, "set-status", "C999", "excluded")
     assert code == 1
-    assert err == "Error: no customer 'C999'; see `dunning customers` for the codes.\n"
+    assert err == "Error: 没有客户“C999”：`dunning customers` 列出所有客户编号。\n"
     assert rows(ledger_desk, "SELECT count(*) FROM status_changes") == [(0,)]
 
 
@@ -187,7 +187,7 @@ def test_log_add_usage_errors_exit_2_and_write_nothing(
 def test_log_add_for_an_unknown_customer_exits_1(ledger_desk: Desk, runner: CliRunner) -> None:
     code, _, err = cli(runner, ledger_desk, "log", "add", "C404", "--kind", "sms", "--note", "x")
     assert code == 1
-    assert err == "Error: no customer 'C404'; see `dunning customers` for the codes.\n"
+    assert err == "Error: 没有客户“C404”：`dunning customers` 列出所有客户编号。\n"
 
 
 def promises(desk: Desk) -> None:
@@ -249,18 +249,18 @@ def test_log_list_filters_by_customer_and_day_and_prints_a_table(
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == [
-        "#", "day", "customer", "kind", "note", "by", "promise", "by", "date", "promise", "status",
+        "序号", "日期", "客户编号", "类型", "内容", "记录人", "承诺金额", "承诺付款日", "承诺状态",
     ]  # fmt: skip
-    assert lines[2].split() == ["1", "2025-03-01", "C001", "promise", "A", "4,000.00",
-                                "2025-03-20", "kept"]  # fmt: skip
-    assert lines[3].split()[-1] == "broken"
+    assert lines[2].split() == ["1", "2025-03-01", "C001", "承诺付款", "A", "4,000.00",
+                                "2025-03-20", "已兑现"]  # fmt: skip
+    assert lines[3].split()[-1] == "未兑现"
     assert len(lines) == 4
     code, out, _ = cli(runner, ledger_desk, "log", "list", "--since", "2025-04-02", "--json")
     assert [e["note"] for e in json.loads(out)] == ["上门对账"]
     code, out, _ = cli(runner, ledger_desk, "log", "list", "C003")
-    assert (code, out) == (0, "no log entries.\n")
+    assert (code, out) == (0, "还没有催收记录。\n")
     code, _, err = cli(runner, ledger_desk, "log", "list", "C404")
-    assert code == 1 and "no customer 'C404'" in err
+    assert code == 1 and "没有客户“C404”" in err
 
 
 def test_add_entry_writes_inside_the_callers_transaction(ledger_desk: Desk) -> None:

@@ -45,7 +45,18 @@ from template_wording import (
 
 OUT = Path(__file__).resolve().parent.parent / "dunning" / "templates"
 LATIN = "Times New Roman"
-SONG, FANG, HEI, KAI = "宋体", "仿宋", "黑体", "楷体"
+# A serif Chinese face beside the Latin serif (fonts-noto-cjk on Debian); headings in the sans.
+SERIF_CJK = "Noto Serif CJK SC"
+SONG, FANG, HEI, KAI = SERIF_CJK, SERIF_CJK, "Noto Sans CJK SC", SERIF_CJK
+# Numbers never break across lines: a word joiner (U+2060) between every character of a
+# reference and an account number. LibreOffice breaks a CJK paragraph inside a run of digits
+# (CS-202|6-000008) even at non-breaking hyphens; it never breaks at a word joiner.
+WORD_JOINER = "\\u2060"  # written as an escape: visible to whoever edits the template
+NOBREAK = {
+    "{{ ref }}": f'{{{{ ref|join("{WORD_JOINER}") }}}}',
+    "{{ bank.account_no }}": f'{{{{ bank.account_no|join("{WORD_JOINER}") }}}}',
+}
+REMIT_LINE = "汇款时请在附言中注明：{{ ref }}"
 RED = RGBColor(0xA8, 0x10, 0x10)
 GREY = RGBColor(0x59, 0x59, 0x59)
 BODY_WIDTH_CM = 15.6  # A4 21 cm less 2.8 + 2.6 cm margins
@@ -203,7 +214,7 @@ def _header(doc: Document, sender: str, body_cm: float = BODY_WIDTH_CM) -> None:
     first.add_run(sender)
     ref = left.add_paragraph(style="Header")
     ref.add_run("函件编号：")
-    ref.add_run("{{ ref }}").bold = True
+    ref.add_run(nobreak("{{ ref }}")).bold = True
     note = left.add_paragraph("回复、付款或寄回回执时请注明此编号", style="Header")
     note.runs[0].font.color.rgb = GREY
     for p in left.paragraphs:
@@ -263,8 +274,16 @@ def _field(paragraph: Any, instruction: str, shown: str) -> None:
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
+def nobreak(text: str) -> str:
+    """`text` with its reference and account number printed without line breaks inside."""
+    for tag, kept in NOBREAK.items():
+        text = text.replace(tag, kept)
+    return text
+
+
 def para(doc: Any, text: str, style: str = "函件正文") -> Any:
     """A paragraph; `**…**` marks bold spans. Each Jinja tag stays inside a single run."""
+    text = nobreak(text)
     p = doc.add_paragraph(style=style)
     pos = 0
     for match in _BOLD.finditer(text):
@@ -312,7 +331,7 @@ def cell_text(cell: Any, text: str, *, style: str = "表格文字", bold: bool =
     p.style = style
     if align is not None:
         p.alignment = align
-    run = p.add_run(text)
+    run = p.add_run(nobreak(text))
     run.bold = bold
 
 
@@ -354,6 +373,23 @@ def bank_block(doc: Any, holder: str = "我司") -> None:
     para(doc, "户　名：{{ bank.account_name }}")
     para(doc, "开户行：{{ bank.name }}")
     para(doc, "账　号：**{{ bank.account_no }}**")
+    remit_line(doc)
+
+
+def remit_line(doc: Any) -> None:
+    """The reference the payment must quote, large and boxed: it is how money finds its letter."""
+    p = para(doc, REMIT_LINE, "函件顶格")
+    p.paragraph_format.space_before = Pt(12)
+    p.paragraph_format.space_after = Pt(6)
+    for run in p.runs:
+        run.bold = True
+        run.font.size = Pt(14)
+    p_pr = p._p.get_or_add_pPr()
+    sides = "".join(
+        f'<w:{side} w:val="single" w:sz="8" w:space="4" w:color="000000"/>'
+        for side in ("top", "left", "bottom", "right")
+    )
+    p_pr.append(parse_xml(f"<w:pBdr {nsdecls('w')}>{sides}</w:pBdr>"))
 
 
 def signature(doc: Any, lines: list[str]) -> None:
@@ -380,28 +416,38 @@ Builder = Callable[[], Any]
 
 def write_letter(doc: Any, text: str) -> None:
     """Lay out a letter written in the markup above."""
+    slip = False  # after `@cut`: every paragraph keeps with the next, down to the reply table
     for line in text.splitlines():
-        mark, _, rest = line.partition(" ")
-        if mark == "#":
-            para(doc, rest, "函件标题")
-        elif mark == ">":
-            para(doc, rest, "函件顶格")
-        elif mark == "~":
-            para(doc, rest, "表格说明")
-        elif mark == "~>":
-            para(doc, rest, "表格说明").alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        elif mark == "^":
-            para(doc, rest, "函件顶格").alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif mark == "@bank":
-            bank_block(doc, rest)
-        elif mark == "@attach":
-            para(doc, f"附件：{rest}", "函件顶格").paragraph_format.space_before = Pt(6)
-        elif mark == "@sign":
-            signature(doc, rest.split(" | "))
-        elif mark in BLOCKS:
-            BLOCKS[mark](doc, rest)
-        else:
-            para(doc, line)
+        before = len(doc.paragraphs)
+        _write_line(doc, line)
+        if slip and line != "@reply":
+            for p in doc.paragraphs[before:]:
+                p.paragraph_format.keep_with_next = True
+        slip = slip or line == "@cut"
+
+
+def _write_line(doc: Any, line: str) -> None:
+    mark, _, rest = line.partition(" ")
+    if mark == "#":
+        para(doc, rest, "函件标题")
+    elif mark == ">":
+        para(doc, rest, "函件顶格")
+    elif mark == "~":
+        para(doc, rest, "表格说明")
+    elif mark == "~>":
+        para(doc, rest, "表格说明").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    elif mark == "^":
+        para(doc, rest, "函件顶格").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    elif mark == "@bank":
+        bank_block(doc, rest)
+    elif mark == "@attach":
+        para(doc, f"附件：{rest}", "函件顶格").paragraph_format.space_before = Pt(6)
+    elif mark == "@sign":
+        signature(doc, rest.split(" | "))
+    elif mark in BLOCKS:
+        BLOCKS[mark](doc, rest)
+    else:
+        para(doc, line)
 
 
 def company_letter(title: str, text: str, margins: tuple[float, float] = (2.8, 2.6)) -> Builder:
@@ -529,6 +575,13 @@ def reply_table(doc: Any) -> None:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for p in sign.paragraphs:
         p.paragraph_format.space_before = Pt(6)
+    # The slip stays whole, on the page of its cut line.
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
 
 def form_table(doc: Any, rows: list[tuple[str, str]]) -> None:
@@ -551,10 +604,15 @@ def form_table(doc: Any, rows: list[tuple[str, str]]) -> None:
 
 
 def cut_line(doc: Any) -> None:
+    """The cut line starts the slip: both move to the next page together when they do not fit
+    (every paragraph up to the reply table keeps with the next, the table's rows do not split)."""
     dots = "·" * 26
     cut = para(doc, f"✂ {dots} 请沿此线剪下，签字盖章后寄回 {dots}", "信头地址")
     cut.paragraph_format.space_before = Pt(12)
-    para(doc, "对账单回执", "小节标题").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    cut.paragraph_format.keep_with_next = True
+    title = para(doc, "对账单回执", "小节标题")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.keep_with_next = True
 
 
 BLOCKS: dict[str, Callable[[Any, str], None]] = {
@@ -563,6 +621,7 @@ BLOCKS: dict[str, Callable[[Any, str], None]] = {
     "@evidence": lambda doc, _: evidence_table(doc),
     "@aging": lambda doc, _: aging_table(doc),
     "@cut": lambda doc, _: cut_line(doc),
+    "@remit": lambda doc, _: remit_line(doc),
     "@reply": lambda doc, _: reply_table(doc),
     "@form": lambda doc, name: form_table(doc, FORMS[name]),
     "@spacer": lambda doc, points: spacer(doc, float(points)),

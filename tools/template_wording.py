@@ -132,8 +132,10 @@ STATEMENT = """# 应收账款对账单
 ~ {%p endif %}
 @aging
 @spacer 6
-~ 收款账户：{{ bank.account_name }}，开户行：{{ bank.name }}，账号：{{ bank.account_no }}。\
-联系人：{{ company.contact }}，电话：{{ company.contact_phone }}。
+~ 收款账户：{{ bank.account_name }}，开户行：{{ bank.name }}。
+~ 账　号：**{{ bank.account_no }}**
+~ 联系人：{{ company.contact }}，电话：{{ company.contact_phone }}。
+@remit
 @sign {{ company.name }}（盖章） | {{ as_of }}
 @cut
 ~ {{ company.name }}：贵司编号为{{ ref }}的对账单已收悉。经核对，截至{{ as_of }}，我司尚欠贵司\

@@ -38,7 +38,8 @@ def list_customers(db: sqlite_utils.Database) -> list[Customer]:
 
 
 def get_customer(db: sqlite_utils.Database | sqlite3.Connection, code: str) -> Customer:
-    """A customer by code, or by exact name (a code wins over another customer's name).
+    """A customer by code, or by exact name (a code wins over another customer's name); then by
+    code in any case, then by any part of the name when only one customer matches.
 
     Takes a connection too, so it works inside a caller's open write transaction.
     """
@@ -47,9 +48,28 @@ def get_customer(db: sqlite_utils.Database | sqlite3.Connection, code: str) -> C
         " ORDER BY code = ? DESC",
         [code, code, code],
     ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no customer {code!r}; see `dunning customers` for the codes.")
-    return Customer(*row)
+    if row is not None:
+        return Customer(*row)
+    wanted = code.strip()
+    if wanted:
+        rows = db.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE upper(code) = upper(?)", [wanted]
+        ).fetchall()
+        if len(rows) != 1:
+            rows = db.execute(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE instr(name, ?) > 0"
+                " ORDER BY code LIMIT 6",
+                [wanted],
+            ).fetchall()
+        if len(rows) == 1:
+            return Customer(*rows[0])
+        if rows:
+            shown = "、".join(f"{r[0]} {r[1]}" for r in rows[:5])
+            more = " 等" if len(rows) > 5 else ""
+            raise NotFoundError(
+                f"“{wanted}”对应多个客户：{shown}{more}。您要找的是哪一个？请给出客户编号。"
+            )
+    raise NotFoundError(f"没有客户“{code}”：`dunning customers` 列出所有客户编号。")
 
 
 # Invoices a later export no longer lists (vanished), a clerk voided, or an open-items export

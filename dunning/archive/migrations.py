@@ -700,3 +700,33 @@ def m017_interest_and_cases(db: sqlite_utils.Database) -> None:
         CREATE INDEX case_costs_case ON case_costs(case_id)
         """,
     )
+
+
+@migration
+def m020_visits(db: sqlite_utils.Database) -> None:
+    # 上门催收: a visit planned with its day, people and materials, approved (or not) by a
+    # manager, then done; the 到访回执单 printed for it is kept under out/visits/.
+    _script(
+        db,
+        """
+        CREATE TABLE visits (
+            id INTEGER PRIMARY KEY,
+            customer_code TEXT NOT NULL REFERENCES customers(code),
+            planned_on TEXT NOT NULL,
+            people TEXT NOT NULL,
+            materials TEXT NOT NULL DEFAULT '',
+            purpose TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'planned'
+                CHECK (status IN ('planned', 'approved', 'rejected', 'done')),
+            planned_by TEXT,
+            planned_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            decision_note TEXT,
+            done_on TEXT,
+            outcome TEXT,
+            receipt_path TEXT
+        );
+        CREATE INDEX visits_day ON visits(planned_on, status)
+        """,
+    )

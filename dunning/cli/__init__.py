@@ -94,6 +94,8 @@ def _register() -> None:
         ocr_commands,
         search_commands,
         snapshot_commands,
+        today_commands,
+        visit_commands,
         watch_commands,
         web_commands,
         workflow_commands,

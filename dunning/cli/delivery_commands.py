@@ -10,8 +10,25 @@ import click
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
-from dunning.cli.output import DATE, current_desk, echo_json, echo_table, json_option
-from dunning.letters.delivery import CHANNELS, REPLIES, STATUS_TITLES, Delivery
+from dunning.cli.ledger_commands import as_of_option
+from dunning.cli.output import (
+    DATE,
+    allow_future_option,
+    current_desk,
+    echo_json,
+    echo_table,
+    json_option,
+    office_day,
+)
+from dunning.dates import refuse_future
+from dunning.letters.delivery import (
+    CHANNEL_TITLES,
+    CHANNELS,
+    REPLIES,
+    REPLY_TITLES,
+    STATUS_TITLES,
+    Delivery,
+)
 
 _REPLY_WORDS = {"agreed": "agreed", "相符": "agreed", "disputed": "disputed", "不符": "disputed"}
 
@@ -28,22 +45,32 @@ def _show(letter: Delivery, *, as_json: bool) -> None:
     if as_json:
         echo_json(letter.letter_json())
         return
-    parts = [f"{letter.ref}  {letter.customer}  {letter.status} ({STATUS_TITLES[letter.status]})"]
+    parts = [f"{letter.ref}  {letter.customer}  {STATUS_TITLES[letter.status]}"]
     if letter.channel:
-        parts.append(
-            f"via {letter.channel}" + (f" {letter.tracking_no}" if letter.tracking_no else "")
-        )
+        number = f" 运单号 {letter.tracking_no}" if letter.tracking_no else ""
+        parts.append(f"寄送方式 {CHANNEL_TITLES.get(letter.channel, letter.channel)}{number}")
     if letter.sent_on:
-        parts.append(f"sent {letter.sent_on.isoformat()}")
+        parts.append(f"寄出 {letter.sent_on.isoformat()}")
     if letter.proven_on:
-        parts.append(f"delivered {letter.proven_on.isoformat()}")
+        parts.append(f"妥投 {letter.proven_on.isoformat()}")
     if letter.evidence_document:
-        parts.append(f"proof: document {letter.evidence_document}")
+        parts.append(f"妥投证明：文件 {letter.evidence_document}")
     if letter.reply and letter.reply_on:
-        parts.append(f"statement reply {letter.reply} on {letter.reply_on.isoformat()}")
+        reply = REPLY_TITLES.get(letter.reply, letter.reply)
+        parts.append(f"对账回执 {reply}（{letter.reply_on.isoformat()}）")
     if letter.returned_on:
-        parts.append(f"returned {letter.returned_on.isoformat()}: {letter.return_reason}")
-    click.echo(", ".join(parts))
+        parts.append(f"退回 {letter.returned_on.isoformat()}：{letter.return_reason}")
+    click.echo("，".join(parts))
+
+
+def _step_day(
+    ctx: click.Context, on: dt.date | None, what: str, *, allow_future: bool
+) -> tuple[dt.date, dt.date]:
+    """(the step's day, today as the checks see it): a future day only with --allow-future."""
+    today = office_day(current_desk(ctx))
+    day = on or today
+    refuse_future(day, today, what, allow=allow_future)
+    return day, max(day, today)
 
 
 @letter.command("sent")
@@ -57,6 +84,7 @@ def _show(letter: Delivery, *, as_json: bool) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A courier's batch sheet (CSV/XLSX) with a reference and a tracking-number column.",
 )
+@allow_future_option
 @json_option
 @click.pass_context
 def letter_sent(
@@ -66,6 +94,7 @@ def letter_sent(
     tracking: str | None,
     on: dt.date | None,
     sheet: Path | None,
+    allow_future: bool,
     as_json: bool,
 ) -> None:
     """Record that a letter went out: channel, tracking number, date.
@@ -75,23 +104,25 @@ def letter_sent(
 
     Example: dunning letter sent --from 顺丰批量寄件.csv --via sf --on 2025-07-01
     """
-    from dunning.letters.delivery import mark_sent
+    from dunning.letters.delivery import already_sent, check_tracking, get_delivery, mark_sent
 
     if (ref is None) == (sheet is None):
         raise click.UsageError("give either a letter reference or --from FILE, not both or none.")
-    today = dt.date.today()
+    day, today = _step_day(ctx, on, "寄出日期", allow_future=allow_future)
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         if sheet is not None:
             if tracking is not None:
                 raise click.UsageError("--tracking goes with one letter; the sheet has its own.")
-            _sent_from_sheet(db, sheet, via=via, on=on or today, today=today, as_json=as_json)
+            _sent_from_sheet(db, sheet, via=via, on=day, today=today, as_json=as_json)
             return
         assert ref is not None
-        _show(
-            mark_sent(db, ref, via=via, tracking=tracking, on=on or today, today=today),
-            as_json=as_json,
-        )
+        before = get_delivery(db, ref)
+        repeat = already_sent(before, via=via, tracking=check_tracking(tracking), on=day)
+        result = mark_sent(db, ref, via=via, tracking=tracking, on=day, today=today)
+    _show(result, as_json=as_json)
+    if repeat and not as_json:
+        click.echo(f"{result.ref} 的寄出已经登记过，这次没有重复记录。", err=True)
 
 
 def _sent_from_sheet(
@@ -126,10 +157,16 @@ def _sent_from_sheet(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The delivery proof (courier's PDF or a scan): archived and linked to the letter.",
 )
+@allow_future_option
 @json_option
 @click.pass_context
 def letter_delivered(
-    ctx: click.Context, ref: str, on: dt.date | None, evidence: Path | None, as_json: bool
+    ctx: click.Context,
+    ref: str,
+    on: dt.date | None,
+    evidence: Path | None,
+    allow_future: bool,
+    as_json: bool,
 ) -> None:
     """Record that a sent letter reached the customer, with the proof.
 
@@ -137,10 +174,10 @@ def letter_delivered(
     """
     from dunning.ingest.evidence import deliver
 
-    today = dt.date.today()
+    day, today = _step_day(ctx, on, "妥投日期", allow_future=allow_future)
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        result = deliver(desk, db, ref, on=on or today, today=today, evidence=evidence)
+        result = deliver(desk, db, ref, on=day, today=today, evidence=evidence)
     _show(result, as_json=as_json)
 
 
@@ -148,10 +185,16 @@ def letter_delivered(
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it came back: 拒收, 查无此人, 地址不详 …")
 @click.option("--on", "on", type=DATE, help="The day it came back (default: today).")
+@allow_future_option
 @json_option
 @click.pass_context
 def letter_returned(
-    ctx: click.Context, ref: str, reason: str, on: dt.date | None, as_json: bool
+    ctx: click.Context,
+    ref: str,
+    reason: str,
+    on: dt.date | None,
+    allow_future: bool,
+    as_json: bool,
 ) -> None:
     """Record that a sent letter came back; the customer's address is flagged.
 
@@ -159,16 +202,13 @@ def letter_returned(
     """
     from dunning.letters.delivery import mark_returned
 
-    today = dt.date.today()
+    day, today = _step_day(ctx, on, "退回日期", allow_future=allow_future)
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        result = mark_returned(db, ref, reason=reason, on=on or today, today=today)
+        result = mark_returned(db, ref, reason=reason, on=day, today=today)
     _show(result, as_json=as_json)
     if not as_json:
-        click.echo(
-            f"warning: {result.customer}'s address is flagged; check it before the next letter.",
-            err=True,
-        )
+        click.echo(f"提醒：{result.customer} 的地址已标记待核实，下次发函前请先核实。", err=True)
 
 
 @letter.command("reply")
@@ -180,6 +220,7 @@ def letter_returned(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The scan of the signed and sealed reply slip: archived and linked.",
 )
+@allow_future_option
 @json_option
 @click.pass_context
 def letter_reply(
@@ -188,6 +229,7 @@ def letter_reply(
     reply: str,
     on: dt.date | None,
     evidence: Path | None,
+    allow_future: bool,
     as_json: bool,
 ) -> None:
     """Record the statement's reply slip: agreed (相符) or disputed (不符).
@@ -199,7 +241,7 @@ def letter_reply(
     from dunning.ingest.evidence import reply as record
 
     assert set(_REPLY_WORDS.values()) == set(REPLIES)
-    today = dt.date.today()
+    day, today = _step_day(ctx, on, "回执日期", allow_future=allow_future)
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         result = record(
@@ -207,7 +249,7 @@ def letter_reply(
             db,
             ref,
             answer=_REPLY_WORDS[reply],
-            on=on or today,
+            on=day,
             today=today,
             evidence=evidence,
         )
@@ -215,7 +257,7 @@ def letter_reply(
 
 
 @main.command()
-@click.option("--as-of", type=DATE, help="The day to look from (default: today).")
+@as_of_option
 @click.option(
     "--within",
     type=click.IntRange(0),
@@ -233,20 +275,28 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
     from dunning.workflow.limitation import position_json
     from dunning.workflow.limitation_archive import limitation_report
 
-    day = as_of or dt.date.today()
     desk = current_desk(ctx)
+    day = as_of or office_day(desk)
     with open_archive(desk.db_path) as db:
         rows = limitation_report(db, desk.config, as_of=day, within=within)
     if as_json:
         echo_json([position_json(p) for p in rows])
         return
     if not rows:
-        click.echo(
-            f"no open invoice's limitation period ends within {within} days of {day.isoformat()}."
-        )
+        click.echo(f"截至 {day.isoformat()}，没有未收发票的诉讼时效在 {within} 天内届满。")
         return
     echo_table(
-        ["customer", "name", "invoice", "due", "open", "expires", "days", "last event", "evidence"],
+        [
+            "客户编号",
+            "客户名称",
+            "发票号",
+            "到期日",
+            "未收",
+            "时效届满",
+            "剩余天数",
+            "最近中断事由",
+            "证据",
+        ],
         [
             [
                 p.claim.customer,
@@ -256,15 +306,25 @@ def limitation(ctx: click.Context, as_of: dt.date | None, within: int, as_json: 
                 f"{p.claim.open_amount:,.2f}",
                 p.expires.isoformat(),
                 p.days_left,
-                f"{p.last_event.kind} {p.last_event.date.isoformat()}" if p.last_event else "-",
-                p.last_event.evidence if p.last_event else "-",
+                _event(p),
+                p.last_event.evidence if p.last_event else "—",
             ]
             for p in rows
         ],
         right={4, 6},
     )
+    # One line of advice per customer and advice, not one per invoice.
+    advice: dict[tuple[str, str], list[str]] = {}
     for p in rows:
-        unproven = f" (sent, unproven: {', '.join(p.unproven)})" if p.unproven else ""
-        back = ", ".join(r.ref for r in p.returned)
-        returned = f" (returned: {back})" if back else ""
-        click.echo(f"{p.claim.customer} {p.claim.invoice_no}: {p.advice}{unproven}{returned}")
+        advice.setdefault((p.claim.customer, p.advice_zh), []).append(p.claim.invoice_no)
+    for (code, text), invoices in advice.items():
+        click.echo(f"{code}（{'、'.join(invoices)}）：{text}")
+
+
+def _event(p: Any) -> str:
+    from dunning.workflow.limitation import EVENT_TITLES
+
+    if p.last_event is None:
+        return "—"
+    kind = EVENT_TITLES.get(p.last_event.kind, p.last_event.kind)
+    return f"{kind} {p.last_event.date.isoformat()}"

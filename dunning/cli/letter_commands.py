@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,13 +16,18 @@ from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
 from dunning.cli.output import (
     DATE,
+    allow_future_option,
     current_desk,
     echo_json,
     echo_table,
     json_option,
+    office_day,
     progress_enabled,
 )
+from dunning.dates import refuse_future
 from dunning.desk import PACKAGE_TEMPLATES
+from dunning.money import format_amount
+from dunning.vocabulary import LETTER_LEVELS, title
 
 if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
     from dunning.letters.pack import Plan
@@ -50,6 +56,12 @@ if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
     type=click.Path(file_okay=False, path_type=Path),
     help="Pack folder (default: out/<date>_<time>).",
 )
+@click.option(
+    "--allow-no-address",
+    is_flag=True,
+    help="Also write letters to customers without an address (the address stays blank).",
+)
+@allow_future_option
 @json_option
 @click.pass_context
 def pack(
@@ -63,6 +75,8 @@ def pack(
     ignore_unreviewed: bool,
     quiet: bool,
     out_dir: Path | None,
+    allow_no_address: bool,
+    allow_future: bool,
     as_json: bool,
 ) -> None:
     """Generate a letter pack: statements, demand letters, receipts per the policy levels.
@@ -70,9 +84,11 @@ def pack(
     Example: dunning pack --as-of 2025-12-31 --pdf     (try --dry-run first)
     """
     desk = current_desk(ctx)
-    day = as_of or dt.date.today()
+    today = office_day(desk)
+    day = as_of or today
+    refuse_future(day, today, "函件日期 --as-of", allow=allow_future)
     with open_archive(desk.db_path) as db:
-        from dunning.letters.pack import plan_pack, write_pack
+        from dunning.letters.pack import NO_ADDRESS, plan_pack, write_pack
 
         plan = plan_pack(
             db,
@@ -82,6 +98,7 @@ def pack(
             min_days=min_days,
             level=level,
             ignore_unreviewed=ignore_unreviewed,
+            allow_no_address=allow_no_address,
         )
         if dry_run:
             from dunning.workflow.limitation_archive import expiring_customers
@@ -90,8 +107,13 @@ def pack(
             plan.expiring = expiring_customers(db, desk.config, as_of=day, codes=codes)
             _show_plan(plan, desk.config.levels, as_json=as_json)
             return
-        for warning in (w for c in plan.selected for w in c.warnings):
-            click.echo(f"warning: {warning}.", err=True)
+        for warning in dict.fromkeys(w for c in plan.selected for w in c.warnings):
+            click.echo(f"提醒：{warning}。", err=True)
+        for cand in plan.candidates:
+            if cand.decision.reason == NO_ADDRESS:
+                click.echo(
+                    f"未生成：{cand.customer.code} {cand.customer.name}，{NO_ADDRESS}。", err=True
+                )
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
             with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
@@ -107,22 +129,25 @@ def pack(
             with write_transaction(db) as conn:
                 log_overrides(conn, codes, by=os_actor().label)
     for note in result.notes:
-        click.echo(f"note: {note}.", err=True)
+        click.echo(f"说明：{note}。", err=True)
     if as_json:
         echo_json(result.to_json())
         return
-    for letter in result.letters:
-        click.echo(
-            f"{letter.ref}  {letter.customer} {letter.name}  level {letter.level} ({letter.level_name})  {letter.amount}"
+    if result.letters:
+        echo_table(
+            ["函件编号", "客户编号", "客户名称", "函件类型", "金额"],
+            [
+                [x.ref, x.customer, x.name, title(LETTER_LEVELS, x.level_name), _money(x.amount)]
+                for x in result.letters
+            ],
+            right={4},
         )
     if result.pack_dir is None:
-        click.echo(
-            f"nobody is due a letter on {day.isoformat()}; nothing written (--dry-run says why)."
-        )
+        click.echo(f"{day.isoformat()} 没有客户需要发函，什么也没有生成（--dry-run 说明原因）。")
         return
-    click.echo(f"{len(result.letters)} letters in {result.pack_dir}")
+    click.echo(f"共 {len(result.letters)} 封函件，在 {result.pack_dir}")
     if result.pdf:
-        click.echo(f"print-ready PDF: {result.pdf}")
+        click.echo(f"可打印的 PDF：{result.pdf}")
 
 
 def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None:
@@ -132,12 +157,12 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
         return
     rows = data["customers"]
     echo_table(
-        ["customer", "name", "overdue", "days", "last", "next", "why"],
+        ["客户编号", "客户名称", "逾期金额", "逾期天数", "上次", "本次", "原因"],
         [
             [
                 r["customer"],
                 r["name"],
-                r["overdue"],
+                _money(r["overdue"]),
                 r["max_days_overdue"],
                 r["current_level"] or "-",
                 r["next_level"] or "-",
@@ -147,14 +172,17 @@ def _show_plan(plan: Plan, levels: tuple[object, ...], *, as_json: bool) -> None
         ],
         right={2, 3},
     )
-    for cand in plan.selected:
-        for warning in cand.warnings:
-            click.echo(f"warning: {warning}.", err=True)
+    for warning in dict.fromkeys(w for c in plan.selected for w in c.warnings):
+        click.echo(f"提醒：{warning}。", err=True)
     for receipt in plan.unmatched:
-        click.echo(f"未匹配到款: {receipt.sentence()}", err=True)
+        click.echo(f"未匹配到款：{receipt.sentence()}", err=True)
     click.echo(
-        f"dry run: {len(plan.selected)} of {len(plan.candidates)} customers would get a letter; nothing written."
+        f"预览：{len(plan.candidates)} 个客户中 {len(plan.selected)} 个会收到函件；什么也没有写入。"
     )
+
+
+def _money(value: object) -> str:
+    return format_amount(Decimal(str(value)))
 
 
 def _limitation_mark(expires: object) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dunning.dates import parse_date
+from dunning.dates import office_today, parse_date
 from dunning.desk import Desk, find_desk
 from dunning.money import parse_amount
 from dunning.text import display_width
@@ -23,6 +23,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 def json_option(fn: F) -> F:
     """The shared `--json` flag."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
+
+
+def allow_future_option(fn: F) -> F:
+    """The shared `--allow-future` flag: accept a date after today."""
+    return click.option(
+        "--allow-future",
+        is_flag=True,
+        help="Accept a date after today (refused by default: usually a typing mistake).",
+    )(fn)
+
+
+def office_day(desk: Desk) -> dt.date:
+    """Today in the office's time zone (`[desk] timezone`)."""
+    return office_today(desk.config.timezone)
 
 
 def current_desk(ctx: click.Context) -> Desk:

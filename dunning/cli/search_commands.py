@@ -20,6 +20,7 @@ from dunning.archive.search.query import search as search_archive
 from dunning.archive.search.query import unsearchable_count
 from dunning.cli import main
 from dunning.cli.output import DATE, DOCUMENT_ID, current_desk, echo_json, json_option
+from dunning.vocabulary import LETTER_LEVELS
 from dunning.workflow.records import document_record
 
 
@@ -52,13 +53,23 @@ def search(
 
     Example: dunning search 违约金 --customer C001
     """
+    from dunning.archive.accounts import get_customer
+    from dunning.letters.registry import find_letters
+
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
+        # A code in any case or part of a name: one customer, or a "did you mean" error.
+        code = get_customer(db, customer).code if customer else None
+        letters = (
+            []
+            if kind not in (None, "letter")
+            else find_letters(db, " ".join(query), customer=code, limit=limit)
+        )
         hits = search_archive(
             db,
             " ".join(query),
             kind=kind,
-            customer=customer,
+            customer=code,
             since=since,
             until=until,
             limit=limit,
@@ -68,14 +79,19 @@ def search(
     if as_json:
         echo_json([h.to_json() for h in hits])
     else:
+        for letter, name in letters:
+            kind_title = LETTER_LEVELS.get(letter.level_name, letter.level_name)
+            click.echo(
+                f"[函件] {letter.ref} · {kind_title} · {letter.customer} {name}"
+                f" · {letter.issued_on.isoformat()}"
+            )
         for h in hits:
             who = " ".join(filter(None, [h.customer, h.customer_name]))
             head = " · ".join(filter(None, [h.kind, h.contract_no, who, h.title]))
             click.echo(f"[{h.document}] {head}")
             click.echo(f"    {h.snippet}")
-        click.echo(
-            f"{len(hits)} result(s)" + (" (more with --limit)" if len(hits) == limit else "")
-        )
+        more = "（用 --limit 看更多）" if len(hits) == limit else ""
+        click.echo(f"{len(hits)} 个文件" + (f"，{len(letters)} 封函件" if letters else "") + more)
     for note in ocr_notes(pending, queue, desk.config.ocr_engine, desk.config.ocr_languages):
         click.echo(f"note: {note}", err=True)
 

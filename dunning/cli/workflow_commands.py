@@ -17,7 +17,9 @@ from dunning.cli.output import AMOUNT, DATE, current_desk, echo_json, echo_table
 from dunning.money import format_amount
 from dunning.workflow import actions
 from dunning.workflow.log import (
+    KIND_TITLES,
     KINDS,
+    PROMISE_TITLES,
     InvalidEntryError,
     entry_json,
     list_entries,
@@ -128,21 +130,31 @@ def log_list(
         echo_json([entry_json(e, statuses.get(e.id)) for e in entries])
         return
     if not entries:
-        click.echo("no log entries.")
+        click.echo("还没有催收记录。")
         return
     echo_table(
-        ["#", "day", "customer", "kind", "note", "by", "promise", "by date", "promise status"],
+        [
+            "序号",
+            "日期",
+            "客户编号",
+            "类型",
+            "内容",
+            "记录人",
+            "承诺金额",
+            "承诺付款日",
+            "承诺状态",
+        ],
         [
             [
                 e.id,
                 e.day.isoformat(),
                 e.customer,
-                e.kind,
+                KIND_TITLES.get(e.kind, e.kind),
                 e.note,
                 e.by,
                 format_amount(e.promise_amount) if e.promise_amount is not None else "",
                 e.promise_date.isoformat() if e.promise_date else "",
-                statuses.get(e.id, ""),
+                PROMISE_TITLES[statuses[e.id]] if e.id in statuses else "",
             ]
             for e in entries
         ],

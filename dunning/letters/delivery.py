@@ -324,8 +324,8 @@ def write_sent(
         " updated_at = excluded.updated_at",
         [_letter_id(conn, letter.ref), via, tracking, on.isoformat(), _now()],
     )
-    number = f", tracking {tracking}" if tracking else ""
-    note = f"{letter.ref} sent by {CHANNEL_TITLES[via]}{number}"
+    number = f"，运单号 {tracking}" if tracking else ""
+    note = f"函件 {letter.ref} 已由{CHANNEL_TITLES[via]}寄出{number}"
     add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
 
 
@@ -344,9 +344,21 @@ def mark_sent(
     number = check_tracking(tracking)
     with write_transaction(db) as conn:
         letter = get_delivery(conn, ref)
+        if already_sent(letter, via=via, tracking=number, on=on):
+            return letter  # the same sending twice is one event
         check_sent(letter, on=on, today=today)
         write_sent(conn, letter, via=via, tracking=number, on=on)
     return get_delivery(db, ref)
+
+
+def already_sent(letter: Delivery, *, via: str, tracking: str | None, on: dt.date) -> bool:
+    """The letter is recorded as sent exactly so: recording it again changes nothing."""
+    return (
+        letter.status == "sent"
+        and letter.channel == via
+        and (letter.tracking_no or None) == (tracking or None)
+        and letter.sent_on == on
+    )
 
 
 def mark_delivered(
@@ -386,8 +398,8 @@ def mark_delivered(
             " AND cleared_at IS NULL AND flagged_on <= ?",
             [_now(), letter.customer, on.isoformat()],
         )
-        proof = f" (proof: document {evidence_document})" if evidence_document else ""
-        note = f"{letter.ref} delivered{proof}"
+        proof = f"（妥投证明：文件 {evidence_document}）" if evidence_document else ""
+        note = f"函件 {letter.ref} 已妥投{proof}"
         add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
     return get_delivery(db, ref)
 
@@ -409,7 +421,7 @@ def mark_returned(
             " VALUES (?, ?, ?, ?)",
             [letter.customer, letter.ref, reason.strip(), on.isoformat()],
         )
-        note = f"{letter.ref} came back: {reason.strip()}; check the customer's address"
+        note = f"函件 {letter.ref} 被退回：{reason.strip()}；请核实客户地址"
         add_entry(conn, letter.customer, kind="letter", note=note, letter_ref=letter.ref, on=on)
     return get_delivery(db, ref)
 
@@ -448,6 +460,6 @@ def record_reply(
             " WHERE letter_id = ? AND status = 'sent' AND delivered_on IS NULL",
             [on.isoformat(), letter_id],
         )
-        note = f"statement reply for {letter.ref}: {REPLY_TITLES[reply]}"
+        note = f"对账单 {letter.ref} 回执：{REPLY_TITLES[reply]}"
         add_entry(conn, letter.customer, kind="receipt", note=note, letter_ref=letter.ref, on=on)
     return get_delivery(db, ref)

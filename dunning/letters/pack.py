@@ -83,6 +83,7 @@ class Plan:
     min_days: int | None = None
     level: int | None = None
     ignore_unreviewed: bool = False
+    allow_no_address: bool = False
     # customer → its earliest limitation expiry within 60 days (filled in for --dry-run)
     expiring: dict[str, dt.date] = field(default_factory=dict)
     # Ledger payments no customer could be found for (archive/unmatched.py): the clerk assigns
@@ -172,18 +173,28 @@ def plan_pack(
     min_days: int | None = None,
     level: int | None = None,
     ignore_unreviewed: bool = False,
+    allow_no_address: bool = False,
 ) -> Plan:
     """Decide, for every customer with receivables (or those named), what goes out today.
 
     A customer with a bank receipt awaiting review that would cover the claim gets nothing
     until it is reviewed, unless `ignore_unreviewed` (then a warning, logged by the caller).
+
+    A customer without an address on file gets no letter (it is listed with the reason)
+    unless `allow_no_address`: a letter with a blank address cannot be mailed.
     """
     if level is not None and not 1 <= level <= len(config.levels):
         raise PackError(f"--level must be 1 to {len(config.levels)} (see [[policy.levels]]).")
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
-    plan = Plan(as_of, customers=tuple(customers), min_days=min_days, level=level)
+    plan = Plan(
+        as_of,
+        customers=tuple(customers),
+        min_days=min_days,
+        level=level,
+        allow_no_address=allow_no_address,
+    )
     plan.ignore_unreviewed = ignore_unreviewed
     held = held_by_customer(db)
     plan.unmatched = [r for r in unmatched_receipts(db) if r.paid_on <= as_of]
@@ -216,7 +227,16 @@ def plan_pack(
                 decision.due_level,
                 None,
                 decision.manual,
-                f"{aging.max_days_overdue} days overdue, fewer than --min-days {min_days}",
+                f"逾期 {aging.max_days_overdue} 天，少于 --min-days {min_days}",
+            )
+        if decision.next_level and not allow_no_address and not (cust.address or "").strip():
+            decision = Decision(
+                cust.code,
+                decision.current_level,
+                decision.due_level,
+                None,
+                decision.manual,
+                NO_ADDRESS,
             )
         decision, hold_warnings = unreviewed_hold(
             db, config, aging, decision, ignore=ignore_unreviewed
@@ -229,19 +249,22 @@ def plan_pack(
     return plan
 
 
+NO_ADDRESS = "没有地址，函件未生成：先在客户档案中补上地址（或用 --allow-no-address）"
+
+
 def _warnings(
     db: sqlite_utils.Database, config: Config, cust: Customer, decision: Decision
 ) -> tuple[str, ...]:
     """What the clerk should know before printing: blanks and missing enclosures."""
     found = []
     if not cust.address:
-        found.append(f"{cust.code} {cust.name} has no address on file: the letters show a blank")
+        found.append(f"{cust.code} {cust.name} 没有地址：函件上的地址是空白")
     from dunning.letters.delivery import address_flags
 
     for flag in address_flags(db, cust.code):
         found.append(
-            f"{cust.code} {cust.name}: letter {flag.letter_ref} came back ({flag.reason});"
-            " check the address before sending"
+            f"{cust.code} {cust.name}：函件 {flag.letter_ref} 被退回（{flag.reason}），"
+            "发函前请先核实地址"
         )
     level = decision.next_level
     if level is not None and "contract" in config.levels[level - 1].documents:
@@ -251,8 +274,8 @@ def _warnings(
         ).fetchone()[0]
         if not archived:
             found.append(
-                f"{cust.code} {cust.name} has no archived contract copy: the pack goes without it"
-                " (drop the signed contract into inbox/contracts/ first)"
+                f"{cust.code} {cust.name} 没有归档的合同：函件包里没有合同复印件"
+                "（先把签好的合同放进 inbox/contracts/）"
             )
     return tuple(found)
 
@@ -591,6 +614,7 @@ def _still_due(
         min_days=plan.min_days,
         level=plan.level,
         ignore_unreviewed=plan.ignore_unreviewed,
+        allow_no_address=plan.allow_no_address,
     )
     now = {c.customer.code: c for c in fresh.selected}
     kept: list[_Draft] = []
@@ -666,6 +690,6 @@ def _make_pdfs(pack_dir: Path, drafts: list[_Draft]) -> None:
 def _log_letter(
     conn: Any, code: str, ref: str, level: Level, aging: CustomerAging, *, manual: bool, on: dt.date
 ) -> None:
-    how = "by hand" if manual else "by policy"
-    note = f"{level.title} {ref} ({how}), overdue {aging.overdue:,.2f}"
+    how = "手工指定" if manual else "按催收规则"
+    note = f"{level.title} {ref} 已生成（{how}），逾期金额 {aging.overdue:,.2f} 元"
     add_entry(conn, code, kind="letter", note=note, letter_ref=ref, on=on)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dunning.config import Level
+from dunning.vocabulary import CUSTOMER_STATUS, title
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,23 @@ def decide(
         return Decision(customer, current, due, None, forced_level is not None, reason)
 
     if status != "active":
-        return no(f"status is {status}: only active customers get letters")
+        return no(f"客户状态为{title(CUSTOMER_STATUS, status)}：只有状态正常的客户会收到函件")
     if overdue <= tolerance:
-        return no(f"overdue {overdue:,.2f} is within the tolerance of {tolerance:,.2f}")
+        return no(f"逾期金额 {overdue:,.2f} 元未超过容差 {tolerance:,.2f} 元")
     if forced_level is not None:
-        return Decision(customer, current, due, forced_level, True, "level chosen by hand")
+        return Decision(customer, current, due, forced_level, True, "手工指定函件级别")
     if due == 0:
-        return no("nothing is overdue long enough for the first level")
+        return no("逾期天数还不到第一级函件的要求")
     target = min(due, current + 1)
     if last is not None:
         gap = next(lv.gap_days for lv in levels if lv.level == target)
         since = (as_of - last.issued_on).days
         if since < gap:
-            return no(f"last letter (level {current}) was {since} days ago; the gap is {gap} days")
+            return no(f"上一封函件（第 {current} 级）是 {since} 天前发的，间隔需满 {gap} 天")
     if target < due and current == 0:
-        why = f"{max_days_overdue} days overdue; the first letter is level 1 (the days allow {due})"
+        why = f"逾期 {max_days_overdue} 天；第一封函件从第 1 级开始（按天数可到第 {due} 级）"
     elif target < due:
-        why = f"{max_days_overdue} days overdue allows level {due}; one level up from {current}"
+        why = f"逾期 {max_days_overdue} 天，可到第 {due} 级；每次只升一级（上次第 {current} 级）"
     else:
-        why = f"{max_days_overdue} days overdue"
+        why = f"逾期 {max_days_overdue} 天"
     return Decision(customer, current, due, target, False, why)

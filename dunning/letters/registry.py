@@ -29,6 +29,7 @@ import sqlite_utils
 from dunning.archive.db import write_transaction
 from dunning.desk import Desk
 from dunning.procs import alive
+from dunning.vocabulary import LETTER_LEVELS
 
 # What a pack folder holds besides the letters' own files.
 PACK_FILES = frozenset({"manifest.csv", "manifest.json", "pack.pdf"})
@@ -212,7 +213,7 @@ def letters_missing_files(desk: Desk, db: sqlite_utils.Database) -> list[tuple[s
 # --- the letters table: every read and write of it goes through here -----------------------
 
 # CS-2025-000123; OCR may read the dashes as en-dashes or put spaces around them.
-_REF = re.compile(r"([A-Z]{1,6})\s*[-–—_]\s*(\d{4})\s*[-–—_]\s*(\d{6})")
+_REF = re.compile(r"([A-Z]{1,6})\s*[-‐‑–—_]\s*(\d{4})\s*[-‐‑–—_]\s*(\d{6})")
 _LETTER_COLUMNS = (
     "id, ref, customer_code, level, level_name, manual, as_of, issued_on, amount_fen,"
     " overdue_fen, pack_dir, files, status, signed_document_id, signed_at"
@@ -290,7 +291,8 @@ def register(conn: sqlite3.Connection, letter: Letter) -> None:
 def find_refs(text: str) -> list[str]:
     """Letter references in a text, normalised, in order of appearance, without repeats."""
     found: list[str] = []
-    for match in _REF.finditer(text.upper()):
+    # A printed reference holds word joiners (U+2060) so that it never breaks across lines.
+    for match in _REF.finditer(text.upper().replace("\u2060", "").replace("\u200b", "")):
         ref = "-".join(match.groups())
         if ref not in found:
             found.append(ref)
@@ -327,3 +329,28 @@ def signed_by(db: sqlite_utils.Database, document_id: int) -> list[str]:
 def letter_customers(conn: sqlite3.Connection | sqlite_utils.Database) -> dict[str, str]:
     """Every letter reference with its customer's code (a bank memo quoting one names it)."""
     return {ref: code for ref, code in conn.execute("SELECT ref, customer_code FROM letters")}
+
+
+def find_letters(
+    db: sqlite_utils.Database | sqlite3.Connection,
+    query: str,
+    *,
+    customer: str | None = None,
+    limit: int | None = None,
+) -> list[tuple[Letter, str]]:
+    """Letters, newest first, where every word of `query` occurs in the reference (any case,
+    any hyphen), the kind (reminder or 催款函…), the customer's code or any part of its name.
+    Each with its customer's name."""
+    names = dict(db.execute("SELECT code, name FROM customers").fetchall())
+    refs = find_refs(query)
+    words = [w.lower() for w in _REF.sub(" ", query.upper()).split()]
+    found = []
+    for letter in reversed(letters(db, customer=customer)):
+        name = str(names.get(letter.customer, ""))
+        kind = LETTER_LEVELS.get(letter.level_name, letter.level_name)
+        text = f"{letter.ref} {letter.level_name} {kind} {letter.customer} {name}".lower()
+        if (not refs or letter.ref in refs) and all(w in text for w in words):
+            found.append((letter, name))
+            if limit is not None and len(found) >= limit:
+                break
+    return found

@@ -22,12 +22,14 @@ from dunning.web import (
     customers_page,
     home_page,
     inbox_page,
+    letter_steps_page,
     letters_page,
     login_page,
     reports_page,
     search_page,
     snapshots_page,
     users_page,
+    visits_page,
 )
 from dunning.web.desk_state import DeskState, secret_key
 from dunning.web.guard import is_loopback
@@ -93,6 +95,11 @@ MAX_FORM_BYTES = 1024 * 1024  # a form or JSON body; uploads have [serve] max_up
 _CAPPED_ELSEWHERE = ("/inbox/upload",)
 
 
+def _proof_upload(path: str) -> bool:
+    """A letter's proof upload: capped by [serve] max_upload_mb in its own handler."""
+    return path.startswith("/letters/ref/") and path.endswith(letter_steps_page.PROOF_PATHS)
+
+
 class BodyCap:
     """Bodies of forms and JSON calls: at most MAX_FORM_BYTES, announced by Content-Length.
 
@@ -109,6 +116,7 @@ class BodyCap:
             scope["type"] == "http"
             and scope["method"] not in ("GET", "HEAD", "OPTIONS")
             and scope["path"] not in _CAPPED_ELSEWHERE
+            and not _proof_upload(scope["path"])
         ):
             length = Headers(scope=scope).get("content-length")
             refused = None
@@ -130,6 +138,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *home_page.ROUTES,
         *customers_page.ROUTES,
         *search_page.ROUTES,
+        *letter_steps_page.ROUTES,
         *letters_page.ROUTES,
         *inbox_page.ROUTES,
         *reports_page.ROUTES,
@@ -137,6 +146,7 @@ def create_app(desk: Desk, *, watching: bool = False, loopback_only: bool = True
         *users_page.ROUTES,
         *snapshots_page.ROUTES,
         *bank_page.ROUTES,
+        *visits_page.ROUTES,
         *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

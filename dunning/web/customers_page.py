@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -13,12 +13,14 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dunning.archive.accounts import customers_json
-from dunning.dates import parse_date
+from dunning.dates import office_today, parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
+from dunning.vocabulary import CUSTOMER_STATUS as STATUS_TITLES
 from dunning.vocabulary import EINVOICE_STATUS, RESERVED_LOG_KINDS
 from dunning.web.guard import actor_of, guard, state_of
 from dunning.workflow import actions
+from dunning.workflow.list_xlsx import list_workbook
 from dunning.workflow.log import KIND_TITLES, KINDS, PROMISE_TITLES
 from dunning.workflow.records import customer_record
 from dunning.workflow.status import STATUSES
@@ -28,24 +30,107 @@ SORTS = {
     "overdue": lambda r: -Decimal(r["overdue"]),
     "days": lambda r: -int(r["max_days_overdue"]),
     "code": lambda r: r["customer"],
+    "name": lambda r: r["name"],
+    "salesperson": lambda r: (r["salesperson"] or "\uffff", -Decimal(r["overdue"])),
 }
+
+
+PAGE_SIZE = 50
+
+
+def _rows(request: Request) -> list[dict[str, Any]]:
+    """The customer list as asked: ?q= (code or any part of the name), ?status=,
+    ?salesperson=, sorted by ?sort= (descending with ?desc=1 where it makes sense)."""
+    state = state_of(request)
+    q = request.query_params
+    today, edges = office_today(state.desk.config.timezone), state.desk.config.bucket_edges
+    rows = customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
+    text, status = q.get("q", "").strip().lower(), q.get("status", "")
+    salesperson = q.get("salesperson", "")
+    if text:
+        rows = [r for r in rows if text in r["customer"].lower() or text in r["name"].lower()]
+    if status in STATUSES:
+        rows = [r for r in rows if r["status"] == status]
+    if salesperson:
+        rows = [r for r in rows if (r["salesperson"] or "") == salesperson]
+    rows.sort(key=SORTS.get(q.get("sort", "days"), SORTS["days"]))
+    return rows
+
+
+def _page_number(request: Request, pages: int) -> int:
+    raw = request.query_params.get("page", "1")
+    return min(max(int(raw), 1), pages) if raw.isdigit() and len(raw) < 7 else 1
 
 
 def _list(request: Request) -> Response:
     state = state_of(request)
     q = request.query_params
-    today, edges = dt.date.today(), state.desk.config.bucket_edges
-    rows = customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
-    text, status = q.get("q", "").strip().lower(), q.get("status", "")
-    if text:
-        rows = [r for r in rows if text in r["customer"].lower() or text in r["name"].lower()]
-    if status in STATUSES:
-        rows = [r for r in rows if r["status"] == status]
-    sort = q.get("sort", "days")
-    rows.sort(key=SORTS.get(sort, SORTS["days"]))
+    rows = _rows(request)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = _page_number(request, pages)
+    salespeople = sorted(
+        {str(r[0]) for r in state.db().execute("SELECT DISTINCT salesperson FROM customers")
+         if r[0]}
+    )  # fmt: skip
+    keep = {k: v for k, v in q.items() if k in ("q", "status", "sort", "salesperson") and v}
     return state.render(
-        request, "customers.html", rows=rows, q=q.get("q", ""), status=status, sort=sort
+        request,
+        "customers.html",
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total_rows=len(rows),
+        totals={
+            "balance": sum((Decimal(r["balance"]) for r in rows), Decimal(0)),
+            "overdue": sum((Decimal(r["overdue"]) for r in rows), Decimal(0)),
+        },
+        page=page,
+        pages=pages,
+        query=urlencode(keep),
+        q=q.get("q", ""),
+        status=q.get("status", ""),
+        sort=q.get("sort", "days"),
+        salesperson=q.get("salesperson", ""),
+        salespeople=salespeople,
     )
+
+
+def _export(request: Request) -> Response:
+    rows = _rows(request)
+    headers = ["客户编号", "客户名称", "状态", "业务员", "应收余额", "逾期金额", "最长逾期天数"]
+    body = list_workbook(
+        f"客户（{office_today(state_of(request).desk.config.timezone).isoformat()}）",
+        headers,
+        [
+            [
+                r["customer"],
+                r["name"],
+                STATUS_TITLES.get(r["status"], r["status"]),
+                r["salesperson"] or "",
+                Decimal(r["balance"]),
+                Decimal(r["overdue"]),
+                int(r["max_days_overdue"]),
+            ]
+            for r in rows
+        ],
+        totals=[
+            "合计",
+            f"{len(rows)} 个客户",
+            None,
+            None,
+            sum((Decimal(r["balance"]) for r in rows), Decimal(0)),
+            sum((Decimal(r["overdue"]) for r in rows), Decimal(0)),
+            None,
+        ],
+    )
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''customers.xlsx"},
+    )
+
+
+@guard()
+async def export(request: Request) -> Response:
+    return await run_in_threadpool(_export, request)
 
 
 def _one(request: Request, error: str | None = None) -> Response:
@@ -53,7 +138,10 @@ def _one(request: Request, error: str | None = None) -> Response:
     code = str(request.path_params["code"])
     try:
         record = customer_record(
-            state.db(), code, as_of=dt.date.today(), edges=state.desk.config.bucket_edges
+            state.db(),
+            code,
+            as_of=office_today(state.desk.config.timezone),
+            edges=state.desk.config.bucket_edges,
         )
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
@@ -141,6 +229,7 @@ async def change_status(request: Request) -> Response:
 
 ROUTES = [
     Route("/customers", customers),
+    Route("/customers.xlsx", export),
     # `:path`: a customer code may hold a `/` (sent as %2F, which the server decodes).
     Route("/customers/{code:path}/log", add_log, methods=["POST"]),
     Route("/customers/{code:path}/status", change_status, methods=["POST"]),

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from dunning.archive.accounts import aging_report
 from dunning.archive.db import open_archive
 from dunning.archive.search.query import MARK_CLOSE, MARK_OPEN
+from dunning.dates import office_time
 from dunning.desk import SECRET_NAME, Desk
 from dunning.money import format_amount
 from dunning.receivables import CustomerAging
@@ -59,6 +60,8 @@ class DeskState:
         )
         self.env.filters["money"] = _money
         self.env.filters["segment"] = segment
+        zone = self.desk.config.timezone
+        self.env.filters["when"] = lambda stamp: office_time(str(stamp or ""), zone)
         self.env.globals["highlight"] = highlight
         self.env.globals["STATUS_TITLES"] = STATUS_TITLES
         self.env.globals["KIND_TITLES"] = KIND_TITLES

@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from dunning.dates import office_today, refuse_future
 from dunning.errors import DunningError
+from dunning.vocabulary import LETTER_LEVELS
 from dunning.web.api import BadRequest, query_date
 from dunning.web.desk_state import DeskState
 from dunning.web.guard import guard, state_of
@@ -31,7 +33,12 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     from dunning.letters.pack import plan_pack, write_pack
 
     state, user = state_of(request), request.state.user
-    day = query_date(body.get("as_of"), "as_of") or dt.date.today()
+    today = office_today(state.desk.config.timezone)
+    day = query_date(body.get("as_of"), "as_of") or today
+    allow_future = body.get("allow_future", False)
+    if not isinstance(allow_future, bool):
+        raise BadRequest("allow_future must be true or false.")
+    refuse_future(day, today, "函件日期", allow=allow_future)
     customers = body.get("customers") or []
     if not isinstance(customers, list) or not all(isinstance(c, str) for c in customers):
         raise BadRequest("customers must be a list of customer codes.")
@@ -39,9 +46,18 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     for name, value in (("min_days", min_days), ("level", level)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise BadRequest(f"{name} must be a whole number.")
+    allow_no_address = body.get("allow_no_address", False)
+    if not isinstance(allow_no_address, bool):
+        raise BadRequest("allow_no_address must be true or false.")
     db = state.db()
     plan = plan_pack(
-        db, state.desk.config, as_of=day, customers=customers, min_days=min_days, level=level
+        db,
+        state.desk.config,
+        as_of=day,
+        customers=customers,
+        min_days=min_days,
+        level=level,
+        allow_no_address=allow_no_address,
     )
     if body.get("dry_run", False):
         return dry_run(state, plan, day)
@@ -89,12 +105,38 @@ def pack_folder(request: Request) -> Path | None:
     return None
 
 
+LETTERS_SHOWN = 100
+
+
+def letter_register(request: Request, day: dt.date) -> tuple[list[dict[str, Any]], int]:
+    """Letters (newest first, none after `day`) matching ?q= (reference, kind or customer code
+    or name, any case, any part) and ?status=; the first LETTERS_SHOWN and how many matched."""
+    from dunning.letters.delivery import load_deliveries
+
+    db = state_of(request).db()
+    names = dict(db.execute("SELECT code, name FROM customers").fetchall())
+    q = request.query_params.get("q", "").strip().lower()
+    status = request.query_params.get("status", "")
+    rows = []
+    for d in reversed(load_deliveries(db)):
+        if d.issued_on > day or (status and d.status != status):
+            continue
+        kind = LETTER_LEVELS.get(d.level_name, d.level_name)
+        name = str(names.get(d.customer, ""))
+        haystack = f"{d.ref} {d.level_name} {kind} {d.customer} {name}".lower()
+        if q and q not in haystack:
+            continue
+        rows.append({"letter": d, "kind": kind, "name": name})
+    return rows[:LETTERS_SHOWN], len(rows)
+
+
 def _page(request: Request, error: str | None = None) -> Response:
     from dunning.letters.pack import plan_pack
 
     state = state_of(request)
-    day = dt.date.today()
+    day = office_today(state.desk.config.timezone)
     plan = plan_pack(state.db(), state.desk.config, as_of=day)
+    register, matched = letter_register(request, day)
     return state.render(
         request,
         "letters.html",
@@ -104,6 +146,11 @@ def _page(request: Request, error: str | None = None) -> Response:
         packs=packs(state.desk.out),
         error=error,
         today=day.isoformat(),
+        register=register,
+        matched=matched,
+        q=request.query_params.get("q", ""),
+        status=request.query_params.get("status", ""),
+        levels=state.desk.config.levels,
     )
 
 
@@ -114,12 +161,20 @@ async def letters(request: Request) -> Response:
 
 def _generate(request: Request, form: FormData) -> Response:
     body: dict[str, Any] = {"pdf": form.get("pdf") == "1", "as_of": form.get("as_of") or None}
+    customer, level = form.get("customer"), form.get("level")
+    if isinstance(customer, str) and customer.strip():
+        body["customers"] = [customer.strip()]
+        if isinstance(level, str) and level.isdigit():
+            body["level"] = int(level)
     try:
         result = pack_data(request, body)
     except (BadRequest, DunningError) as exc:
         return _page(request, error=str(exc))
     if not result["pack"]:
-        return _page(request, error="今天没有客户需要发函，什么也没有生成。")
+        return _page(
+            request,
+            error="今天没有客户需要发函，什么也没有生成（可以指定一个客户和函件类型试生成）。",
+        )
     return RedirectResponse(f"/letters/packs/{quote(Path(result['pack']).name)}", 303)
 
 

@@ -24,6 +24,7 @@ from dunning.workflow.xlsx import (
     Cell,
     add_sheet,
     finish_sheet,
+    fit_row_heights,
     new_workbook,
     save_workbook,
     write_section,
@@ -127,6 +128,7 @@ def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
         row = write_section(ws, row, heading)
         row = write(ws, row, report, case) + 1
     finish_sheet(ws, header_row=None)
+    fit_row_heights(ws, 3)
 
 
 def _customer_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:

@@ -24,7 +24,9 @@ from dunning.workflow.xlsx import (
     Cell,
     add_sheet,
     finish_sheet,
+    fit_row_heights,
     new_workbook,
+    print_across_pages,
     save_workbook,
     write_table,
 )
@@ -79,7 +81,8 @@ def _summary_sheet(wb: Workbook, report: WeeklyReport) -> None:
     rows: list[list[Cell]] = [
         ["截至日期", report.as_of],
         ["逾期客户数", len(report.overdue)],
-        ["应收余额合计", report.total_balance],
+        ["应收余额合计（全部客户）", report.total_balance],
+        ["其中逾期客户的应收余额", sum((p.aging.balance for p in report.overdue), ZERO)],
         ["逾期金额合计", report.total_overdue],
     ]
     rows += [[f"账龄 {bucket_title(label)}", buckets[label]] for label in report.labels]
@@ -158,6 +161,10 @@ def _overdue_sheet(wb: Workbook, report: WeeklyReport) -> None:
     write_table(ws, HEADER_ROW, headers, (_overdue_row(p, report) for p in overdue), totals=totals)
     # Code and name stay in view while scrolling right through the buckets and measures.
     finish_sheet(ws, header_row=HEADER_ROW, freeze=f"C{HEADER_ROW + 1}")
+    # 22 columns shrunk onto one A4 page could not be read: full size across pages, code and
+    # name repeated on each, rows as tall as their wrapped notes.
+    print_across_pages(ws, header_row=HEADER_ROW, keep_columns="A:B")
+    fit_row_heights(ws, HEADER_ROW + 1)
 
 
 def _receipts_sheet(wb: Workbook, report: WeeklyReport) -> None:

@@ -211,3 +211,35 @@ def save_workbook(wb: Workbook, path: Path) -> Path:
             " or choose another --out."
         ) from exc
     return path
+
+
+LINE_HEIGHT = 15.0  # points per printed line at the body font size
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
+
+
+def fit_row_heights(ws: Worksheet, first_row: int) -> None:
+    """Each row from `first_row` tall enough for its wrapped text: Excel and LibreOffice do not
+    grow a row for wrapped text written by openpyxl, so a long note overflowed its cell."""
+    widths = {letter: (dim.width or MIN_WIDTH) for letter, dim in ws.column_dimensions.items()}
+    for cells in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in cells:
+            if not isinstance(cell.value, str) or cell.coordinate in ws.merged_cells:
+                continue
+            room = max(widths.get(cell.column_letter, MIN_WIDTH) - 1, 1)
+            need = sum(
+                -(-max(display_width(part), 1) // int(room)) for part in cell.value.split("\n")
+            )
+            lines = max(lines, need)
+        if lines > 1:
+            ws.row_dimensions[cells[0].row].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+
+
+def print_across_pages(ws: Worksheet, *, header_row: int, keep_columns: str) -> None:
+    """A wide list printed at full size across as many A4 landscape pages as it takes, the
+    header row and `keep_columns` (like "A:B": code and name) repeated on every page."""
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = 100
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_title_cols = keep_columns
+    ws.page_setup.pageOrder = "overThenDown"
