@@ -271,3 +271,37 @@ def test_the_zip_guard_sees_an_export_before_anything_reads_it(desk: Desk, tmp_p
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "failed"
     assert "DTD" in (outcome.reason or "")
+
+
+def _ofd(path: Path, custom: dict[str, str], doc_root: str = "Doc_0/Document.xml") -> Path:
+    import zipfile
+
+    datas = "".join(f'<ofd:CustomData Name="{k}">{v}</ofd:CustomData>' for k, v in custom.items())
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "OFD.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016">'
+            f"<ofd:DocBody><ofd:DocInfo><ofd:CustomDatas>{datas}</ofd:CustomDatas></ofd:DocInfo>"
+            f"<ofd:DocRoot>{doc_root}</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        )
+    return path
+
+
+def test_an_ofd_with_custom_data_only_never_takes_the_net_amount_for_the_total(
+    tmp_path: Path,
+) -> None:
+    from dunning.archive.einvoice.ofd import read_ofd
+
+    custom = {
+        "发票号码": "24112000000048542163",
+        "合计金额": "4197.17",
+        "合计税额": "251.83",
+        "开票日期": "2024年05月28日",
+        "购买方纳税人识别号": "91460300MAA92DJN95",
+    }
+    (invoice,) = read_ofd(_ofd(tmp_path / "a.ofd", custom, "../../../etc/passwd")).invoices
+    assert (invoice.net, invoice.total) == (Decimal("4197.17"), Decimal("4449.00"))
+    assert invoice.buyer_tax_id == "91460300MAA92DJN95"
+    del custom["合计税额"]
+    with pytest.raises(IngestError, match="价税合计"):
+        read_ofd(_ofd(tmp_path / "b.ofd", custom))

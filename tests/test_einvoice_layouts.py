@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -88,3 +89,44 @@ def test_an_ofd_repacked_reads_the_same(tmp_path: Path, name: str, seed: int, st
     other = read_ofd(target)
     assert other.invoices == baseline.invoices
     assert sorted(other.text.split("\n")) == sorted(baseline.text.split("\n"))
+
+
+_FREE = [
+    "电子发票（增值税专用发票）",
+    "发票号码：25332000000000000004",
+    "开票日期：2025年03月05日",
+    "价税合计（大写）陆仟圆整 （小写）¥6,000.00",
+    "车牌号码：粤B12345",
+]
+_PARTIES = [
+    "购买方信息 名称：宁波海辰机械有限公司",
+    "统一社会信用代码/纳税人识别号：91330200MA28D00022",
+    "销售方信息 名称：杭州示例供应链有限公司",
+    "统一社会信用代码/纳税人识别号：91330100MA2H000001",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    at=st.integers(0, len(_FREE)),
+    spaced=st.booleans(),
+    half_width=st.booleans(),
+    joined=st.booleans(),
+)
+def test_a_pdf_text_layer_in_another_order_reads_the_same(
+    seed: int, at: int, spaced: bool, half_width: bool, joined: bool
+) -> None:
+    from dunning.archive.einvoice.pdftext import read_invoice_text
+
+    baseline = read_invoice_text("\n".join(_FREE + _PARTIES))
+    assert baseline is not None
+    free = list(_FREE)
+    random.Random(seed).shuffle(free)
+    lines = free[:at] + _PARTIES + free[at:]  # the buyer's block stays before the seller's
+    if spaced:  # pypdf's spaced-out CJK: a space between two hanzi
+        lines = [re.sub(r"(?<=[\u4e00-\u9fff])(?=[\u4e00-\u9fff])", " ", line) for line in lines]
+    if half_width:
+        lines = [line.replace("：", ":").replace("（", "(").replace("）", ")") for line in lines]
+    other = read_invoice_text(("" if joined else "\n").join(lines))
+    assert other == baseline

@@ -131,3 +131,26 @@ def test_no_header_is_refused_with_a_sentence(tmp_path: Path) -> None:
 )
 def test_status_words(raw: str | None, status: str) -> None:
     assert status_of(raw) == status
+
+
+def test_older_invoices_in_the_export_are_keyed_by_code_and_number(tmp_path: Path) -> None:
+    row = list(ROWS[0])
+    row[1], row[2], row[3] = "033002000111", "00012345", ""
+    parsed = read_invoice_list(write_xlsx(tmp_path / "old.xlsx", table([row])))
+    (invoice,) = parsed.invoices
+    assert (invoice.code, invoice.number, invoice.key) == (
+        "033002000111",
+        "00012345",
+        "033002000111-00012345",
+    )
+
+
+def test_a_number_excel_cut_to_15_digits_is_a_bad_row_not_a_wrong_invoice(
+    tmp_path: Path,
+) -> None:
+    row = list(ROWS[0])
+    row[3] = 25332000000000000001  # typed as a number: Excel keeps 15 digits of it
+    with pytest.raises(IngestError) as caught:
+        read_invoice_list(write_xlsx(tmp_path / "cut.xlsx", table([row])))
+    (problem,) = caught.value.problems
+    assert problem.column == "数电票号码" and "15 digits" in problem.why

@@ -202,11 +202,14 @@ def _invoice(
             _cell(row, header, field), at, header.written.get(field, field), problems, ident=ident
         )
 
+    before = len(problems)
     digital = text("digital_no", ident=True)
     plain = text("number", ident=True)
     code = code_of(text("code", ident=True))
     raw = digital or plain
     number = number_of(raw)
+    if len(problems) > before:
+        return None  # the number's cell is bad already (cut by Excel, an error value)
     if number is None:
         column = header.written.get("digital_no" if digital else "number", "发票号码")
         why = "not an invoice number (20 digits, or 8 digits with a 发票代码)"
