@@ -12,14 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dunning.receivables import Invoice, Payment
+from dunning.workflow.contract_rates import parse_rate, rate_candidates
 from dunning.workflow.interest import (
     InterestError,
     RateChooser,
     invoice_interest,
     load_lpr,
     lpr_on,
-    parse_rate,
-    rate_candidates,
     read_lpr,
 )
 

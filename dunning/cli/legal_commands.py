@@ -96,7 +96,7 @@ def interest_rate(
 
     Example: dunning interest rate C001 --confirm 1
     """
-    from dunning.workflow.interest import parse_rate
+    from dunning.workflow.contract_rates import parse_rate
     from dunning.workflow.interest_rates import (
         clear_rate,
         confirm_rate,
