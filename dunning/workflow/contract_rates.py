@@ -18,7 +18,13 @@ _DAY = r"(?:每日|每天|按日|按天|日|天)"
 _MONTH = r"(?:月利率|月息|每月|按月|月)"
 _YEAR = r"(?:年利率|年息|年化|每年|按年|年)"
 _GAP = r"[^，。；;,\n\d%％‰]{0,8}?"
+_LPR = r"(?:LPR|贷款市场报价利率|同期同类贷款利率|同期贷款利率|贷款基准利率)"
+_LPR_GAP = r"[^，。；;,\n\d%％]{0,12}?"
 _CANDIDATE_PATTERNS = (
+    # a multiple of the LPR first: its sentence often names a 年 (一年期) and a % as well
+    ("lpr", re.compile(_LPR + _LPR_GAP + _NUMBER + r"\s*(倍)")),
+    ("lpr", re.compile(_LPR + r"\s*[×xX*]\s*" + _NUMBER + r"()")),
+    ("lpr+", re.compile(_LPR + _LPR_GAP + r"(?:上浮|加计|加收|加)" + _NUMBER + r"\s*([%％])")),
     ("day", re.compile(_DAY + _GAP + r"(百分之|千分之|万分之)" + _NUMBER)),
     ("day", re.compile(_DAY + _GAP + _NUMBER + r"\s*([%％‰])")),
     ("month", re.compile(_MONTH + _GAP + r"(百分之|千分之)" + _NUMBER)),
@@ -103,6 +109,14 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def _candidate_rate(period: str, match: re.Match[str]) -> Rate | None:
     first, second = match.group(1), match.group(2)
+    if period in ("lpr", "lpr+"):
+        number = _cn_number(first)
+        if number is None or number <= 0:
+            return None
+        multiple = number if period == "lpr" else 1 + number / 100
+        if not Decimal(1) <= multiple <= 4:  # courts cap penalties near four times the LPR
+            return None
+        return Rate(multiple, "lpr", "contract", f"合同约定：{match.group(0)}")
     if first in _FRACTIONS:
         number = _cn_number(second)
         scale = _FRACTIONS[first]

@@ -32,7 +32,7 @@ DEFAULT_MARKUP = Decimal("0.30")
 DAYS_PER_YEAR = 365
 # 民事诉讼法 art. 264: after judgment, double interest on the debt at 0.0175 % a day.
 JUDGMENT_DAILY_PERCENT = Decimal("0.0175")
-PERIODS = ("day", "month", "year")
+PERIODS = ("day", "month", "year", "lpr")
 PERIOD_TITLES = {"day": "日", "month": "月", "year": "年"}
 COUNSEL = "请与律师确认"
 
@@ -45,8 +45,8 @@ class InterestError(DunningError):
 class Rate:
     """A rate in percent per period: 0.05 per day (万分之五), 6 per year, 1 per month."""
 
-    percent: Decimal
-    period: str  # day | month | year
+    percent: Decimal  # for `lpr`: the multiple of the 1-year LPR on the due day (1.5)
+    period: str  # day | month | year | lpr
     basis: str  # contract | lpr
     source: str  # where it comes from, in words (a contract phrase, the LPR rule)
 
@@ -60,8 +60,11 @@ class Rate:
         return self.percent
 
     def words(self) -> str:
-        """年利率3.9%（一年期LPR 3.00% × 1.3） / 日利率0.05%."""
-        shown = f"{PERIOD_TITLES[self.period]}利率{percent_text(self.percent)}%"
+        """年利率3.9%（一年期LPR 3.00% × 1.3） / 日利率0.05% / 一年期LPR × 1.5."""
+        if self.period == "lpr":
+            shown = f"一年期LPR × {percent_text(self.percent)}"
+        else:
+            shown = f"{PERIOD_TITLES[self.period]}利率{percent_text(self.percent)}%"
         return f"{shown}（{self.source}）" if self.source else shown
 
 
@@ -414,11 +417,14 @@ class RateChooser:
         self.by_contract = by_contract or {}
 
     def __call__(self, invoice: Invoice) -> Rate:
-        if invoice.contract_no and invoice.contract_no in self.by_contract:
-            return self.by_contract[invoice.contract_no]
-        if self.contract is not None:
-            return self.contract
-        return lpr_rate(self.lpr, invoice.due_date, self.markup)
+        agreed = self.by_contract.get(invoice.contract_no or "", self.contract)
+        if agreed is None:
+            return lpr_rate(self.lpr, invoice.due_date, self.markup)
+        if agreed.period != "lpr":
+            return agreed
+        # A multiple of the LPR (按LPR的1.5倍): the LPR on the due day, times the contract's multiple.
+        base = lpr_rate(self.lpr, invoice.due_date, agreed.percent - 1)
+        return Rate(base.percent, "year", "contract", f"{agreed.source}；{base.source}")
 
 
 def _segments(
