@@ -82,6 +82,8 @@ def test_case_commands_refuse_nonsense(runner: CliRunner, ledger_desk: Desk) -> 
         assert "Traceback" not in result.output, args  # type: ignore[attr-defined]
     listed = run(runner, ledger_desk, "case", "list", "--json")
     assert len(json.loads(listed.stdout)) == 1  # type: ignore[attr-defined]
+    second = run(runner, ledger_desk, "case", "open", "C1", "--no-pdf", "--kind", "payment_order")
+    assert second.exit_code == 0 and "已有未结案件 #1" in second.stdout  # type: ignore[attr-defined]
     status = run(runner, ledger_desk, "customer", "C1", "--json")
     assert json.loads(status.stdout)["status"] == "litigation"  # type: ignore[attr-defined]
 

@@ -339,3 +339,5 @@ def case_show(ctx: click.Context, case: str, as_json: bool) -> None:
         click.echo(f"  {s.on.isoformat()}  {s.title}  {s.note or ''}{doc}")
     for c in found.costs:
         click.echo(f"  {c.on.isoformat()}  {c.title}  {format_amount(c.amount)}  {c.note or ''}")
+    if found.after_judgment:
+        click.echo(found.after_judgment)
