@@ -148,6 +148,7 @@ def test_stages_costs_and_recovered(demo: Desk) -> None:
     assert found.stage is not None and found.stage.stage == "judgment"
     assert found.total_costs == Decimal("10712.62")
     assert found.to_json()["stage_title"] == "判决"
+    assert "第二百六十四条" in found.after_judgment and "0.0175%" in found.after_judgment
 
 
 def test_case_commands(demo: Desk) -> None:

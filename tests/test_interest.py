@@ -12,14 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dunning.receivables import Invoice, Payment
+from dunning.workflow.contract_rates import parse_rate, rate_candidates
 from dunning.workflow.interest import (
     InterestError,
     RateChooser,
     invoice_interest,
     load_lpr,
     lpr_on,
-    parse_rate,
-    rate_candidates,
     read_lpr,
 )
 
@@ -403,3 +402,36 @@ def test_open_amounts_day_by_day_equal_the_allocation(
             tracker.pay(payment)
     expected = allocate(ordered, [p for p in payments if p.paid_on <= day])
     assert [D(v) / 100 for v in tracker.opens()] == [o.open_amount for o in expected.items]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "multiple"),
+    [
+        ("逾期付款的，按全国银行间同业拆借中心公布的一年期贷款市场报价利率（LPR）的1.5倍支付违约金", "1.5"),
+        ("逾期付款利息按同期同类贷款利率的一点五倍计算", "1.5"),
+        ("逾期付款的，在LPR基础上加计50%计付利息", "1.5"),
+        ("逾期付款违约金按LPR×2计算", "2"),
+    ],
+)  # fmt: skip
+def test_lpr_multiples_in_contract_wording(phrase: str, multiple: str) -> None:
+    [found] = rate_candidates(phrase + "。")
+    assert (found.rate.period, found.rate.percent) == ("lpr", D(multiple))
+    assert found.rate.words().startswith("一年期LPR × ")
+
+
+def test_a_contract_lpr_multiple_follows_each_invoices_due_day() -> None:
+    agreed = parse_rate("LPR的1.5倍")
+    lines = interest(
+        [inv("F1", dt.date(2025, 1, 31), "10000"), inv("F2", dt.date(2025, 6, 1), "10000")],
+        [],
+        dt.date(2026, 6, 1),
+        contract=agreed,
+    )
+    # F1: 3.10 × 1.5 = 4.65 % over 486 days; F2: 3.00 × 1.5 = 4.5 % over 365 days
+    assert [x.rate.percent for x in lines] == [D("4.650"), D("4.500")]  # type: ignore[union-attr]
+    assert lines[0].interest == D("619.15")  # 10,000 × 486 × 4.65 % / 365 = 619.150…
+    assert lines[1].interest == D("450.00")
+    assert all(x.rate.basis == "contract" for x in lines)  # type: ignore[union-attr]
+    assert (
+        "LPR的1.5倍" in lines[0].formula() and "2024-10-21起一年期LPR 3.10%" in lines[0].formula()
+    )

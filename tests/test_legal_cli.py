@@ -82,6 +82,8 @@ def test_case_commands_refuse_nonsense(runner: CliRunner, ledger_desk: Desk) -> 
         assert "Traceback" not in result.output, args  # type: ignore[attr-defined]
     listed = run(runner, ledger_desk, "case", "list", "--json")
     assert len(json.loads(listed.stdout)) == 1  # type: ignore[attr-defined]
+    second = run(runner, ledger_desk, "case", "open", "C1", "--no-pdf", "--kind", "payment_order")
+    assert second.exit_code == 0 and "已有未结案件 #1" in second.stdout  # type: ignore[attr-defined]
     status = run(runner, ledger_desk, "customer", "C1", "--json")
     assert json.loads(status.stdout)["status"] == "litigation"  # type: ignore[attr-defined]
 
@@ -97,3 +99,12 @@ def test_verify_does_not_take_a_case_folder_for_a_broken_pack(
     stray.mkdir()
     (stray / "x.docx").write_bytes(b"x")
     assert run(runner, ledger_desk, "verify").exit_code == 1  # type: ignore[attr-defined]
+
+
+def test_a_confirmed_lpr_multiple_is_kept_and_used(runner: CliRunner, ledger_desk: Desk) -> None:
+    done = run(runner, ledger_desk, "interest", "rate", "C1", "--set", "LPR的1.5倍")
+    assert done.exit_code == 0 and "一年期LPR × 1.5" in done.stdout  # type: ignore[attr-defined]
+    shown = run(runner, ledger_desk, "interest", "C1", "--as-of", "2026-02-04", "--json")
+    line = json.loads(shown.stdout)["invoices"][0]  # type: ignore[attr-defined]
+    assert line["rate"]["basis"] == "contract" and line["rate"]["percent"] == "4.65"
+    assert line["interest"] == "465.00"  # 10,000 × 365 days × 3.10 % × 1.5

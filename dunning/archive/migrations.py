@@ -653,7 +653,7 @@ def m017_interest_and_cases(db: sqlite_utils.Database) -> None:
             customer_code TEXT NOT NULL REFERENCES customers(code),
             contract_no TEXT NOT NULL DEFAULT '',
             percent TEXT NOT NULL,
-            period TEXT NOT NULL CHECK (period IN ('day', 'month', 'year')),
+            period TEXT NOT NULL CHECK (period IN ('day', 'month', 'year', 'lpr')),
             source TEXT NOT NULL,
             document_id INTEGER REFERENCES documents(id),
             confirmed_by TEXT,

@@ -96,7 +96,7 @@ def interest_rate(
 
     Example: dunning interest rate C001 --confirm 1
     """
-    from dunning.workflow.interest import parse_rate
+    from dunning.workflow.contract_rates import parse_rate
     from dunning.workflow.interest_rates import (
         clear_rate,
         confirm_rate,
@@ -339,3 +339,5 @@ def case_show(ctx: click.Context, case: str, as_json: bool) -> None:
         click.echo(f"  {s.on.isoformat()}  {s.title}  {s.note or ''}{doc}")
     for c in found.costs:
         click.echo(f"  {c.on.isoformat()}  {c.title}  {format_amount(c.amount)}  {c.note or ''}")
+    if found.after_judgment:
+        click.echo(found.after_judgment)

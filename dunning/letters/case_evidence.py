@@ -126,7 +126,7 @@ def gather_exhibits(
     stored = _Stored(root, conn)
     code = aging.customer
     exhibits = [_contract(stored, c) for c in contracts_of(conn, code)]
-    exhibits.append(_invoices(aging))
+    exhibits.append(_invoices(aging, as_of))
     exhibits += linked_documents(stored, code)
     letters = [d for d in load_deliveries(conn, code) if d.issued_on <= as_of]
     exhibits += [_statement(stored, d) for d in letters if d.reply == "agreed"]
@@ -152,7 +152,7 @@ def _contract(stored: _Stored, contract: Any) -> Exhibit:
     )
 
 
-def _invoices(aging: CustomerAging) -> Exhibit:
+def _invoices(aging: CustomerAging, as_of: dt.date) -> Exhibit:
     rows = tuple(
         (
             a.item.invoice.invoice_no,
@@ -168,7 +168,7 @@ def _invoices(aging: CustomerAging) -> Exhibit:
     total = sum((a.item.open_amount for a in aging.items), Decimal(0))
     table = GeneratedTable(
         title="发票及欠款明细",
-        note=f"截至{chinese_date(aging_day(aging))}，未付货款合计人民币{format_amount(total)}元。",
+        note=f"截至{chinese_date(as_of)}，未付货款合计人民币{format_amount(total)}元。",
         headers=("发票号码", "合同编号", "开票日期", "付款到期日", "发票金额", "已付", "未付"),
         rows=rows,
     )
@@ -178,13 +178,6 @@ def _invoices(aging: CustomerAging) -> Exhibit:
         proves="原告已履行供货义务并开具发票，被告应付货款金额及付款期限",
         table=table,
     )
-
-
-def aging_day(aging: CustomerAging) -> dt.date:
-    """The as-of day an aging was computed for (from its first item, else today)."""
-    for a in aging.items:
-        return a.item.invoice.due_date + dt.timedelta(days=a.days_overdue)
-    return dt.date.today()
 
 
 def linked_documents(stored: _Stored, code: str) -> list[Exhibit]:

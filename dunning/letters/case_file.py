@@ -41,7 +41,8 @@ from dunning.letters.render import render_letter
 from dunning.letters.words import amount_in_words
 from dunning.money import format_amount
 from dunning.safenames import make_unique_dir, safe_name
-from dunning.workflow.cases import Case, open_case, set_folder
+from dunning.vocabulary import CASE_KINDS
+from dunning.workflow.cases import Case, list_cases, open_case, set_folder
 from dunning.workflow.court_fees import Fee, acceptance_fee, payment_order_fee
 from dunning.workflow.interest import CustomerInterest
 from dunning.workflow.interest_rates import customer_interest
@@ -280,6 +281,7 @@ def build_case_file(
     )
     conn: sqlite3.Connection = db.conn
     exhibits = gather_exhibits(conn, desk.root, aging, as_of=as_of)
+    open_before = [c for c in list_cases(db, customer.code) if not c.closed]
     templates = [court_template(desk, TEMPLATE_FOR[kind]), court_template(desk, "evidence_index")]
     desk.out.mkdir(parents=True, exist_ok=True)
     folder = make_unique_dir(desk.out, f"案件-{customer.code}-{as_of.isoformat()}")
@@ -293,6 +295,8 @@ def build_case_file(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     documents, numbered, evidence_pdf, pages = made
+    notes += [f"该客户已有未结案件 #{c.id}（{CASE_KINDS[c.kind]}，{c.opened_on.isoformat()}）"
+              for c in open_before]  # fmt: skip
     case = open_case(
         db,
         customer.code,

@@ -24,6 +24,7 @@ from dunning.errors import DunningError, NotFoundError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO
 from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES
+from dunning.workflow.interest import JUDGMENT_DAILY_PERCENT
 from dunning.workflow.log import add_entry
 from dunning.workflow.status import set_status
 
@@ -112,6 +113,18 @@ class Case:
         return any(s.stage == "closed" for s in self.stages)
 
     @property
+    def after_judgment(self) -> str:
+        """What runs once judgment is given (民事诉讼法 art. 264), when it has been."""
+        judged = [s for s in self.stages if s.stage == "judgment"]
+        if not judged:
+            return ""
+        return (
+            f"{judged[-1].on.isoformat()}判决：被告未按判决指定期间履行的，应加倍支付迟延履行期间的"
+            f"债务利息，加倍部分按日{JUDGMENT_DAILY_PERCENT}%计算（《民事诉讼法》第二百六十四条；"
+            "请与律师确认）。"
+        )
+
+    @property
     def total_costs(self) -> Decimal:
         return sum((c.amount for c in self.costs), ZERO)
 
@@ -138,6 +151,7 @@ class Case:
             "total_costs": f"{self.total_costs:.2f}",
             "recovered": f"{self.recovered:.2f}",
             "closed": self.closed,
+            "after_judgment": self.after_judgment or None,
         }
 
 

@@ -32,7 +32,7 @@ DEFAULT_MARKUP = Decimal("0.30")
 DAYS_PER_YEAR = 365
 # 民事诉讼法 art. 264: after judgment, double interest on the debt at 0.0175 % a day.
 JUDGMENT_DAILY_PERCENT = Decimal("0.0175")
-PERIODS = ("day", "month", "year")
+PERIODS = ("day", "month", "year", "lpr")
 PERIOD_TITLES = {"day": "日", "month": "月", "year": "年"}
 COUNSEL = "请与律师确认"
 
@@ -45,8 +45,8 @@ class InterestError(DunningError):
 class Rate:
     """A rate in percent per period: 0.05 per day (万分之五), 6 per year, 1 per month."""
 
-    percent: Decimal
-    period: str  # day | month | year
+    percent: Decimal  # for `lpr`: the multiple of the 1-year LPR on the due day (1.5)
+    period: str  # day | month | year | lpr
     basis: str  # contract | lpr
     source: str  # where it comes from, in words (a contract phrase, the LPR rule)
 
@@ -60,8 +60,11 @@ class Rate:
         return self.percent
 
     def words(self) -> str:
-        """年利率3.9%（一年期LPR 3.00% × 1.3） / 日利率0.05%."""
-        shown = f"{PERIOD_TITLES[self.period]}利率{_percent(self.percent)}%"
+        """年利率3.9%（一年期LPR 3.00% × 1.3） / 日利率0.05% / 一年期LPR × 1.5."""
+        if self.period == "lpr":
+            shown = f"一年期LPR × {percent_text(self.percent)}"
+        else:
+            shown = f"{PERIOD_TITLES[self.period]}利率{percent_text(self.percent)}%"
         return f"{shown}（{self.source}）" if self.source else shown
 
 
@@ -219,7 +222,7 @@ def lpr_rate(points: Sequence[LprPoint], due: dt.date, markup: Decimal) -> Rate:
         period="year",
         basis="lpr",
         source=(
-            f"{point.effective.isoformat()}起一年期LPR {point.percent:.2f}% × {_percent(factor)}"
+            f"{point.effective.isoformat()}起一年期LPR {point.percent:.2f}% × {percent_text(factor)}"
         ),
     )
 
@@ -288,7 +291,7 @@ def _rate_json(rate: Rate | None) -> dict[str, str] | None:
     if rate is None:
         return None
     return {
-        "percent": _percent(rate.percent),
+        "percent": percent_text(rate.percent),
         "period": rate.period,
         "basis": rate.basis,
         "source": rate.source,
@@ -414,11 +417,14 @@ class RateChooser:
         self.by_contract = by_contract or {}
 
     def __call__(self, invoice: Invoice) -> Rate:
-        if invoice.contract_no and invoice.contract_no in self.by_contract:
-            return self.by_contract[invoice.contract_no]
-        if self.contract is not None:
-            return self.contract
-        return lpr_rate(self.lpr, invoice.due_date, self.markup)
+        agreed = self.by_contract.get(invoice.contract_no or "", self.contract)
+        if agreed is None:
+            return lpr_rate(self.lpr, invoice.due_date, self.markup)
+        if agreed.period != "lpr":
+            return agreed
+        # A multiple of the LPR (按LPR的1.5倍): the LPR on the due day, times the contract's multiple.
+        base = lpr_rate(self.lpr, invoice.due_date, agreed.percent - 1)
+        return Rate(base.percent, "year", "contract", f"{agreed.source}；{base.source}")
 
 
 def _segments(
@@ -474,7 +480,7 @@ class CustomerInterest:
         else:
             ground = (
                 "合同未约定逾期付款违约金的，依《最高人民法院关于审理买卖合同纠纷案件适用法律问题的"
-                f"解释》第十八条第四款，以到期日一年期LPR为基础加计{_percent(self.markup * 100)}%"
+                f"解释》第十八条第四款，以到期日一年期LPR为基础加计{percent_text(self.markup * 100)}%"
                 f"，按日（年365天）单利计算"
             )
         return (
@@ -490,132 +496,13 @@ class CustomerInterest:
             "as_of": self.as_of.isoformat(),
             "principal": f"{self.principal:.2f}",
             "interest": f"{self.interest:.2f}",
-            "lpr_markup": _percent(self.markup),
+            "lpr_markup": percent_text(self.markup),
             "formula": self.formula(),
             "invoices": [i.to_json() for i in self.invoices],
         }
 
 
-def _percent(value: Decimal) -> str:
+def percent_text(value: Decimal) -> str:
     """0.0500 → 0.05, 3.900 → 3.9, 3 → 3: a percentage as a clerk writes it."""
     text = format(value.normalize(), "f")
     return text
-
-
-# --- rates named in a contract's text ------------------------------------------------------
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}  # fmt: skip
-_FRACTIONS = {"百分之": Decimal(1), "千分之": Decimal("0.1"), "万分之": Decimal("0.01")}
-_NUMBER = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十点]+)"
-_DAY = r"(?:每日|每天|按日|按天|日|天)"
-_MONTH = r"(?:月利率|月息|每月|按月|月)"
-_YEAR = r"(?:年利率|年息|年化|每年|按年|年)"
-_GAP = r"[^，。；;,\n\d%％‰]{0,8}?"
-_CANDIDATE_PATTERNS = (
-    ("day", re.compile(_DAY + _GAP + r"(百分之|千分之|万分之)" + _NUMBER)),
-    ("day", re.compile(_DAY + _GAP + _NUMBER + r"\s*([%％‰])")),
-    ("month", re.compile(_MONTH + _GAP + r"(百分之|千分之)" + _NUMBER)),
-    ("month", re.compile(_MONTH + _GAP + _NUMBER + r"\s*([%％‰])")),
-    ("year", re.compile(_YEAR + _GAP + r"(百分之)" + _NUMBER)),
-    ("year", re.compile(_YEAR + _GAP + _NUMBER + r"\s*([%％])")),
-)
-_CONTEXT = 24
-# A penalty clause names 违约金, 利息, 逾期 or 滞纳金 near its rate.
-_PENALTY_WORDS = ("违约金", "利息", "逾期", "滞纳金", "迟延", "延期")
-
-
-@dataclass(frozen=True)
-class RateCandidate:
-    """A rate found in a contract's text, for the clerk to confirm (or not)."""
-
-    rate: Rate
-    phrase: str  # the sentence around it, as the contract says it
-    document: int | None = None
-    contract_no: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "percent": _percent(self.rate.percent),
-            "period": self.rate.period,
-            "words": self.rate.words(),
-            "phrase": self.phrase,
-            "document": self.document,
-            "contract": self.contract_no,
-        }
-
-
-def _cn_number(text: str) -> Decimal | None:
-    """五 → 5, 十五 → 15, 二十 → 20, 零点五 → 0.5, 0.05 → 0.05."""
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return Decimal(text)
-    whole, _, frac = text.partition("点")
-    value = 0
-    if whole:
-        if "十" in whole:
-            tens, _, ones = whole.partition("十")
-            value = (_CN_DIGITS.get(tens, 0) if tens else 1) * 10
-            if ones:
-                if ones not in _CN_DIGITS:
-                    return None
-                value += _CN_DIGITS[ones]
-        else:
-            digits = [_CN_DIGITS.get(c) for c in whole]
-            if any(d is None for d in digits):
-                return None
-            value = int("".join(str(d) for d in digits))
-    if not frac:
-        return Decimal(value)
-    digits = [_CN_DIGITS.get(c) for c in frac]
-    if any(d is None for d in digits):
-        return None
-    return Decimal(f"{value}.{''.join(str(d) for d in digits)}")
-
-
-def rate_candidates(text: str) -> list[RateCandidate]:
-    """Every penalty or interest rate the text names, in the order it names them."""
-    found: dict[tuple[int, int], RateCandidate] = {}
-    for period, pattern in _CANDIDATE_PATTERNS:
-        for match in pattern.finditer(text):
-            rate = _candidate_rate(period, match)
-            if rate is None:
-                continue
-            span = (match.start(), match.end())
-            if any(_overlaps(span, seen) for seen in found):
-                continue
-            lo, hi = max(0, match.start() - _CONTEXT), min(len(text), match.end() + _CONTEXT)
-            phrase = re.sub(r"\s+", "", text[lo:hi])
-            if not any(word in phrase for word in _PENALTY_WORDS):
-                continue
-            found[span] = RateCandidate(rate, phrase)
-    return [found[span] for span in sorted(found)]
-
-
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def _candidate_rate(period: str, match: re.Match[str]) -> Rate | None:
-    first, second = match.group(1), match.group(2)
-    if first in _FRACTIONS:
-        number = _cn_number(second)
-        scale = _FRACTIONS[first]
-    else:
-        number = _cn_number(first)
-        scale = Decimal("0.1") if second == "‰" else Decimal(1)
-    if number is None or number <= 0:
-        return None
-    percent = number * scale
-    if percent >= 100:
-        return None
-    return Rate(percent, period, "contract", f"合同约定：{match.group(0)}")
-
-
-def parse_rate(text: str) -> Rate:
-    """A rate the clerk types: 日0.05%, 每日万分之五, 年6%, 月1%; raises InterestError."""
-    cleaned = text.strip().replace(" ", "")
-    for candidate in rate_candidates(f"逾期违约金{cleaned}"):
-        return candidate.rate
-    raise InterestError(
-        f"{text!r} is not a rate: write it like 日0.05%, 每日万分之五, 年6% or 月1%."
-    )

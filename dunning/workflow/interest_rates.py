@@ -15,16 +15,15 @@ import sqlite_utils
 
 from dunning.archive.accounts import get_customer, load_invoices, load_payments
 from dunning.archive.db import write_transaction
+from dunning.workflow.contract_rates import RateCandidate, rate_candidates
 from dunning.workflow.interest import (
     DEFAULT_MARKUP,
     CustomerInterest,
     InterestError,
     Rate,
-    RateCandidate,
     RateChooser,
     invoice_interest,
     load_lpr,
-    rate_candidates,
 )
 from dunning.workflow.log import add_entry
 
