@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,39 @@ def test_dismiss_from_the_page_and_the_api(desk_with_changes: Desk) -> None:
         "退款",
     }
     assert web.get("/api/customers/C001").json()["balance"] == "10000.00"
+
+
+def test_a_viewer_cannot_void_keep_assign_or_dismiss(
+    desk_with_changes: Desk, runner: CliRunner
+) -> None:
+    for name, role in (("vera", "viewer"),):
+        made = runner.invoke(
+            main,
+            ["--desk", str(desk_with_changes.root), "user", "add", name, "--role", role],
+            input="viewer-pass-1\n",
+        )
+        assert made.exit_code == 0, made.output
+    web = client(desk_with_changes)
+    login = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text)
+    assert login
+    web.post("/login", data={"csrf": login.group(1), "name": "vera", "password": "viewer-pass-1"})
+    token = csrf(web, "/receipts/unmatched")
+    page = web.get("/customers/C001").text
+    assert "暂停催收的发票" in page and "/void" not in page  # no forms for a viewer
+    headers = {"X-CSRF-Token": token}
+    rid = web.get("/api/receipts/unmatched").json()[0]["id"]
+    assert (
+        web.post("/api/invoices/INV%2F002/void", json={"reason": "x"}, headers=headers).status_code
+        == 403
+    )
+    assert web.post("/api/invoices/INV%2F002/keep", json={}, headers=headers).status_code == 403
+    assert (
+        web.post(
+            f"/api/receipts/{rid}/assign", json={"customer": "C001"}, headers=headers
+        ).status_code
+        == 403
+    )
+    assert (
+        web.post(f"/receipts/{rid}/dismiss", data={"csrf": token, "reason": "x"}).status_code == 403
+    )
+    assert web.get("/api/invoices/held").status_code == 200
