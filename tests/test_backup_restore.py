@@ -392,3 +392,41 @@ def test_backup_while_serve_uploads_then_restore_elsewhere(
     log = before["log"]
     assert isinstance(log, list) and sum(e["by"] == "mona" for e in log) == len(written)
     assert [u["name"] for u in before["users"]] == ["mona"]  # type: ignore[union-attr]
+
+
+# -- adversarial: what a clerk may type -----------------------------------------------------------
+
+
+def test_backup_onto_a_file_is_one_sentence(demo: Desk, runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "not-a-folder"
+    target.write_text("x", encoding="utf-8")
+    code, _, err = run(runner, demo.root, "backup", str(target / "sub"))
+    assert code == 1 and "the last complete backup there is unchanged" in one_sentence(err)
+
+
+def test_restore_from_a_folder_that_is_no_backup(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "random").mkdir()
+    code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "random"))
+    assert code == 1 and "is not a dunning backup" in one_sentence(err)
+    assert not (tmp_path / "r" / "archive.db").exists()
+
+
+def test_restore_an_older_snapshot_by_its_folder(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    first = backup_desk(demo, tmp_path / "b")
+    before = _state(runner, demo.root)
+    assert run(runner, demo.root, "log", "add", "C001", "--kind", "call", "--note", "之后")[0] == 0
+    backup_desk(demo, tmp_path / "b")
+    snapshot = tmp_path / "b" / "snapshots" / first.snapshot
+    code, out, err = run(runner, tmp_path / "r", "restore", str(snapshot))
+    assert code == 0, out + err
+    assert _state(runner, tmp_path / "r") == before  # the later log entry is not in it
+
+
+def test_an_archive_that_is_a_folder_is_one_sentence(desk: Desk, runner: CliRunner) -> None:
+    desk.db_path.unlink()
+    desk.db_path.mkdir()
+    code, _, err = run(runner, desk.root, "aging")
+    assert code == 1
+    one_sentence(err)

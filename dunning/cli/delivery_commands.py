@@ -24,6 +24,13 @@ def letter() -> None:
     """
 
 
+def _audit(db: Any, action: str, detail: str) -> None:
+    from dunning.actors import os_actor
+    from dunning.workflow.actions import audit
+
+    audit(db, os_actor(), action, detail)
+
+
 def _show(letter: Delivery, *, as_json: bool) -> None:
     if as_json:
         echo_json(letter.letter_json())
@@ -88,10 +95,9 @@ def letter_sent(
             _sent_from_sheet(db, sheet, via=via, on=on or today, today=today, as_json=as_json)
             return
         assert ref is not None
-        _show(
-            mark_sent(db, ref, via=via, tracking=tracking, on=on or today, today=today),
-            as_json=as_json,
-        )
+        sent = mark_sent(db, ref, via=via, tracking=tracking, on=on or today, today=today)
+        _audit(db, "letter sent", f"{ref} {via} {tracking or ''}".strip())
+        _show(sent, as_json=as_json)
 
 
 def _sent_from_sheet(
@@ -105,6 +111,8 @@ def _sent_from_sheet(
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(str(exc)) from None
+    if result.sent:
+        _audit(db, "letter sent", f"{sheet.name}: {len(result.sent)} letters via {via}")
     if as_json:
         echo_json(result.to_json())
         return
@@ -141,6 +149,7 @@ def letter_delivered(
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         result = deliver(desk, db, ref, on=on or today, today=today, evidence=evidence)
+        _audit(db, "letter delivered", ref)
     _show(result, as_json=as_json)
 
 
@@ -163,6 +172,7 @@ def letter_returned(
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         result = mark_returned(db, ref, reason=reason, on=on or today, today=today)
+        _audit(db, "letter returned", f"{ref} {reason}")
     _show(result, as_json=as_json)
     if not as_json:
         click.echo(
@@ -211,6 +221,7 @@ def letter_reply(
             today=today,
             evidence=evidence,
         )
+        _audit(db, "letter reply", f"{ref} {reply}")
     _show(result, as_json=as_json)
 
 

@@ -87,6 +87,11 @@ def pack(
                 )
         else:
             result = write_pack(desk, db, plan, out_dir=out_dir, pdf=pdf)
+        if result.pack_dir is not None:
+            from dunning.actors import os_actor
+            from dunning.workflow.actions import audit
+
+            audit(db, os_actor(), "pack", f"{result.pack_dir.name}: {len(result.letters)} letters")
     for note in result.notes:
         click.echo(f"note: {note}.", err=True)
     if as_json:

@@ -66,6 +66,13 @@ def record_audit(conn: sqlite3.Connection, actor: Actor, action: str, detail: st
     )
 
 
+def audit(db: sqlite_utils.Database, actor: Actor, action: str, detail: str) -> None:
+    """Record a write another module made (a pack, a letter step, an account change) in a
+    transaction of its own, until that write moves in here as an action of its own."""
+    with write_transaction(db) as conn:
+        record_audit(conn, actor, action, detail)
+
+
 def check_log_kind(kind: str) -> None:
     """The kinds the desk writes itself (status change, letter, signed receipt) are refused."""
     if kind in RESERVED_LOG_KINDS:
