@@ -160,3 +160,13 @@ def test_names_are_stored_normalised_and_chinese_names_are_fine(staffed: Desk) -
 
 def test_skeletons_of_distinct_names_differ() -> None:
     assert len({skeleton(n) for n in ("carl", "mona", "vera", "张三", "李四", "karl")}) == 6
+
+
+def test_a_desk_without_accounts_refuses_what_a_proxy_forwarded(desk: Desk) -> None:
+    """uvicorn no longer rewrites the client from X-Forwarded-For (only `[web] trusted_proxies`
+    may): so a request forwarded by a proxy on this machine must not pass for this machine."""
+    c = client(desk)
+    assert c.get("/api/aging").status_code == 200
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        response = c.get("/api/aging", headers={header: "203.0.113.5"})
+        assert response.status_code == 403, header
