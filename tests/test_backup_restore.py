@@ -430,3 +430,25 @@ def test_an_archive_that_is_a_folder_is_one_sentence(desk: Desk, runner: CliRunn
     code, _, err = run(runner, desk.root, "aging")
     assert code == 1
     one_sentence(err)
+
+
+def test_originals_archived_after_the_backup_go_back_to_the_inbox(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    backup_desk(demo, tmp_path / "b")
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\n"
+        "L001,后来公司,FPL001,2025-01-01,2025-02-01,777\n",
+        encoding="utf-8",
+    )
+    assert run(runner, demo.root, "ingest", str(later))[0] == 0
+    _zero(demo.db_path)
+    code, out, err = run(runner, demo.root, "restore", str(tmp_path / "b"), "--json")
+    assert code == 0, out + err
+    result = json.loads(out)
+    assert len(result["requeued"]) == 1 and result["verify"]["ok"]
+    assert run(runner, demo.root, "ingest", str(demo.inbox))[0] == 0
+    aging = json.loads(run(runner, demo.root, "aging", "--json")[1])
+    assert {a["customer"]: a["balance"] for a in aging}["L001"] == "777.00"
+    assert run(runner, demo.root, "verify")[0] == 0

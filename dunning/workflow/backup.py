@@ -88,6 +88,7 @@ class RestoreResult:
     out_files: int = 0
     set_aside: str | None = None  # the damaged archive.db moved out of the way
     verify: VerifyReport | None = None
+    requeued: list[str] = field(default_factory=list)  # newer originals put back in inbox/
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,7 @@ class RestoreResult:
             "letters": self.letters,
             "out_files": self.out_files,
             "set_aside": self.set_aside,
+            "requeued": self.requeued,
             "verify": self.verify.to_json() if self.verify else None,
         }
 
@@ -311,7 +313,26 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
     result.documents, result.letters = int(manifest["documents"]), int(manifest["letters"])
     with closing(open_archive(desk.db_path).conn) as conn:
         result.verify = verify(desk, sqlite_utils.Database(conn))
+        if any(p.kind == "unrecorded" for p in result.verify.problems):
+            result.requeued = _requeue_newer(desk, result.verify)
+            result.verify = verify(desk, sqlite_utils.Database(conn))
     return result
+
+
+def _requeue_newer(desk: Desk, report: VerifyReport) -> list[str]:
+    """Originals in the store the snapshot does not know (archived after the backup, into a
+    desk restored over its damaged archive) go back to the inbox, to be archived again."""
+    moved = []
+    for problem in report.problems:
+        if problem.kind != "unrecorded":
+            continue
+        source = desk.root / problem.path
+        target = desk.inbox / source.name
+        if source.is_file() and not target.exists():
+            os.replace(source, target)
+            target.chmod(0o644)
+            moved.append(source.name)
+    return moved
 
 
 def make_room(desk: Desk, now: dt.datetime, *, what: str = "a restore") -> str | None:
