@@ -452,3 +452,20 @@ def test_originals_archived_after_the_backup_go_back_to_the_inbox(
     aging = json.loads(run(runner, demo.root, "aging", "--json")[1])
     assert {a["customer"]: a["balance"] for a in aging}["L001"] == "777.00"
     assert run(runner, demo.root, "verify")[0] == 0
+
+
+def test_a_backup_folder_holding_the_desk_is_refused(demo: Desk, runner: CliRunner) -> None:
+    code, _, err = run(runner, demo.root, "backup", str(demo.root.parent))
+    assert code == 1 and "holds the desk" in one_sentence(err)
+
+
+def test_a_latest_pointing_outside_the_backup_is_refused(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    backup_desk(demo, tmp_path / "b")
+    elsewhere = backup_desk(demo, tmp_path / "other")
+    (tmp_path / "b" / "LATEST").write_text(
+        f"../../other/snapshots/{elsewhere.snapshot}\n", encoding="utf-8"
+    )
+    code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "b"))
+    assert code == 1 and "incomplete or gone" in one_sentence(err)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -115,6 +116,11 @@ def backup_desk(desk: Desk, dest: Path, *, now: dt.datetime | None = None) -> Ba
         raise BackupError(
             f"{dest} is inside the desk {desk.root}: a backup there is lost with the desk;"
             " choose a folder on another disk or another computer."
+        )
+    if desk.root.is_relative_to(dest):
+        raise BackupError(
+            f"{dest} holds the desk {desk.root} itself: give a folder of its own for the"
+            " backup (on another disk or another computer)."
         )
     # Opened once first: an archive from an older version is migrated (relative paths)
     # before it is copied, so the snapshot restores anywhere.
@@ -262,8 +268,12 @@ def find_snapshot(source: Path) -> tuple[Path, Path]:
             f"{source} is not a dunning backup (no {LATEST} and no {MANIFEST});"
             " give the folder `dunning backup` wrote to."
         )
-    snapshot = source / "snapshots" / latest.read_text(encoding="utf-8").strip()
-    if not (snapshot / MANIFEST).is_file():
+    name = latest.read_text(encoding="utf-8", errors="replace").strip()
+    snapshot = source / "snapshots" / name
+    if (
+        not re.fullmatch(r"[0-9]{8}T[0-9]{6}(-[0-9]+)?", name)
+        or not (snapshot / MANIFEST).is_file()
+    ):
         raise BackupError(f"{snapshot}: the snapshot LATEST names is incomplete or gone.")
     return source, snapshot
 
