@@ -469,3 +469,13 @@ def test_a_latest_pointing_outside_the_backup_is_refused(
     )
     code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "b"))
     assert code == 1 and "incomplete or gone" in one_sentence(err)
+
+
+def test_a_new_desk_keeps_its_originals_and_letters_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        desk = init_desk(tmp_path / "desk")
+    finally:
+        os.umask(old)
+    for folder in (desk.store, desk.out, desk.failed):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
