@@ -306,6 +306,8 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
         folder.mkdir(parents=True, exist_ok=True)
     for route in INBOX_ROUTES:
         (desk.inbox / route).mkdir(exist_ok=True)
+    for private in (desk.store, desk.failed, desk.out):
+        private.chmod(0o700)
     if not desk.config_path.exists():
         shutil.copy2(snapshot / CONFIG_NAME, desk.config_path)
     for path in _files(snapshot / "templates"):
