@@ -77,6 +77,9 @@ def init_desk(root: Path) -> Desk:
     desk.root.mkdir(parents=True, exist_ok=True)
     for folder in (desk.inbox, desk.store, desk.failed, desk.out, desk.templates):
         folder.mkdir(exist_ok=True)
+    for private in (desk.store, desk.failed, desk.out):
+        # Contracts, ledgers and letters: the desk's owner only, whatever the umask.
+        private.chmod(0o700)
     for route in INBOX_ROUTES:
         (desk.inbox / route).mkdir(exist_ok=True)
     for template in sorted(PACKAGE_TEMPLATES.glob("*.docx")):

@@ -17,6 +17,10 @@ CUSTOMER_STATUS: Mapping[str, str] = {
     "excluded": "不催收",
 }
 
+# Web desk and actor roles, lowest first: each may do what the ones before it may.
+ROLES: tuple[str, ...] = ("viewer", "clerk", "manager")
+ROLE_TITLES: Mapping[str, str] = {"viewer": "只读", "clerk": "文员", "manager": "主管"}
+
 # The collection log's kinds. `status`, `letter` and `receipt` are written by the desk itself.
 LOG_KINDS: Mapping[str, str] = {
     "call": "电话",

@@ -160,3 +160,28 @@ def test_names_are_stored_normalised_and_chinese_names_are_fine(staffed: Desk) -
 
 def test_skeletons_of_distinct_names_differ() -> None:
     assert len({skeleton(n) for n in ("carl", "mona", "vera", "张三", "李四", "karl")}) == 6
+
+
+def test_a_desk_without_accounts_refuses_what_a_proxy_forwarded(desk: Desk) -> None:
+    """uvicorn no longer rewrites the client from X-Forwarded-For (only `[web] trusted_proxies`
+    may): so a request forwarded by a proxy on this machine must not pass for this machine."""
+    c = client(desk)
+    assert c.get("/api/aging").status_code == 200
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        response = c.get("/api/aging", headers={header: "203.0.113.5"})
+        assert response.status_code == 403, header
+
+
+def test_a_flood_of_names_does_not_lift_a_lock() -> None:
+    from dunning.web.login_page import LoginThrottle
+
+    throttle = LoginThrottle()
+    for _ in range(THROTTLE_FAILURES):
+        throttle.failed("10.0.0.1", "mona")
+    assert not throttle.allows("10.0.0.2", "mona")
+    # 10,050 made-up names from many addresses: memory stays bounded, mona stays locked.
+    for n in range(10_050):
+        throttle.failed(f"10.1.{n // 250}.{n % 250}", f"x{n}")
+    assert not throttle.allows("10.0.0.3", "mona")
+    assert throttle.allows("10.0.0.3", "carl")
+    assert len(throttle._failures) <= 10_001

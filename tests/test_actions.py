@@ -42,7 +42,9 @@ def counts(desk: Desk) -> tuple[int, int, int, str]:
     with open_archive(desk.db_path) as db:
         log = db.execute("SELECT count(*) FROM collection_log").fetchone()[0]
         changes = db.execute("SELECT count(*) FROM status_changes").fetchone()[0]
-        audit = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        audit = db.execute(
+            "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'user %'"
+        ).fetchone()[0]
         status = db.execute("SELECT status FROM customers WHERE code = 'C001'").fetchone()[0]
     return log, changes, audit, status
 
@@ -161,7 +163,12 @@ def test_cli_writes_are_audited_with_the_os_user(staffed: Desk, runner: CliRunne
     me = os_actor()
     assert me.name == getpass.getuser()
     with open_archive(staffed.db_path) as db:
-        audit = db.execute("SELECT user, action, detail FROM audit_log ORDER BY id").fetchall()
+        audit = db.execute(
+            "SELECT user, action, detail FROM audit_log WHERE action NOT LIKE 'user %' ORDER BY id"
+        ).fetchall()
+        accounts = db.execute(
+            "SELECT user, action, detail FROM audit_log WHERE action LIKE 'user %' ORDER BY id"
+        ).fetchall()
         log = db.execute("SELECT kind, by FROM collection_log ORDER BY id").fetchall()
         changed_by = db.execute("SELECT changed_by FROM status_changes").fetchall()
     assert audit == [
@@ -169,6 +176,12 @@ def test_cli_writes_are_audited_with_the_os_user(staffed: Desk, runner: CliRunne
         (me.label, "set-status", "C002 active → disputed"),
     ]
     assert me.label == f"{me.name}（命令行）"
+    # The accounts themselves were added at the CLI: audited with the OS user too.
+    assert accounts == [
+        (me.label, "user add", "vera (viewer)"),
+        (me.label, "user add", "carl (clerk)"),
+        (me.label, "user add", "mona (manager)"),
+    ]
     assert log == [("call", me.name), ("status", me.name)]
     assert changed_by == [(me.name,)]
 
@@ -192,5 +205,27 @@ def test_web_writes_record_the_account_as_actor(staffed: Desk) -> None:
         == 200
     )
     with open_archive(staffed.db_path) as db:
-        assert db.execute("SELECT user, action FROM audit_log").fetchall() == [("carl", "log add")]
+        assert db.execute(
+            "SELECT user, action FROM audit_log WHERE action NOT LIKE 'user %'"
+        ).fetchall() == [("carl", "log add")]
         assert db.execute("SELECT by FROM collection_log").fetchall() == [("carl",)]
+
+
+def test_cli_packs_and_letter_steps_are_audited_with_the_os_user(
+    desk: Desk, invoice_csv: Path, runner: CliRunner
+) -> None:
+    assert ingest_file(desk, invoice_csv, kind="ledger").status == "archived"
+    base = ["--desk", str(desk.root)]
+    packed = runner.invoke(main, [*base, "pack", "--as-of", "2025-06-30", "--json"])
+    assert packed.exit_code == 0, packed.output
+    ref = __import__("json").loads(packed.stdout)["letters"][0]["ref"]
+    sent = runner.invoke(
+        main, [*base, "letter", "sent", ref, "--via", "ems", "--tracking", "1150000000001",
+               "--on", "2025-07-01"],
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    me = os_actor().label
+    with open_archive(desk.db_path) as db:
+        rows = db.execute("SELECT user, action, detail FROM audit_log ORDER BY id").fetchall()
+    assert [(u, a) for u, a, _ in rows] == [(me, "pack"), (me, "letter sent")]
+    assert rows[1][2] == f"{ref} ems 1150000000001"

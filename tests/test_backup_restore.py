@@ -392,3 +392,90 @@ def test_backup_while_serve_uploads_then_restore_elsewhere(
     log = before["log"]
     assert isinstance(log, list) and sum(e["by"] == "mona" for e in log) == len(written)
     assert [u["name"] for u in before["users"]] == ["mona"]  # type: ignore[union-attr]
+
+
+# -- adversarial: what a clerk may type -----------------------------------------------------------
+
+
+def test_backup_onto_a_file_is_one_sentence(demo: Desk, runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "not-a-folder"
+    target.write_text("x", encoding="utf-8")
+    code, _, err = run(runner, demo.root, "backup", str(target / "sub"))
+    assert code == 1 and "the last complete backup there is unchanged" in one_sentence(err)
+
+
+def test_restore_from_a_folder_that_is_no_backup(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "random").mkdir()
+    code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "random"))
+    assert code == 1 and "is not a dunning backup" in one_sentence(err)
+    assert not (tmp_path / "r" / "archive.db").exists()
+
+
+def test_restore_an_older_snapshot_by_its_folder(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    first = backup_desk(demo, tmp_path / "b")
+    before = _state(runner, demo.root)
+    assert run(runner, demo.root, "log", "add", "C001", "--kind", "call", "--note", "之后")[0] == 0
+    backup_desk(demo, tmp_path / "b")
+    snapshot = tmp_path / "b" / "snapshots" / first.snapshot
+    code, out, err = run(runner, tmp_path / "r", "restore", str(snapshot))
+    assert code == 0, out + err
+    assert _state(runner, tmp_path / "r") == before  # the later log entry is not in it
+
+
+def test_an_archive_that_is_a_folder_is_one_sentence(desk: Desk, runner: CliRunner) -> None:
+    desk.db_path.unlink()
+    desk.db_path.mkdir()
+    code, _, err = run(runner, desk.root, "aging")
+    assert code == 1
+    one_sentence(err)
+
+
+def test_originals_archived_after_the_backup_go_back_to_the_inbox(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    backup_desk(demo, tmp_path / "b")
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "客户编号,客户名称,发票号码,开票日期,到期日,应收金额\n"
+        "L001,后来公司,FPL001,2025-01-01,2025-02-01,777\n",
+        encoding="utf-8",
+    )
+    assert run(runner, demo.root, "ingest", str(later))[0] == 0
+    _zero(demo.db_path)
+    code, out, err = run(runner, demo.root, "restore", str(tmp_path / "b"), "--json")
+    assert code == 0, out + err
+    result = json.loads(out)
+    assert len(result["requeued"]) == 1 and result["verify"]["ok"]
+    assert run(runner, demo.root, "ingest", str(demo.inbox))[0] == 0
+    aging = json.loads(run(runner, demo.root, "aging", "--json")[1])
+    assert {a["customer"]: a["balance"] for a in aging}["L001"] == "777.00"
+    assert run(runner, demo.root, "verify")[0] == 0
+
+
+def test_a_backup_folder_holding_the_desk_is_refused(demo: Desk, runner: CliRunner) -> None:
+    code, _, err = run(runner, demo.root, "backup", str(demo.root.parent))
+    assert code == 1 and "holds the desk" in one_sentence(err)
+
+
+def test_a_latest_pointing_outside_the_backup_is_refused(
+    demo: Desk, runner: CliRunner, tmp_path: Path
+) -> None:
+    backup_desk(demo, tmp_path / "b")
+    elsewhere = backup_desk(demo, tmp_path / "other")
+    (tmp_path / "b" / "LATEST").write_text(
+        f"../../other/snapshots/{elsewhere.snapshot}\n", encoding="utf-8"
+    )
+    code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "b"))
+    assert code == 1 and "incomplete or gone" in one_sentence(err)
+
+
+def test_a_new_desk_keeps_its_originals_and_letters_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        desk = init_desk(tmp_path / "desk")
+    finally:
+        os.umask(old)
+    for folder in (desk.store, desk.out, desk.failed):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

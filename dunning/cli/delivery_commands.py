@@ -41,6 +41,13 @@ def letter() -> None:
     """
 
 
+def _audit(db: Any, action: str, detail: str) -> None:
+    from dunning.actors import os_actor
+    from dunning.workflow.actions import audit
+
+    audit(db, os_actor(), action, detail)
+
+
 def _show(letter: Delivery, *, as_json: bool) -> None:
     if as_json:
         echo_json(letter.letter_json())
@@ -120,6 +127,8 @@ def letter_sent(
         before = get_delivery(db, ref)
         repeat = already_sent(before, via=via, tracking=check_tracking(tracking), on=day)
         result = mark_sent(db, ref, via=via, tracking=tracking, on=day, today=today)
+        if not repeat:
+            _audit(db, "letter sent", f"{ref} {via} {tracking or ''}".strip())
     _show(result, as_json=as_json)
     if repeat and not as_json:
         click.echo(f"{result.ref} 的寄出已经登记过，这次没有重复记录。", err=True)
@@ -136,6 +145,8 @@ def _sent_from_sheet(
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(str(exc)) from None
+    if result.sent:
+        _audit(db, "letter sent", f"{sheet.name}: {len(result.sent)} letters via {via}")
     if as_json:
         echo_json(result.to_json())
         return
@@ -178,6 +189,7 @@ def letter_delivered(
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         result = deliver(desk, db, ref, on=day, today=today, evidence=evidence)
+        _audit(db, "letter delivered", ref)
     _show(result, as_json=as_json)
 
 
@@ -206,6 +218,7 @@ def letter_returned(
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         result = mark_returned(db, ref, reason=reason, on=day, today=today)
+        _audit(db, "letter returned", f"{ref} {reason}")
     _show(result, as_json=as_json)
     if not as_json:
         click.echo(f"提醒：{result.customer} 的地址已标记待核实，下次发函前请先核实。", err=True)
@@ -253,6 +266,7 @@ def letter_reply(
             today=today,
             evidence=evidence,
         )
+        _audit(db, "letter reply", f"{ref} {reply}")
     _show(result, as_json=as_json)
 
 

@@ -150,7 +150,14 @@ def restore(ctx: click.Context, source: Path, as_json: bool) -> None:
         )
         if result.set_aside:
             click.echo(f"  the damaged archive was kept as {result.set_aside}")
+        if result.requeued:
+            click.echo(
+                f"  {len(result.requeued)} originals archived after this backup were put back in"
+                " inbox/: run `dunning ingest inbox` (or let `watch` take them)"
+            )
         if result.verify is not None:
+            for problem in result.verify.problems:
+                click.echo(f"  {problem.kind}: {problem.path}: {problem.detail}")
             verdict = "ok" if result.verify.ok else f"{len(result.verify.problems)} problem(s)"
             click.echo(f"  verify: {verdict}")
     if result.verify is not None and not result.verify.ok:

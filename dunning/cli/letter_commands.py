@@ -128,6 +128,10 @@ def pack(
             codes = overridden(plan, {letter.customer for letter in result.letters})
             with write_transaction(db) as conn:
                 log_overrides(conn, codes, by=os_actor().label)
+        if result.pack_dir is not None:
+            from dunning.workflow.actions import audit
+
+            audit(db, os_actor(), "pack", f"{result.pack_dir.name}: {len(result.letters)} letters")
     for note in result.notes:
         click.echo(f"说明：{note}。", err=True)
     if as_json:

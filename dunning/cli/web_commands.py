@@ -6,10 +6,12 @@ import sys
 
 import click
 
+from dunning.actors import os_actor
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
 from dunning.web.users import ROLES, add_user, list_users, remove_user, set_password
+from dunning.workflow.actions import audit
 
 
 @main.command()
@@ -69,6 +71,7 @@ def user_add(ctx: click.Context, name: str, role: str) -> None:
     password = _read_password(f"password for {name}")
     with open_archive(desk.db_path) as db:
         user = add_user(db, name, role, password)
+        audit(db, os_actor(), "user add", f"{user.name} ({user.role})")
     click.echo(f"added {user.name} ({user.role})")
 
 
@@ -103,6 +106,7 @@ def user_remove(ctx: click.Context, name: str) -> None:
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         remove_user(db, name)
+        audit(db, os_actor(), "user remove", name)
     click.echo(f"removed {name}")
 
 
@@ -118,4 +122,5 @@ def user_passwd(ctx: click.Context, name: str) -> None:
     password = _read_password(f"new password for {name}")
     with open_archive(desk.db_path) as db:
         set_password(db, name, password)
+        audit(db, os_actor(), "user passwd", name)
     click.echo(f"password changed for {name}")

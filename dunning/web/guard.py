@@ -92,8 +92,10 @@ def _resolve(request: Request) -> User | Response:
     if not has_users(db):
         # No accounts: only this machine may use the desk. The Host header is checked too,
         # so a web page elsewhere cannot reach the desk by rebinding a name to 127.0.0.1.
-        client = request.client.host if request.client else None
-        if not (is_loopback(client) and is_loopback(request.url.hostname)):
+        # A request a proxy forwarded is not this machine's own, whatever its peer address.
+        client = client_address(request)
+        proxied = any(h in request.headers for h in ("x-forwarded-for", "forwarded", "x-real-ip"))
+        if proxied or not (is_loopback(client) and is_loopback(request.url.hostname)):
             return _refuse(request, 403, "这个桌面没有账户，只能在本机使用。")
         return User(LOCAL_USER, "manager", "", "")
     name, stamp = request.session.get("user"), request.session.get("stamp")

@@ -53,10 +53,25 @@ class LoginThrottle:
                 and len(self._recent(("name", normalise_name(name)))) < THROTTLE_FAILURES
             )
 
+    def _forget(self) -> None:
+        """A flood of names or addresses: forget what has aged out, then the oldest entries
+        (never all at once, which would lift a lock an attacker is under)."""
+        for key in list(self._failures):
+            if not self._recent(key):
+                del self._failures[key]
+        if len(self._failures) > 10_000:
+            # Keys under lock last; among the rest, the oldest go first.
+            def keep_first(key: tuple[str, str]) -> tuple[bool, float]:
+                limit = ADDRESS_FAILURES if key[0] == "address" else THROTTLE_FAILURES
+                return (len(self._failures[key]) >= limit, self._failures[key][-1])
+
+            for key in sorted(self._failures, key=keep_first)[: len(self._failures) - 5_000]:
+                del self._failures[key]
+
     def failed(self, address: str, name: str = "") -> None:
         with self._lock:
-            if len(self._failures) > 10_000:  # a flood of names or addresses: forget the old
-                self._failures.clear()
+            if len(self._failures) > 10_000:
+                self._forget()
             self._recent(("address", address)).append(time.monotonic())
             self._recent(("name", normalise_name(name))).append(time.monotonic())
 

@@ -15,10 +15,10 @@ import sqlite_utils
 
 from dunning.archive.db import write_transaction
 from dunning.errors import DunningError, NotFoundError
+from dunning.vocabulary import ROLE_TITLES as ROLE_TITLES  # re-exported for the pages
+from dunning.vocabulary import ROLES as ROLES
 
-ROLES = ("viewer", "clerk", "manager")
 RESERVED_NAME = "本机"  # who acts on a desk without accounts (guard.LOCAL_USER)
-ROLE_TITLES = {"viewer": "只读", "clerk": "文员", "manager": "主管"}
 # scrypt cost: 2**14 x 8 x 128 bytes = 16 MiB of memory per check, about 50 ms here.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8

@@ -23,12 +23,17 @@ from dunning.actors import Actor
 from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
 from dunning.errors import DunningError
-from dunning.vocabulary import CUSTOMER_STATUS, LOG_KINDS, RESERVED_LOG_KINDS, title
+from dunning.vocabulary import (
+    CUSTOMER_STATUS,
+    LOG_KINDS,
+    RESERVED_LOG_KINDS,
+    ROLE_TITLES,
+    ROLES,
+    title,
+)
 from dunning.workflow.log import LogEntry, add_entry
 from dunning.workflow.status import StatusChange, change_status
 
-ROLES = ("viewer", "clerk", "manager")
-ROLE_TITLES = {"viewer": "只读", "clerk": "文员", "manager": "主管"}
 # Litigation and exclusion are set and lifted by a manager only: a clerk setting such a
 # customer back to active would put it in the next pack while the lawyers have the case.
 MANAGER_STATUSES = frozenset({"litigation", "excluded"})
@@ -64,6 +69,13 @@ def record_audit(conn: sqlite3.Connection, actor: Actor, action: str, detail: st
         "INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)",
         [dt.datetime.now().astimezone().isoformat(timespec="seconds"), actor.label, action, detail],
     )
+
+
+def audit(db: sqlite_utils.Database, actor: Actor, action: str, detail: str) -> None:
+    """Record a write another module made (a pack, a letter step, an account change) in a
+    transaction of its own, until that write moves in here as an action of its own."""
+    with write_transaction(db) as conn:
+        record_audit(conn, actor, action, detail)
 
 
 def check_log_kind(kind: str) -> None:

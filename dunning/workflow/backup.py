@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -88,6 +89,7 @@ class RestoreResult:
     out_files: int = 0
     set_aside: str | None = None  # the damaged archive.db moved out of the way
     verify: VerifyReport | None = None
+    requeued: list[str] = field(default_factory=list)  # newer originals put back in inbox/
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +99,7 @@ class RestoreResult:
             "letters": self.letters,
             "out_files": self.out_files,
             "set_aside": self.set_aside,
+            "requeued": self.requeued,
             "verify": self.verify.to_json() if self.verify else None,
         }
 
@@ -113,6 +116,11 @@ def backup_desk(desk: Desk, dest: Path, *, now: dt.datetime | None = None) -> Ba
         raise BackupError(
             f"{dest} is inside the desk {desk.root}: a backup there is lost with the desk;"
             " choose a folder on another disk or another computer."
+        )
+    if desk.root.is_relative_to(dest):
+        raise BackupError(
+            f"{dest} holds the desk {desk.root} itself: give a folder of its own for the"
+            " backup (on another disk or another computer)."
         )
     # Opened once first: an archive from an older version is migrated (relative paths)
     # before it is copied, so the snapshot restores anywhere.
@@ -260,8 +268,12 @@ def find_snapshot(source: Path) -> tuple[Path, Path]:
             f"{source} is not a dunning backup (no {LATEST} and no {MANIFEST});"
             " give the folder `dunning backup` wrote to."
         )
-    snapshot = source / "snapshots" / latest.read_text(encoding="utf-8").strip()
-    if not (snapshot / MANIFEST).is_file():
+    name = latest.read_text(encoding="utf-8", errors="replace").strip()
+    snapshot = source / "snapshots" / name
+    if (
+        not re.fullmatch(r"[0-9]{8}T[0-9]{6}(-[0-9]+)?", name)
+        or not (snapshot / MANIFEST).is_file()
+    ):
         raise BackupError(f"{snapshot}: the snapshot LATEST names is incomplete or gone.")
     return source, snapshot
 
@@ -294,6 +306,8 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
         folder.mkdir(parents=True, exist_ok=True)
     for route in INBOX_ROUTES:
         (desk.inbox / route).mkdir(exist_ok=True)
+    for private in (desk.store, desk.failed, desk.out):
+        private.chmod(0o700)
     if not desk.config_path.exists():
         shutil.copy2(snapshot / CONFIG_NAME, desk.config_path)
     for path in _files(snapshot / "templates"):
@@ -311,7 +325,26 @@ def restore_desk(source: Path, root: Path, *, now: dt.datetime | None = None) ->
     result.documents, result.letters = int(manifest["documents"]), int(manifest["letters"])
     with closing(open_archive(desk.db_path).conn) as conn:
         result.verify = verify(desk, sqlite_utils.Database(conn))
+        if any(p.kind == "unrecorded" for p in result.verify.problems):
+            result.requeued = _requeue_newer(desk, result.verify)
+            result.verify = verify(desk, sqlite_utils.Database(conn))
     return result
+
+
+def _requeue_newer(desk: Desk, report: VerifyReport) -> list[str]:
+    """Originals in the store the snapshot does not know (archived after the backup, into a
+    desk restored over its damaged archive) go back to the inbox, to be archived again."""
+    moved = []
+    for problem in report.problems:
+        if problem.kind != "unrecorded":
+            continue
+        source = desk.root / problem.path
+        target = desk.inbox / source.name
+        if source.is_file() and not target.exists():
+            os.replace(source, target)
+            target.chmod(0o644)
+            moved.append(source.name)
+    return moved
 
 
 def make_room(desk: Desk, now: dt.datetime, *, what: str = "a restore") -> str | None:
