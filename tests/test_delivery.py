@@ -177,14 +177,15 @@ def test_a_returned_letter_flags_the_address_and_may_be_sent_again(
     assert record["address_flags"] == []  # a letter got through: the flag is cleared
 
 
-def test_an_old_xls_sheet_is_refused_with_the_fix(
+def test_a_damaged_xls_sheet_is_refused_with_the_fix(
     packed: Desk, runner: CliRunner, tmp_path: Path
 ) -> None:
     sheet = tmp_path / "EMS.xls"
     sheet.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "ems", code=1)
     # The one guarded reader's sentence (issue 20): the same as for a ledger.
-    assert "(.xls)" in result.stderr and "save it as .xlsx or CSV" in result.stderr
+    assert "EMS.xls cannot be opened as an Excel workbook" in result.stderr
+    assert "save it as .xlsx" in result.stderr
 
 
 def test_a_statement_reply_is_recorded_with_its_scan(

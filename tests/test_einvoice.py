@@ -214,7 +214,7 @@ def test_xml_links_to_its_ledger_row_and_shows_on_the_customer(
     result = runner.invoke(main, ["--desk", str(desk.root), "customer", "C001"])
     assert result.exit_code == 0, result.output
     assert "91330100MA27C00011" in result.stdout
-    assert f"doc {outcome.document}" in result.stdout
+    assert f"文档 {outcome.document}" in result.stdout
     found_search = runner.invoke(
         main, ["--desk", str(desk.root), "search", "不锈钢板", "--kind", "einvoice", "--json"]
     )

@@ -100,7 +100,11 @@ def test_an_erp_month(desk: Desk, tmp_path: Path, runner: CliRunner, week2: str)
     assert "可能是 C001" in paid["notes"][1]
     account_for_every_row(desk)
 
-    plan = json.loads(cli(runner, desk, "pack", "--dry-run", "--json", "--as-of", AS_OF).stdout)
+    plan = json.loads(
+        cli(
+            runner, desk, "pack", "--dry-run", "--allow-no-address", "--json", "--as-of", AS_OF
+        ).stdout
+    )
     rows = {r["customer"]: r for r in plan["customers"]}
     assert set(rows) == {"C001", "C002", "C003"}
     assert (rows["C001"]["next_level"], rows["C001"]["overdue"]) == (1, "9000.00")
@@ -118,11 +122,14 @@ def test_an_erp_month(desk: Desk, tmp_path: Path, runner: CliRunner, week2: str)
     else:
         assert "已不在最新导出中" in " ".join(rows["C001"]["warnings"])
     text_plan = runner.invoke(
-        main, ["--desk", str(desk.root), "pack", "--dry-run", "--as-of", AS_OF]
+        main,
+        ["--desk", str(desk.root), "pack", "--dry-run", "--allow-no-address", "--as-of", AS_OF],
     )
     assert "C001 可能已于 2025-12-09 付款 500.00" in text_plan.stderr
 
-    pack = json.loads(cli(runner, desk, "pack", "--json", "--as-of", AS_OF).stdout)
+    pack = json.loads(
+        cli(runner, desk, "pack", "--allow-no-address", "--json", "--as-of", AS_OF).stdout
+    )
     demanded = {letter["customer"]: letter["amount"] for letter in pack["letters"]}
     assert demanded == {"C001": "9000.00", "C003": "2000.00"}
     statement = next(Path(pack["pack"]).rglob("*C001*对账单*.docx"), None) or next(
