@@ -99,8 +99,12 @@ def measure(title: str, xlsx: Path, data: Path, rows: int, repeat: int, tmp: Pat
     fmt = data.suffix.lstrip(".").upper()
     ratio = ours_s / bare_s
     print(f"{title}, {rows:,} rows ({fmt}), best of {repeat}")
-    print(f"  bare openpyxl read_only iteration (XLSX): {bare_s:6.2f} s  {rows / bare_s:>9,.0f} rows/s")
-    print(f"  dunning ingest of the {fmt} (read+parse+store): {ours_s:6.2f} s  {rows / ours_s:>9,.0f} rows/s")
+    print(
+        f"  bare openpyxl read_only iteration (XLSX): {bare_s:6.2f} s  {rows / bare_s:>9,.0f} rows/s"
+    )
+    print(
+        f"  dunning ingest of the {fmt} (read+parse+store): {ours_s:6.2f} s  {rows / ours_s:>9,.0f} rows/s"
+    )
     print(f"  {label}")
     verdict = "ok" if ratio <= TARGET else "OVER TARGET"
     print(f"  ratio ours/bare: {ratio:.2f}x (target <= {TARGET}x): {verdict}")
