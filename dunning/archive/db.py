@@ -74,6 +74,11 @@ def check_archive_file(path: Path, *, create: bool = False) -> None:
                 f" from the store with `dunning init --rebuild`."
             )
         return
+    if _open_in_this_process(path):
+        # SQLite here already reads the file (and reports damage itself). Opening and closing
+        # another descriptor on it would drop every POSIX lock this process holds on it, and
+        # another process's close would then delete the -wal this process still writes to.
+        return
     try:
         with path.open("rb") as fh:
             header = fh.read(100)
@@ -91,6 +96,28 @@ def check_archive_file(path: Path, *, create: bool = False) -> None:
     wal_pending = wal.exists() and wal.stat().st_size > 0
     if counted and not wal_pending and pages and size < pages * page_size:
         raise damaged(path, f"it is cut short: {size} of {pages * page_size} bytes")
+
+
+def _open_in_this_process(path: Path) -> bool:
+    """Whether some descriptor of this process (an SQLite connection's) has `path` open."""
+    try:
+        wanted = path.stat()
+    except OSError:
+        return False
+    for fds in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(fds)
+        except OSError:
+            continue
+        for name in names:
+            try:
+                found = os.stat(f"{fds}/{name}")
+            except OSError:
+                continue
+            if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+                return True
+        return False
+    return False
 
 
 def _desk_has_history(folder: Path) -> bool:
