@@ -380,6 +380,7 @@ def test_weekly_report_lists_unbooked_receipts_for_finance(
     # A payer name or memo that looks like a formula stays text, never a formula.
     assert all(cell.data_type != "f" for r in ws.iter_rows(min_row=3) for cell in r)
     assert values[0][5] == "自动核销" and values[1][5] == "未匹配"
+    assert Decimal(str(values[0][2])) == inv.amount
     assert values[2][0] == "合计"
 
 
