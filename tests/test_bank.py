@@ -278,7 +278,7 @@ REAL = {
     "boc__debit__example-boc-records.csv": 4,
     "abc_debit__example-abc_debit-records.csv": "which account",
     "alipay__example-alipay-records.csv": "which account",
-    "boc__credit__example-boc-records.csv": "which account",
+    "boc__credit__example-boc-records.csv": "no bank statement header",
     "bocom_credit__example-bocom_credit-records.csv": "no bank statement header",
     "bocom_debit__example-bocom_debit-records.csv": "which account",
     "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls": "余额",
@@ -288,8 +288,8 @@ REAL = {
     "cmb__debit__example-cmb-records.csv": "which account",
     "icbc__credit__example-icbc-credit-records.csv": "余额",
     "icbc__debit-v1__example-icbc-debit-v1-records.csv": "could not be read",
-    "jd__example-jd-records.csv": "which account",
-    "mt__example-mt-records.csv": "which account",
+    "jd__example-jd-records.csv": "no bank statement header",
+    "mt__example-mt-records.csv": "no bank statement header",
     "wechat__example-wechat-records.csv": "which account",
 }
 

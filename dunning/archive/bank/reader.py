@@ -111,10 +111,12 @@ def _bank_header(grid: Grid) -> Header | None:
     header = find_header(grid)
     if header is None:
         return None
-    cols = header.columns
-    # A bank's side of the money or its counterparty: what no sales ledger has.
-    banky = {"credit", "debit", "flag", "balance", "name", "account", "serial", "payer_account"}
-    return header if len(banky & set(cols)) >= 2 else None
+    cols = set(header.columns)
+    # A counterparty (对方户名/对方账号, or payer and payee): what no sales ledger has — a
+    # detail ledger (客户往来明细账) has 借方/贷方/余额 too, but names the customer instead.
+    party = {"name", "account", "payer_name", "payer_account"}
+    banky = {"credit", "debit", "flag", "balance", "serial", "own_account"}
+    return header if party & cols and banky & cols else None
 
 
 def read_statement(path: Path, *, own_accounts: Sequence[str] = ()) -> Statement:
