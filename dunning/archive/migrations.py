@@ -461,6 +461,8 @@ def m014_bank(db: sqlite_utils.Database) -> None:
             decided_at TEXT
         );
         CREATE INDEX bank_receipts_same ON bank_receipts(same_key);
+        CREATE INDEX bank_receipts_serial ON bank_receipts(serial);
+        CREATE INDEX bank_receipts_booked ON bank_receipts(booked_payment_id);
         CREATE INDEX bank_receipts_status ON bank_receipts(status);
         CREATE INDEX bank_receipts_customer ON bank_receipts(customer_code);
         CREATE TABLE bank_payers (
