@@ -213,3 +213,17 @@ def test_wrong_review_decisions_are_refused_and_a_decision_can_be_taken_back(
     with open_archive(desk.db_path) as db, write_transaction(db) as conn:
         review.reassign(conn, first.id, a.code, actor="t")
     assert balance(a.code) == before
+
+
+def test_internal_transfers_and_flag_words_and_a_payer_named_like_a_total(tmp_path: Path) -> None:
+    grid: list[list[object]] = [
+        ["账号:", OUR_ACCOUNT],
+        ["交易日期", "对方户名", "对方账号", "摘要", "发生额", "借贷标志"],
+        ["2026-05-01", "总计贸易有限公司", "1", "货款", "5.00", "转入"],
+        ["2026-05-01", "示例贸易有限公司", OUR_ACCOUNT, "调拨", "9.00", "贷 Cr"],
+        ["2026-05-01", "甲", "2", "付款", "3.00", "转出"],
+        ["合计", "", "", "", "17.00", ""],
+    ]
+    got = read_statement(write_grid(grid, tmp_path / "i.csv", encoding="utf-8"))
+    assert [r.payer_name for r in got.receipts] == ["总计贸易有限公司"]
+    assert dict(got.skipped) == {"internal": 1, "outgoing": 1, "total": 1}

@@ -200,12 +200,12 @@ class _Rows:
         if not filled:
             self.skipped["blank"] += 1
             return
-        if _TOTAL.match(filled[0]) or any(t.startswith(("合计", "总计")) for t in filled[:3]):
-            self.skipped["total"] += 1
-            return
         on_at = self._when(raw)
         if on_at is None:
-            if self._money_cells(raw):
+            # Only a row without a date can be a total: a payer named 总计贸易 is a payer.
+            if _TOTAL.match(filled[0]) or any(t.startswith(("合计", "总计")) for t in filled[:3]):
+                self.skipped["total"] += 1
+            elif self._money_cells(raw):
                 self._bad(number, "date", self.get(raw, "date"), "not a date")
             else:
                 self.skipped["note"] += 1  # a footer line such as 以上数据仅供参考
@@ -242,7 +242,11 @@ class _Rows:
         if signed < 0:
             self.skipped["outgoing"] += 1
             return
-        self.receipts.append(self._receipt(number, raw, on_at, signed))
+        receipt = self._receipt(number, raw, on_at, signed)
+        if any(same_account(receipt.payer_account, own) for own in self.ours):
+            self.skipped["internal"] += 1  # a transfer between our own accounts
+            return
+        self.receipts.append(receipt)
 
     def _receipt(
         self, number: int, raw: Sequence[object], on_at: tuple[dt.date, str | None], amount: Decimal
@@ -294,12 +298,12 @@ class _Rows:
         amount = parse_amount(self.get(raw, "amount"))
         if way == "flag":
             flag = self.get(raw, "flag").upper()
-            if flag.startswith(_IN_FLAGS) or flag in ("C", "贷 CR"):
-                return abs(amount)
-            if flag.startswith(_OUT_FLAGS) or flag == "D":
-                return -abs(amount)
             if flag in ("", "/", "不计收支", "中性交易", "其他"):
                 return None
+            if any(w in flag for w in _IN_FLAGS) or flag == "C":
+                return abs(amount)
+            if any(w in flag for w in _OUT_FLAGS) or flag == "D":
+                return -abs(amount)
             raise ValueError(f"the direction {flag!r} is neither 借/贷 nor 收入/支出")
         if way == "parties":
             payee = self.get(raw, "payee_account")
