@@ -109,7 +109,7 @@ def test_footers_totals_and_notes_are_counted_as_skipped(tmp_path: Path) -> None
 @given(
     seed=st.integers(0, 10_000),
     layout=st.sampled_from(sorted(LAYOUTS)),
-    encoding=st.sampled_from(["gbk", "utf-8-sig", "utf-16"]),
+    encoding=st.sampled_from(["gbk", "utf-8-sig", "utf-16", "xlsx"]),
     extra_title=st.booleans(),
     reorder=st.randoms(use_true_random=False),
 )
@@ -137,7 +137,8 @@ def test_metamorphic_layout_encoding_title_and_column_order(
     if layout == "ccb01":
         body[1][-1] = ""  # the sub-head row (借方 / 贷方) has nothing under the new column
     head = [["某某银行 对公账户明细"]] if extra_title else []
-    path = write_grid([*head, *grid[:header_at], *body], tmp / "m.csv", encoding=encoding)
+    name = "m.xlsx" if encoding == "xlsx" else "m.csv"  # CSV in three encodings, or XLSX
+    path = write_grid([*head, *grid[:header_at], *body], tmp / name, encoding=encoding)
     got = read_statement(path)
     assert [(r.on, r.amount, r.payer_account) for r in got.receipts] == [
         (r.on, r.amount, r.payer_account) for r in base.receipts
