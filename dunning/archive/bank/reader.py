@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -98,9 +99,26 @@ def _csv_grid(text: str) -> Grid:
     return best
 
 
+# A statement names the other party; an XLSX whose strings hold none of these words is not
+# one, and is not parsed a second time just to find that out (ledgers can be large).
+_PARTY_WORDS = ("对方", "对手", "付款", "收款", "收(付)", "收（付）", "交易对方")
+
+
+def _xlsx_without_party(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as book, book.open("xl/sharedStrings.xml") as fh:
+            text = fh.read(4 * 1024 * 1024).decode("utf-8", "ignore")
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return False  # inline strings or an odd file: let the reader look
+    return not any(word in text for word in _PARTY_WORDS)
+
+
 def looks_like_statement(path: Path) -> bool:
     """True when the file's first rows hold a bank statement header (for classification)."""
     try:
+        with path.open("rb") as fh:
+            if fh.read(4) == b"PK\x03\x04" and _xlsx_without_party(path):
+                return False
         grids = read_grids(path, head=True)
     except (IngestError, OSError):
         return False
