@@ -117,7 +117,14 @@ def test_weekly_report_goes_to_out_by_default(report_desk: Desk, runner: CliRunn
     path = run_report(runner, report_desk, "weekly", "--as-of", AS_OF)
     assert path == report_desk.out / "逾期客户周报-2025-06-30.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "逾期客户名单", "本周回款", "新增逾期", "时效预警"]
+    assert wb.sheetnames == [
+        "汇总",
+        "逾期客户名单",
+        "本周回款",
+        "新增逾期",
+        "时效预警",
+        "未入账到款",
+    ]
 
 
 @pytest.fixture

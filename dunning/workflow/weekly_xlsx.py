@@ -245,23 +245,13 @@ def _limitation_sheet(wb: Workbook, report: WeeklyReport) -> None:
 
 def _unbooked_sheet(wb: Workbook, report: WeeklyReport) -> None:
     ws = add_sheet(wb, UNBOOKED_TITLE, _title(report, f"{UNBOOKED_TITLE}（与财务核对）"))
-    headers = [
-        "到账日期",
-        "金额",
-        "付款人",
-        "付款账号",
-        "附言",
-        "状态",
-        "客户编号",
-        "客户名称",
-        "依据",
-    ]
+    headers = ["到账日期", "付款人户名", "金额", "付款账号", "附言", "状态", "客户编号", "客户名称"]
     rows = (
-        [r.received_on, r.amount, r.payer_name, r.payer_account, r.memo,
-         BANK_STATUS.get(r.status, r.status), r.customer, r.customer_name, r.grounds]
+        [r.received_on, r.payer_name, r.amount, r.payer_account, r.memo,
+         BANK_STATUS.get(r.status, r.status), r.customer, r.customer_name]
         for r in report.unbooked
     )  # fmt: skip
     total = sum((r.amount for r in report.unbooked), ZERO)
-    totals: list[Cell] = ["合计", total, f"共 {len(report.unbooked)} 笔"]
-    write_table(ws, HEADER_ROW, headers, rows, totals=[*totals, *([None] * 6)])
+    totals: list[Cell] = ["合计", f"共 {len(report.unbooked)} 笔", total]
+    write_table(ws, HEADER_ROW, headers, rows, totals=[*totals, *([None] * 5)])
     finish_sheet(ws, header_row=HEADER_ROW, freeze=f"A{HEADER_ROW + 1}")

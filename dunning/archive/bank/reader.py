@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -98,9 +99,26 @@ def _csv_grid(text: str) -> Grid:
     return best
 
 
+# A statement names the other party; an XLSX whose strings hold none of these words is not
+# one, and is not parsed a second time just to find that out (ledgers can be large).
+_PARTY_WORDS = ("对方", "对手", "付款", "收款", "收(付)", "收（付）", "交易对方")
+
+
+def _xlsx_without_party(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as book, book.open("xl/sharedStrings.xml") as fh:
+            text = fh.read(4 * 1024 * 1024).decode("utf-8", "ignore")
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return False  # inline strings or an odd file: let the reader look
+    return not any(word in text for word in _PARTY_WORDS)
+
+
 def looks_like_statement(path: Path) -> bool:
     """True when the file's first rows hold a bank statement header (for classification)."""
     try:
+        with path.open("rb") as fh:
+            if fh.read(4) == b"PK\x03\x04" and _xlsx_without_party(path):
+                return False
         grids = read_grids(path, head=True)
     except (IngestError, OSError):
         return False
@@ -111,10 +129,12 @@ def _bank_header(grid: Grid) -> Header | None:
     header = find_header(grid)
     if header is None:
         return None
-    cols = header.columns
-    # A bank's side of the money or its counterparty: what no sales ledger has.
-    banky = {"credit", "debit", "flag", "balance", "name", "account", "serial", "payer_account"}
-    return header if len(banky & set(cols)) >= 2 else None
+    cols = set(header.columns)
+    # A counterparty (对方户名/对方账号, or payer and payee): what no sales ledger has — a
+    # detail ledger (客户往来明细账) has 借方/贷方/余额 too, but names the customer instead.
+    party = {"name", "account", "payer_name", "payer_account"}
+    banky = {"credit", "debit", "flag", "balance", "serial", "own_account"}
+    return header if party & cols and banky & cols else None
 
 
 def read_statement(path: Path, *, own_accounts: Sequence[str] = ()) -> Statement:
@@ -198,12 +218,12 @@ class _Rows:
         if not filled:
             self.skipped["blank"] += 1
             return
-        if _TOTAL.match(filled[0]) or any(t.startswith(("合计", "总计")) for t in filled[:3]):
-            self.skipped["total"] += 1
-            return
         on_at = self._when(raw)
         if on_at is None:
-            if self._money_cells(raw):
+            # Only a row without a date can be a total: a payer named 总计贸易 is a payer.
+            if _TOTAL.match(filled[0]) or any(t.startswith(("合计", "总计")) for t in filled[:3]):
+                self.skipped["total"] += 1
+            elif self._money_cells(raw):
                 self._bad(number, "date", self.get(raw, "date"), "not a date")
             else:
                 self.skipped["note"] += 1  # a footer line such as 以上数据仅供参考
@@ -240,7 +260,11 @@ class _Rows:
         if signed < 0:
             self.skipped["outgoing"] += 1
             return
-        self.receipts.append(self._receipt(number, raw, on_at, signed))
+        receipt = self._receipt(number, raw, on_at, signed)
+        if any(same_account(receipt.payer_account, own) for own in self.ours):
+            self.skipped["internal"] += 1  # a transfer between our own accounts
+            return
+        self.receipts.append(receipt)
 
     def _receipt(
         self, number: int, raw: Sequence[object], on_at: tuple[dt.date, str | None], amount: Decimal
@@ -292,12 +316,12 @@ class _Rows:
         amount = parse_amount(self.get(raw, "amount"))
         if way == "flag":
             flag = self.get(raw, "flag").upper()
-            if flag.startswith(_IN_FLAGS) or flag in ("C", "贷 CR"):
-                return abs(amount)
-            if flag.startswith(_OUT_FLAGS) or flag == "D":
-                return -abs(amount)
             if flag in ("", "/", "不计收支", "中性交易", "其他"):
                 return None
+            if any(w in flag for w in _IN_FLAGS) or flag == "C":
+                return abs(amount)
+            if any(w in flag for w in _OUT_FLAGS) or flag == "D":
+                return -abs(amount)
             raise ValueError(f"the direction {flag!r} is neither 借/贷 nor 收入/支出")
         if way == "parties":
             payee = self.get(raw, "payee_account")

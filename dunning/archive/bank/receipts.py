@@ -270,7 +270,7 @@ def settle(conn: sqlite3.Connection, receipt_id: int) -> None:
         [receipt_id],
     ).fetchone()
     code, on, amount_fen, serial, allocation, import_id = row
-    conn.execute("DELETE FROM payments WHERE natural_key LIKE ?", [f"bank|{receipt_id}|%"])
+    drop_payments(conn, receipt_id)
     booked = _erp_payment_for(conn, code, on, amount_fen, serial)
     if booked is not None:
         conn.execute(
@@ -294,11 +294,20 @@ def settle(conn: sqlite3.Connection, receipt_id: int) -> None:
     conn.execute("UPDATE bank_receipts SET applied = 1 WHERE id = ?", [receipt_id])
 
 
+def drop_payments(conn: sqlite3.Connection, receipt_id: int) -> None:
+    """Remove the payment rows a receipt wrote (a range of the unique key: uses its index)."""
+    prefix = f"bank|{receipt_id}|"
+    conn.execute(
+        "DELETE FROM payments WHERE natural_key >= ? AND natural_key < ?",
+        [prefix, prefix[:-1] + "}"],  # "}" sorts right after "|"
+    )
+
+
 def _erp_payment_for(
     conn: sqlite3.Connection, code: str, on: str, amount_fen: int, serial: str | None
 ) -> int | None:
     """The ERP's payment row for this money not yet claimed by another receipt, if any."""
-    taken = "id NOT IN (SELECT booked_payment_id FROM bank_receipts WHERE booked_payment_id IS NOT NULL)"
+    taken = "NOT EXISTS (SELECT 1 FROM bank_receipts b WHERE b.booked_payment_id = payments.id)"
     if serial:
         hit = conn.execute(
             f"SELECT id FROM payments WHERE payment_no = ? AND natural_key NOT LIKE 'bank|%'"
@@ -322,8 +331,8 @@ def absorb_booked(conn: sqlite3.Connection, import_id: int) -> int:
     rows = conn.execute(
         "SELECT id, customer_code, paid_on, amount_fen, payment_no FROM payments"
         " WHERE import_id = ? AND kind = 'payment' AND natural_key NOT LIKE 'bank|%'"
-        " AND id NOT IN (SELECT booked_payment_id FROM bank_receipts"
-        "   WHERE booked_payment_id IS NOT NULL) ORDER BY id",
+        " AND NOT EXISTS (SELECT 1 FROM bank_receipts b WHERE b.booked_payment_id = payments.id)"
+        " ORDER BY id",
         [import_id],
     ).fetchall()
     absorbed = 0
@@ -332,7 +341,7 @@ def absorb_booked(conn: sqlite3.Connection, import_id: int) -> int:
         if receipt is None:
             continue
         receipt_id, status = receipt
-        conn.execute("DELETE FROM payments WHERE natural_key LIKE ?", [f"bank|{receipt_id}|%"])
+        drop_payments(conn, receipt_id)
         conn.execute(
             "UPDATE bank_receipts SET booked_payment_id = ?, applied = 0, customer_code = ?,"
             " status = CASE WHEN status IN ('probable', 'unmatched') THEN 'confirmed'"

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from dunning.archive.accounts import get_customer
 from dunning.archive.bank.matching import Knowledge, allocate_by_amount, name_key
-from dunning.archive.bank.receipts import knowledge, settle
+from dunning.archive.bank.receipts import drop_payments, knowledge, settle
 from dunning.config import account_key
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import from_fen
@@ -249,7 +249,7 @@ def split(
 def not_customer(conn: sqlite3.Connection, receipt_id: int, *, actor: str) -> BankReceipt:
     """Not a customer's payment (a refund, interest, a transfer between our accounts)."""
     receipt = get_receipt(conn, receipt_id)
-    conn.execute("DELETE FROM payments WHERE natural_key LIKE ?", [f"bank|{receipt_id}|%"])
+    drop_payments(conn, receipt_id)
     conn.execute("UPDATE bank_receipts SET applied = 0 WHERE id = ?", [receipt_id])
     _decide(
         conn,
