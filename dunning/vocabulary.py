@@ -217,6 +217,12 @@ HEADERS: Mapping[str, str] = {
     "what": "事由",
     "action": "操作",
     "total": "合计",
+    "state_title": "状态",
+    "reason": "原因",
+    "id": "编号",
+    "payer": "付款方",
+    "einvoice": "电子发票号码",
+    "ledger": "台账发票",
 }
 
 # 上门催收: a visit's way from plan to done.

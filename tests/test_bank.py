@@ -23,7 +23,7 @@ from dunning.errors import IngestError
 from dunning.ingest.pipeline import ingest_paths
 from tests.bank_corpus import LAYOUTS, OUR_ACCOUNT, Txn, make_world, write_grid, write_statement
 from tests.test_bank_corpus import bank_desk
-from tests.tooling import REALWORLD, require_realworld
+from tests.tooling import require_realworld
 
 AS_OF = dt.date(2026, 12, 31)
 
@@ -296,8 +296,7 @@ REAL = {
 
 
 def test_real_format_files_import_with_hand_counts_or_are_refused_saying_why() -> None:
-    require_realworld()
-    folder = REALWORLD / "bank"
+    folder = require_realworld() / "bank"
     files = sorted(p.name for p in folder.iterdir() if p.name != "SOURCES.md")
     assert files == sorted(REAL)
     for name, want in REAL.items():
@@ -311,9 +310,9 @@ def test_real_format_files_import_with_hand_counts_or_are_refused_saying_why() -
 
 
 def test_real_ccb_xls_gives_its_account_from_the_preamble() -> None:
-    require_realworld()
+    folder = require_realworld() / "bank"
     with pytest.raises(IngestError) as err:
-        read_statement(REALWORLD / "bank" / "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls")
+        read_statement(folder / "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls")
     # The anonymised file's balances do not follow; the refusal names the row and both sums.
     assert "row 10" in str(err.value) and "1,579.11" in str(err.value)
 
@@ -332,14 +331,33 @@ def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(
     base = ["--desk", str(desk.root)]
     path = write_statement("icbc01", [row], tmp_path / "p.csv")
     assert runner.invoke(main, [*base, "bank", "import", str(path)]).exit_code == 0
-    plan = ["pack", "--as-of", "2026-12-31", "--customer", c.code, "--dry-run", "--json"]
+    plan = [
+        "pack",
+        "--as-of",
+        "2026-12-31",
+        "--allow-future",
+        "--allow-no-address",
+        "--customer",
+        c.code,
+        "--dry-run",
+        "--json",
+    ]
     res = runner.invoke(main, [*base, *plan])
     (only,) = json.loads(res.stdout)["customers"]
     assert only["next_level"] is None and "dunning bank review" in only["reason"]
     res = runner.invoke(main, [*base, *plan, "--ignore-unreviewed"])
     (only,) = json.loads(res.stdout)["customers"]
     assert only["next_level"] and any("--ignore-unreviewed" in w for w in only["warnings"])
-    out = ["pack", "--as-of", "2026-12-31", "--customer", c.code, "--ignore-unreviewed"]
+    out = [
+        "pack",
+        "--as-of",
+        "2026-12-31",
+        "--allow-future",
+        "--allow-no-address",
+        "--customer",
+        c.code,
+        "--ignore-unreviewed",
+    ]
     res = runner.invoke(main, [*base, *out, "--out", str(tmp_path / "pack"), "--json"])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["letters"]) == 1
@@ -348,7 +366,7 @@ def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(
     # Reviewed (accepted): the money is applied, and nothing is owed any more.
     (waiting,) = json.loads(runner.invoke(main, [*base, "bank", "review", "--json"]).stdout)
     runner.invoke(main, [*base, "bank", "review", str(waiting["id"]), "--accept"])
-    res = runner.invoke(main, [*base, "aging", "--as-of", "2026-12-31", "--json"])
+    res = runner.invoke(main, [*base, "aging", "--as-of", "2026-12-31", "--allow-future", "--json"])
     assert {a["customer"]: a["balance"] for a in json.loads(res.stdout)}[c.code] == "0.00"
 
 

@@ -397,7 +397,7 @@ def test_the_customer_command_shows_held_invoices(
     ingest_paths(desk, [ledger_csv(tmp_path / "w2.csv", without(WEEK1, "INV002"))])
     out = runner.invoke(main, ["--desk", str(desk.root), "customer", "C001"])
     assert out.exit_code == 0
-    assert "held (not in the balance)" in out.stdout
+    assert "暂停催收的发票（不计入余额）" in out.stdout
     assert "INV002" in out.stdout and "已不在最新导出中（待核实）" in out.stdout
 
 

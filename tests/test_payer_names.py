@@ -173,7 +173,7 @@ def test_an_unknown_or_ambiguous_payer_is_an_unmatched_receipt_lowering_nothing(
     no_customer = runner.invoke(
         main, ["--desk", str(desk.root), "receipts", "assign", str(rows[1]["id"]), "C999"]
     )
-    assert no_customer.exit_code == 1 and "no customer 'C999'" in no_customer.output
+    assert no_customer.exit_code == 1 and "没有客户“C999”" in no_customer.output
     left = json.loads(
         runner.invoke(main, ["--desk", str(desk.root), "receipts", "unmatched", "--json"]).stdout
     )
