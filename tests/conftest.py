@@ -138,7 +138,9 @@ def rendered_pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Desk, Path,
     ledger.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert not ingest_paths(desk, [ledger]).of("failed")
     with open_archive(desk.db_path) as db:
-        plan = plan_pack(db, desk.config, as_of=dt.date.fromisoformat(PACK_AS_OF))
+        plan = plan_pack(
+            db, desk.config, as_of=dt.date.fromisoformat(PACK_AS_OF), allow_no_address=True
+        )
         result = write_pack(desk, db, plan)
     assert result.pack_dir is not None and len(result.letters) == PACK_CUSTOMERS
     return desk, result.pack_dir, plan
