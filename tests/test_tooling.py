@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from tooling import examples, marks_for, require_rapidocr, require_soffice, require_tool
 
@@ -51,6 +52,7 @@ def test_the_dev_profile_shrinks_properties_and_the_default_keeps_them_whole() -
     assert examples(300) == expected
 
 
+@pytest.mark.slow  # a pytest subprocess collecting two modules
 def test_the_suite_is_marked_as_the_helpers_say() -> None:
     """Collected for real: known tests carry the marks their helpers give them."""
     done = subprocess.run(

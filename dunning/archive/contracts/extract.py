@@ -4,7 +4,7 @@
 on for files that cannot be read at all; a readable file whose pages have no usable text comes
 back with `needs_ocr=True` (or OCR'd text, when Tesseract is installed) instead.
 
-PDFium (pypdfium2) reads the text layers, 1.7-3x faster than pypdf on Chinese pages; pypdf
+PDFium (pypdfium2) reads the text layers, 1.5-2x faster than pypdf on Chinese pages here; pypdf
 still opens every file first (encryption, the page tree's /Count, the title), reads any page
 PDFium cannot, and gives its own reading of a page PDFium garbles. PDFium is not thread-safe:
 its calls hold `ocr.PDFIUM_LOCK`; extraction runs in worker processes anyway.
