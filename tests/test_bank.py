@@ -435,3 +435,30 @@ def test_web_page_and_api_review_like_the_cli(desk: Desk, tmp_path: Path) -> Non
         assert res.status_code == 303
         one = c.get("/api/bank/receipts").json()
         assert next(r for r in one if r["id"] == listed[1]["id"])["status"] == "not_customer"
+
+
+def test_a_statement_uploaded_on_the_web_desk_is_a_bank_statement(
+    desk: Desk, tmp_path: Path
+) -> None:
+    import time
+
+    from tests.web_support import client, csrf
+
+    world = make_world(24, customers=3, receipts=12)
+    desk = bank_desk(desk, world, tmp_path)
+    path = write_statement("boc01", world.txns, tmp_path / "中行流水.xlsx")
+    c = client(desk)
+    files = {"files": ("中行流水.xlsx", path.read_bytes(), "application/octet-stream")}
+    assert c.post("/inbox/upload", files=files, data={"csrf": csrf(c, "/inbox")}).status_code == 200
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with open_archive(desk.db_path) as db:
+            row = db.execute(
+                "SELECT kind FROM documents WHERE original_name = '中行流水.xlsx'"
+            ).fetchone()
+        if row:
+            break
+        time.sleep(0.2)
+    assert row == ("bank",)
+    listed = c.get("/api/bank/receipts").json()
+    assert len(listed) == sum(t.incoming for t in world.txns)
