@@ -484,10 +484,10 @@ def test_hostile_letter_steps_change_nothing(fresh: Desk, tmp_path: Path) -> Non
         ref = next(d.ref for d in load_deliveries(db) if d.status == "issued")
         before = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     bad = [
-        ("sent", {"via": "ems", "tracking": "=cmd|' /C calc'!A0"}, "tracking number"),
-        ("sent", {"via": "pigeon"}, "unknown channel"),
+        ("sent", {"via": "ems", "tracking": "=cmd|' /C calc'!A0"}, "不是运单号"),
+        ("sent", {"via": "pigeon"}, "没有“pigeon”这种寄送方式"),
         ("sent", {"via": "ems", "on": "2026-13-45"}, "寄出日期"),
-        ("returned", {"reason": "查无此人"}, "only a sent letter"),
+        ("returned", {"reason": "查无此人"}, "只有已寄出的函件"),
     ]
     for step, form, message in bad:
         response = c.post(f"/letters/ref/{ref}/{step}", data={"csrf": token, **form})
