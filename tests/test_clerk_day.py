@@ -472,3 +472,50 @@ def test_every_as_of_refuses_a_future_day_unless_allowed(
     assert "晚于今天" in refused.stderr and refused.stderr.count("\n") == 1
     out = ["--out", str(tmp_path / "r.xlsx")] if args[0] == "report" else []
     run(demo, *args, "--as-of", later, "--allow-future", *out)
+
+
+# --- adversarial: what a hurried clerk or a hostile page might send ---------------------------
+
+
+def test_hostile_letter_steps_change_nothing(fresh: Desk, tmp_path: Path) -> None:
+    c = client(fresh)
+    token = csrf(c)
+    with open_archive(fresh.db_path) as db:
+        ref = next(d.ref for d in load_deliveries(db) if d.status == "issued")
+        before = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    bad = [
+        ("sent", {"via": "ems", "tracking": "=cmd|' /C calc'!A0"}, "不是运单号"),
+        ("sent", {"via": "pigeon"}, "没有“pigeon”这种寄送方式"),
+        ("sent", {"via": "ems", "on": "2026-13-45"}, "寄出日期"),
+        ("returned", {"reason": "查无此人"}, "只有已寄出的函件"),
+    ]
+    for step, form, message in bad:
+        response = c.post(f"/letters/ref/{ref}/{step}", data={"csrf": token, **form})
+        assert response.status_code == 400 and message in response.text, (step, form)
+    fake = tmp_path / "proof.pdf"
+    fake.write_text("<html><script>alert(1)</script></html>", encoding="utf-8")
+    c.post(f"/letters/ref/{ref}/sent", data={"csrf": token, "via": "ems"})
+    refused = c.post(
+        f"/letters/ref/{ref}/delivered",
+        data={"csrf": token},
+        files={"proof": ("../../妥投.pdf", fake.read_bytes(), "application/pdf")},
+    )
+    assert refused.status_code == 400 and "not a PDF" in refused.text
+    with open_archive(fresh.db_path) as db:
+        assert get_delivery(db, ref).status == "sent"
+        assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == before
+    assert not list(fresh.root.glob(".proof-*"))
+
+
+def test_today_on_an_empty_desk(tmp_path: Path) -> None:
+    from dunning.desk import init_desk
+
+    empty = init_desk(tmp_path / "empty")
+    assert "今天没有待办事项" in run(empty, "today").stdout
+    assert json.loads(run(empty, "today", "--json").stdout)["items"] == []
+
+
+@pytest.mark.parametrize("wanted", ["%", "_", "'", "", "   ", "C00%", "c0_4"])
+def test_customer_lookup_takes_no_wildcards(demo: Desk, wanted: str) -> None:
+    result = CliRunner().invoke(main, ["--desk", str(demo.root), "customer", wanted])
+    assert result.exit_code != 0 and "Traceback" not in result.output

@@ -66,7 +66,7 @@ def test_web_pages_are_chinese(demo: Desk) -> None:
     with open_archive(demo.db_path) as db:
         ref = load_deliveries(db)[-1].ref
     pages = ["/", "/customers", "/customers/C004", "/letters", f"/letters/ref/{ref}",
-             "/search?q=违约金", "/inbox", "/reports"]  # fmt: skip
+             "/search?q=违约金", "/inbox", "/reports", "/visits"]  # fmt: skip
     found = {}
     for page in pages:
         response = c.get(page)
@@ -85,6 +85,8 @@ DAY_COMMANDS = [
     ["log", "list", "C004"],
     ["pack", "--dry-run"],
     ["search", "律师函"],
+    ["limitation", "--within", "3650"],
+    ["visit", "list"],
 ]
 
 

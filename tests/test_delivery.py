@@ -99,15 +99,15 @@ def test_a_signed_receipt_counts_as_delivered(packed: Desk, runner: CliRunner) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["sent", "CS-2025-000099", "--via", "ems"], "no letter 'CS-2025-000099'"),
-        (["delivered", "CS-2025-000099"], "no letter 'CS-2025-000099'"),
-        (["delivered", SECOND, "--on", "2025-07-02"], "has not been sent"),
-        (["delivered", FIRST, "--on", "2025-06-30"], "cannot have been delivered earlier"),
-        (["sent", FIRST, "--via", "ems", "--on", "2025-06-29"], "cannot have been sent earlier"),
-        (["returned", SECOND, "--reason", "拒收"], "only a sent letter can come back"),
-        (["returned", FIRST, "--reason", "  "], "say why the letter came back"),
-        (["returned", FIRST, "--reason", "拒收\n=1+1"], "must be one line"),
-        (["sent", SECOND, "--via", "ems", "--tracking", "=cmd|' /C calc'!A0"], "is not one"),
+        (["sent", "CS-2025-000099", "--via", "ems"], "没有函件“CS-2025-000099”"),
+        (["delivered", "CS-2025-000099"], "没有函件“CS-2025-000099”"),
+        (["delivered", SECOND, "--on", "2025-07-02"], "还没有登记寄出"),
+        (["delivered", FIRST, "--on", "2025-06-30"], "不可能更早在 2025-06-30 妥投"),
+        (["sent", FIRST, "--via", "ems", "--on", "2025-06-29"], "不可能更早在 2025-06-29 寄出"),
+        (["returned", SECOND, "--reason", "拒收"], "只有已寄出的函件才会被退回"),
+        (["returned", FIRST, "--reason", "  "], "请写明退回原因"),
+        (["returned", FIRST, "--reason", "拒收\n=1+1"], "只能写一行"),
+        (["sent", SECOND, "--via", "ems", "--tracking", "=cmd|' /C calc'!A0"], "不是运单号"),
         (["sent", SECOND, "--via", "ems", "--on", "2999-01-01"], "晚于今天"),
         (["delivered", FIRST, "--on", "2999-01-01"], "晚于今天"),
     ],
@@ -128,7 +128,7 @@ def test_a_delivered_letter_cannot_be_sent_again(packed: Desk, runner: CliRunner
     run(runner, packed, "letter", "delivered", FIRST, "--on", "2025-07-02")
     before = snapshot(packed)
     result = run(runner, packed, "letter", "sent", FIRST, "--via", "ems", code=1)
-    assert "already delivered on 2025-07-02; it cannot be sent again" in result.stderr
+    assert "已于 2025-07-02 妥投，不能再登记寄出" in result.stderr
     assert snapshot(packed) == before
 
 
@@ -273,7 +273,7 @@ def test_a_sheet_with_a_bad_row_records_nothing_and_lists_every_bad_row(
     assert "4 bad row(s); nothing was recorded" in result.stderr
     for row, why in [
         (4, "scientific notation"),
-        (5, "no letter 'CS-2025-000077'"),
+        (5, "没有函件“CS-2025-000077”"),
         (6, "no letter reference"),
         (7, f"letter {FIRST} is on row 3 already"),
     ]:

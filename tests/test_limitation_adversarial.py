@@ -416,7 +416,7 @@ def test_an_xlsx_tracking_number_beyond_15_digits_stored_as_a_number_is_refused(
         ("ref,tracking\nCS-2025-000001,111\ncs-2025-000001 ,222\n", "row 2"),
         ("ref,tracking\nCS-2025-000001,111\nCS-2025-000099,222\n", "CS-2025-000099"),
         ("ref,tracking,date\nCS-2025-000001,111,2025/2/30\n", "no such day"),
-        ("ref,tracking,date\nCS-2025-000001,111,2099-01-01\n", "future"),
+        ("ref,tracking,date\nCS-2025-000001,111,2099-01-01\n", "晚于今天"),
     ],
 )
 def test_a_bad_batch_sheet_records_nothing_and_says_why(
@@ -439,7 +439,7 @@ def test_delivered_before_sent_and_sent_after_delivery_are_refused(
     again = run(
         runner, packed, "letter", "sent", FIRST, "--via", "sf", "--on", "2025-07-07", code=1
     )
-    assert "already delivered" in again.output
+    assert "妥投，不能再登记寄出" in again.output
     assert delivery_rows(packed) == [(FIRST, None, "2025-07-05")]
 
 

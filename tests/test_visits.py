@@ -127,3 +127,19 @@ def test_web_visits_need_a_manager_to_approve(desk: Desk) -> None:
     assert clerk.get("/visits/abc/receipt.docx").status_code == 404
     bad = clerk.post("/visits/plan", data={**plan, "on": "2020-01-01"})
     assert bad.status_code == 400 and "已经过去" in bad.text
+
+
+def test_a_receipt_path_outside_out_visits_is_never_served(desk: Desk) -> None:
+    today = office_today()
+    with open_archive(desk.db_path) as db:
+        visit = plan_visit(db, "C004", on=today, people="张会计", today=today)
+        decide_visit(db, visit.id, approve=True, by="王总")
+        db.execute(
+            "UPDATE visits SET receipt_path = '../../../etc/passwd' WHERE id = ?", [visit.id]
+        )
+        db.conn.commit()
+    response = client(desk).get(f"/visits/{visit.id}/receipt.docx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    with open_archive(desk.db_path) as db:
+        stored = db.execute("SELECT receipt_path FROM visits WHERE id = ?", [visit.id]).fetchone()
+    assert stored[0].startswith("out/visits/")

@@ -70,7 +70,7 @@ def reply(
 ) -> Delivery:
     """Check, archive the signed reply slip, then record it: a refused step archives nothing."""
     if answer not in REPLIES:
-        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {answer!r}.")
+        raise DeliveryError(f"对账回执只能是 相符 或 不符，不是“{answer}”。")
     check_reply(get_delivery(db, ref), on=on, today=today)
     document = archive_evidence(desk, evidence) if evidence is not None else None
     return record_reply(db, ref, reply=answer, on=on, today=today, document=document)

@@ -151,9 +151,7 @@ def load_deliveries(
 def get_delivery(db: sqlite_utils.Database | sqlite3.Connection, ref: str) -> Delivery:
     row = db.execute(f"{_SELECT} WHERE l.ref = ?", [ref.strip().upper()]).fetchone()
     if row is None:
-        raise NotFoundError(
-            f"no letter {ref!r} in this desk; `dunning customer CODE` lists each customer's letters."
-        )
+        raise NotFoundError(f"没有函件“{ref}”：`dunning customer 客户编号` 列出每个客户的函件。")
     return _delivery(row)
 
 
@@ -203,11 +201,20 @@ def address_flags(
 # --- checks: each raises DeliveryError with one sentence, before anything is written ------
 
 
+_WHAT = {
+    "sent": "寄出",
+    "delivered": "妥投",
+    "returned": "退回",
+    "reply": "回执",
+    "signed": "签回",
+}
+
+
 def _check_day(what: str, day: dt.date, today: dt.date) -> None:
     if day > today:
         raise DeliveryError(
-            f"the {what} date {day.isoformat()} is in the future; give a date on or before"
-            f" today ({today.isoformat()})."
+            f"{_WHAT.get(what, what)}日期 {day.isoformat()} 晚于今天（{today.isoformat()}）："
+            "请给今天或以前的日期。"
         )
 
 
@@ -216,55 +223,52 @@ def check_sent(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
     if letter.status in ("delivered", "signed"):
         proven = letter.proven_on.isoformat() if letter.proven_on else "?"
         raise DeliveryError(
-            f"letter {letter.ref} was already {letter.status} on {proven}; it cannot be sent"
-            " again (issue a new letter with `dunning pack` instead)."
+            f"函件 {letter.ref} 已于 {proven} {_WHAT.get(letter.status, '签回')}，不能再登记寄出"
+            "（需要时用 `dunning pack` 生成新的函件）。"
         )
     if on < letter.issued_on:
         raise DeliveryError(
-            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; it cannot have"
-            f" been sent earlier, on {on.isoformat()}."
+            f"函件 {letter.ref} 生成于 {letter.issued_on.isoformat()}，"
+            f"不可能更早在 {on.isoformat()} 寄出。"
         )
 
 
 def check_delivered(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
     _check_day("delivered", on, today)
     if letter.status in ("issued", "returned"):
-        hint = "it came back" if letter.status == "returned" else "it has not been sent"
+        hint = "已被退回" if letter.status == "returned" else "还没有登记寄出"
         raise DeliveryError(
-            f"letter {letter.ref} is {letter.status}: {hint}; record"
-            f" `dunning letter sent {letter.ref} --via …` first."
+            f"函件 {letter.ref} {hint}：先登记寄出（`dunning letter sent {letter.ref} --via …`）。"
         )
     assert letter.sent_on is not None or letter.status == "signed"
     if letter.sent_on is not None and on < letter.sent_on:
         raise DeliveryError(
-            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; it cannot have been"
-            f" delivered earlier, on {on.isoformat()}."
+            f"函件 {letter.ref} 寄出于 {letter.sent_on.isoformat()}，"
+            f"不可能更早在 {on.isoformat()} 妥投。"
         )
     if letter.sent_on is None and on < letter.issued_on:
         raise DeliveryError(
-            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; it cannot have"
-            f" been delivered earlier, on {on.isoformat()}."
+            f"函件 {letter.ref} 生成于 {letter.issued_on.isoformat()}，"
+            f"不可能更早在 {on.isoformat()} 妥投。"
         )
 
 
 def check_returned(letter: Delivery, *, on: dt.date, reason: str, today: dt.date) -> None:
     _check_day("returned", on, today)
     if not reason.strip():
-        raise DeliveryError("say why the letter came back (--reason, e.g. 拒收 or 查无此人).")
+        raise DeliveryError("请写明退回原因（--reason，例如 拒收、查无此人）。")
     if len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
-        raise DeliveryError(
-            f"the reason must be one line of at most {MAX_REASON} characters, like 查无此人."
-        )
+        raise DeliveryError(f"退回原因只能写一行，最多 {MAX_REASON} 个字，例如 查无此人。")
     if letter.status != "sent":
         raise DeliveryError(
-            f"letter {letter.ref} is {letter.status}; only a sent letter can come back"
-            " (record `dunning letter sent` first)."
+            f"函件 {letter.ref} 是“{STATUS_TITLES[letter.status]}”：只有已寄出的函件才会被退回"
+            "（先登记寄出）。"
         )
     assert letter.sent_on is not None
     if on < letter.sent_on:
         raise DeliveryError(
-            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; it cannot have come"
-            f" back earlier, on {on.isoformat()}."
+            f"函件 {letter.ref} 寄出于 {letter.sent_on.isoformat()}，"
+            f"不可能更早在 {on.isoformat()} 被退回。"
         )
 
 
@@ -272,13 +276,13 @@ def check_reply(letter: Delivery, *, on: dt.date, today: dt.date) -> None:
     _check_day("reply", on, today)
     if on < letter.issued_on:
         raise DeliveryError(
-            f"letter {letter.ref} was issued on {letter.issued_on.isoformat()}; its reply"
-            f" cannot be dated earlier, {on.isoformat()}."
+            f"函件 {letter.ref} 生成于 {letter.issued_on.isoformat()}，"
+            f"回执日期不可能更早（{on.isoformat()}）。"
         )
     if letter.sent_on is not None and on < letter.sent_on:
         raise DeliveryError(
-            f"letter {letter.ref} was sent on {letter.sent_on.isoformat()}; its reply"
-            f" cannot be dated earlier, {on.isoformat()}."
+            f"函件 {letter.ref} 寄出于 {letter.sent_on.isoformat()}，"
+            f"回执日期不可能更早（{on.isoformat()}）。"
         )
 
 
@@ -290,8 +294,8 @@ def check_tracking(tracking: str | None) -> str | None:
         return None
     if len(cleaned) > MAX_TRACKING or not all(c.isalnum() or c in "-_ " for c in cleaned):
         raise DeliveryError(
-            f"tracking number {cleaned[:60]!r} is not one: use the courier's number"
-            f" (letters, digits and dashes, at most {MAX_TRACKING} characters)."
+            f"“{cleaned[:60]}”不是运单号：请填快递公司的单号"
+            f"（字母、数字和短横线，最多 {MAX_TRACKING} 个字符）。"
         )
     return cleaned
 
@@ -340,7 +344,7 @@ def mark_sent(
 ) -> Delivery:
     """`dunning letter sent REF`: the letter left by `via` on `on`."""
     if via not in CHANNELS:
-        raise DeliveryError(f"unknown channel {via!r}; use one of {', '.join(CHANNELS)}.")
+        raise DeliveryError(f"没有“{via}”这种寄送方式：可选 {'、'.join(CHANNEL_TITLES.values())}。")
     number = check_tracking(tracking)
     with write_transaction(db) as conn:
         letter = get_delivery(conn, ref)
@@ -437,7 +441,7 @@ def record_reply(
 ) -> Delivery:
     """`dunning letter reply REF agreed|disputed`: the statement's reply slip came back."""
     if reply not in REPLIES:
-        raise DeliveryError(f"a reply is agreed (相符) or disputed (不符), not {reply!r}.")
+        raise DeliveryError(f"对账回执只能是 相符 或 不符，不是“{reply}”。")
     with write_transaction(db) as conn:
         letter = get_delivery(conn, ref)
         check_reply(letter, on=on, today=today)

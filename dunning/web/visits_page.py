@@ -5,7 +5,6 @@ The rules live in dunning/workflow/visits.py, the same functions `dunning visit 
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -110,24 +109,22 @@ def _step(step: str, role: str) -> Endpoint:
 
 
 def _receipt(request: Request) -> Response:
+    """The visit's 到访回执单: the one printed before if it is still in out/visits/, else a new one."""
     state = state_of(request)
+    folder = (state.desk.out / "visits").resolve()
     try:
         visit = get_visit(state.db(), _visit_id(request))
-        path = (
-            state.desk.root / visit.receipt_path
-            if visit.receipt_path
-            else write_visit_receipt(state.desk, state.db(), visit.id)
-        )
+        path = (state.desk.root / visit.receipt_path).resolve() if visit.receipt_path else None
+        if path is None or path.parent != folder or not path.is_file():
+            path = write_visit_receipt(state.desk, state.db(), visit.id)
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     except DunningError as exc:
         return PlainTextResponse(str(exc), status_code=400)
-    if not Path(path).is_file():
-        path = write_visit_receipt(state.desk, state.db(), visit.id)
     return FileResponse(
         path,
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(Path(path).name)}"},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name)}"},
     )
 
 

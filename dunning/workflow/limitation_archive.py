@@ -135,13 +135,13 @@ def _payment_events(code: str, invoices: list[Invoice], paid: list[Payment]) -> 
         if p.amount <= 0 or (key and key not in numbers):
             continue
         number = numbers.get(key)
-        proof = f"payment {p.amount:,.2f} on {p.paid_on.isoformat()}"
+        proof = f"{p.paid_on.isoformat()} 回款 {p.amount:,.2f} 元"
         events.append(
             Event(
                 "payment",
                 code,
                 p.paid_on,
-                proof + (f" for {number}" if number else ""),
+                proof + (f"（发票 {number}）" if number else ""),
                 frozenset({number}) if number else None,
             )
         )
