@@ -216,7 +216,9 @@ def test_cli_packs_and_letter_steps_are_audited_with_the_os_user(
 ) -> None:
     assert ingest_file(desk, invoice_csv, kind="ledger").status == "archived"
     base = ["--desk", str(desk.root)]
-    packed = runner.invoke(main, [*base, "pack", "--as-of", "2025-06-30", "--json"])
+    packed = runner.invoke(
+        main, [*base, "pack", "--as-of", "2025-06-30", "--allow-no-address", "--json"]
+    )
     assert packed.exit_code == 0, packed.output
     ref = __import__("json").loads(packed.stdout)["letters"][0]["ref"]
     sent = runner.invoke(

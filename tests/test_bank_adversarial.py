@@ -186,7 +186,16 @@ def test_wrong_review_decisions_are_refused_and_a_decision_can_be_taken_back(
 
     def balance(code: str) -> str:
         res = runner.invoke(
-            main, ["--desk", str(desk.root), "aging", "--as-of", "2026-12-31", "--json"]
+            main,
+            [
+                "--desk",
+                str(desk.root),
+                "aging",
+                "--as-of",
+                "2026-12-31",
+                "--allow-future",
+                "--json",
+            ],
         )
         return str({x["customer"]: x["balance"] for x in json.loads(res.stdout)}[code])
 
