@@ -10,9 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bank_corpus import LAYOUTS, OUR_ACCOUNT, Txn, make_world, write_grid, write_statement
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_bank_corpus import bank_desk
+from tooling import require_realworld
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.bank.reader import read_statement
@@ -21,9 +24,6 @@ from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import IngestError
 from dunning.ingest.pipeline import ingest_paths
-from tests.bank_corpus import LAYOUTS, OUR_ACCOUNT, Txn, make_world, write_grid, write_statement
-from tests.test_bank_corpus import bank_desk
-from tests.tooling import require_realworld
 
 AS_OF = dt.date(2026, 12, 31)
 
@@ -404,7 +404,7 @@ def test_weekly_report_lists_unbooked_receipts_for_finance(
 
 
 def test_web_page_and_api_review_like_the_cli(desk: Desk, tmp_path: Path) -> None:
-    from tests.web_support import client, csrf
+    from web_support import client, csrf
 
     world = make_world(23, customers=4, receipts=30)
     desk = bank_desk(desk, world, tmp_path)
@@ -442,7 +442,7 @@ def test_a_statement_uploaded_on_the_web_desk_is_a_bank_statement(
 ) -> None:
     import time
 
-    from tests.web_support import client, csrf
+    from web_support import client, csrf
 
     world = make_world(24, customers=3, receipts=12)
     desk = bank_desk(desk, world, tmp_path)

@@ -9,7 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bank_corpus import OUR_ACCOUNT, Txn, make_world, write_grid, write_statement
 from click.testing import CliRunner
+from test_bank_corpus import bank_desk
 
 from dunning.archive.bank import review
 from dunning.archive.bank.matching import (
@@ -28,8 +30,6 @@ from dunning.cli import main
 from dunning.desk import Desk
 from dunning.errors import DunningError, IngestError, NotFoundError
 from dunning.ingest.pipeline import ingest_paths
-from tests.bank_corpus import OUR_ACCOUNT, Txn, make_world, write_grid, write_statement
-from tests.test_bank_corpus import bank_desk
 
 DAY = dt.date(2026, 5, 1)
 

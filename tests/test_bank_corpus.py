@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bank_corpus import OUR_ACCOUNT, World, make_world, write_statement
 
 from dunning.archive.accounts import aging_report
 from dunning.archive.bank import review
@@ -16,7 +17,6 @@ from dunning.archive.db import open_archive, write_transaction
 from dunning.desk import Desk
 from dunning.ingest.pipeline import ingest_paths
 from dunning.letters.registry import Letter, register
-from tests.bank_corpus import OUR_ACCOUNT, World, make_world, write_statement
 
 AS_OF = dt.date(2026, 12, 31)
 # (layout, file suffix, encoding): CSV in GBK, UTF-8 and UTF-16, and XLSX.

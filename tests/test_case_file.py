@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from tooling import require_pdftoppm, require_soffice
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
@@ -26,7 +27,6 @@ from dunning.letters.delivery import mark_delivered, mark_sent, record_reply
 from dunning.workflow.cases import CaseError, add_cost, add_stage, get_case, list_cases
 from dunning.workflow.court_fees import acceptance_fee, payment_order_fee
 from dunning.workflow.log import record_entry
-from tests.tooling import require_pdftoppm, require_soffice
 
 AS_OF = dt.date(2025, 6, 30)
 

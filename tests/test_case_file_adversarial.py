@@ -10,7 +10,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hostile_files import (
+    absurd_count_pdf,
+    cyclic_pdf,
+    many_pages_pdf,
+    pixel_bomb_png,
+    signature_only_png,
+)
+from pdf_factory import make_encrypted_pdf, make_image_png, make_text_pdf
 from pypdf import PdfReader, PdfWriter
+from tooling import require_soffice
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.desk import Desk
@@ -18,15 +27,6 @@ from dunning.ingest.pipeline import ingest_file
 from dunning.letters import case_file
 from dunning.letters.case_file import CaseFileError, build_case_file
 from dunning.workflow.cases import list_cases
-from tests.hostile_files import (
-    absurd_count_pdf,
-    cyclic_pdf,
-    many_pages_pdf,
-    pixel_bomb_png,
-    signature_only_png,
-)
-from tests.pdf_factory import make_encrypted_pdf, make_image_png, make_text_pdf
-from tests.tooling import require_soffice
 
 AS_OF = dt.date(2025, 6, 30)
 NAME = "A&B <HK> {{ 7*7 }} 【甲方】"

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from tooling import require_soffice
+from web_support import HOSTILE_NAME, client, csrf, demo_desk
 
 from dunning.archive.db import open_archive
-from tests.tooling import require_soffice
-from tests.web_support import HOSTILE_NAME, client, csrf, demo_desk
 
 
 @pytest.fixture(scope="module")
