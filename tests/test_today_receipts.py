@@ -46,7 +46,12 @@ def _world() -> World:
 
 @pytest.fixture
 def receipt_desk(desk: Desk, tmp_path: Path) -> Desk:
-    """A desk with its ledger, a bank statement and a payment list, all through ingest."""
+    return desk_with_receipts(desk, tmp_path)
+
+
+def desk_with_receipts(desk: Desk, tmp_path: Path) -> Desk:
+    """A desk with its ledger, a bank statement and a payment list, all through ingest: a
+    probable bank receipt from C001, an unmatched one, and a ledger payment with no customer."""
     world = _world()
     desk = bank_desk(desk, world, tmp_path)
     statement = write_statement("ccb01", world.txns, tmp_path / "建行流水.xlsx")
