@@ -343,6 +343,27 @@ def test_search_finds_letters_by_reference_kind_and_customer(demo: Desk) -> None
     assert "对应多个客户" in several.stderr
 
 
+def test_search_json_lists_the_letters_after_the_documents(demo: Desk) -> None:
+    with open_archive(demo.db_path) as db:
+        lawyers = [d for d in load_deliveries(db) if d.level_name == "lawyer"]
+    assert lawyers
+    found = json.loads(run(demo, "search", "律师函", "--json", "--limit", "500").stdout)
+    letters = [h for h in found if h["kind"] == "letter"]
+    assert {h["ref"] for h in letters} == {d.ref for d in lawyers}
+    assert found[len(found) - len(letters) :] == letters  # documents first, as before
+    first = letters[0]
+    assert first["document"] is None and first["level"] == "lawyer"
+    assert first["title"] == f"律师函 {first['ref']}" and first["contract_no"] is None
+    assert first["customer"] and first["ref"] in first["snippet"]
+    # The fields every entry had before are all still there, for documents and letters alike.
+    keys = {"document", "kind", "title", "contract_no", "customer", "customer_name", "snippet"}
+    assert all(keys <= set(h) for h in found)
+    by_ref = json.loads(run(demo, "search", first["ref"], "--json").stdout)
+    assert [h["ref"] for h in by_ref if h["kind"] == "letter"] == [first["ref"]]
+    contracts = json.loads(run(demo, "search", "律师函", "--kind", "contract", "--json").stdout)
+    assert all(h["kind"] == "contract" for h in contracts)
+
+
 # --- letter typography: numbers on one line, the slip whole on its cut line's page -----------
 
 

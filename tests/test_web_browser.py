@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str
     )
     with open_archive(desk.db_path) as db:
         add_user(db, "clerk", "clerk", PASSWORD)
+    with serve(desk) as base:
+        yield Desk(desk.root), base
+
+
+@contextmanager
+def serve(desk: Desk) -> Iterator[str]:
+    """`dunning serve` on a free port for `desk`, stopped on leaving; gives its base URL."""
     port = _free_port()
     log = (desk.root.parent / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -87,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str
     )
     try:
         _wait_for_port(port, proc, desk.root.parent / "serve.log")
-        yield Desk(desk.root), f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -54,7 +54,7 @@ def search(
     Example: dunning search 违约金 --customer C001
     """
     from dunning.archive.accounts import get_customer
-    from dunning.letters.registry import find_letters
+    from dunning.letters.registry import find_letters, letter_hit_json
 
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
@@ -77,7 +77,8 @@ def search(
         pending = unsearchable_count(db)
         queue = queue_counts(db.conn)
     if as_json:
-        echo_json([h.to_json() for h in hits])
+        # Letters found by reference, kind or customer follow the documents, as extra entries.
+        echo_json([h.to_json() for h in hits] + [letter_hit_json(*found) for found in letters])
     else:
         for letter, name in letters:
             kind_title = LETTER_LEVELS.get(letter.level_name, letter.level_name)

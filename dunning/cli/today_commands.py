@@ -36,7 +36,7 @@ def today_command(
     as_json: bool,
 ) -> None:
     """What to do today: promises due or broken, letters to mail, proofs to get, returned
-    letters, claims near the limitation date; largest amount × days first.
+    letters, claims near the limitation date, receipts to review; largest amount × days first.
 
     Example: dunning today --limit 20
     """

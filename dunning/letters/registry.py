@@ -354,3 +354,24 @@ def find_letters(
             if limit is not None and len(found) >= limit:
                 break
     return found
+
+
+def letter_hit_json(letter: Letter, name: str) -> dict[str, object]:
+    """A letter `find_letters` found, in the shape of a `search --json` document result
+    (`document` null, `kind` "letter") plus its reference, level and date."""
+    kind = LETTER_LEVELS.get(letter.level_name, letter.level_name)
+    text = f"{letter.ref} · {kind} · {letter.customer} {name} · {letter.issued_on.isoformat()}"
+    return {
+        "document": None,
+        "kind": "letter",
+        "title": f"{kind} {letter.ref}",
+        "contract_no": None,
+        "customer": letter.customer,
+        "customer_name": name,
+        "snippet": text,
+        "highlighted": text,
+        "score": None,
+        "ref": letter.ref,
+        "level": letter.level_name,
+        "issued_on": letter.issued_on.isoformat(),
+    }

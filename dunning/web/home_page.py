@@ -54,6 +54,8 @@ def action_url(item: TodayItem) -> str:
         return f"{customer}#log-form"
     if item.action in ("visit", "approve"):
         return "/visits"
+    if item.action == "review_receipt":
+        return "/receipts/unmatched" if item.receipt and item.receipt[0] == "ledger" else "/bank"
     return customer
 
 

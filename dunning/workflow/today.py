@@ -1,8 +1,8 @@
 """今日: what a clerk should do today, ranked by amount × days, each with its one action.
 
 Every kind of work comes from one *source*: a function `(Day) -> list[TodayItem]` in
-`SOURCES`. A new kind of work (receipts to review once bank statements land, say) is one more
-function appended there; `today` runs them all and ranks what they find.
+`SOURCES`. A new kind of work is one more function appended there; `today` runs them all and
+ranks what they find.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 import sqlite_utils
 
 from dunning.archive.accounts import aging_report, list_customers
+from dunning.archive.bank.review import WAITING, receipts
+from dunning.archive.unmatched import unmatched_receipts
 from dunning.config import Config
 from dunning.letters.delivery import Delivery, load_deliveries
 from dunning.receivables import ZERO, CustomerAging
@@ -44,6 +46,8 @@ class TodayItem:
     what: str  # one Chinese sentence: why it is on the list
     action: str  # a key of vocabulary.TODAY_ACTIONS
     ref: str | None = None  # the letter concerned, if any
+    # The receipt concerned, if any: its queue ("bank" 到账核对, "ledger" 未匹配到款) and id.
+    receipt: tuple[str, int] | None = None
 
     @property
     def score(self) -> Decimal:
@@ -62,6 +66,9 @@ class TodayItem:
             "action": self.action,
             "action_title": TODAY_ACTIONS[self.action],
             "letter": self.ref,
+            "receipt": (
+                {"queue": self.receipt[0], "id": self.receipt[1]} if self.receipt else None
+            ),
         }
 
 
@@ -285,6 +292,44 @@ def visits_due(day: Day) -> list[TodayItem]:
     return found
 
 
+def receipts_to_review(day: Day) -> list[TodayItem]:
+    """Bank receipts waiting in the 到账核对 queue and ledger payments with no customer."""
+    found = []
+    for r in receipts(day.db, status=WAITING):
+        days = (day.today - r.received_on).days
+        if days < 0:
+            continue
+        code = r.customer or ""
+        guess = f"，建议归入 {code}" if code else "，未找到客户"
+        what = (
+            f"{r.payer_name or '（无户名）'} 于 {r.received_on.isoformat()} "
+            f"到账 {r.amount:,.2f} 元，待核对（银行流水 #{r.id}{guess}）"
+        )
+        name = r.customer_name or day.names.get(code, "") or r.payer_name
+        found.append(
+            TodayItem(
+                "receipt_review", code, name, r.amount, days, what, "review_receipt",
+                receipt=("bank", r.id),
+            )
+        )  # fmt: skip
+    for u in unmatched_receipts(day.db):
+        days = (day.today - u.paid_on).days
+        if days < 0:
+            continue
+        maybe = f"，可能是 {'、'.join(u.candidates)}" if u.candidates else "，无相近客户"
+        what = (
+            f"{u.payer_name} 于 {u.paid_on.isoformat()} 付款 {u.amount:,.2f} 元，"
+            f"未匹配到客户（未匹配到款 #{u.id}{maybe}）"
+        )
+        found.append(
+            TodayItem(
+                "receipt_review", "", u.payer_name, u.amount, days, what, "review_receipt",
+                receipt=("ledger", u.id),
+            )
+        )  # fmt: skip
+    return found
+
+
 Source = Callable[[Day], list[TodayItem]]
 SOURCES: list[Source] = [
     promises_due,
@@ -294,6 +339,7 @@ SOURCES: list[Source] = [
     letters_blocked,
     limitation_near,
     visits_due,
+    receipts_to_review,
 ]
 
 
