@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from test_today_receipts import desk_with_receipts
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, serve
 from tooling import require_browser
 
@@ -18,7 +19,6 @@ from dunning.archive.bank import review
 from dunning.archive.db import open_archive
 from dunning.desk import Desk
 from dunning.web.users import add_user
-from tests.test_today_receipts import desk_with_receipts
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bank_corpus import Customer, Invoice, Txn, World, _balances, write_statement
 from click.testing import CliRunner
+from test_bank_corpus import bank_desk
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
@@ -17,8 +19,6 @@ from dunning.desk import Desk
 from dunning.ingest.pipeline import ingest_paths
 from dunning.web.home_page import action_url
 from dunning.workflow.today import Day, TodayItem, receipts_to_review, today_list
-from tests.bank_corpus import Customer, Invoice, Txn, World, _balances, write_statement
-from tests.test_bank_corpus import bank_desk
 
 AS_OF = dt.date(2026, 4, 11)
 
