@@ -109,7 +109,7 @@ def test_assign_from_the_page_and_the_api(desk_with_changes: Desk) -> None:
     unknown = web.post(
         f"/receipts/{by_payer['<script>x</script>公司']}/assign", data={"csrf": token, "to": "C999"}
     )
-    assert unknown.status_code == 400 and "no customer" in unknown.text
+    assert unknown.status_code == 400 and "没有客户" in unknown.text
     api = web.post(
         f"/api/receipts/{by_payer['<script>x</script>公司']}/assign",
         json={"customer": "C002"},
