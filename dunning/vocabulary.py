@@ -236,7 +236,7 @@ VISIT_STATUS: Mapping[str, str] = {
 # What became of a file handed to `dunning ingest` or the watcher (the JSON keeps the codes).
 INGEST_OUTCOMES: Mapping[str, str] = {
     "archived": "已归档",
-    "duplicate": "重复，未再归档",
+    "duplicate": "重复",
     "failed": "失败",
 }
 
@@ -260,6 +260,12 @@ DOCUMENT_FIELDS: Mapping[str, str] = {
     "rows": "行数",
     "row_counts": "行数核对",
     "signs_letters": "签回函件",
+    "parties": "合同当事人",
+    "amount": "合同金额",
+    "signed_on": "签订日期",
+    "ocr_pages": "识别页数",
+    "routed": "按文件夹归类",
+    "bank_statement": "银行流水",
     "page": "第 {} 页",
 }
 LEDGER_KINDS: Mapping[str, str] = {
@@ -304,5 +310,11 @@ PAGE_STATES: Mapping[str, str] = {"waiting": "待识别", "done": "已读取", "
 
 # Where a letter template comes from: the desk's own copy or the package default.
 TEMPLATE_SOURCES: Mapping[str, str] = {"desk": "本工作台", "default": "默认模板"}
+
+
+def same_as(document: int | None) -> str:
+    """Why a file was not archived again: its content is already document N."""
+    return f"内容与已归档的文档 {document} 相同，未再归档"
+
 
 NO_FAILED_FILES = "failed/ 中没有失败的文件"

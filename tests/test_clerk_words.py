@@ -23,6 +23,7 @@ ALLOWED = {
     "dunning", "EMS", "PDF", "XLSX", "Excel", "LibreOffice", "OCR", "QR", "CSV", "ZIP", "zip",
     "Word", "MB", "Content", "Length", "ingest", "inbox", "contracts", "toml", "xlsx", "pdf",
     "docx", "csv", "Noto", "Serif", "CJK", "SC", "clerk", "admin", "manager", "viewer",
+    "SHA", "pdfium", "pdftotext", "rapidocr", "tesseract",
 }  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z']{2,}")
 # Codes and references (C004, CS-2026-000001, FP202600012, HT-2026-0004), flags (--as-of),
@@ -95,6 +96,55 @@ def test_the_days_commands_speak_chinese(demo: Desk, args: list[str]) -> None:
     result = CliRunner().invoke(main, ["--desk", str(demo.root), *args])
     assert result.exit_code == 0, result.output
     assert english_words(result.stdout + result.stderr) == []
+
+
+# The archive's commands: their text output (never --json, a stable contract) is Chinese too.
+ARCHIVE_COMMANDS = [
+    ["verify"],
+    ["failed", "list"],
+    ["failed", "retry"],
+    ["show", "1"],
+    ["show", "8"],
+    ["templates", "list"],
+    ["templates", "check"],
+    ["user", "list"],
+    ["ocr"],
+]
+
+
+@pytest.mark.parametrize("args", ARCHIVE_COMMANDS, ids=" ".join)
+def test_the_archive_commands_speak_chinese(demo: Desk, args: list[str]) -> None:
+    result = CliRunner().invoke(main, ["--desk", str(demo.root), *args])
+    assert result.exit_code == 0, result.output
+    assert english_words(result.stdout + result.stderr) == []
+
+
+def test_ingest_and_watch_speak_chinese(demo: Desk, tmp_path: Path) -> None:
+    """A duplicate, a failed file and their summaries; the archived line's label is a code."""
+    runner = CliRunner()
+    with open_archive(demo.db_path) as db:
+        stored = db.execute("SELECT stored_path FROM documents WHERE id = 1").fetchone()[0]
+    again = tmp_path / "回款明细.xlsx"  # the demo's first ledger, a second time
+    again.write_bytes((demo.root / stored).read_bytes())
+    bad = demo.inbox / "unknown.csv"  # from the inbox, so that it goes to failed/
+    bad.write_text("甲,乙\n1,2\n", encoding="utf-8")
+    result = runner.invoke(main, ["--desk", str(demo.root), "ingest", str(again), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "重复 回款明细.xlsx：内容与已归档的文档 1 相同，未再归档" in result.stderr
+        and "失败 unknown.csv：" in result.stderr
+    )
+    assert "已归档 0 个，重复 1 个，失败 1 个" in result.stdout
+    said = result.stdout + "\n".join(
+        line for line in result.stderr.splitlines() if not line.startswith("失败 ")
+    )
+    assert english_words(said) == []
+    listed = runner.invoke(main, ["--desk", str(demo.root), "failed", "list"])
+    assert listed.stdout.split()[:3] == ["文件", "失败时间", "原因"]
+    retried = runner.invoke(main, ["--desk", str(demo.root), "failed", "retry"])
+    assert retried.stdout.startswith("已移回 ")
+    assert english_words(retried.stdout) == []
+    bad.unlink()
 
 
 def test_letter_steps_speak_chinese(demo: Desk, tmp_path: Path) -> None:

@@ -378,7 +378,7 @@ def test_a_full_disk_during_ingest_loses_nothing(desk: Desk) -> None:
     assert (desk.failed / "big-bad.csv.error.txt").read_text(encoding="utf-8").strip()
     assert good.is_file(), done.stderr  # not archived, not lost: still in the inbox
     assert "free some disk space" in done.stderr
-    assert "0 archived" in done.stdout + done.stderr  # the summary still comes
+    assert "已归档 0 个" in done.stdout + done.stderr  # the summary still comes
     verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
     assert verified.exit_code == 0, verified.output
 

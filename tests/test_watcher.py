@@ -413,7 +413,7 @@ def test_watch_once(runner: CliRunner, desk: Desk) -> None:
     (desk.inbox / "x.tmp").write_bytes(b"scratch")
     result = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once", "--delay", "0.2"])
     assert result.exit_code == 0, result.output
-    assert result.stderr.count("archived ") == 3
+    assert result.stderr.count("已归档 ") == 3
     assert [p.name for p in inbox_files(desk)] == ["x.tmp"]
     assert count(desk, "documents") == 3
 

@@ -36,6 +36,7 @@ from dunning.vocabulary import (
     LETTER_STATUS,
     LOG_KINDS,
     VERIFY_PROBLEMS,
+    same_as,
     title,
 )
 from dunning.workflow.records import customer_record
@@ -104,6 +105,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
             click.echo(
                 f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.label}", err=True
             )
+        elif outcome.status == "duplicate":
+            click.echo(f"{said} {outcome.file.name}：{same_as(outcome.document)}", err=True)
         else:
             click.echo(f"{said} {outcome.file.name}：{outcome.reason}", err=True)
             for text in failed_rows(outcome):

@@ -171,6 +171,8 @@ def _shown_value(key: str, value: object) -> object:
         return title(DOCUMENT_KINDS, str(value))
     if key == "ledger_kind":
         return title(LEDGER_KINDS, str(value))
+    if key == "parties" and isinstance(value, list):
+        return "；".join("：".join(map(str, party)) for party in value)
     return value
 
 

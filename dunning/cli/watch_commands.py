@@ -18,7 +18,7 @@ from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
 from dunning.errors import SHOWN_PROBLEMS, problem_lines
 from dunning.ingest.quarantine import list_failed, retry
-from dunning.vocabulary import DOCUMENT_KINDS, INGEST_OUTCOMES, NO_FAILED_FILES, title
+from dunning.vocabulary import DOCUMENT_KINDS, INGEST_OUTCOMES, NO_FAILED_FILES, same_as, title
 
 if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
     from dunning.ingest.pipeline import Outcome
@@ -93,7 +93,7 @@ def _text_line(outcome: Outcome) -> None:
         for note in outcome.notes:  # what a ledger changed about what is owed
             click.echo(f"  {note}", err=True)
     elif outcome.status == "duplicate":
-        click.echo(f"{said} {name}：与文档 {outcome.document} 相同", err=True)
+        click.echo(f"{said} {name}：{same_as(outcome.document)}", err=True)
     else:
         click.echo(f"{said} {name}：{outcome.reason}", err=True)
         for text in problem_lines(
