@@ -874,7 +874,7 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     verified = subprocess.run(
         [*DUNNING, "--desk", str(desk.root), "verify"], capture_output=True, text=True
     )
-    assert verified.returncode == 1 and "unregistered" in verified.stdout, verified.stdout
+    assert verified.returncode == 1 and "未登记的函件文件：" in verified.stdout, verified.stdout
     again = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     result = json.loads(again.stdout)

@@ -213,7 +213,7 @@ def test_twelve_page_scan_is_searchable_page_by_page(desk: Desk, runner: CliRunn
         ("done", "rapidocr", 1)
     ] * 12
     text = runner.invoke(main, ["--desk", str(desk.root), "show", "1"]).stdout
-    assert "page 12: done, rapidocr" in text
+    assert "第 12 页：已读取，rapidocr" in text
     quiet = runner.invoke(main, ["--desk", str(desk.root), "search", "HT-2025-0100"])
     assert "waiting for OCR" not in quiet.stderr
 
