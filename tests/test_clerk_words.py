@@ -15,7 +15,7 @@ from web_support import client, demo_desk
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
-from dunning.desk import PACKAGE_TEMPLATES, Desk
+from dunning.desk import PACKAGE_TEMPLATES, Desk, init_desk
 from dunning.letters.delivery import load_deliveries
 
 # Words a clerk may read: product and format names, units, the brand.
@@ -139,12 +139,16 @@ def test_ingest_and_watch_speak_chinese(demo: Desk, tmp_path: Path) -> None:
         line for line in result.stderr.splitlines() if not line.startswith("失败 ")
     )
     assert english_words(said) == []
+    (demo.inbox / "unknown2.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
+    watched = runner.invoke(main, ["--desk", str(demo.root), "watch", "--once", "--delay", "0"])
+    assert watched.exit_code == 1 and "失败 unknown2.csv：" in watched.stderr
     listed = runner.invoke(main, ["--desk", str(demo.root), "failed", "list"])
     assert listed.stdout.split()[:3] == ["文件", "失败时间", "原因"]
     retried = runner.invoke(main, ["--desk", str(demo.root), "failed", "retry"])
     assert retried.stdout.startswith("已移回 ")
     assert english_words(retried.stdout) == []
     bad.unlink()
+    (demo.inbox / "unknown2.csv").unlink()
 
 
 def test_letter_steps_speak_chinese(demo: Desk, tmp_path: Path) -> None:
@@ -162,3 +166,20 @@ def test_letter_steps_speak_chinese(demo: Desk, tmp_path: Path) -> None:
 def test_the_walker_finds_english() -> None:
     assert english_words("客户 C004 is overdue (CS-2026-000001)") == ["overdue"]
     assert english_words("用 `dunning pack --dry-run` 看看 台账.xlsx") == []
+
+
+def test_an_archived_ledger_is_told_in_chinese(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    ledger = tmp_path / "应收台账.csv"
+    ledger.write_text(
+        "客户编号,客户名称,发票号码,开票日期,应收金额\n"
+        "C001,甲公司,FP1,2025-01-10,100.00\n\n合计,,,,100.00\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(ledger)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "已归档 应收台账.csv（文档 1）：发票台账（读取 3 行：导入 1 行，跳过空行 1 行，"
+        "跳过合计行 1 行；新增 1 条，更新 0 条）\n"
+    )
+    assert english_words(result.stdout + result.stderr) == []

@@ -103,7 +103,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
         said = title(INGEST_OUTCOMES, outcome.status)
         if outcome.status == "archived":
             click.echo(
-                f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.label}", err=True
+                f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.said or outcome.label}",
+                err=True,
             )
         elif outcome.status == "duplicate":
             click.echo(f"{said} {outcome.file.name}：{same_as(outcome.document)}", err=True)

@@ -69,6 +69,7 @@ class Outcome:
     # What a ledger changed about what is owed: vanished and settled invoices, payer names
     # attached by a near match (archive/snapshots.py, archive/unmatched.py).
     notes: tuple[str, ...] = ()
+    said: str = ""  # the label in Chinese, for a clerk (a ledger's; "" where none is written yet)
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Pipeline:
         self.limits = limits_for(self.config)
         self._pool: WorkerPool | None = None
         self._notes: dict[int, tuple[str, ...]] = {}  # document → its ledger's notes
+        self._said: dict[int, str] = {}  # document → its ledger's label in Chinese
         store.remove_stale_temps(desk.store)
 
     def close(self) -> None:
@@ -452,7 +454,8 @@ class Pipeline:
             if c.in_inbox:
                 c.path.unlink(missing_ok=True)
             notes = self._notes.pop(doc_id, ())
-            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes=notes)
+            said = self._said.pop(doc_id, "")
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label, said=said, notes=notes)
         if isinstance(result, sqlite3.IntegrityError):
             # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
@@ -541,6 +544,7 @@ class Pipeline:
                 open_items=self.config.ledger_open_items_only or parsed.open_items is not None,
             )
             self._notes[doc_id] = result.notes()
+            self._said[doc_id] = result.clerk_label()
             conn.execute(
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],
