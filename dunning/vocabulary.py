@@ -286,13 +286,21 @@ VERIFY_PROBLEMS: Mapping[str, str] = {
     "unregistered": "未登记的函件文件",
 }
 
-# Why a ledger row was not imported (RowCounts.skipped keys).
+# Why a ledger row was not imported (RowCounts.skipped keys, dunning.archive.ledger.rows.SkipKind).
 SKIPPED_ROWS: Mapping[str, str] = {
     "blank": "空行",
     "total": "合计行",
     "subtotal": "小计行",
-    "header": "表头行",
+    "header": "重复表头行",
     "duplicate": "重复行",
+    "opening": "期初余额行",
+    "heading": "客户标题行",
+    "page": "分页行",
+    "footer": "页脚行",
+    "summary": "汇总行",
+    "note": "备注行",
+    "received by us": "我方收到的发票",
+    "invoice line": "发票明细行",
 }
 
 
