@@ -315,7 +315,7 @@ def test_the_watcher_reads_waiting_pages_between_files(desk: Desk) -> None:
         stop.set()
         thread.join(timeout=120)
     assert _safe_states(desk) == ["done"]
-    assert any("OCR document 1 page 1: done" in n for n in notices), notices
+    assert any("OCR 文档 1 第 1 页：已读取" in n for n in notices), notices
     with open_archive(desk.db_path) as db:
         assert search(db, "HT-2025-0300")
 

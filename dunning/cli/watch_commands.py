@@ -79,8 +79,8 @@ def watch(
             watcher.run(stop)
         except OSError as exc:
             # Per-file errors never get here; this is the inbox itself (gone, unreadable).
-            raise click.ClickException(f"cannot watch {desk.inbox}: {exc}") from None
-    _notice("stopped")
+            raise click.ClickException(f"无法监视 {desk.inbox}：{exc}") from None
+    _notice("已停止")
 
 
 def _text_line(outcome: Outcome) -> None:
@@ -121,7 +121,7 @@ def _json_line(outcome: Outcome) -> None:
 
 
 def _notice(message: str) -> None:
-    click.echo(f"watch: {message}", err=True)
+    click.echo(f"收件箱监视：{message}", err=True)
 
 
 @contextmanager
