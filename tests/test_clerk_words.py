@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from pdf_factory import make_text_pdf
 from web_support import client, demo_desk
 
 from dunning.archive.db import open_archive
@@ -182,4 +183,14 @@ def test_an_archived_ledger_is_told_in_chinese(tmp_path: Path) -> None:
         "已归档 应收台账.csv（文档 1）：发票台账（读取 3 行：导入 1 行，跳过空行 1 行，"
         "跳过合计行 1 行；新增 1 条，更新 0 条）\n"
     )
+    assert english_words(result.stdout + result.stderr) == []
+
+
+def test_an_archived_contract_is_told_in_chinese(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    contract = desk.inbox / "contracts" / "合同.pdf"
+    make_text_pdf(contract, ["技术开发合同\n合同编号：HT-2025-0001"])
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(desk.inbox)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("已归档 合同.pdf（文档 1）：合同 HT-2025-0001"), result.stderr
     assert english_words(result.stdout + result.stderr) == []

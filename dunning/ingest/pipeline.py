@@ -47,6 +47,7 @@ from dunning.ingest.classify import check_regular_file, check_type, kind_from_co
 from dunning.ingest.quarantine import ERROR_SUFFIX, note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
 from dunning.ingest.zipguard import check_member_count, check_xml, check_zip
+from dunning.vocabulary import DOCUMENT_KINDS, title
 from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -569,6 +570,7 @@ class Pipeline:
                     + ocr_engines.missing_engine_message(self.config.ocr_engine)
                 )
             ref = sign_letter(conn, text.text, doc_id, c.path.name)
+            self._said[doc_id] = f"签收回执，签回函件 {ref}"
             return f"receipt signing {ref}"
         if c.kind == "contract":
             record_contract(
@@ -583,6 +585,8 @@ class Pipeline:
         flag = (
             f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
         )
+        queued = f"，{waiting} 页待识别" if waiting else ""
+        self._said[doc_id] = f"{title(DOCUMENT_KINDS, c.kind)} {number}{queued}"
         return f"{c.kind} {number}{flag}"
 
     def _engine(self) -> str | None:
