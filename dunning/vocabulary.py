@@ -232,3 +232,97 @@ VISIT_STATUS: Mapping[str, str] = {
     "rejected": "未批准",
     "done": "已完成",
 }
+
+# What became of a file handed to `dunning ingest` or the watcher (the JSON keeps the codes).
+INGEST_OUTCOMES: Mapping[str, str] = {
+    "archived": "已归档",
+    "duplicate": "重复",
+    "failed": "失败",
+}
+
+# `dunning show ID`: a document's record, by its JSON field name.
+DOCUMENT_FIELDS: Mapping[str, str] = {
+    "document": "文档编号",
+    "kind": "类型",
+    "title": "标题",
+    "original_name": "原文件名",
+    "customer_code": "客户编号",
+    "customer_name": "客户名称",
+    "contract_no": "合同号",
+    "pages": "页数",
+    "needs_ocr": "待识别",
+    "size": "大小（字节）",
+    "sha256": "SHA-256",
+    "ingested_at": "归档时间",
+    "source_path": "来源路径",
+    "stored_file": "存档文件",
+    "ledger_kind": "台账类型",
+    "rows": "行数",
+    "row_counts": "行数核对",
+    "signs_letters": "签回函件",
+    "parties": "合同当事人",
+    "amount": "合同金额",
+    "signed_on": "签订日期",
+    "ocr_pages": "识别页数",
+    "routed": "按文件夹归类",
+    "bank_statement": "银行流水",
+    "page": "第 {} 页",
+}
+LEDGER_KINDS: Mapping[str, str] = {
+    "invoices": "发票台账",
+    "payments": "回款台账",
+    "customers": "客户资料",
+    "detail": "明细台账",
+}
+YES_NO: Mapping[bool, str] = {True: "是", False: "否"}
+
+# `dunning verify`: what can be wrong between the database and the store.
+VERIFY_PROBLEMS: Mapping[str, str] = {
+    "missing": "存档文件缺失",
+    "altered": "存档文件被改动",
+    "unrecorded": "存档中有未登记的文件",
+    "damaged": "数据库损坏",
+    "exposed": "文件权限过宽",
+    "unregistered": "未登记的函件文件",
+}
+
+# Why a ledger row was not imported (RowCounts.skipped keys, dunning.archive.ledger.rows.SkipKind).
+SKIPPED_ROWS: Mapping[str, str] = {
+    "blank": "空行",
+    "total": "合计行",
+    "subtotal": "小计行",
+    "header": "重复表头行",
+    "duplicate": "重复行",
+    "opening": "期初余额行",
+    "heading": "客户标题行",
+    "page": "分页行",
+    "footer": "页脚行",
+    "summary": "汇总行",
+    "note": "备注行",
+    "received by us": "我方收到的发票",
+    "invoice line": "发票明细行",
+}
+
+
+def row_summary(read: int, imported: int, skipped: Mapping[str, int], bad: int) -> str:
+    """`读取 18 行：导入 17 行，跳过合计行 1 行` (RowCounts as a clerk reads it)."""
+    parts = [f"导入 {imported} 行"]
+    parts += [f"跳过{title(SKIPPED_ROWS, k)} {n} 行" for k, n in sorted(skipped.items())]
+    if bad:
+        parts.append(f"有误 {bad} 行")
+    return f"读取 {read} 行：" + "，".join(parts)
+
+
+# A scanned page's place in the OCR queue (dunning.archive.contracts.pages).
+PAGE_STATES: Mapping[str, str] = {"waiting": "待识别", "done": "已读取", "failed": "识别失败"}
+
+# Where a letter template comes from: the desk's own copy or the package default.
+TEMPLATE_SOURCES: Mapping[str, str] = {"desk": "本工作台", "default": "默认模板"}
+
+
+def same_as(document: int | None) -> str:
+    """Why a file was not archived again: its content is already document N."""
+    return f"内容与已归档的文档 {document} 相同，未再归档"
+
+
+NO_FAILED_FILES = "failed/ 中没有失败的文件"

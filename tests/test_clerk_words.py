@@ -11,11 +11,12 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from pdf_factory import make_text_pdf
 from web_support import client, demo_desk
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
-from dunning.desk import PACKAGE_TEMPLATES, Desk
+from dunning.desk import PACKAGE_TEMPLATES, Desk, init_desk
 from dunning.letters.delivery import load_deliveries
 
 # Words a clerk may read: product and format names, units, the brand.
@@ -23,6 +24,7 @@ ALLOWED = {
     "dunning", "EMS", "PDF", "XLSX", "Excel", "LibreOffice", "OCR", "QR", "CSV", "ZIP", "zip",
     "Word", "MB", "Content", "Length", "ingest", "inbox", "contracts", "toml", "xlsx", "pdf",
     "docx", "csv", "Noto", "Serif", "CJK", "SC", "clerk", "admin", "manager", "viewer",
+    "SHA", "pdfium", "pdftotext", "rapidocr", "tesseract",
 }  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z']{2,}")
 # Codes and references (C004, CS-2026-000001, FP202600012, HT-2026-0004), flags (--as-of),
@@ -97,6 +99,59 @@ def test_the_days_commands_speak_chinese(demo: Desk, args: list[str]) -> None:
     assert english_words(result.stdout + result.stderr) == []
 
 
+# The archive's commands: their text output (never --json, a stable contract) is Chinese too.
+ARCHIVE_COMMANDS = [
+    ["verify"],
+    ["failed", "list"],
+    ["failed", "retry"],
+    ["show", "1"],
+    ["show", "8"],
+    ["templates", "list"],
+    ["templates", "check"],
+    ["user", "list"],
+    ["ocr"],
+]
+
+
+@pytest.mark.parametrize("args", ARCHIVE_COMMANDS, ids=" ".join)
+def test_the_archive_commands_speak_chinese(demo: Desk, args: list[str]) -> None:
+    result = CliRunner().invoke(main, ["--desk", str(demo.root), *args])
+    assert result.exit_code == 0, result.output
+    assert english_words(result.stdout + result.stderr) == []
+
+
+def test_ingest_and_watch_speak_chinese(demo: Desk, tmp_path: Path) -> None:
+    """A duplicate, a failed file and their summaries; the archived line's label is a code."""
+    runner = CliRunner()
+    with open_archive(demo.db_path) as db:
+        stored = db.execute("SELECT stored_path FROM documents WHERE id = 1").fetchone()[0]
+    again = tmp_path / "回款明细.xlsx"  # the demo's first ledger, a second time
+    again.write_bytes((demo.root / stored).read_bytes())
+    bad = demo.inbox / "unknown.csv"  # from the inbox, so that it goes to failed/
+    bad.write_text("甲,乙\n1,2\n", encoding="utf-8")
+    result = runner.invoke(main, ["--desk", str(demo.root), "ingest", str(again), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "重复 回款明细.xlsx：内容与已归档的文档 1 相同，未再归档" in result.stderr
+        and "失败 unknown.csv：" in result.stderr
+    )
+    assert "已归档 0 个，重复 1 个，失败 1 个" in result.stdout
+    said = result.stdout + "\n".join(
+        line for line in result.stderr.splitlines() if not line.startswith("失败 ")
+    )
+    assert english_words(said) == []
+    (demo.inbox / "unknown2.csv").write_text("甲,乙\n1,2\n", encoding="utf-8")
+    watched = runner.invoke(main, ["--desk", str(demo.root), "watch", "--once", "--delay", "0"])
+    assert watched.exit_code == 1 and "失败 unknown2.csv：" in watched.stderr
+    listed = runner.invoke(main, ["--desk", str(demo.root), "failed", "list"])
+    assert listed.stdout.split()[:3] == ["文件", "失败时间", "原因"]
+    retried = runner.invoke(main, ["--desk", str(demo.root), "failed", "retry"])
+    assert retried.stdout.startswith("已移回 ")
+    assert english_words(retried.stdout) == []
+    bad.unlink()
+    (demo.inbox / "unknown2.csv").unlink()
+
+
 def test_letter_steps_speak_chinese(demo: Desk, tmp_path: Path) -> None:
     with open_archive(demo.db_path) as db:
         ref = load_deliveries(db)[-1].ref
@@ -112,3 +167,30 @@ def test_letter_steps_speak_chinese(demo: Desk, tmp_path: Path) -> None:
 def test_the_walker_finds_english() -> None:
     assert english_words("客户 C004 is overdue (CS-2026-000001)") == ["overdue"]
     assert english_words("用 `dunning pack --dry-run` 看看 台账.xlsx") == []
+
+
+def test_an_archived_ledger_is_told_in_chinese(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    ledger = tmp_path / "应收台账.csv"
+    ledger.write_text(
+        "客户编号,客户名称,发票号码,开票日期,应收金额\n"
+        "C001,甲公司,FP1,2025-01-10,100.00\n\n合计,,,,100.00\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(ledger)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "已归档 应收台账.csv（文档 1）：发票台账（读取 3 行：导入 1 行，跳过空行 1 行，"
+        "跳过合计行 1 行；新增 1 条，更新 0 条）\n"
+    )
+    assert english_words(result.stdout + result.stderr) == []
+
+
+def test_an_archived_contract_is_told_in_chinese(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    contract = desk.inbox / "contracts" / "合同.pdf"
+    make_text_pdf(contract, ["技术开发合同\n合同编号：HT-2025-0001"])
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(desk.inbox)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("已归档 合同.pdf（文档 1）：合同 HT-2025-0001"), result.stderr
+    assert english_words(result.stdout + result.stderr) == []

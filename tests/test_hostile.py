@@ -378,7 +378,7 @@ def test_a_full_disk_during_ingest_loses_nothing(desk: Desk) -> None:
     assert (desk.failed / "big-bad.csv.error.txt").read_text(encoding="utf-8").strip()
     assert good.is_file(), done.stderr  # not archived, not lost: still in the inbox
     assert "free some disk space" in done.stderr
-    assert "0 archived" in done.stdout + done.stderr  # the summary still comes
+    assert "已归档 0 个" in done.stdout + done.stderr  # the summary still comes
     verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
     assert verified.exit_code == 0, verified.output
 
@@ -874,7 +874,7 @@ def test_a_pack_killed_mid_way_is_reported_repaired_and_its_numbers_not_reused(
     verified = subprocess.run(
         [*DUNNING, "--desk", str(desk.root), "verify"], capture_output=True, text=True
     )
-    assert verified.returncode == 1 and "unregistered" in verified.stdout, verified.stdout
+    assert verified.returncode == 1 and "未登记的函件文件：" in verified.stdout, verified.stdout
     again = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     result = json.loads(again.stdout)

@@ -202,7 +202,7 @@ def test_cli_ingest_failure_exits_1_and_names_the_file(
     bad.write_text("foo,bar\n1,2\n", encoding="utf-8")
     result = runner.invoke(main, ["ingest", str(bad)])
     assert result.exit_code == 1
-    assert "failed unknown.csv:" in result.stderr
+    assert "失败 unknown.csv：" in result.stderr
     assert "Traceback" not in result.output
     assert (in_desk.failed / "unknown.csv.error.txt").exists()
     assert bad.exists()

@@ -130,7 +130,7 @@ def test_the_evidence_template_is_listed_and_checked(in_desk: Desk, runner: CliR
     assert "evidence" in {t["template"] for t in listed["templates"]}
     result = runner.invoke(main, ["templates", "check"])
     assert result.exit_code == 0, result.output
-    assert "8 templates checked, 0 problem(s)" in result.stdout
+    assert "已检查 8 个模板，发现 0 个问题" in result.stdout
 
 
 def run(runner: CliRunner, desk: Desk, *args: str) -> Result:

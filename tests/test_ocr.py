@@ -213,7 +213,7 @@ def test_twelve_page_scan_is_searchable_page_by_page(desk: Desk, runner: CliRunn
         ("done", "rapidocr", 1)
     ] * 12
     text = runner.invoke(main, ["--desk", str(desk.root), "show", "1"]).stdout
-    assert "page 12: done, rapidocr" in text
+    assert "第 12 页：已读取，rapidocr" in text
     quiet = runner.invoke(main, ["--desk", str(desk.root), "search", "HT-2025-0100"])
     assert "waiting for OCR" not in quiet.stderr
 
@@ -228,7 +228,7 @@ def test_a_page_over_its_time_limit_fails_alone_and_can_be_retried(
     ingest_paths(desk, [desk.inbox])
     result = runner.invoke(main, ["--desk", str(desk.root), "ocr"])
     assert result.exit_code == 1
-    assert "failed document 1 page 1: OCR took longer than 0.2 s" in result.stderr
+    assert "识别失败 文档 1 第 1 页：OCR took longer than 0.2 s" in result.stderr
     assert [row[1] for row in _pages(desk)] == ["failed", "failed"]
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
     assert "2 page(s) could not be read by OCR" in found.stderr
@@ -315,7 +315,7 @@ def test_the_watcher_reads_waiting_pages_between_files(desk: Desk) -> None:
         stop.set()
         thread.join(timeout=120)
     assert _safe_states(desk) == ["done"]
-    assert any("OCR document 1 page 1: done" in n for n in notices), notices
+    assert any("OCR 文档 1 第 1 页：已读取" in n for n in notices), notices
     with open_archive(desk.db_path) as db:
         assert search(db, "HT-2025-0300")
 

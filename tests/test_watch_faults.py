@@ -226,7 +226,7 @@ def test_watcher_and_other_commands_share_the_database(tmp_path: Path) -> None:
     assert code == 0, watch_log
     assert errors == []
     assert "locked" not in watch_log and "Traceback" not in watch_log
-    assert "failed " not in watch_log
+    assert "失败 " not in watch_log
 
 
 def test_sigterm_finishes_and_exits_zero(tmp_path: Path) -> None:

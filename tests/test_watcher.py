@@ -356,7 +356,7 @@ def test_dead_observer_is_restarted(desk: Desk) -> None:
         # The rescan interval is 60 s: only a live observer can see this file in time.
         (desk.inbox / "after-restart.csv").write_text("z", encoding="utf-8")
         wait_for(lambda: len(seen) == 1, what="the file after the restart")
-    assert any("restarting" in n for n in rec.notices)
+    assert any("正在重新启动" in n for n in rec.notices)
 
 
 def test_inotify_failure_falls_back_to_polling(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,7 +413,7 @@ def test_watch_once(runner: CliRunner, desk: Desk) -> None:
     (desk.inbox / "x.tmp").write_bytes(b"scratch")
     result = runner.invoke(main, ["--desk", str(desk.root), "watch", "--once", "--delay", "0.2"])
     assert result.exit_code == 0, result.output
-    assert result.stderr.count("archived ") == 3
+    assert result.stderr.count("已归档 ") == 3
     assert [p.name for p in inbox_files(desk)] == ["x.tmp"]
     assert count(desk, "documents") == 3
 

@@ -31,9 +31,12 @@ from dunning.vocabulary import (
     DELIVERY_CHANNELS,
     EINVOICE_STATUS,
     HEADERS,
+    INGEST_OUTCOMES,
     LETTER_LEVELS,
     LETTER_STATUS,
     LOG_KINDS,
+    VERIFY_PROBLEMS,
+    same_as,
     title,
 )
 from dunning.workflow.records import customer_record
@@ -97,19 +100,21 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
     def line(outcome: Outcome) -> None:
         if quiet or as_json:
             return
+        said = title(INGEST_OUTCOMES, outcome.status)
         if outcome.status == "archived":
             click.echo(
-                f"archived {outcome.label} (doc {outcome.document}): {outcome.file.name}", err=True
+                f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.said or outcome.label}",
+                err=True,
             )
         elif outcome.status == "duplicate":
-            click.echo(f"duplicate {outcome.file.name}: {outcome.reason}", err=True)
+            click.echo(f"{said} {outcome.file.name}：{same_as(outcome.document)}", err=True)
         else:
-            click.echo(f"failed {outcome.file.name}: {outcome.reason}", err=True)
+            click.echo(f"{said} {outcome.file.name}：{outcome.reason}", err=True)
             for text in failed_rows(outcome):
                 click.echo(text, err=True)
 
     if progress_enabled(quiet) and not as_json and len(files) > 20:
-        bar = click.progressbar(length=len(files), label="ingesting", file=sys.stderr)
+        bar = click.progressbar(length=len(files), label="正在导入", file=sys.stderr)
         with bar, Pipeline(desk) as pipeline:
             report = pipeline.ingest_many(files, progress=lambda o: bar.update(1))
     else:
@@ -119,8 +124,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
         echo_json(report.to_json())
     else:
         click.echo(
-            f"{len(report.of('archived'))} archived, {len(report.of('duplicate'))} duplicate,"
-            f" {len(report.of('failed'))} failed"
+            f"已归档 {len(report.of('archived'))} 个，重复 {len(report.of('duplicate'))} 个，"
+            f"失败 {len(report.of('failed'))} 个"
         )
         for outcome in report.of("archived"):
             _echo_notes(outcome.file.name, outcome.notes)
@@ -390,7 +395,7 @@ def verify(ctx: click.Context, quiet: bool, as_json: bool) -> None:
     with open_archive(desk.db_path) as db:
         total = db.execute("SELECT count(*) FROM documents").fetchone()[0]
         if progress_enabled(quiet or as_json) and total > 50:
-            with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
+            with click.progressbar(length=total, label="正在核验", file=sys.stderr) as bar:
                 report = verify_archive(desk, db, progress=lambda: bar.update(1))
         else:
             report = verify_archive(desk, db)
@@ -398,9 +403,9 @@ def verify(ctx: click.Context, quiet: bool, as_json: bool) -> None:
         echo_json(report.to_json())
     else:
         for p in report.problems:
-            doc = f"document {p.document}: " if p.document else ""
-            click.echo(f"{p.kind}: {doc}{p.path}: {p.detail}")
-        verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
-        click.echo(f"{report.documents} documents, {report.store_files} stored files: {verdict}")
+            doc = f"文档 {p.document}：" if p.document else ""
+            click.echo(f"{title(VERIFY_PROBLEMS, p.kind)}：{doc}{p.path}：{p.detail}")
+        verdict = "全部完好" if report.ok else f"发现 {len(report.problems)} 个问题"
+        click.echo(f"{report.documents} 份文档，{report.store_files} 个存档文件：{verdict}")
     if not report.ok:
         ctx.exit(1)

@@ -27,7 +27,7 @@ from dunning.cli.output import (
 from dunning.dates import refuse_future
 from dunning.desk import PACKAGE_TEMPLATES
 from dunning.money import format_amount
-from dunning.vocabulary import LETTER_LEVELS, title
+from dunning.vocabulary import DOCUMENT_TITLES, LETTER_LEVELS, TEMPLATE_SOURCES, title
 
 if TYPE_CHECKING:  # rendering machinery loads only for the letter commands
     from dunning.letters.pack import Plan
@@ -218,11 +218,18 @@ def templates_list(ctx: click.Context, show_context: bool, as_json: bool) -> Non
     if as_json:
         echo_json({"templates": entries, "context": CONTEXT_DOC if show_context else None})
         return
-    echo_table(
-        ["template", "source", "path"], [[e["template"], e["source"], e["path"]] for e in entries]
-    )
+    rows = [
+        [
+            f"{e['template']}.docx",
+            title(DOCUMENT_TITLES, e["template"]),
+            title(TEMPLATE_SOURCES, e["source"]),
+            e["path"],
+        ]
+        for e in entries
+    ]
+    echo_table(["模板", "文书", "来源", "路径"], rows)
     if show_context:
-        click.echo("\ntemplate variables ({{ name }} in Word):")
+        click.echo("\n模板变量（在 Word 中写作 {{ name }}）：")
         for key, doc in CONTEXT_DOC.items():
             click.echo(f"  {key}: {doc}")
 
@@ -250,7 +257,7 @@ def templates_check(ctx: click.Context, as_json: bool) -> None:
     else:
         for p in problems:
             click.echo(f"{Path(p.file).name}: {p.problem} ({p.tag})")
-        click.echo(f"{len(paths)} templates checked, {len(problems)} problem(s)")
+        click.echo(f"已检查 {len(paths)} 个模板，发现 {len(problems)} 个问题")
     if problems:
         ctx.exit(1)
 

@@ -51,20 +51,20 @@ def ocr(ctx: click.Context, retry: bool, quiet: bool, as_json: bool) -> None:
         return
     done = sum(o.state == "done" for o in outcomes)
     click.echo(
-        f"{done} page(s) read with {reader.engine}, {len(outcomes) - done} failed;"
-        f" {left.pages} waiting, {left.failed} failed in all"
-        + (" (`dunning ocr --all` tries them again)" if left.failed else "")
+        f"用 {reader.engine} 识别 {done} 页，失败 {len(outcomes) - done} 页；"
+        f"仍有 {left.pages} 页待识别，累计识别失败 {left.failed} 页"
+        + ("（`dunning ocr --all` 再试一次）" if left.failed else "")
     )
     if any(o.state == "failed" for o in outcomes):
         ctx.exit(1)
 
 
 def _line(outcome: PageOutcome) -> None:
-    where = f"document {outcome.document} page {outcome.page}"
+    where = f"文档 {outcome.document} 第 {outcome.page} 页"
     if outcome.state == "done":
-        click.echo(f"read {where}: {outcome.chars} characters ({outcome.engine})", err=True)
+        click.echo(f"已识别 {where}：{outcome.chars} 个字符（{outcome.engine}）", err=True)
     else:
-        click.echo(f"failed {where}: {outcome.error}", err=True)
+        click.echo(f"识别失败 {where}：{outcome.error}", err=True)
 
 
 def _json(outcomes: list[PageOutcome], engine: str, waiting: int, failed: int) -> dict[str, Any]:

@@ -20,7 +20,16 @@ from dunning.archive.search.query import search as search_archive
 from dunning.archive.search.query import unsearchable_count
 from dunning.cli import main
 from dunning.cli.output import DATE, DOCUMENT_ID, current_desk, echo_json, json_option
-from dunning.vocabulary import LETTER_LEVELS
+from dunning.vocabulary import (
+    DOCUMENT_FIELDS,
+    DOCUMENT_KINDS,
+    LEDGER_KINDS,
+    LETTER_LEVELS,
+    PAGE_STATES,
+    YES_NO,
+    row_summary,
+    title,
+)
 from dunning.workflow.records import document_record
 
 
@@ -130,16 +139,17 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
     )
     for key in keys:
         if record[key] not in (None, ""):
-            click.echo(f"{key:>14}: {record[key]}")
+            _field(key, _shown_value(key, record[key]))
     for key, value in record["meta"].items():
         if key == "row_counts" and isinstance(value, dict):
-            value = RowCounts.from_json(value).summary()
+            counts = RowCounts.from_json(value)
+            value = row_summary(counts.read, counts.imported, counts.skipped, counts.bad)
         if value not in (None, "", []):
-            click.echo(f"{key:>14}: {value}")
+            _field(key, _shown_value(key, value))
     for page in record["page_states"]:
-        click.echo(f"{'page ' + str(page['page']):>14}: {_page_line(page)}")
+        _field(DOCUMENT_FIELDS["page"].format(page["page"]), _page_line(page))
     if record["signs_letters"]:
-        click.echo(f"{'signs letters':>14}: {', '.join(record['signs_letters'])}")
+        _field("signs_letters", "、".join(record["signs_letters"]))
     if record["text_preview"]:
         click.echo(
             f"\n{record['text_preview']}…"
@@ -148,12 +158,31 @@ def show(ctx: click.Context, document_id: int, as_json: bool) -> None:
         )
 
 
+def _field(key: str, value: object) -> None:
+    """One `标题：值` line of `dunning show`, titles right-aligned (a CJK character is two wide)."""
+    name = DOCUMENT_FIELDS.get(key, key)
+    pad = max(0, 14 - sum(2 if ord(ch) > 0x2E80 else 1 for ch in name))
+    click.echo(f"{' ' * pad}{name}：{value}")
+
+
+def _shown_value(key: str, value: object) -> object:
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if key == "kind":
+        return title(DOCUMENT_KINDS, str(value))
+    if key == "ledger_kind":
+        return title(LEDGER_KINDS, str(value))
+    if key == "parties" and isinstance(value, list):
+        return "；".join("：".join(map(str, party)) for party in value)
+    return value
+
+
 def _page_line(page: dict[str, Any]) -> str:
-    source = page["source"] or "no text"
-    line = f"{page['state']}, {source}, {page['chars']} characters"
+    source = page["source"] or "无文字"
+    line = f"{title(PAGE_STATES, page['state'])}，{source}，{page['chars']} 个字符"
     if page["attempts"]:
-        line += f", {page['attempts']} OCR attempt(s)"
-    return line + (f": {page['error']}" if page["error"] else "")
+        line += f"，已识别 {page['attempts']} 次"
+    return line + (f"：{page['error']}" if page["error"] else "")
 
 
 def ocr_notes(pending: int, queue: QueueCounts, engine: str, languages: str) -> list[str]:

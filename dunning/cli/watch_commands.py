@@ -18,6 +18,7 @@ from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
 from dunning.errors import SHOWN_PROBLEMS, problem_lines
 from dunning.ingest.quarantine import list_failed, retry
+from dunning.vocabulary import DOCUMENT_KINDS, INGEST_OUTCOMES, NO_FAILED_FILES, same_as, title
 
 if TYPE_CHECKING:  # the watcher and the pipeline load only when `watch` runs
     from dunning.ingest.pipeline import Outcome
@@ -78,22 +79,23 @@ def watch(
             watcher.run(stop)
         except OSError as exc:
             # Per-file errors never get here; this is the inbox itself (gone, unreadable).
-            raise click.ClickException(f"cannot watch {desk.inbox}: {exc}") from None
-    _notice("stopped")
+            raise click.ClickException(f"无法监视 {desk.inbox}：{exc}") from None
+    _notice("已停止")
 
 
 def _text_line(outcome: Outcome) -> None:
     name = outcome.file.name
+    said = title(INGEST_OUTCOMES, outcome.status)
     if outcome.status == "archived":
-        label = outcome.label or f"{outcome.kind or 'document'} {name}"
+        label = outcome.said or outcome.label or title(DOCUMENT_KINDS, outcome.kind or "文档")
         # The same line as `dunning ingest`: a ledger's label does not name its file.
-        click.echo(f"archived {label} (doc {outcome.document}): {name}", err=True)
+        click.echo(f"{said} {name}（文档 {outcome.document}）：{label}", err=True)
         for note in outcome.notes:  # what a ledger changed about what is owed
             click.echo(f"  {note}", err=True)
     elif outcome.status == "duplicate":
-        click.echo(f"duplicate {name}: same as document {outcome.document}", err=True)
+        click.echo(f"{said} {name}：{same_as(outcome.document)}", err=True)
     else:
-        click.echo(f"failed {name}: {outcome.reason}", err=True)
+        click.echo(f"{said} {name}：{outcome.reason}", err=True)
         for text in problem_lines(
             outcome.problems, limit=SHOWN_PROBLEMS, error_file=outcome.error_file
         ):
@@ -119,7 +121,7 @@ def _json_line(outcome: Outcome) -> None:
 
 
 def _notice(message: str) -> None:
-    click.echo(f"watch: {message}", err=True)
+    click.echo(f"收件箱监视：{message}", err=True)
 
 
 @contextmanager
@@ -168,9 +170,9 @@ def failed_list(ctx: click.Context, as_json: bool) -> None:
         echo_json([f.to_json() for f in files])
         return
     if not files:
-        click.echo("no failed files", err=True)
+        click.echo(NO_FAILED_FILES, err=True)
         return
-    echo_table(["file", "failed at", "reason"], [(f.name, f.failed_at, f.reason) for f in files])
+    echo_table(["文件", "失败时间", "原因"], [(f.name, f.failed_at, f.reason) for f in files])
 
 
 @failed.command("retry")
@@ -186,9 +188,9 @@ def failed_retry(ctx: click.Context, name: str | None) -> None:
     desk = current_desk(ctx)
     moved = retry(desk, name)
     for path in moved:
-        click.echo(f"moved back {_relative(path, desk.root)}")
+        click.echo(f"已移回 {_relative(path, desk.root)}，等待重新导入")
     if not moved:
-        click.echo("no failed files", err=True)
+        click.echo(NO_FAILED_FILES, err=True)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -10,6 +10,7 @@ from dunning.actors import os_actor
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
+from dunning.vocabulary import ROLE_TITLES, title
 from dunning.web.users import ROLES, add_user, list_users, remove_user, set_password
 from dunning.workflow.actions import audit
 
@@ -90,9 +91,12 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         echo_json([u.to_json() for u in users])
         return
     if not users:
-        click.echo("no accounts: the web desk serves 127.0.0.1 only, without login.", err=True)
+        click.echo("还没有账号：网页工作台只在 127.0.0.1 上提供，无需登录。", err=True)
         return
-    echo_table(["user", "role", "created"], [[u.name, u.role, u.created_at] for u in users])
+    echo_table(
+        ["用户", "角色", "创建时间"],
+        [[u.name, title(ROLE_TITLES, u.role), u.created_at] for u in users],
+    )
 
 
 @user_group.command("remove")

@@ -47,6 +47,7 @@ from dunning.ingest.classify import check_regular_file, check_type, kind_from_co
 from dunning.ingest.quarantine import ERROR_SUFFIX, note_failure, quarantine
 from dunning.ingest.receipts import is_returned_receipt, sign_letter
 from dunning.ingest.zipguard import check_member_count, check_xml, check_zip
+from dunning.vocabulary import DOCUMENT_KINDS, title
 from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Outcome:
     # What a ledger changed about what is owed: vanished and settled invoices, payer names
     # attached by a near match (archive/snapshots.py, archive/unmatched.py).
     notes: tuple[str, ...] = ()
+    said: str = ""  # the label in Chinese, for a clerk (a ledger's; "" where none is written yet)
 
 
 @dataclass
@@ -200,6 +202,7 @@ class Pipeline:
         self.limits = limits_for(self.config)
         self._pool: WorkerPool | None = None
         self._notes: dict[int, tuple[str, ...]] = {}  # document → its ledger's notes
+        self._said: dict[int, str] = {}  # document → its ledger's label in Chinese
         store.remove_stale_temps(desk.store)
 
     def close(self) -> None:
@@ -452,7 +455,8 @@ class Pipeline:
             if c.in_inbox:
                 c.path.unlink(missing_ok=True)
             notes = self._notes.pop(doc_id, ())
-            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes=notes)
+            said = self._said.pop(doc_id, "")
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label, said=said, notes=notes)
         if isinstance(result, sqlite3.IntegrityError):
             # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
@@ -541,6 +545,7 @@ class Pipeline:
                 open_items=self.config.ledger_open_items_only or parsed.open_items is not None,
             )
             self._notes[doc_id] = result.notes()
+            self._said[doc_id] = result.clerk_label()
             conn.execute(
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],
@@ -565,6 +570,7 @@ class Pipeline:
                     + ocr_engines.missing_engine_message(self.config.ocr_engine)
                 )
             ref = sign_letter(conn, text.text, doc_id, c.path.name)
+            self._said[doc_id] = f"签收回执，签回函件 {ref}"
             return f"receipt signing {ref}"
         if c.kind == "contract":
             record_contract(
@@ -579,6 +585,8 @@ class Pipeline:
         flag = (
             f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
         )
+        queued = f"，{waiting} 页待识别" if waiting else ""
+        self._said[doc_id] = f"{title(DOCUMENT_KINDS, c.kind)} {number}{queued}"
         return f"{c.kind} {number}{flag}"
 
     def _engine(self) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dunning.desk import Desk
+from dunning.vocabulary import PAGE_STATES, title
 
 if TYPE_CHECKING:  # the OCR machinery loads only when there is something to read
     from dunning.ingest.ocr_queue import OcrReader
@@ -47,8 +48,9 @@ class BackgroundOcr:
             self._next_check = time.monotonic() + IDLE_CHECK_S
         else:
             self._notice(
-                f"OCR document {outcome.document} page {outcome.page}: {outcome.state}"
-                + (f" ({outcome.error})" if outcome.error else "")
+                f"OCR 文档 {outcome.document} 第 {outcome.page} 页："
+                + title(PAGE_STATES, outcome.state)
+                + (f"（{outcome.error}）" if outcome.error else "")
             )
         return outcome is not None
 
@@ -61,9 +63,7 @@ class BackgroundOcr:
             engine = choose_engine(config.ocr_engine, config.ocr_languages)
             if engine is None:
                 self._off = True
-                self._notice(
-                    f"scans are archived but not read: {missing_engine_message(config.ocr_engine)}"
-                )
+                self._notice(f"扫描件已归档但未识别：{missing_engine_message(config.ocr_engine)}")
                 return None
             self._reader = OcrReader(self.desk, engine)
         return self._reader

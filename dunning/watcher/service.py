@@ -304,10 +304,10 @@ class Watcher:
         next_rescan = time.monotonic() + interval
         while not stop.wait(min(self.settings.supervise_s, interval)):
             if not worker.is_alive():
-                self._notice("the watcher's worker stopped unexpectedly; restarting it")
+                self._notice("归档进程意外停止，正在重新启动")
                 worker = self._start_worker(stop)
             if not self.observer_alive():
-                self._notice("the inbox observer stopped unexpectedly; restarting it")
+                self._notice("收件箱监视意外停止，正在重新启动")
                 self._stop_observer()
                 self._start_observer()
                 self.rescan()  # whatever happened while it was down
@@ -341,8 +341,8 @@ class Watcher:
                 return
             except OSError as exc:
                 self._notice(
-                    f"cannot watch {self.inbox} with inotify ({exc}); polling it instead. "
-                    "Raise fs.inotify.max_user_watches or use --polling to silence this."
+                    f"无法用 inotify 监视 {self.inbox}（{exc}），改为定时扫描。"
+                    "调高 fs.inotify.max_user_watches，或用 --polling 不再提示。"
                 )
         self.observer = self._launch(PollingObserver(timeout=self.settings.polling_timeout_s))
 
@@ -352,9 +352,9 @@ class Watcher:
         # "inotify", "polling", "fsevents": what the clerk needs to know about missed events.
         self.observer_kind = type(observer).__name__.removesuffix("Observer").lower()
         self._notice(
-            f"watching {self.inbox} ({self.observer_kind}; files are taken after "
-            f"{self.settings.stability_delay_s:g} s unchanged; rescan every "
-            f"{self.settings.rescan_interval_s:g} s)"
+            f"正在监视 {self.inbox}（{self.observer_kind}；文件 "
+            f"{self.settings.stability_delay_s:g} 秒不变后归档；每 "
+            f"{self.settings.rescan_interval_s:g} 秒重新扫描）"
         )
         return observer
 

@@ -32,6 +32,7 @@ from dunning.archive.unmatched import (
 )
 from dunning.errors import IngestError, RowProblem
 from dunning.money import format_amount, to_fen
+from dunning.vocabulary import LEDGER_KINDS, row_summary, title
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class ImportResult:
         return (
             f"ledger {self.kind} ({self.counts.summary()}; {self.inserted} new,"
             f" {self.updated} updated{extra})"
+        )
+
+    def clerk_label(self) -> str:
+        """The label as a clerk reads it: `发票台账（读取 18 行：导入 17 行，…；新增 15 条，更新 2 条）`."""
+        c = self.counts
+        extra = f"；{len(self.unmatched)} 笔到款未匹配" if self.unmatched else ""
+        return (
+            f"{title(LEDGER_KINDS, self.kind)}（{row_summary(c.read, c.imported, c.skipped, c.bad)}；"
+            f"新增 {self.inserted} 条，更新 {self.updated} 条{extra}）"
         )
 
     def notes(self) -> tuple[str, ...]:
