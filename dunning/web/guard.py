@@ -161,3 +161,19 @@ def guard(role: str = "viewer") -> Callable[[Endpoint], Endpoint]:
         return guarded
 
     return wrap
+
+
+def upload_refusal(request: Request) -> Response | None:
+    """The refusal of an upload by its Content-Length, before anything reads the body (the CSRF
+    check parses forms); None when it may be read. uvicorn refuses a body longer than its
+    Content-Length, so the header bounds the upload."""
+    cap = state_of(request).desk.config.max_upload_mb * 1024 * 1024
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        return PlainTextResponse("上传需要 Content-Length。", status_code=411)
+    if int(length) > cap:
+        return PlainTextResponse(
+            f"文件太大：上限 {cap // (1024 * 1024)} MB（dunning.toml 的 [serve] max_upload_mb）。",
+            status_code=413,
+        )
+    return None

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from dunning.errors import SHOWN_PROBLEMS, NotFoundError
 from dunning.ingest.quarantine import list_failed, retry
 from dunning.web.desk_state import DeskState
-from dunning.web.guard import guard, state_of
+from dunning.web.guard import guard, state_of, upload_refusal
 from dunning.web.users import audit
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -122,16 +122,9 @@ def _accept(request: Request, form: FormData) -> Response:
 
 async def upload(request: Request) -> Response:
     """The size check comes before anything reads the body (the CSRF check parses forms)."""
-    cap = state_of(request).desk.config.max_upload_mb * 1024 * 1024
-    length = request.headers.get("content-length", "")
-    # uvicorn refuses a body longer than its Content-Length, so the header bounds the upload.
-    if not length.isdigit():
-        return PlainTextResponse("上传需要 Content-Length。", status_code=411)
-    if int(length) > cap:
-        return PlainTextResponse(
-            f"文件太大：上限 {cap // (1024 * 1024)} MB（dunning.toml 的 [serve] max_upload_mb）。",
-            status_code=413,
-        )
+    refused = upload_refusal(request)
+    if refused is not None:
+        return refused
     try:
         return await _upload(request)
     finally:

@@ -31,7 +31,7 @@ from dunning.letters.delivery import (
     mark_sent,
 )
 from dunning.vocabulary import LETTER_LEVELS
-from dunning.web.guard import Endpoint, guard, state_of
+from dunning.web.guard import Endpoint, guard, state_of, upload_refusal
 from dunning.web.inbox_page import safe_name
 from dunning.web.users import audit
 
@@ -181,15 +181,9 @@ async def returned(request: Request) -> Response:
 def _proof_step(step: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         """The size check comes before anything reads the body, as for inbox uploads."""
-        cap = state_of(request).desk.config.max_upload_mb * 1024 * 1024
-        length = request.headers.get("content-length", "")
-        if not length.isdigit():
-            return PlainTextResponse("上传需要 Content-Length。", status_code=411)
-        if int(length) > cap:
-            return PlainTextResponse(
-                f"文件太大：上限 {cap // (1024 * 1024)} MB（dunning.toml 的 [serve] max_upload_mb）。",
-                status_code=413,
-            )
+        refused = upload_refusal(request)
+        if refused is not None:
+            return refused
         try:
             return await _guarded(request)
         finally:
