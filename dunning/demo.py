@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 
 from dunning.archive.db import open_archive, write_transaction
+from dunning.dates import office_today
 from dunning.desk import Desk, init_desk
 from dunning.errors import DeskExistsError
 from dunning.ingest.pipeline import IngestReport, ingest_paths
@@ -111,7 +112,7 @@ def build_demo(root: Path, *, replace: bool = False, as_of: dt.date | None = Non
         )
     desk = init_desk(root)
     (desk.root / MARKER).write_text("made by `dunning demo`; safe to delete\n", encoding="utf-8")
-    day = as_of or dt.date.today()
+    day = as_of or office_today(desk.config.timezone)
     rnd = random.Random(2025)
     write_customer_master(desk.inbox / "ledgers" / "客户档案.xlsx")
     invoices = sample_invoices(day, rnd)

@@ -15,6 +15,7 @@ from web_support import client
 from dunning.actors import Actor, os_actor
 from dunning.archive.db import open_archive
 from dunning.cli import main
+from dunning.dates import office_today
 from dunning.desk import Desk
 from dunning.ingest.pipeline import ingest_file
 from dunning.vocabulary import RESERVED_LOG_KINDS
@@ -126,7 +127,7 @@ def test_a_viewer_writes_nothing_even_through_the_library(staffed: Desk) -> None
 def test_a_log_entry_dated_in_the_future_is_refused_on_every_path(
     staffed: Desk, runner: CliRunner
 ) -> None:
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = office_today() + dt.timedelta(days=1)
     with open_archive(staffed.db_path) as db, pytest.raises(actions.ActionRefused) as refused:
         actions.add_log(db, CLERK, "C001", kind="call", note="x", on=tomorrow)
     assert tomorrow.isoformat() in str(refused.value)

@@ -20,6 +20,7 @@ from tooling import require_pdftoppm, require_soffice
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
+from dunning.dates import office_today
 from dunning.demo import build_demo
 from dunning.desk import Desk
 from dunning.letters.case_file import build_case_file
@@ -143,7 +144,7 @@ def test_stages_costs_and_recovered(demo: Desk) -> None:
         with pytest.raises(CaseError):
             add_cost(db, case.id, "lawyer", Decimal("0"), on=case.opened_on)
         with pytest.raises(CaseError, match="future"):
-            add_stage(db, case.id, "closed", on=dt.date.today() + dt.timedelta(days=1))
+            add_stage(db, case.id, "closed", on=office_today() + dt.timedelta(days=1))
         found = get_case(db, case.id)
     assert found.stage is not None and found.stage.stage == "judgment"
     assert found.total_costs == Decimal("10712.62")
@@ -178,7 +179,7 @@ def test_legal_report_lists_cases_with_stage_costs_and_recovered(demo: Desk) -> 
     from dunning.workflow.reports import legal_report
 
     with open_archive(demo.db_path) as db:
-        report = legal_report(db, as_of=dt.date.today(), config=demo.config)
+        report = legal_report(db, as_of=office_today(), config=demo.config)
         cases = list_cases(db)
     path = write_legal(report, demo.out / "legal.xlsx")
     wb = openpyxl.load_workbook(path)

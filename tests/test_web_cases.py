@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from tooling import require_soffice
 from web_support import HOSTILE_NAME, client, csrf, demo_desk
 
 from dunning.archive.db import open_archive
+from dunning.dates import office_today
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_open_a_case_and_follow_it(desk_dir: Path) -> None:
         status = db.execute("SELECT status FROM customers WHERE code = 'X001'").fetchone()[0]
     assert status == "litigation"
 
-    today = dt.date.today().isoformat()
+    today = office_today().isoformat()
     stage = c.post(
         f"/cases/{number}/stage",
         data={"csrf": token, "stage": "filed", "on": today, "note": HOSTILE_NAME},

@@ -76,7 +76,10 @@ def _not_after_today(
 
 
 def as_of_day(value: dt.date | None) -> dt.date:
-    return value or dt.date.today()
+    """The --as-of given, else today in the office's time zone (`[desk] timezone`)."""
+    if value is not None:
+        return value
+    return office_day(current_desk(click.get_current_context()))
 
 
 @main.command()

@@ -19,6 +19,7 @@ from dunning.cli.output import (
     echo_json,
     echo_table,
     json_option,
+    office_day,
 )
 from dunning.money import format_amount
 from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES
@@ -264,7 +265,7 @@ def case_stage(
 
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        found = add_stage(db, case, stage, on=on or dt.date.today(), note=note, document=document)
+        found = add_stage(db, case, stage, on=on or office_day(desk), note=note, document=document)
     click.echo(f"案件 #{found.id}：{CASE_STAGES[stage]}")
 
 
@@ -286,7 +287,7 @@ def case_cost(
 
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
-        found = add_cost(db, case, kind, amount, on=on or dt.date.today(), note=note)
+        found = add_cost(db, case, kind, amount, on=on or office_day(desk), note=note)
     click.echo(f"案件 #{found.id}：{CASE_COSTS[kind]} {format_amount(amount)}，合计 "
                f"{format_amount(found.total_costs)}")  # fmt: skip
 

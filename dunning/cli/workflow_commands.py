@@ -13,7 +13,15 @@ from dunning.actors import os_actor
 from dunning.archive.db import open_archive
 from dunning.cli import main
 from dunning.cli.ledger_commands import as_of_day, as_of_option
-from dunning.cli.output import AMOUNT, DATE, current_desk, echo_json, echo_table, json_option
+from dunning.cli.output import (
+    AMOUNT,
+    DATE,
+    current_desk,
+    echo_json,
+    echo_table,
+    json_option,
+    office_day,
+)
 from dunning.money import format_amount
 from dunning.workflow import actions
 from dunning.workflow.log import (
@@ -97,7 +105,7 @@ def log_add(
             )
         except (InvalidEntryError, actions.ActionRefused) as exc:
             raise click.UsageError(str(exc)) from None
-        status = promise_statuses(db, [entry], as_of=dt.date.today()).get(entry.id)
+        status = promise_statuses(db, [entry], as_of=office_day(desk)).get(entry.id)
     if as_json:
         echo_json(entry_json(entry, status))
         return

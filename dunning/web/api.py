@@ -14,7 +14,7 @@ from starlette.routing import Route
 from dunning.archive.accounts import aging_json, customers_json
 from dunning.archive.documents import stored_original
 from dunning.archive.search.query import search
-from dunning.dates import parse_date
+from dunning.dates import office_today, parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
 from dunning.web.desk_state import csrf_token, json_body, json_response
@@ -72,7 +72,9 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
 def aging_data(request: Request) -> bytes:
     """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
+    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
+        state.desk.config.timezone
+    )
 
     def body() -> bytes:
         report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
@@ -82,14 +84,17 @@ def aging_data(request: Request) -> bytes:
 
 
 def customers_data(request: Request) -> list[dict[str, Any]]:
-    state, today = state_of(request), dt.date.today()
+    state = state_of(request)
+    today = office_today(state.desk.config.timezone)
     edges = state.desk.config.bucket_edges
     return customers_json(state.db(), as_of=today, edges=edges, report=state.aging(today))
 
 
 def customer_data(request: Request) -> dict[str, Any]:
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
+    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
+        state.desk.config.timezone
+    )
     code = str(request.path_params["code"])
     return customer_record(state.db(), code, as_of=day, edges=state.desk.config.bucket_edges)
 
@@ -207,7 +212,9 @@ def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    status = promise_statuses(state.db(), [entry], as_of=dt.date.today()).get(entry.id)
+    status = promise_statuses(
+        state.db(), [entry], as_of=office_today(state.desk.config.timezone)
+    ).get(entry.id)
     return entry_json(entry, status)
 
 

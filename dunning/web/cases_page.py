@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dunning.dates import parse_date
+from dunning.dates import office_today, parse_date
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
 from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES
@@ -27,10 +27,10 @@ def _form_text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _day(form: FormData, name: str) -> dt.date:
+def _day(form: FormData, name: str, today: dt.date) -> dt.date:
     text = _form_text(form, name)
     if not text:
-        return dt.date.today()
+        return today
     try:
         return parse_date(text)
     except ValueError as exc:
@@ -48,7 +48,7 @@ def _list_page(request: Request, error: str | None = None) -> Response:
         cases=list_cases(state.db()),
         kinds=CASE_KINDS,
         error=error,
-        today=dt.date.today().isoformat(),
+        today=office_today(state.desk.config.timezone).isoformat(),
         customer=request.query_params.get("customer", ""),
     )
 
@@ -84,7 +84,7 @@ def _case_page(request: Request, error: str | None = None) -> Response:
         kinds=CASE_KINDS,
         has_pdf=_evidence_pdf(state.desk.out, case.folder) is not None,
         error=error,
-        today=dt.date.today().isoformat(),
+        today=office_today(state.desk.config.timezone).isoformat(),
     )
 
 
@@ -116,7 +116,7 @@ def _open(request: Request, form: FormData) -> Response:
         if kind not in CASE_KINDS:
             raise DunningError(f"unknown kind of case {kind!r}.")
         built = build_case_file(
-            state.desk, state.db(), code, kind=kind, as_of=_day(form, "as_of"),
+            state.desk, state.db(), code, kind=kind, as_of=_day(form, "as_of", office_today(state.desk.config.timezone)),
             note=_form_text(form, "note") or None,
         )  # fmt: skip
     except DunningError as exc:
@@ -142,7 +142,13 @@ def _record(request: Request, form: FormData, what: str) -> Response:
     try:
         if what == "stage":
             stage = _form_text(form, "stage")
-            add_stage(state.db(), number, stage, on=_day(form, "on"), note=note)
+            add_stage(
+                state.db(),
+                number,
+                stage,
+                on=_day(form, "on", office_today(state.desk.config.timezone)),
+                note=note,
+            )
             detail = stage
         else:
             kind = _form_text(form, "kind")
@@ -150,7 +156,14 @@ def _record(request: Request, form: FormData, what: str) -> Response:
                 amount: Decimal = parse_amount(_form_text(form, "amount"))
             except ValueError as exc:
                 raise DunningError(f"金额无法识别：{exc}") from exc
-            add_cost(state.db(), number, kind, amount, on=_day(form, "on"), note=note)
+            add_cost(
+                state.db(),
+                number,
+                kind,
+                amount,
+                on=_day(form, "on", office_today(state.desk.config.timezone)),
+                note=note,
+            )
             detail = f"{kind} {amount}"
     except NotFoundError:
         return PlainTextResponse("没有这个案件。", status_code=404)

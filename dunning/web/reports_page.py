@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
@@ -12,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from dunning.dates import office_today
 from dunning.web.api import BadRequest, query_date
 from dunning.web.guard import guard, state_of
 
@@ -21,13 +21,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @guard()
 async def reports(request: Request) -> Response:
     state = state_of(request)
-    return state.render(request, "reports.html", today=dt.date.today().isoformat())
+    return state.render(
+        request, "reports.html", today=office_today(state.desk.config.timezone).isoformat()
+    )
 
 
 def _workbook(request: Request, which: str) -> Response:
     state = state_of(request)
     try:
-        day = query_date(request.query_params.get("as_of"), "as_of") or dt.date.today()
+        day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
+            state.desk.config.timezone
+        )
     except BadRequest as exc:
         return PlainTextResponse(str(exc), status_code=400)
     from dunning.workflow import reports as built

@@ -22,6 +22,7 @@ import sqlite_utils
 from dunning.actors import Actor
 from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
+from dunning.dates import office_today
 from dunning.errors import DunningError
 from dunning.vocabulary import (
     CUSTOMER_STATUS,
@@ -56,7 +57,7 @@ def require_role(actor: Actor, role: str, what: str) -> None:
 
 def refuse_future(day: dt.date | None, what: str, *, today: dt.date | None = None) -> None:
     """A record of what happened is never dated after today."""
-    today = today or dt.date.today()
+    today = today or office_today()
     if day is not None and day > today:
         raise ActionRefused(
             f"{what} {day.isoformat()} 在今天（{today.isoformat()}）之后：只能记录已经发生的事。"

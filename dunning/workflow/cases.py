@@ -20,6 +20,7 @@ import sqlite_utils
 
 from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
+from dunning.dates import office_today
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO
@@ -167,7 +168,7 @@ def _note(note: str | None) -> str | None:
 
 
 def _check_day(what: str, day: dt.date) -> None:
-    if day > dt.date.today():
+    if day > office_today():
         raise CaseError(f"{what} {day.isoformat()} is in the future; record what has happened.")
 
 
@@ -187,7 +188,7 @@ def open_case(
     """Record a new case and move the customer to litigation."""
     if kind not in KINDS:
         raise CaseError(f"unknown kind of case {kind!r}; use one of {', '.join(KINDS)}.")
-    opened = opened_on or dt.date.today()
+    opened = opened_on or office_today()
     _check_day("the day the case was opened", opened)
     note = _note(note)
     customer = get_customer(db, code)
