@@ -69,6 +69,16 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Response:
         return json_response({"error": str(exc)}, 400)
 
 
+async def call_with_body(fn: Any, request: Request, *args: Any) -> Response:
+    """`call(fn, request, body, *args)` with the request's JSON object as `body`; a body that
+    is not one is a 400 before any work is done."""
+    try:
+        body = await _json_body(request)
+    except BadRequest as exc:
+        return json_response({"error": str(exc)}, 400)
+    return await call(fn, request, body, *args)
+
+
 def aging_data(request: Request) -> bytes:
     """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
     state = state_of(request)
@@ -220,22 +230,14 @@ def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
 
 @guard("clerk")
 async def api_log(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-    except BadRequest as exc:
-        return json_response({"error": str(exc)}, 400)
-    return await call(log_data, request, body)
+    return await call_with_body(log_data, request)
 
 
 @guard("clerk")
 async def api_packs(request: Request) -> Response:
     from dunning.web.letters_page import pack_data
 
-    try:
-        body = await _json_body(request)
-    except BadRequest as exc:
-        return json_response({"error": str(exc)}, 400)
-    return await call(pack_data, request, body)
+    return await call_with_body(pack_data, request)
 
 
 ROUTES = [

@@ -21,8 +21,7 @@ from dunning.archive.db import write_transaction
 from dunning.errors import DunningError
 from dunning.money import parse_amount
 from dunning.vocabulary import BANK_SOURCES, BANK_STATUS, UNBOOKED_TITLE
-from dunning.web.api import BadRequest, _json_body, call
-from dunning.web.desk_state import json_response
+from dunning.web.api import BadRequest, call, call_with_body
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 
@@ -152,11 +151,7 @@ async def api_receipts(request: Request) -> Response:
 
 @guard("clerk")
 async def api_review(request: Request) -> Response:
-    try:
-        body = await _json_body(request)
-    except BadRequest as exc:
-        return json_response({"error": str(exc)}, 400)
-    return await call(decide, request, body)
+    return await call_with_body(decide, request)
 
 
 ROUTES = [

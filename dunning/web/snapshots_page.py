@@ -16,8 +16,7 @@ from dunning.actors import Actor
 from dunning.archive.snapshots import HELD, confirm_keep, confirm_void, held_invoices
 from dunning.archive.unmatched import assign, dismiss, get_receipt, unmatched_receipts
 from dunning.errors import DunningError, NotFoundError
-from dunning.web.api import BadRequest, _json_body, _text_field, call
-from dunning.web.desk_state import json_response
+from dunning.web.api import BadRequest, _text_field, call, call_with_body
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
 
@@ -186,11 +185,7 @@ async def api_unmatched(request: Request) -> Response:
 def _api(action: str) -> Any:
     @guard("clerk")
     async def endpoint(request: Request) -> Response:
-        try:
-            body = await _json_body(request)
-        except BadRequest as exc:
-            return json_response({"error": str(exc)}, 400)
-        return await call(_api_write, request, body, action)
+        return await call_with_body(_api_write, request, action)
 
     return endpoint
 
