@@ -17,6 +17,7 @@ from dunning.archive.db import write_transaction
 from dunning.errors import DunningError, NotFoundError
 from dunning.vocabulary import ROLE_TITLES as ROLE_TITLES  # re-exported for the pages
 from dunning.vocabulary import ROLES as ROLES
+from dunning.workflow.actions import record_audit_line
 
 RESERVED_NAME = "本机"  # who acts on a desk without accounts (guard.LOCAL_USER)
 # scrypt cost: 2**14 x 8 x 128 bytes = 16 MiB of memory per check, about 50 ms here.
@@ -251,10 +252,7 @@ def end_session(db: sqlite_utils.Database, sid: object) -> None:
 def audit(db: sqlite_utils.Database, user: str, action: str, detail: str) -> None:
     """Record one web write: who did what."""
     with write_transaction(db) as conn:
-        conn.execute(
-            "INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)",
-            [_now(), user, action, detail],
-        )
+        record_audit_line(conn, user, action, detail)
 
 
 def audit_entries(db: sqlite_utils.Database, limit: int = 50) -> list[tuple[str, str, str, str]]:

@@ -66,9 +66,15 @@ def refuse_future(day: dt.date | None, what: str, *, today: dt.date | None = Non
 
 def record_audit(conn: sqlite3.Connection, actor: Actor, action: str, detail: str) -> None:
     """One line of the audit trail, inside the caller's open write transaction."""
+    record_audit_line(conn, actor.label, action, detail)
+
+
+def record_audit_line(conn: sqlite3.Connection, who: str, action: str, detail: str) -> None:
+    """The one writer of `audit_log`: `who` as the trail names them (an account, or an actor's
+    label), inside the caller's open write transaction."""
     conn.execute(
         "INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)",
-        [dt.datetime.now().astimezone().isoformat(timespec="seconds"), actor.label, action, detail],
+        [dt.datetime.now().astimezone().isoformat(timespec="seconds"), who, action, detail],
     )
 
 
