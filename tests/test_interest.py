@@ -296,9 +296,9 @@ def test_demand_letters_state_interest_only_when_the_policy_says_so(
     assert ("逾期付款已产生利息" in xml) is in_letters
     assert "{%" not in xml and "has_interest" not in xml
     if in_letters:
-        # C001: FP0001 10,000.00 due 2025-02-04 (LPR 3.10 → 4.03 %), 146 days to 2025-06-30;
-        # FP0002 4,000.50 open (1,000 received) due 2025-03-12, part-paid 3,000 on 2025-03-01
-        # (before due) and 2,000 unreferenced on 2025-03-15 (to FP0001, oldest due first).
+        # C001 (the invoice ledger only): FP0001 10,000.00 due 2025-02-04, 146 days to 2025-06-30;
+        # FP0002 4,000.50 open (1,000 received on the row) due 2025-03-12, 110 days. LPR in force
+        # on both due days 3.10 % + 30 % = 4.03 %, per day / 365.
         assert "按到期日一年期贷款市场报价利率（LPR）加计30%" in xml
         from dunning.archive.db import open_archive
         from dunning.workflow.interest_rates import customer_interest
@@ -306,6 +306,9 @@ def test_demand_letters_state_interest_only_when_the_policy_says_so(
         with open_archive(desk.db_path) as db:  # type: ignore[attr-defined]
             owed = customer_interest(db, "C001", as_of=dt.date(2025, 6, 30))
         assert owed.interest > 0 and f"人民币{owed.interest:,.2f}元" in xml
+        # By hand: 10,000.00 × 4.03 % × 146 / 365 + 4,000.50 × 4.03 % × 110 / 365
+        # = 161.20 + 48.59.
+        assert owed.interest == Decimal("209.79") and "人民币209.79元" in xml
 
 
 # --- the LPR file reader: layouts and row accounting --------------------------------------
