@@ -109,6 +109,20 @@ def test_a_control_character_in_a_name_does_not_crash_a_report(desk: Desk, tmp_p
     assert "明远\ufffd\ufffd贸易\ufffd" in {c.value for c in workbook_cells(weekly)}
 
 
+def test_a_formula_name_is_text_in_the_web_desks_customer_list_export(
+    desk: Desk, tmp_path: Path
+) -> None:
+    from web_support import client
+
+    load(desk, tmp_path, [("C001", FORMULA), ("C002", "@SUM(A1:A9)"), ("C003", "+1+2")])
+    export = client(desk).get("/customers.xlsx")
+    assert export.status_code == 200
+    path = tmp_path / "customers.xlsx"
+    path.write_bytes(export.content)
+    assert_no_formula(path)
+    assert {FORMULA, "@SUM(A1:A9)", "+1+2"} <= {cell.value for cell in workbook_cells(path)}
+
+
 def test_pack_manifest_csv_neutralises_formulas_json_and_letters_keep_them(
     desk: Desk, tmp_path: Path
 ) -> None:
