@@ -103,6 +103,16 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
 
 
 @pytest.fixture(scope="session")
+def plain_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """The demo desk without the hostile name (letters due today), built once per session: a
+    demo costs seconds to build and a copy milliseconds, so tests that write take a copy
+    (web_support.copy_desk) and never write to this one."""
+    from web_support import demo_desk
+
+    return demo_desk(tmp_path_factory.mktemp("plain-demo-template") / "desk", hostile=False)
+
+
+@pytest.fixture(scope="session")
 def ocr_engine() -> object:
     """RapidOCR with its models loaded, once per session (a second or more each time)."""
     require_rapidocr()

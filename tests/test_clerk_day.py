@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pdf_factory import make_text_pdf
 from tooling import require_soffice, require_tool
-from web_support import client, csrf, demo_desk
+from web_support import client, copy_desk, csrf
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
@@ -31,13 +31,13 @@ from dunning.workflow.today import SOURCES, Day, TodayItem, today_list
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    return demo_desk(tmp_path_factory.mktemp("day") / "desk", hostile=False)
+def demo(tmp_path_factory: pytest.TempPathFactory, plain_demo_template: Desk) -> Desk:
+    return copy_desk(plain_demo_template, tmp_path_factory.mktemp("day") / "desk")
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Desk:
-    return demo_desk(tmp_path / "desk", hostile=False)
+def fresh(tmp_path: Path, plain_demo_template: Desk) -> Desk:
+    return copy_desk(plain_demo_template, tmp_path / "desk")
 
 
 def run(desk: Desk, *args: str, code: int = 0) -> Result:

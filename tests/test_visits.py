@@ -12,7 +12,7 @@ import docx
 import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
-from web_support import client, demo_desk
+from web_support import client, copy_desk
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
@@ -28,8 +28,8 @@ PASSWORDS = {"carl": "clerk-pass-2026", "mona": "manager-pass-2026"}
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    return demo_desk(tmp_path / "desk", hostile=False)
+def desk(tmp_path: Path, plain_demo_template: Desk) -> Desk:
+    return copy_desk(plain_demo_template, tmp_path / "desk")
 
 
 def run(desk: Desk, *args: str, code: int = 0) -> Result:
