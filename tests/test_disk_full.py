@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tooling import require_slow
 
 DRIVER = Path(__file__).with_name("disk_full_driver.py")
 
@@ -32,6 +33,7 @@ def _namespace_reason(probe: Path) -> str | None:
 
 
 def run_full(tmp_path: Path, size: str, *args: str) -> dict[str, object]:
+    require_slow()  # a namespace, a tmpfs and four CLI runs in a subprocess: seconds each
     reason = _namespace_reason(tmp_path / "probe")
     if reason:
         pytest.skip(f"needs a private mount namespace to fill a real disk: {reason}")

@@ -352,19 +352,17 @@ def _table_needs_fix(table: etree._Element) -> bool:
     columns = len(grid.findall(_W + "gridCol"))
     widest = 0
     for row in table.iter(_TR):
-        cells = extra = 0
-        for cell in row.iterchildren(_TC):
-            cells += 1
-            for span in cell.iterfind(_SPAN_PATH):
-                extra += int(span.get(_VAL)) - 1
+        # Two searches in C per row rather than a Python step per cell: rows are many.
+        cells = len(row.findall(_TC))
         if cells > columns:
             return True
+        extra = sum(int(span.get(_VAL)) - 1 for span in row.iterfind(_SPAN_PATH))
         widest = max(widest, cells + extra)
     return widest < columns
 
 
 _TR, _TC, _VAL = _W + "tr", _W + "tc", _W + "val"
-_SPAN_PATH = f"{_W}tcPr/{_W}gridSpan"
+_SPAN_PATH = f"{_TC}/{_W}tcPr/{_W}gridSpan"
 
 
 def _parse_part(data: bytes) -> etree._Element:
