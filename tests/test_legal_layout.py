@@ -299,3 +299,56 @@ def test_the_printed_sheets_keep_their_orientation_and_repeat_the_log_header(
     # Each figure on one line, whole: the open total and the balance.
     assert "127,409.03" in texts[invoices] and "115,952.83" in texts[invoices]
     assert "财务电话承诺月底付款" in "".join(texts[n] for n in log)
+
+
+# -- adversarial: codes a sheet name cannot hold, a long address, nothing to list -------------
+
+ODD_CODES = ["O'NEIL-01", "A/B:C*?[1]", "L" * 31]
+
+
+def test_odd_codes_get_sheets_of_their_own_and_links_that_reach_them(tmp_path: Path) -> None:
+    from dunning.desk import init_desk
+    from dunning.ingest.pipeline import ingest_paths
+    from dunning.workflow import set_status
+
+    desk = init_desk(tmp_path / "desk")
+    ledger = tmp_path / "台账.csv"
+    lines = ["客户编号,客户名称,发票号码,开票日期,到期日,应收金额"]
+    lines += [f'"{code}",=1+{n},FP{n},2025-01-05,2025-02-04,1000.00' for n, code in
+              enumerate(ODD_CODES)]  # fmt: skip
+    ledger.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not ingest_paths(desk, [ledger]).of("failed")
+    address = "浙江省杭州市滨江区江南大道1号\n" + "某某产业园区某某大厦" * 12
+    with open_archive(desk.db_path) as db:
+        codes = [r[0] for r in db.execute("SELECT code FROM customers ORDER BY code")]
+        for code in codes:
+            set_status(db, code, "litigation", note="移交")
+        with write_transaction(db) as conn:
+            conn.execute("UPDATE customers SET address = ?", [address])
+        report = legal_report(db, as_of=dt.date(2025, 6, 30), config=desk.config)
+    wb = openpyxl.load_workbook(write_legal(report, tmp_path / "legal.xlsx"))
+    assert len(codes) == 3 and len(wb.sheetnames) == 1 + 4 * len(codes)
+    assert len({n.casefold() for n in wb.sheetnames}) == len(wb.sheetnames)
+    # A 31-character code is cut to make room for what the sheet holds.
+    groups = [wb.sheetnames[n : n + 4] for n in range(1, len(wb.sheetnames), 4)]
+    assert all([name[-2:] for name in group[1:]] == ["发票", "函件", "记录"] for group in groups)
+    assert ["L" * 31, *(f"{'L' * 28} {s}" for s in ("发票", "函件", "记录"))] in groups
+    summary = wb["移交汇总"]
+    for row in range(3, 3 + len(codes)):
+        location = summary[f"A{row}"].hyperlink.location
+        target = location.rsplit("!", 1)[0][1:-1].replace("''", "'")
+        first = wb[target]  # the link names a sheet that exists ...
+        code = summary[f"A{row}"].value
+        name = f"=1+{ODD_CODES.index(code)}"  # a formula-looking name stays text
+        assert first["A1"].value.endswith(f"\n{code} {name}")
+        # ... and the long address wraps in its merged cell, its row as tall as its lines.
+        cell = next(c for c in first["B"] if c.value == address)
+        width = sum(first.column_dimensions[x].width for x in "BCD")
+        lines = sum(-(-display_width(p) // int(width - 1)) for p in address.split("\n"))
+        assert lines >= 3 and first.row_dimensions[cell.row].height >= lines * LINE
+        assert cell.alignment.wrap_text
+    for ws in wb.worksheets:
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row), ws.title
+    # A customer with no letters and no log: each section says so.
+    log = wb[wb.sheetnames[4]]
+    assert log.title.endswith("记录") and "（无）" in [c.value for c in log["A"]]

@@ -303,6 +303,9 @@ def test_legal_summary_lists_litigation_and_lawyer_letter_customers(
     assert c002[:4] == ["C002", "宁波海辰机械有限公司", "诉讼中", "状态：诉讼中"]
     assert c002[6:11] == [91, 1, 1, 0, "提醒函"]
     assert totals[:2] == ["合计", "共 2 户"] and money(totals[5]) == Decimal("16900.50")
+    # Each code opens the customer's papers; the totals row links nowhere.
+    assert [ws[f"A{r}"].hyperlink.location for r in (3, 4)] == ["'C001'!A1", "'C002'!A1"]
+    assert ws["A5"].hyperlink is None
 
 
 def sections(ws: Worksheet) -> dict[str, list[list[object]]]:

@@ -26,6 +26,7 @@ from dunning.workflow.xlsx import (
     add_sheet,
     finish_sheet,
     fit_row_heights,
+    link_to_sheet,
     new_workbook,
     save_workbook,
     write_pairs,
@@ -52,8 +53,9 @@ def legal_workbook(report: LegalReport) -> Workbook:
     _summary_sheet(wb, report)
     if report.court_cases:
         _court_cases_sheet(wb, report)
-    for case in report.cases:
-        _case_sheet(wb, report, case)
+    for row, case in enumerate(report.cases, start=HEADER_ROW + 1):
+        # The summary's customer code opens the customer's papers: a lawyer's way in.
+        link_to_sheet(wb[SUMMARY], row, 1, _case_sheet(wb, report, case))
     return wb
 
 
@@ -135,12 +137,17 @@ def _sheet_groups(report: LegalReport, case: LegalCase) -> list[tuple[str, list[
     return groups
 
 
-def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
+def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> str:
+    """The customer's sheets, one per section group; returns the first one's name."""
     cust = case.position.customer
+    names: list[str] = []
     # Two lines, so the customer's name never breaks on a portrait page: who hands over, then whom.
     title = f"{_title(report, '法务移交资料')}\n{cust.code} {cust.name}"
     for suffix, sections in _sheet_groups(report, case):
-        ws = add_sheet(wb, f"{cust.code} {suffix}".strip(), title)
+        # A long code is cut, never the suffix that says what the sheet holds (31 characters).
+        name = f"{cust.code[: 30 - len(suffix)]} {suffix}" if suffix else cust.code
+        ws = add_sheet(wb, name, title)
+        names.append(str(ws.title))
         row = FIRST_ROW
         for heading, write in sections:
             row = write_section(ws, row, heading)
@@ -155,6 +162,7 @@ def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
             repeat_rows=f"1:{FIRST_ROW + 1}" if single else "1:1",
         )
         fit_row_heights(ws, FIRST_ROW)
+    return names[0]
 
 
 # The column that takes the page's spare width: the contract's name on the first sheet (the

@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dunning.errors import DunningError
@@ -30,6 +31,7 @@ COUNT = "0"
 TITLE_FONT = Font(bold=True, size=14)
 SECTION_FONT = Font(bold=True, size=12)
 BOLD = Font(bold=True)
+LINK_FONT = Font(color="0563C1", underline="single")
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="808080")
@@ -179,6 +181,14 @@ def write_pairs(
             ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=1 + span)
         row += 1
     return row
+
+
+def link_to_sheet(ws: Worksheet, row: int, column: int, target: str) -> None:
+    """The cell becomes a link to the top of sheet `target` in the same workbook."""
+    cell = ws.cell(row=row, column=column)
+    quoted = target.replace("'", "''")
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{quoted}'!A1")
+    cell.font = LINK_FONT
 
 
 def write_section(ws: Worksheet, row: int, heading: str) -> int:
