@@ -211,11 +211,13 @@ def _content_widths(ws: Worksheet, *, tables_only: bool = False) -> dict[int, in
     """Each column's widest value from row 2 on, in width units; merged cells span several
     columns and so size none of them. `tables_only` leaves out cells outside a table (section
     headings), which run over the empty cells beside them."""
-    spanned = {r.start_cell.coordinate for r in ws.merged_cells.ranges if r.min_col < r.max_col}
+    spanned = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges if r.min_col < r.max_col}
     widths: dict[int, int] = {}
     for cells in ws.iter_rows(min_row=2):
         for cell in cells:
-            if cell.coordinate in spanned or (tables_only and cell.style == "Normal"):
+            if spanned and (cell.row, cell.column) in spanned:
+                continue
+            if tables_only and cell.style == "Normal":
                 continue
             width = _display_width(cell.value)
             if width > widths.get(cell.column, 0):
