@@ -151,6 +151,7 @@ def test_every_customer_sheet_prints_on_a4_at_full_width(wb: openpyxl.Workbook) 
     assert wb["C004 发票"].print_title_rows == "$1:$4"
     assert wb["C004 记录"].print_title_rows == "$1:$4"
     assert wb["C004 函件"].print_title_rows == "$1:$1"  # two tables: the title alone
+    assert wb["C004 记录"].freeze_panes == "A5"  # on screen the header stays in view
 
 
 def test_each_column_fits_its_own_sheets_content_without_waste(wb: openpyxl.Workbook) -> None:

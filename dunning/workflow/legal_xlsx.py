@@ -1,8 +1,10 @@
 """The legal hand-over (法务移交清单) as a printable workbook.
 
-One summary sheet (移交汇总), then one sheet per customer, named by its code, holding in
-sections what a lawyer asks for: the customer, the debt, contracts, open invoices, letters
-sent, signed receipts and the collection log.
+One summary sheet (移交汇总, each code a link to the customer's papers), the court cases
+(诉讼案件) when there are any, then each customer's papers in what a lawyer asks for: the
+customer, the debt and the contracts (sheet "C004"), open invoices ("C004 发票"), letters sent
+and signed receipts ("C004 函件"), the collection log ("C004 记录") and its court cases
+("C004 诉讼"). Each sheet is sized for its own tables and printed on A4 (xlsx.fit_columns).
 """
 
 from __future__ import annotations
@@ -117,8 +119,10 @@ def _summary_sheet(wb: Workbook, report: LegalReport) -> None:
 
 # A lawyer's binder, one customer after another: the customer's sheets follow each other, each
 # section group on its own sheet so its columns are sized for its own content, and the long
-# tables (invoices, the log) repeat their heading rows on every printed page. A customer's
-# first sheet keeps the bare code as its name.
+# tables (invoices, the log) repeat their heading rows on every printed page. Not one sheet on
+# a fine grid of merged cells: print titles are per sheet, so only a table alone on its sheet
+# can repeat its header on page 2, and a lawyer copies the invoice list into a claim's schedule,
+# which merged cells break. A customer's first sheet keeps the bare code as its name.
 Block = Callable[[Worksheet, int, LegalReport, LegalCase], int]
 Section = tuple[str, Block]
 FIRST_ROW = 3  # row 1 the title, row 2 a blank line
@@ -157,6 +161,7 @@ def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> str:
         finish_sheet(
             ws,
             header_row=None,
+            freeze=f"A{FIRST_ROW + 2}" if single else None,
             fit_page=True,
             stretch=STRETCH.get(suffix),
             repeat_rows=f"1:{FIRST_ROW + 1}" if single else "1:1",

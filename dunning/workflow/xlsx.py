@@ -43,8 +43,9 @@ TOP = Alignment(vertical="top")
 LABEL_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
 MIN_WIDTH, MAX_WIDTH = 6, 40
 # Column-width units that print at full size across A4 with 0.4-inch side margins: Excel's
-# unit is a digit of the body font, 7 px of the 717 px (portrait) or 1045 px printable, less
-# some slack; LibreOffice draws a unit a little narrower, so there the page has room to spare.
+# unit is 7 px (a Calibri 11 digit with its padding) of the 717 px (portrait) or 1045 px
+# printable, less some slack. A LibreOffice without Calibri or Carlito measures the unit in
+# its fallback font (DejaVu Sans: 7 pt, not 5.25) and prints the same sheet at about 3/4 size.
 PORTRAIT_WIDTH, LANDSCAPE_WIDTH = 100, 145
 MIN_WRAP_WIDTH = 16  # a column of long text is never squeezed narrower than this
 TITLE_SCALE = 14 / 11  # title font size over body font size
