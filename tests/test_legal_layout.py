@@ -32,6 +32,7 @@ LONG_NOTE = (
     "财务部王经理说这笔款要等甲方的项目验收之后才能支付，验收时间未定；已提醒其合同约定的"
     "付款期限与逾期利息，对方表示会向总经理汇报，下周一前给书面答复。"
 )
+LINES_NOTE = "对方称：\n一、资金紧张\n二、等待验收"  # short, but three lines
 HOSTILE_NOTE = '=HYPERLINK("http://example.com","点我")'
 COURT_NOTE = "(2026)沪0115民初12345号，上海市浦东新区人民法院立案庭受理，承办法官：李某"
 CONTRACT_TITLE = "物流服务框架合同（2026年度，含仓储及城市配送补充协议）"
@@ -64,6 +65,7 @@ def desk(demo_template: Desk, tmp_path_factory: pytest.TempPathFactory) -> Desk:
                          by="刘洋", on=start + dt.timedelta(days=n))  # fmt: skip
         record_entry(db, "C004", kind="call", note=LONG_NOTE, by="刘洋", on=today)
         record_entry(db, "C004", kind="visit", note=HOSTILE_NOTE, by="张敏", on=today)
+        record_entry(db, "C004", kind="call", note=LINES_NOTE, by="刘洋", on=today)
         record_entry(
             db, "C004", kind="promise", note="财务电话承诺月底付款", by="刘洋", on=today,
             promise_amount=Decimal("50000"), promise_date=today,
@@ -193,6 +195,8 @@ def test_a_long_note_wraps_in_a_row_tall_enough(wb: openpyxl.Workbook) -> None:
     short = next(c for c in ws["C"] if c.value == "财务电话承诺月底付款")
     assert (ws.row_dimensions[short.row].height or LINE) == LINE  # a short note, one line
     assert ws[f"A{cell.row}"].alignment.vertical == "top"  # the date beside the note's top line
+    lines = next(c for c in ws["C"] if c.value == LINES_NOTE)
+    assert lines.alignment.wrap_text and ws.row_dimensions[lines.row].height >= 3 * LINE
     # The contract's long name on the first sheet wraps too, in the stretched column.
     contract = wb["C004"]
     title = next(c for c in contract["D"] if c.value == CONTRACT_TITLE)

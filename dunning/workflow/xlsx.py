@@ -304,14 +304,15 @@ def _span_widths(ws: Worksheet, widths: dict[int, int]) -> dict[str, int]:
 
 
 def _wrap_overflow(ws: Worksheet, widths: dict[int, int]) -> None:
-    """Text wider than its cell (or its merged range) wraps instead of running over."""
+    """Text wider than its cell (or its merged range) wraps instead of running over, and text
+    of several lines shows them (unwrapped, Excel runs the lines together)."""
     spans = _span_widths(ws, widths)
     for cells in ws.iter_rows(min_row=2):
         for cell in cells:
             if not isinstance(cell.value, str) or cell.style not in _UNWRAPPED:
                 continue
             room = spans.get(cell.coordinate, widths.get(cell.column, MIN_WIDTH)) - 1
-            if _display_width(cell.value) > room:
+            if "\n" in cell.value or _display_width(cell.value) > room:
                 cell.style = _UNWRAPPED[cell.style]
 
 
