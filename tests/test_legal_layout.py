@@ -18,8 +18,10 @@ from web_support import copy_desk
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.dates import office_today
-from dunning.desk import Desk
+from dunning.desk import Desk, init_desk
+from dunning.ingest.pipeline import ingest_paths
 from dunning.text import display_width
+from dunning.workflow import set_status
 from dunning.workflow.cases import add_cost, add_stage, open_case
 from dunning.workflow.legal_xlsx import write_legal
 from dunning.workflow.log import record_entry
@@ -40,7 +42,7 @@ CALLS = 40  # enough log lines for the log to run onto a second page
 
 
 @pytest.fixture(scope="module")
-def desk(demo_template: Desk, tmp_path_factory: pytest.TempPathFactory) -> Desk:
+def legal_desk(demo_template: Desk, tmp_path_factory: pytest.TempPathFactory) -> Desk:
     """The demo desk's C004 (four letters, the lawyer's the last) with a signed receipt, a long
     log, a court case and a contract title too long for its column."""
     desk = copy_desk(demo_template, tmp_path_factory.mktemp("legal") / "desk")
@@ -79,10 +81,10 @@ def desk(demo_template: Desk, tmp_path_factory: pytest.TempPathFactory) -> Desk:
 
 
 @pytest.fixture(scope="module")
-def path(desk: Desk) -> Path:
-    with open_archive(desk.db_path) as db:
-        report = legal_report(db, as_of=office_today(), config=desk.config)
-    return write_legal(report, desk.out / "法务移交清单.xlsx")
+def path(legal_desk: Desk) -> Path:
+    with open_archive(legal_desk.db_path) as db:
+        report = legal_report(db, as_of=office_today(), config=legal_desk.config)
+    return write_legal(report, legal_desk.out / "法务移交清单.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -253,14 +255,14 @@ def test_amounts_are_numbers_in_money_format_and_add_up(wb: openpyxl.Workbook) -
 
 
 def test_a_formula_in_a_note_is_text_and_a_receipt_is_dated_in_the_office(
-    wb: openpyxl.Workbook, desk: Desk
+    wb: openpyxl.Workbook, legal_desk: Desk
 ) -> None:
     ws = wb["C004 记录"]
     cell = next(c for c in ws["C"] if c.value == HOSTILE_NOTE)
     assert cell.data_type == "s"
     letters = wb["C004 函件"]
     signed = [[c.value for c in r] for r in letters.iter_rows(min_row=5) if r[5].value == "已签回"]
-    with open_archive(desk.db_path) as db:
+    with open_archive(legal_desk.db_path) as db:
         ref, issued = db.execute(
             "SELECT ref, issued_on FROM letters WHERE status = 'signed' AND customer_code = 'C004'"
         ).fetchone()
@@ -312,10 +314,6 @@ ODD_CODES = ["O'NEIL-01", "A/B:C*?[1]", "L" * 31]
 
 
 def test_odd_codes_get_sheets_of_their_own_and_links_that_reach_them(tmp_path: Path) -> None:
-    from dunning.desk import init_desk
-    from dunning.ingest.pipeline import ingest_paths
-    from dunning.workflow import set_status
-
     desk = init_desk(tmp_path / "desk")
     ledger = tmp_path / "台账.csv"
     lines = ["客户编号,客户名称,发票号码,开票日期,到期日,应收金额"]
