@@ -26,6 +26,7 @@ from dunning.workflow.cases import add_cost, add_stage, open_case
 from dunning.workflow.legal_xlsx import write_legal
 from dunning.workflow.log import record_entry
 from dunning.workflow.reports import legal_report
+from dunning.workflow.xlsx import add_sheet, fit_row_heights, new_workbook, write_table
 
 MONEY = "#,##0.00"
 LINE = 15  # points a printed line takes (dunning.workflow.xlsx.LINE_HEIGHT)
@@ -355,3 +356,16 @@ def test_odd_codes_get_sheets_of_their_own_and_links_that_reach_them(tmp_path: P
     # A customer with no letters and no log: each section says so.
     log = wb[wb.sheetnames[4]]
     assert log.title.endswith("记录") and "（无）" in [c.value for c in log["A"]]
+
+
+def test_a_chinese_note_gets_the_line_excel_sets_beyond_the_plain_count() -> None:
+    wb = new_workbook()
+    ws = add_sheet(wb, "记录", "标题")
+    note = "催" * 60  # 120 units by the plain count: three lines of 40 ...
+    write_table(ws, 2, ["说明"], [[note], ["短"]])
+    ws.column_dimensions["A"].width = 41  # ... 40 units of room a line
+    fit_row_heights(ws, 3)
+    # ... but Excel sets a CJK character 14.7 px wide, 2.1 units: 60 × 14.7 = 882 px over the
+    # 280 px a line holds is 3.15, so four lines.
+    assert ws.row_dimensions[3].height == 4 * LINE
+    assert ws.row_dimensions[4].height is None  # one line: left as it is

@@ -8,6 +8,7 @@ number, so amounts reach Excel without passing through float here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -372,12 +373,18 @@ def fit_row_heights(ws: Worksheet, first_row: int) -> None:
             if cell.coordinate in ws.merged_cells and cell.coordinate not in spans:
                 continue
             room = max(spans.get(cell.coordinate, widths.get(cell.column_letter, MIN_WIDTH)) - 1, 1)
-            need = sum(
-                -(-max(display_width(part), 1) // int(room)) for part in cell.value.split("\n")
-            )
+            need = sum(math.ceil(_set_width(part) / int(room)) for part in cell.value.split("\n"))
             lines = max(lines, need)
         if lines > 1:
             ws.row_dimensions[cells[0].row].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+
+
+def _set_width(line: str) -> float:
+    """Columns a line takes as Excel or WPS set it: a CJK character in the 11-pt East Asian
+    font (等线, 宋体: 14.7 px) is 2.1 units of 7 px, not 2, so a long Chinese note needs the
+    line the plain count misses."""
+    width = display_width(line)
+    return max(width + 0.1 * (width - len(line)), 1)
 
 
 def print_across_pages(ws: Worksheet, *, header_row: int, keep_columns: str) -> None:
