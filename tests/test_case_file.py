@@ -194,6 +194,6 @@ def test_legal_report_lists_cases_with_stage_costs_and_recovered(demo: Desk) -> 
         assert line[5] == (case.stage.title if case.stage else "未立案")
         assert Decimal(str(line[11])) == case.total_costs
         assert Decimal(str(line[12])) == case.recovered
-    sheet = wb["C004"]
+    sheet = wb["C004 诉讼"]  # the customer's court cases, a sheet of their own
     texts = [str(c.value) for r in sheet.iter_rows() for c in r if c.value is not None]
     assert "八、诉讼案件" in texts and "律师费" in texts

@@ -289,7 +289,11 @@ def test_legal_summary_lists_litigation_and_lawyer_letter_customers(
     legal: openpyxl.Workbook,
 ) -> None:
     # C001: last letter the lawyer's (level 4); C002: in litigation. C005 is only disputed.
-    assert legal.sheetnames == ["移交汇总", "C001", "C002"]
+    assert legal.sheetnames == [
+        "移交汇总",
+        *("C001", "C001 发票", "C001 函件", "C001 记录"),
+        *("C002", "C002 发票", "C002 函件", "C002 记录"),
+    ]
     ws = legal["移交汇总"]
     assert ws["A1"].value == "示例贸易有限公司　法务移交清单（截至2025年6月30日）"
     c001, c002, totals = values(ws, 3), values(ws, 4), values(ws, 5)
@@ -299,6 +303,9 @@ def test_legal_summary_lists_litigation_and_lawyer_letter_customers(
     assert c002[:4] == ["C002", "宁波海辰机械有限公司", "诉讼中", "状态：诉讼中"]
     assert c002[6:11] == [91, 1, 1, 0, "提醒函"]
     assert totals[:2] == ["合计", "共 2 户"] and money(totals[5]) == Decimal("16900.50")
+    # Each code opens the customer's papers; the totals row links nowhere.
+    assert [ws[f"A{r}"].hyperlink.location for r in (3, 4)] == ["'C001'!A1", "'C002'!A1"]
+    assert ws["A5"].hyperlink is None
 
 
 def sections(ws: Worksheet) -> dict[str, list[list[object]]]:
@@ -316,36 +323,57 @@ def sections(ws: Worksheet) -> dict[str, list[list[object]]]:
     return found
 
 
-def test_legal_detail_sheet_holds_what_a_lawyer_needs(legal: openpyxl.Workbook) -> None:
+def customer_sections(wb: openpyxl.Workbook, code: str) -> dict[str, list[list[object]]]:
+    """The sections of all of a customer's sheets ("C001", "C001 发票", ...), in sheet order."""
+    found: dict[str, list[list[object]]] = {}
+    for ws in wb.worksheets:
+        if ws.title == code or ws.title.startswith(f"{code} "):
+            found.update(sections(ws))
+    return found
+
+
+def test_legal_detail_sheets_hold_what_a_lawyer_needs(legal: openpyxl.Workbook) -> None:
     ws = legal["C001"]
-    assert ws["A1"].value.startswith("示例贸易有限公司　C001 杭州明远贸易有限公司 法务移交资料")
-    parts = sections(ws)
+    assert ws["A1"].value == (
+        "示例贸易有限公司　法务移交资料（截至2025年6月30日）\nC001 杭州明远贸易有限公司"
+    )
+    parts = customer_sections(legal, "C001")
     assert list(parts) == [
         "一、客户信息", "二、欠款情况", "三、合同", "四、未收发票", "五、催款函件", "六、签收回执",
         "七、催收记录",
     ]  # fmt: skip
-    info = dict(parts["一、客户信息"][1:])
+    info = dict(parts["一、客户信息"])  # label/value pairs: no header row
     assert info["地址"] == "杭州市滨江区江南大道1号" and info["电话"] == "0571-1234567"
-    assert parts["三、合同"][1][:2] == ["HT-2025-0001", "购销合同"]
+    debt = dict(parts["二、欠款情况"])
+    assert money(debt["应收余额"]) == Decimal("9000.50") and debt["最长逾期天数"] == 146
+    assert parts["三、合同"][1][0] == "HT-2025-0001" and parts["三、合同"][1][3] == "购销合同"
+    assert parts["三、合同"][1][1] == dt.datetime(2025, 1, 2)
     assert money(parts["三、合同"][1][2]) == Decimal("15000.50")
-    assert parts["三、合同"][1][3] == dt.datetime(2025, 1, 2)
     invoices = parts["四、未收发票"]
-    assert [r[0] for r in invoices[1:]] == ["FP0001", "FP0002"]
+    assert [r[0] for r in invoices[1:]] == ["FP0001", "FP0002", "合计"]
     assert money(invoices[1][5]) == Decimal("8000.00") and invoices[1][6] == 146
+    # By hand: FP0001 10,000.00 + FP0002 5,000.50 invoiced = 15,000.50; open 8,000.00 (the
+    # unmarked 2,000 taken by the oldest) + 1,000.50 (5,000.50 less 1,000 received and 3,000
+    # paid against it) = 9,000.50, the balance; SK006 comes after the as-of day.
+    total = invoices[3]
+    assert total[1] == "共 2 张" and money(total[4]) == Decimal("15000.50")
+    assert money(total[5]) == Decimal("9000.50") == money(debt["应收余额"])
     letters = parts["五、催款函件"]
     assert [r[:4] for r in letters[1:]] == [
         ["CS-2025-000001", 2, "催款函", dt.datetime(2025, 5, 1)],
         ["CS-2025-000002", 4, "律师函", dt.datetime(2025, 6, 20)],
     ]
-    assert letters[1][5:] == ["已签回", "2025-05-08"] and letters[2][5:] == ["未签回"]
-    assert parts["六、签收回执"][1:] == [
-        ["CS-2025-000001", "催款函", dt.datetime(2025, 5, 1), "2025-05-08"]
-    ]
+    assert letters[1][5:] == ["已签回", dt.datetime(2025, 5, 8)] and letters[2][5:] == ["未签回"]
+    receipts = parts["六、签收回执"]
+    assert receipts[0] == letters[0]  # the same columns as the letters
+    assert receipts[1][:4] == ["CS-2025-000001", 2, "催款函", dt.datetime(2025, 5, 1)]
+    assert money(receipts[1][4]) == Decimal("9000.50")
+    assert receipts[1][5:] == ["已签回", dt.datetime(2025, 5, 8)]
     log = parts["七、催收记录"]
     assert [r[1] for r in log[1:]] == ["电话", "承诺付款", "上门"]
     assert log[2][4:7] == [5000, dt.datetime(2025, 6, 25), "未兑现"]
     # C002 has no contract amount and no signed receipt: the sections say so.
-    other = sections(legal["C002"])
+    other = customer_sections(legal, "C002")
     assert other["六、签收回执"][1:] == [["（无）"]]
 
 

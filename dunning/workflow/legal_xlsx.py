@@ -1,32 +1,37 @@
 """The legal hand-over (法务移交清单) as a printable workbook.
 
-One summary sheet (移交汇总), then one sheet per customer, named by its code, holding in
-sections what a lawyer asks for: the customer, the debt, contracts, open invoices, letters
-sent, signed receipts and the collection log.
+One summary sheet (移交汇总, each code a link to the customer's papers), the court cases
+(诉讼案件) when there are any, then each customer's papers in what a lawyer asks for: the
+customer, the debt and the contracts (sheet "C004"), open invoices ("C004 发票"), letters sent
+and signed receipts ("C004 函件"), the collection log ("C004 记录") and its court cases
+("C004 诉讼"). Each sheet is sized for its own tables and printed on A4 (xlsx.fit_columns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dunning.dates import chinese_date
+from dunning.dates import chinese_date, office_time
 from dunning.receivables import ZERO, bucket_title
 from dunning.vocabulary import CASE_KINDS
 from dunning.workflow.cases import Case
 from dunning.workflow.log import KIND_TITLES, PROMISE_TITLES
-from dunning.workflow.reports import LegalCase, LegalReport
+from dunning.workflow.reports import LegalCase, LegalReport, LetterInfo
 from dunning.workflow.status import STATUS_TITLES
 from dunning.workflow.xlsx import (
     Cell,
     add_sheet,
     finish_sheet,
     fit_row_heights,
+    link_to_sheet,
     new_workbook,
     save_workbook,
+    write_pairs,
     write_section,
     write_table,
 )
@@ -50,8 +55,9 @@ def legal_workbook(report: LegalReport) -> Workbook:
     _summary_sheet(wb, report)
     if report.court_cases:
         _court_cases_sheet(wb, report)
-    for case in report.cases:
-        _case_sheet(wb, report, case)
+    for row, case in enumerate(report.cases, start=HEADER_ROW + 1):
+        # The summary's customer code opens the customer's papers: a lawyer's way in.
+        link_to_sheet(wb[SUMMARY], row, 1, _case_sheet(wb, report, case))
     return wb
 
 
@@ -111,61 +117,102 @@ def _summary_sheet(wb: Workbook, report: LegalReport) -> None:
     finish_sheet(ws, header_row=HEADER_ROW, freeze=f"C{HEADER_ROW + 1}")
 
 
-def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> None:
+# A lawyer's binder, one customer after another: the customer's sheets follow each other, each
+# section group on its own sheet so its columns are sized for its own content, and the long
+# tables (invoices, the log) repeat their heading rows on every printed page. Not one sheet on
+# a fine grid of merged cells: print titles are per sheet, so only a table alone on its sheet
+# can repeat its header on page 2, and a lawyer copies the invoice list into a claim's schedule,
+# which merged cells break. A customer's first sheet keeps the bare code as its name.
+Block = Callable[[Worksheet, int, LegalReport, LegalCase], int]
+Section = tuple[str, Block]
+FIRST_ROW = 3  # row 1 the title, row 2 a blank line
+
+
+def _sheet_groups(report: LegalReport, case: LegalCase) -> list[tuple[str, list[Section]]]:
+    groups: list[tuple[str, list[Section]]] = [
+        ("", [("一、客户信息", _customer_block), ("二、欠款情况", _debt_block),
+              ("三、合同", _contracts_block)]),
+        ("发票", [("四、未收发票", _invoices_block)]),
+        ("函件", [("五、催款函件", _letters_block), ("六、签收回执", _receipts_block)]),
+        ("记录", [("七、催收记录", _log_block)]),
+    ]  # fmt: skip
+    if _cases_of(report, case):
+        groups.append(("诉讼", [("八、诉讼案件", _court_block)]))
+    return groups
+
+
+def _case_sheet(wb: Workbook, report: LegalReport, case: LegalCase) -> str:
+    """The customer's sheets, one per section group; returns the first one's name."""
     cust = case.position.customer
-    ws = add_sheet(wb, cust.code, _title(report, f"{cust.code} {cust.name} 法务移交资料"))
-    row = 3
-    for heading, write in (
-        ("一、客户信息", _customer_block),
-        ("二、欠款情况", _debt_block),
-        ("三、合同", _contracts_block),
-        ("四、未收发票", _invoices_block),
-        ("五、催款函件", _letters_block),
-        ("六、签收回执", _receipts_block),
-        ("七、催收记录", _log_block),
-        *([("八、诉讼案件", _court_block)] if _cases_of(report, case) else []),
-    ):
-        row = write_section(ws, row, heading)
-        row = write(ws, row, report, case) + 1
-    finish_sheet(ws, header_row=None)
-    fit_row_heights(ws, 3)
+    names: list[str] = []
+    # Two lines, so the customer's name never breaks on a portrait page: who hands over, then whom.
+    title = f"{_title(report, '法务移交资料')}\n{cust.code} {cust.name}"
+    for suffix, sections in _sheet_groups(report, case):
+        # A long code is cut, never the suffix that says what the sheet holds (31 characters).
+        name = f"{cust.code[: 30 - len(suffix)]} {suffix}" if suffix else cust.code
+        ws = add_sheet(wb, name, title)
+        names.append(str(ws.title))
+        row = FIRST_ROW
+        for heading, write in sections:
+            row = write_section(ws, row, heading)
+            row = write(ws, row, report, case) + 1
+        # A single table repeats the title, its heading and its header on every page.
+        single = len(sections) == 1
+        finish_sheet(
+            ws,
+            header_row=None,
+            freeze=f"A{FIRST_ROW + 2}" if single else None,
+            fit_page=True,
+            stretch=STRETCH.get(suffix),
+            repeat_rows=f"1:{FIRST_ROW + 1}" if single else "1:1",
+        )
+        fit_row_heights(ws, FIRST_ROW)
+    return names[0]
+
+
+# The column that takes the page's spare width: the contract's name on the first sheet (the
+# form's values are merged across it), the notes of a court case.
+STRETCH = {"": 4, "诉讼": 2}
+FORM_SPAN = 3  # the first sheet's columns after the labels: 签订日期, 合同金额, 合同名称
+AMOUNT_SPAN = 2  # the debt's figures end under the contract amounts
 
 
 def _customer_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
     c = case.position.customer
-    rows: list[list[Cell]] = [
-        ["客户编号", c.code],
-        ["客户名称", c.name],
-        ["地址", c.address],
-        ["联系人", c.contact],
-        ["电话", c.phone],
-        ["业务员", c.salesperson],
-        ["信用等级", c.credit_grade],
-        ["客户状态", STATUS_TITLES.get(c.status, c.status)],
-        ["移交原因", "；".join(case.reasons)],
+    pairs: list[tuple[str, Cell]] = [
+        ("客户编号", c.code),
+        ("客户名称", c.name),
+        ("地址", c.address),
+        ("联系人", c.contact),
+        ("电话", c.phone),
+        ("业务员", c.salesperson),
+        ("信用等级", c.credit_grade),
+        ("客户状态", STATUS_TITLES.get(c.status, c.status)),
+        ("移交原因", "；".join(case.reasons)),
     ]
-    return write_table(ws, row, ["项目", "内容"], rows)
+    return write_pairs(ws, row, pairs, span=FORM_SPAN)
 
 
 def _debt_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
     aging = case.position.aging
-    rows: list[list[Cell]] = [
-        ["应收余额", aging.balance],
-        ["逾期金额", aging.overdue],
-        ["最长逾期天数", aging.max_days_overdue],
+    pairs: list[tuple[str, Cell]] = [
+        ("应收余额", aging.balance),
+        ("逾期金额", aging.overdue),
+        ("最长逾期天数", aging.max_days_overdue),
     ]
-    rows += [[f"账龄 {bucket_title(k)}", aging.buckets[k]] for k in report.labels]
-    return write_table(ws, row, ["项目", "金额"], rows)
+    pairs += [(f"账龄 {bucket_title(k)}", aging.buckets[k]) for k in report.labels]
+    return write_pairs(ws, row, pairs, span=AMOUNT_SPAN)
 
 
 def _contracts_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
-    rows = [[k.contract_no, k.title, k.amount, _day(k.signed_on)] for k in case.contracts]
+    rows = [[k.contract_no, _day(k.signed_on), k.amount, k.title] for k in case.contracts]
     return write_table(
-        ws, row, ["合同编号", "合同名称", "合同金额", "签订日期"], rows or [NONE_ROW]
+        ws, row, ["合同编号", "签订日期", "合同金额", "合同名称"], rows or [NONE_ROW]
     )
 
 
 def _invoices_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    items = case.position.aging.items
     rows: list[list[Cell]] = [
         [
             a.item.invoice.invoice_no,
@@ -176,10 +223,21 @@ def _invoices_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCas
             a.item.open_amount,
             max(a.days_overdue, 0),
         ]
-        for a in case.position.aging.items
+        for a in items
     ]
     headers = ["发票号", "合同编号", "开票日期", "到期日", "发票金额", "未收金额", "逾期天数"]
-    return write_table(ws, row, headers, rows or [NONE_ROW])
+    if not rows:
+        return write_table(ws, row, headers, [NONE_ROW])
+    totals: list[Cell] = [
+        "合计",
+        f"共 {len(rows)} 张",
+        None,
+        None,
+        sum((a.item.invoice.amount for a in items), ZERO),
+        sum((a.item.open_amount for a in items), ZERO),
+        None,
+    ]
+    return write_table(ws, row, headers, rows, totals=totals)
 
 
 def _letters_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
@@ -191,20 +249,39 @@ def _letters_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase
             letter.issued_on,
             letter.amount,
             "已签回" if letter.signed else "未签回",
-            letter.signed_at,
+            _signed_on(report, letter),
         ]
         for letter in case.position.letters
     ]
-    headers = ["函件编号", "级别", "函件", "发函日期", "催收金额", "回执", "签回时间"]
-    return write_table(ws, row, headers, rows or [NONE_ROW])
+    return write_table(ws, row, LETTER_HEADERS, rows or [NONE_ROW])
+
+
+LETTER_HEADERS = ["函件编号", "级别", "函件", "发函日期", "催收金额", "回执", "签回日期"]
 
 
 def _receipts_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:
+    # The same columns as the letters above (a receipt is a signed letter), so the two tables
+    # share their widths without either being wrong; the amount is what the customer signed for.
     rows: list[list[Cell]] = [
-        [letter.ref, letter.title, letter.issued_on, letter.signed_at]
+        [
+            letter.ref,
+            letter.level,
+            letter.title,
+            letter.issued_on,
+            letter.amount,
+            "已签回",
+            _signed_on(report, letter),
+        ]
         for letter in case.signed_letters
     ]
-    return write_table(ws, row, ["函件编号", "函件", "发函日期", "签回时间"], rows or [NONE_ROW])
+    return write_table(ws, row, LETTER_HEADERS, rows or [NONE_ROW])
+
+
+def _signed_on(report: LegalReport, letter: LetterInfo) -> Cell:
+    """The office's day the signed receipt came in (stored as a timestamp with its zone)."""
+    if not letter.signed_at:
+        return None
+    return _day(office_time(letter.signed_at, report.timezone))
 
 
 def _log_block(ws: Worksheet, row: int, report: LegalReport, case: LegalCase) -> int:

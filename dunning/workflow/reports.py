@@ -247,6 +247,7 @@ class LegalReport:
     labels: tuple[str, ...]
     cases: tuple[LegalCase, ...]  # largest overdue first
     court_cases: tuple[Case, ...] = ()  # cases opened by the as-of day, newest first
+    timezone: str = "Asia/Shanghai"  # the office's zone: stored timestamps are shown in it
 
 
 def _contracts(db: sqlite_utils.Database, code: str) -> tuple[Contract, ...]:
@@ -285,6 +286,7 @@ def legal_report(db: sqlite_utils.Database, *, as_of: dt.date, config: Config) -
         labels=tuple(bucket_labels(config.bucket_edges)),
         cases=tuple(cases),
         court_cases=tuple(c for c in list_cases(db) if c.opened_on <= as_of),
+        timezone=config.timezone,
     )
 
 
