@@ -95,6 +95,15 @@ def office_today(zone: str = "Asia/Shanghai") -> dt.date:
     return dt.datetime.now(office_zone(zone)).date()
 
 
+def office_day_of(stamp: str, zone: str = "Asia/Shanghai") -> dt.date:
+    """The office's day of a stored ISO timestamp, from its instant (not its text): a row
+    written with the server's offset at 17:30 UTC is the next day in Asia/Shanghai."""
+    moment = dt.datetime.fromisoformat(stamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(office_zone(zone))
+    return moment.date()
+
+
 def office_time(stamp: str, zone: str = "Asia/Shanghai") -> str:
     """A stored ISO timestamp shown as the office reads it: `2026-12-04 09:30`."""
     try:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
+from dunning.dates import office_today
 from dunning.desk import Desk
 from dunning.errors import NotFoundError
 from dunning.ingest.pipeline import ingest_paths
@@ -274,7 +275,7 @@ def test_add_entry_writes_inside_the_callers_transaction(ledger_desk: Desk) -> N
         with write_transaction(db) as conn:
             entry = add_entry(conn, "C001", kind="letter", note="催款函", letter_ref="CS-1")
         assert list_entries(db, "C001") == [entry]
-        assert entry.letter_ref == "CS-1" and entry.day == dt.date.today()
+        assert entry.letter_ref == "CS-1" and entry.day == office_today()
 
 
 def test_library_validation_raises_domain_errors(ledger_desk: Desk) -> None:

@@ -102,6 +102,7 @@ def log_add(
                 promise_amount=promise_amount,
                 promise_date=promise_date,
                 on=on,
+                zone=desk.config.timezone,
             )
         except (InvalidEntryError, actions.ActionRefused) as exc:
             raise click.UsageError(str(exc)) from None
@@ -132,7 +133,7 @@ def log_list(
     desk = current_desk(ctx)
     day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
-        entries = list_entries(db, code, since=since, until=as_of)
+        entries = list_entries(db, code, since=since, until=as_of, zone=desk.config.timezone)
         statuses = promise_statuses(db, entries, as_of=day)
     if as_json:
         echo_json([entry_json(e, statuses.get(e.id)) for e in entries])

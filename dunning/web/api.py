@@ -219,6 +219,7 @@ def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
             promise_amount=parse_amount(amount) if amount not in (None, "") else None,
             promise_date=query_date(promise_day, "promise_date"),
             on=query_date(body.get("on"), "on"),
+            zone=state.desk.config.timezone,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
