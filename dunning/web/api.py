@@ -14,7 +14,7 @@ from starlette.routing import Route
 from dunning.archive.accounts import aging_json, customers_json
 from dunning.archive.documents import stored_original
 from dunning.archive.search.query import search
-from dunning.dates import office_today, parse_date
+from dunning.dates import office_today, parse_date, refuse_future
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
 from dunning.web.desk_state import csrf_token, json_body, json_response
@@ -40,6 +40,20 @@ def query_date(value: str | None, name: str) -> dt.date | None:
         return parse_date(value)
     except ValueError:
         raise BadRequest(f"{name}={value!r} is not a date like 2025-06-30.") from None
+
+
+def query_as_of(request: Request) -> dt.date:
+    """`?as_of=` (default today in the office); a day after today only with `allow_future=1`,
+    as `--as-of` with `--allow-future` on the command line."""
+    today = office_today(state_of(request).desk.config.timezone)
+    day = query_date(request.query_params.get("as_of"), "as_of")
+    if day is None:
+        return today
+    allow = request.query_params.get("allow_future", "")
+    if allow not in ("", "0", "1", "true", "false"):
+        raise BadRequest(f"allow_future={allow!r}：请写 1 或 0。")
+    refuse_future(day, today, "日期 as_of", allow=allow in ("1", "true"))
+    return day
 
 
 def query_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -82,9 +96,7 @@ async def call_with_body(fn: Any, request: Request, *args: Any) -> Response:
 def aging_data(request: Request) -> bytes:
     """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
-        state.desk.config.timezone
-    )
+    day = query_as_of(request)
 
     def body() -> bytes:
         report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
@@ -102,9 +114,7 @@ def customers_data(request: Request) -> list[dict[str, Any]]:
 
 def customer_data(request: Request) -> dict[str, Any]:
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
-        state.desk.config.timezone
-    )
+    day = query_as_of(request)
     code = str(request.path_params["code"])
     return customer_record(state.db(), code, as_of=day, edges=state.desk.config.bucket_edges)
 
