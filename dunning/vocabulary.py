@@ -326,3 +326,8 @@ def same_as(document: int | None) -> str:
 
 
 NO_FAILED_FILES = "failed/ 中没有失败的文件"
+
+
+def choices(words: Mapping[str, str], codes: tuple[str, ...] | None = None) -> str:
+    """The codes a clerk may type, each with its Chinese title: `lawsuit`（民事起诉）、…"""
+    return "、".join(f"`{code}`（{title(words, code)}）" for code in codes or tuple(words))

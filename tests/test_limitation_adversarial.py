@@ -415,7 +415,7 @@ def test_an_xlsx_tracking_number_beyond_15_digits_stored_as_a_number_is_refused(
         ("ref,tracking\nCS-2025-000001,1.15123E+12\n", "scientific"),
         ("ref,tracking\nCS-2025-000001,111\ncs-2025-000001 ,222\n", "row 2"),
         ("ref,tracking\nCS-2025-000001,111\nCS-2025-000099,222\n", "CS-2025-000099"),
-        ("ref,tracking,date\nCS-2025-000001,111,2025/2/30\n", "no such day"),
+        ("ref,tracking,date\nCS-2025-000001,111,2025/2/30\n", "没有这一天"),
         ("ref,tracking,date\nCS-2025-000001,111,2099-01-01\n", "晚于今天"),
     ],
 )

@@ -51,7 +51,7 @@ def test_set_status_updates_the_customer_history_and_log(
 ) -> None:
     code, out, _ = cli(runner, ledger_desk, "set-status", "C002", "litigation", "--note", "已起诉")
     assert code == 0
-    assert out == "C002 宁波海辰机械有限公司: active → litigation\n"
+    assert out == "C002 宁波海辰机械有限公司：正常 → 诉讼中\n"
     assert rows(ledger_desk, "SELECT status FROM customers WHERE code = 'C002'") == [
         ("litigation",)
     ]
@@ -59,7 +59,7 @@ def test_set_status_updates_the_customer_history_and_log(
         ledger_desk, "SELECT customer_code, old_status, new_status, note FROM status_changes"
     ) == [("C002", "active", "litigation", "已起诉")]
     assert rows(ledger_desk, "SELECT customer_code, kind, note FROM collection_log") == [
-        ("C002", "status", "active → litigation: 已起诉")
+        ("C002", "status", "正常 → 诉讼中：已起诉")
     ]
     with open_archive(ledger_desk.db_path) as db:
         history = status_history(db, "C002")
@@ -70,7 +70,7 @@ def test_set_status_updates_the_customer_history_and_log(
 
 def test_setting_the_same_status_again_writes_nothing(ledger_desk: Desk, runner: CliRunner) -> None:
     code, out, _ = cli(runner, ledger_desk, "set-status", "C001", "active")
-    assert (code, out) == (0, "C001 杭州明远贸易有限公司 is already active.\n")
+    assert (code, out) == (0, "C001 杭州明远贸易有限公司 已是“正常”，未作改变。\n")
     assert rows(ledger_desk, "SELECT count(*) FROM status_changes") == [(0,)]
     assert rows(ledger_desk, "SELECT count(*) FROM collection_log") == [(0,)]
 
@@ -106,7 +106,7 @@ def test_log_add_records_a_call(ledger_desk: Desk, runner: CliRunner) -> None:
         "--by", "王五", "--on", "2025-06-10",
     )  # fmt: skip
     assert code == 0
-    assert out == "logged #1: C001 call on 2025-06-10\n"
+    assert out == "已记录 #1：C001 电话 2025-06-10\n"
     assert rows(
         ledger_desk,
         "SELECT customer_code, kind, note, by, promise_amount_fen, promise_date, letter_ref,"
@@ -134,20 +134,20 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--kind", "call", "--promise-amount", "100"], "needs both --promise-amount and"),
-        (["--kind", "promise", "--promise-date", "2030-01-01"], "needs both --promise-amount"),
-        (["--kind", "promise"], "a promise entry needs --promise-amount and --promise-date"),
+        (["--kind", "call", "--promise-amount", "100"], "要同时给出 --promise-amount 和"),
+        (["--kind", "promise", "--promise-date", "2030-01-01"], "要同时给出 --promise-amount"),
+        (["--kind", "promise"], "承诺付款记录要给出 --promise-amount 和 --promise-date"),
         (
             ["--kind", "call", "--promise-amount", "100", "--promise-date", "2030-01-01"],
-            "only --kind promise takes a promised amount",
+            "只有 --kind promise 才能带承诺金额和日期",
         ),
         (
             ["--kind", "promise", "--promise-amount", "0", "--promise-date", "2030-01-01"],
-            "must be more than zero",
+            "承诺金额必须大于零",
         ),
         (
             ["--kind", "promise", "--promise-amount", "10", "--promise-date", "2025-02-30"],
-            "'2025-02-30': no such day",
+            "'2025-02-30': 没有这一天",
         ),
         (
             ["--kind", "promise", "--promise-amount", "10", "--promise-date", "next week"],
@@ -158,7 +158,7 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
             "Invalid value for '--promise-amount'",
         ),
         (["--kind", "fax"], "'fax' is not one of 'call', 'visit', 'letter'"),
-        (["--kind", "call", "--note", "  "], "the note is empty"),
+        (["--kind", "call", "--note", "  "], "内容为空：请写明发生了什么"),
         (
             [
                 "--kind",
@@ -170,7 +170,7 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
                 "--on",
                 "2025-02-01",
             ],
-            "is before the day of the entry",
+            "早于记录当天",
         ),
     ],
 )
@@ -280,7 +280,7 @@ def test_add_entry_writes_inside_the_callers_transaction(ledger_desk: Desk) -> N
 
 def test_library_validation_raises_domain_errors(ledger_desk: Desk) -> None:
     with open_archive(ledger_desk.db_path) as db:
-        with pytest.raises(InvalidEntryError, match="unknown log kind 'fax'"):
+        with pytest.raises(InvalidEntryError, match="没有“fax”这种记录类型"):
             record_entry(db, "C001", kind="fax", note="x")
         with pytest.raises(NotFoundError):
             record_entry(db, "nobody", kind="call", note="x")

@@ -68,8 +68,8 @@ class TemplateError(DunningError):
     """A template cannot be rendered: a Jinja syntax error or a variable the context lacks."""
 
     def __init__(self, template: Path, problem: str, tag: str = "") -> None:
-        where = f" near {tag!r}" if tag else ""
-        super().__init__(f"{template.name}: {problem}{where}; fix the template in Word.")
+        where = f"（在 {tag!r} 附近）" if tag else ""
+        super().__init__(f"{template.name}：{problem}{where}；请在 Word 中修改模板。")
         self.template = template
         self.problem = problem
         self.tag = tag
@@ -210,7 +210,7 @@ def compile_template(template: Path) -> CompiledTemplate:
     try:
         doc = Document(str(template))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise TemplateError(template, f"not a readable Word file ({exc})") from exc
+        raise TemplateError(template, f"不是可读取的 Word 文件（{exc}）") from exc
     accept_revisions(doc.element.body)
     body = _compile(template, _DOCXTPL.xml_to_string(doc.element.body))
     xml_parts: dict[str, jinja2.Template] = {}

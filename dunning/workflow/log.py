@@ -21,7 +21,7 @@ from dunning.dates import office_day_of, office_zone
 from dunning.errors import DunningError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO, Payment
-from dunning.vocabulary import LOG_KINDS, PROMISE_STATUS
+from dunning.vocabulary import LOG_KINDS, PROMISE_STATUS, choices
 
 KINDS = ("call", "visit", "letter", "sms", "promise", "legal", "status", "receipt")
 KIND_TITLES = dict(LOG_KINDS)
@@ -81,7 +81,7 @@ def promise_status(
 def status_of(entry: LogEntry, payments: Iterable[Payment], *, as_of: dt.date) -> PromiseStatus:
     """`promise_status` of one promise entry over its customer's payments."""
     if entry.promise_amount is None or entry.promise_date is None:
-        raise ValueError(f"log entry {entry.id} holds no promise")
+        raise ValueError(f"催收记录 {entry.id} 不是付款承诺。")
     return promise_status(
         entry.promise_amount,
         entry.day,
@@ -95,21 +95,21 @@ def _check(
     kind: str, note: str, promise_amount: Decimal | None, promise_date: dt.date | None
 ) -> None:
     if kind not in KINDS:
-        raise InvalidEntryError(f"unknown log kind {kind!r}; use one of {', '.join(KINDS)}.")
+        raise InvalidEntryError(f"没有“{kind}”这种记录类型：请用 {choices(LOG_KINDS, KINDS)}。")
     if not note.strip():
-        raise InvalidEntryError("the note is empty; say what happened.")
+        raise InvalidEntryError("内容为空：请写明发生了什么。")
     if (promise_amount is None) != (promise_date is None):
-        raise InvalidEntryError("a promise needs both --promise-amount and --promise-date.")
+        raise InvalidEntryError("付款承诺要同时给出 --promise-amount 和 --promise-date。")
     if kind == "promise" and promise_amount is None:
         raise InvalidEntryError(
-            "a promise entry needs --promise-amount and --promise-date (how much, by when)."
+            "承诺付款记录要给出 --promise-amount 和 --promise-date（付多少、哪天付）。"
         )
     if kind != "promise" and promise_amount is not None:
         raise InvalidEntryError(
-            f"only --kind promise takes a promised amount and date, not {kind!r}."
+            f"只有 --kind promise 才能带承诺金额和日期，“{kind}”记录不能：请改用 --kind promise。"
         )
     if promise_amount is not None and promise_amount <= 0:
-        raise InvalidEntryError("the promised amount must be more than zero.")
+        raise InvalidEntryError("承诺金额必须大于零。")
 
 
 def _timestamp(on: dt.date | None, zone: str, now: dt.datetime | None = None) -> str:
@@ -142,7 +142,7 @@ def add_entry(
     logged_at = _timestamp(on, zone, now)
     if promise_date is not None and promise_date < dt.date.fromisoformat(logged_at[:10]):
         raise InvalidEntryError(
-            f"the promised date {promise_date.isoformat()} is before the day of the entry."
+            f"承诺付款日 {promise_date.isoformat()} 早于记录当天：请核对承诺付款日。"
         )
     customer = get_customer(conn, code).code
     cur = conn.execute(
