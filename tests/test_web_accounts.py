@@ -56,7 +56,7 @@ def test_user_commands(staffed: Desk, runner: CliRunner) -> None:
     listed = runner.invoke(main, [*base, "list", "--json"])
     assert [u["name"] for u in __import__("json").loads(listed.stdout)] == ["carl", "mona", "vera"]
     again = runner.invoke(main, [*base, "add", "carl", "--role", "viewer"], input="another-pass\n")
-    assert again.exit_code == 1 and "exists already" in again.stderr
+    assert again.exit_code == 1 and "已经存在" in again.stderr
     short = runner.invoke(main, [*base, "add", "neo", "--role", "viewer"], input="short\n")
     assert short.exit_code == 1 and "at least 8" in short.stderr
     changed = runner.invoke(main, [*base, "passwd", "carl"], input="new-clerk-pass\n")
@@ -206,5 +206,5 @@ def test_a_taken_port_is_one_sentence(desk: Desk, runner: CliRunner) -> None:
         port = taken.getsockname()[1]
         result = runner.invoke(main, ["--desk", str(desk.root), "serve", "--port", str(port)])
     assert result.exit_code == 1
-    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert f"无法在 127.0.0.1:{port} 上提供服务" in result.stderr
     assert "Traceback" not in result.output

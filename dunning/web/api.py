@@ -17,6 +17,7 @@ from dunning.archive.search.query import search
 from dunning.dates import office_today, parse_date, refuse_future
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
+from dunning.vocabulary import DOCUMENT_KINDS, choices
 from dunning.web.desk_state import csrf_token, json_body, json_response
 from dunning.web.guard import actor_of, guard, state_of
 from dunning.workflow import actions
@@ -39,7 +40,7 @@ def query_date(value: str | None, name: str) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError:
-        raise BadRequest(f"{name}={value!r} is not a date like 2025-06-30.") from None
+        raise BadRequest(f"{name}={value!r} 不是日期：请写成 2025-06-30 这样。") from None
 
 
 def query_as_of(request: Request) -> dt.date:
@@ -60,14 +61,14 @@ def query_int(value: str | None, name: str, default: int, low: int, high: int) -
     if value in (None, ""):
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
-        raise BadRequest(f"{name}={value!r}: give a whole number from {low} to {high}.")
+        raise BadRequest(f"{name}={value!r}：请给 {low} 到 {high} 之间的整数。")
     return int(value)
 
 
 def document_id(request: Request) -> int:
     raw = str(request.path_params["doc"])
     if not _DOCUMENT_ID.fullmatch(raw):
-        raise NotFoundError(f"no document {raw!r}.")
+        raise NotFoundError(f"没有文档“{raw}”：请核对文档编号。")
     return int(raw)
 
 
@@ -123,7 +124,7 @@ def search_data(request: Request) -> list[dict[str, object]]:
     q = request.query_params
     kind = q.get("kind") or None
     if kind not in (None, "contract", "ledger", "receipt", "letter", "einvoice"):
-        raise BadRequest(f"kind={kind!r}: use contract, ledger, receipt, letter or einvoice.")
+        raise BadRequest(f"kind={kind!r}：请用 {choices(DOCUMENT_KINDS)}。")
     hits = search(
         state_of(request).db(),
         q.get("q", ""),
@@ -202,16 +203,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise BadRequest("the request body must be a JSON object.") from None
+        raise BadRequest("请求内容必须是一个 JSON 对象：请检查发送的数据。") from None
     if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object.")
+        raise BadRequest("请求内容必须是一个 JSON 对象：请检查发送的数据。")
     return body
 
 
 def _text_field(body: dict[str, Any], name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string, not {json_body(value).decode()[:40]}.")
+        raise BadRequest(f"{name} 必须是文字，不能是 {json_body(value).decode()[:40]}。")
     return value
 
 

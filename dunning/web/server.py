@@ -23,8 +23,8 @@ def check_host(desk: Desk, host: str) -> None:
         accounts = has_users(db)
     if not is_loopback(host) and not accounts:
         raise ServeRefusedError(
-            f"refusing to serve on {host} without accounts: add one with"
-            " `dunning user add NAME --role manager`, or serve on 127.0.0.1."
+            f"没有账户时不能在 {host} 上提供服务：请先用 `dunning user add 用户名 --role manager`"
+            " 添加账户，或只在 127.0.0.1 上提供服务。"
         )
 
 
@@ -33,7 +33,9 @@ def check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ServeRefusedError(f"cannot serve on {host}: {exc.strerror}.") from None
+        raise ServeRefusedError(
+            f"无法在 {host} 上提供服务：{exc.strerror}。请核对 --host。"
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,7 +43,7 @@ def check_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             raise ServeRefusedError(
-                f"cannot serve on {host}:{port}: {exc.strerror}; choose another --port."
+                f"无法在 {host}:{port} 上提供服务：{exc.strerror}；请用 --port 换一个端口。"
             ) from None
 
 
@@ -59,7 +61,7 @@ def run_server(
         app = create_app(desk, watching=watch, loopback_only=is_loopback(host))
         stop = threading.Event()
         watcher = _start_watcher(desk, stop, notice) if watch else None
-        notice(f"http://{host}:{port}/ (Ctrl-C stops)")
+        notice(f"http://{host}:{port}/（按 Ctrl-C 停止）")
         try:
             # proxy_headers off: only `[web] trusted_proxies` may name the client (guard.py).
             uvicorn.run(

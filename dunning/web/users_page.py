@@ -63,7 +63,7 @@ def _change(request: Request, form: FormData) -> Response:
                 return _page(request, error="不能删除自己正在使用的账户。")
             remove_user(db, name)
         else:
-            return PlainTextResponse("unknown action", status_code=400)
+            return PlainTextResponse("未知的操作。", status_code=400)
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     except DunningError as exc:
