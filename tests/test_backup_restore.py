@@ -232,7 +232,7 @@ def test_restore_into_a_damaged_desk_sets_the_damaged_archive_aside(
     assert run(runner, demo.root, "aging")[0] == 1
     code, out, err = run(runner, demo.root, "restore", str(tmp_path / "b"))
     assert code == 0, out + err
-    assert "the damaged archive was kept as archive.db.damaged-" in out
+    assert "损坏的数据库已保留为 archive.db.damaged-" in out
     assert _state(runner, demo.root) == before
     # A working archive is never overwritten.
     code, _, err = run(runner, demo.root, "restore", str(tmp_path / "b"))

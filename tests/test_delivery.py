@@ -298,7 +298,7 @@ def test_the_plain_ref_tracking_sheet_of_the_spec(
     sheet.write_text(f"ref,tracking\n{FIRST},SF1402339977811\n{SECOND},SF1402339977820\n")
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "courier",
                  "--on", "2025-07-01")  # fmt: skip
-    assert "2 sent, 0 already recorded, 0 blank or total row(s) skipped" in result.stdout
+    assert "寄出 2 封，已记录过 0 封，跳过空行或合计行 0 行" in result.stdout
     letters = {**letters_of(runner, packed, "C001"), **letters_of(runner, packed, "C002")}
     assert [letters[r]["tracking"] for r in (FIRST, SECOND)] == [
         "SF1402339977811",

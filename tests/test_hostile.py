@@ -587,7 +587,7 @@ def test_a_read_only_desk_reads_and_refuses_writes_in_one_sentence(
         assert done.returncode == 1, (writing, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
-        assert "read-only" in done.stderr.lower() or "Read-only" in done.stderr, done.stderr
+        assert "只读" in done.stderr or "read-only" in done.stderr.lower(), done.stderr
     assert (desk.inbox / "ledgers" / "new.csv").is_file()  # nothing lost
     with open_archive(desk.db_path) as db:
         assert db.execute("SELECT status FROM customers").fetchone()[0] == "active"

@@ -116,7 +116,7 @@ def pack(
                 )
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
-            with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
+            with click.progressbar(length=count, label="正在生成函件", file=sys.stderr) as bar:
                 result = write_pack(
                     desk, db, plan, out_dir=out_dir, pdf=pdf, progress=lambda: bar.update(1)
                 )
@@ -279,8 +279,8 @@ def templates_export(ctx: click.Context, directory: Path, defaults: bool) -> Non
     for path in sorted(source.glob("*.docx")):
         target = directory / path.name
         if target.exists():
-            click.echo(f"skipped {target}: already there", err=True)
+            click.echo(f"跳过 {target}：已经存在", err=True)
             continue
         shutil.copyfile(path, target)
         copied += 1
-    click.echo(f"{copied} templates copied to {directory}")
+    click.echo(f"已复制 {copied} 个模板到 {directory}")

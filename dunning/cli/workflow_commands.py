@@ -185,7 +185,7 @@ def report_group() -> None:
 
 def _xlsx_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None and value.suffix.lower() != ".xlsx":
-        raise click.BadParameter(f"{value}: give a file name ending in .xlsx.")
+        raise click.BadParameter(f"{value}：文件名要以 .xlsx 结尾。")
     return value
 
 
