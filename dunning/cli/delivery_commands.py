@@ -21,7 +21,6 @@ from dunning.cli.output import (
     office_day,
 )
 from dunning.dates import refuse_future
-from dunning.vocabulary import DELIVERY_CHANNELS, title
 from dunning.letters.delivery import (
     CHANNEL_TITLES,
     CHANNELS,
@@ -30,6 +29,7 @@ from dunning.letters.delivery import (
     STATUS_TITLES,
     Delivery,
 )
+from dunning.vocabulary import DELIVERY_CHANNELS, title
 
 _REPLY_WORDS = {"agreed": "agreed", "相符": "agreed", "disputed": "disputed", "不符": "disputed"}
 
