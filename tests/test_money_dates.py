@@ -56,7 +56,7 @@ def test_parse_amount_refuses(raw: object) -> None:
 
 
 def test_parse_amount_empty_and_huge() -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="金额为空"):
         parse_amount("  ")
     with pytest.raises(ValueError, match="金额太大"):
         parse_amount(1e30)
@@ -119,7 +119,7 @@ def test_parse_date_accepts(raw: object) -> None:
         ("3/5/2025", "不是日期"),
         (12, "不是日期"),
         (True, "不是日期"),
-        ("", "empty"),
+        ("", "日期为空"),
     ],
 )
 def test_parse_date_refuses(raw: object, why: str) -> None:

@@ -125,7 +125,7 @@ def test_a_template_saved_as_doc_or_wps_is_named_not_silently_ignored(
     ]
     with (
         open_archive(loaded.db_path) as db,
-        pytest.raises(DunningError, match=rf"saved as \{suffix}"),
+        pytest.raises(DunningError, match=rf"保存成了 \{suffix} 格式"),
     ):
         write_pack(loaded, db, plan_pack(db, loaded.config, as_of=AS_OF))
 

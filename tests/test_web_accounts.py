@@ -58,7 +58,7 @@ def test_user_commands(staffed: Desk, runner: CliRunner) -> None:
     again = runner.invoke(main, [*base, "add", "carl", "--role", "viewer"], input="another-pass\n")
     assert again.exit_code == 1 and "已经存在" in again.stderr
     short = runner.invoke(main, [*base, "add", "neo", "--role", "viewer"], input="short\n")
-    assert short.exit_code == 1 and "at least 8" in short.stderr
+    assert short.exit_code == 1 and "密码至少要 8 个字符" in short.stderr
     changed = runner.invoke(main, [*base, "passwd", "carl"], input="new-clerk-pass\n")
     assert changed.exit_code == 0
     with open_archive(staffed.db_path) as db:
@@ -154,7 +154,7 @@ def test_login_next_stays_on_the_desk(staffed: Desk) -> None:
 
 
 def test_other_hosts_need_accounts(desk: Desk) -> None:
-    with pytest.raises(ServeRefusedError, match="without accounts"):
+    with pytest.raises(ServeRefusedError, match="没有账户时不能在 0.0.0.0 上提供服务"):
         check_host(desk, "0.0.0.0")
     check_host(desk, "127.0.0.1")
     check_host(desk, "::1")
@@ -186,7 +186,7 @@ def test_only_managers_manage_users_on_the_web(staffed: Desk) -> None:
     assert manager.post("/users", data={**add, "csrf": token}).status_code == 200
     short = {**add, "csrf": token, "name": "shorty", "password": "short"}
     response = manager.post("/users", data=short)
-    assert response.status_code == 400 and "at least 8" in response.text
+    assert response.status_code == 400 and "密码至少要 8 个字符" in response.text
     me = {"csrf": token, "action": "remove", "name": "mona"}
     assert "不能删除自己" in manager.post("/users", data=me).text
     newbie = client(staffed)

@@ -186,7 +186,7 @@ def plan_pack(
     """
     if level is not None and not 1 <= level <= len(config.levels):
         raise PackError(
-            f"--level 只能是 1 到 {len(config.levels)}（见 dunning.toml 的 [[policy.levels]]）。"
+            f"--level 只能是 1 到 {len(config.levels)}（见 dunning.toml 的 `[[policy.levels]]`）。"
         )
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
