@@ -154,7 +154,7 @@ def test_login_next_stays_on_the_desk(staffed: Desk) -> None:
 
 
 def test_other_hosts_need_accounts(desk: Desk) -> None:
-    with pytest.raises(ServeRefusedError, match="没有账户时不能在 0.0.0.0 上提供服务"):
+    with pytest.raises(ServeRefusedError, match=r"没有账户时不能在 0\.0\.0\.0 上提供服务"):
         check_host(desk, "0.0.0.0")
     check_host(desk, "127.0.0.1")
     check_host(desk, "::1")
