@@ -441,4 +441,23 @@ def _template_error(template: Path, exc: jinja2.TemplateError, source: str) -> T
         lines = source.splitlines()
         if 0 < lineno <= len(lines):
             tag = re.sub(r"<[^>]+>", "", lines[lineno - 1]).strip()[:120]
-    return TemplateError(template, str(exc.message or exc), tag)
+    return TemplateError(template, _problem(exc), tag)
+
+
+_UNDEFINED = re.compile(r"'([^']*)' is undefined")
+_UNSAFE = re.compile(r"access to attribute '([^']*)' of '[^']*' object is unsafe")
+
+
+def _problem(exc: jinja2.TemplateError) -> str:
+    """Jinja's reason as a clerk reads it: the two a letter meets named in Chinese."""
+    text = str(exc.message or exc)
+    if match := _UNDEFINED.search(text):
+        return (
+            f"变量 '{match.group(1)}' 不存在（用 `dunning templates list --context`"
+            " 查看可用的变量）"
+        )
+    if match := _UNSAFE.search(text):
+        return f"访问了不安全的属性 '{match.group(1)}'：函件模板中不允许"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"语法错误：{text}"
+    return text
