@@ -294,7 +294,7 @@ def _snapshot_warnings(
             found.append(
                 f"{cust.code} 可能已于 {r.paid_on.isoformat()} 付款 {format_amount(r.amount)}："
                 f"未匹配到款 #{r.id}（付款方 {r.payer_name}），请先核实"
-                f"（dunning receipts assign {r.id} {cust.code}）"
+                f"（`dunning receipts assign {r.id} {cust.code}`）"
             )
     return tuple(found)
 

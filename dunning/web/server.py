@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dunning.archive.db import open_archive
 from dunning.desk import Desk
 from dunning.errors import DunningError
+from dunning.vocabulary import INGEST_OUTCOMES, title
 from dunning.web.guard import is_loopback
 from dunning.web.users import has_users
 
@@ -81,10 +82,11 @@ def _start_watcher(
     from dunning.watcher import Watcher, WatchSettings
 
     def outcome(o: Outcome) -> None:
+        said = title(INGEST_OUTCOMES, o.status)
         if o.status == "failed":
-            notice(f"failed {o.file.name}: {o.reason}")
+            notice(f"{said} {o.file.name}：{o.reason}")
         else:
-            notice(f"{o.status} {o.file.name} (doc {o.document})")
+            notice(f"{said} {o.file.name}（文档 {o.document}）")
 
     watcher = Watcher(
         desk, WatchSettings.from_config(desk.config), on_outcome=outcome, on_notice=notice
