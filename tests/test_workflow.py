@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -334,3 +335,22 @@ def test_a_promise_is_never_broken_before_its_date(
 ) -> None:
     if as_of <= due:
         assert promise_status(amount, promised_on, due, paid, as_of=as_of) != "broken"
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_log_add_files_the_entry_on_the_desks_own_day(
+    ledger_desk: Desk, runner: CliRunner, zone: str
+) -> None:
+    """+14:00 and -11:00 are never on the same date: each entry is on its own office's day."""
+    toml = ledger_desk.config_path
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[desk]\n", f'[desk]\ntimezone = "{zone}"\n', 1),
+        encoding="utf-8",
+    )
+    code, out, err = cli(runner, ledger_desk, "log", "add", "C001", "--kind", "call",
+                         "--note", "电话", "--json")  # fmt: skip
+    assert code == 0, err
+    at = dt.datetime.fromisoformat(json.loads(out)["at"])
+    assert at.utcoffset() == dt.datetime.now(ZoneInfo(zone)).utcoffset()
+    code, out, _ = cli(runner, ledger_desk, "log", "list", "C001")
+    assert code == 0 and office_today(zone).isoformat() in out.splitlines()[-1]
