@@ -401,7 +401,7 @@ def test_backup_onto_a_file_is_one_sentence(demo: Desk, runner: CliRunner, tmp_p
     target = tmp_path / "not-a-folder"
     target.write_text("x", encoding="utf-8")
     code, _, err = run(runner, demo.root, "backup", str(target / "sub"))
-    assert code == 1 and "the last complete backup there is unchanged" in one_sentence(err)
+    assert code == 1 and "那里上一次完整的备份没有改变" in one_sentence(err)
 
 
 def test_restore_from_a_folder_that_is_no_backup(runner: CliRunner, tmp_path: Path) -> None:

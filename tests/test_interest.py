@@ -373,7 +373,7 @@ def test_every_bad_line_is_named_at_once(tmp_path: Path) -> None:
         read_lpr("date,rate\n2025-05-20,x\n2025-02-30,3\n2025-06-20,3.0\n")
     assert "line 2" in str(caught.value) and "line 3" in str(caught.value)
     (tmp_path / "lpr.csv").write_bytes(b"\x00\x01\x02binary")
-    with pytest.raises(InterestError, match="not a text file"):
+    with pytest.raises(InterestError, match="不是文本文件"):
         load_lpr(tmp_path)
 
 
