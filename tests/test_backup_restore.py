@@ -241,7 +241,7 @@ def test_restore_into_a_damaged_desk_sets_the_damaged_archive_aside(
 
 def test_a_backup_inside_the_desk_is_refused(demo: Desk, runner: CliRunner) -> None:
     code, _, err = run(runner, demo.root, "backup", str(demo.root / "bk"))
-    assert code == 1 and "lost with the desk" in one_sentence(err)
+    assert code == 1 and "工作台丢失时这份备份会一起丢失" in one_sentence(err)
 
 
 def test_a_damaged_snapshot_is_refused_by_its_hash(demo: Desk, tmp_path: Path) -> None:
@@ -468,7 +468,7 @@ def test_a_latest_pointing_outside_the_backup_is_refused(
         f"../../other/snapshots/{elsewhere.snapshot}\n", encoding="utf-8"
     )
     code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "b"))
-    assert code == 1 and "incomplete or gone" in one_sentence(err)
+    assert code == 1 and "指向的快照不完整或已不存在" in one_sentence(err)
 
 
 def test_a_new_desk_keeps_its_originals_and_letters_private(tmp_path: Path) -> None:
