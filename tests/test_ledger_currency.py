@@ -56,7 +56,7 @@ def test_a_usd_row_beside_a_cny_row_is_refused_naming_the_row(tmp_path: Path) ->
     error = refused(path)
     (problem,) = error.problems
     assert (problem.row, problem.column, problem.value) == (3, "币种", "USD")
-    assert "not CNY" in problem.why and "nothing was imported" in error.reason
+    assert "不是本工作台的本位币 CNY" in problem.why and "nothing was imported" in error.reason
 
 
 def test_cny_words_in_the_currency_column_are_all_yuan(desk: Desk, tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_a_foreign_mark_never_reads_as_yuan(
 ) -> None:
     amount = f"{Decimal(cents) / 100:,.2f}"
     cell = f"{mark}{space}{amount}" if before else f"{amount}{space}{mark}"
-    with pytest.raises(ValueError, match="not CNY"):
+    with pytest.raises(ValueError, match="不是本工作台的本位币 CNY"):
         parse_amount(cell)
     value, currency = parse_money(cell)
     assert currency not in (None, "CNY") and value == Decimal(cents) / 100
