@@ -110,6 +110,8 @@ def test_api_refuses_an_as_of_after_today_unless_allowed(
         "请给今天或以前的日期（确有需要时加 --allow-future）。"
     )
     assert web.get(f"{route}?as_of={later}&allow_future=yes").status_code == 400
+    today = office_today(desk.config.timezone).isoformat()
+    assert web.get(f"{route}?as_of={today}").status_code == 200  # today is not the future
     allowed = web.get(f"{route}?as_of={later}&allow_future=1")
     cli = ["aging"] if route == "/api/aging" else ["customer", "C001"]
     assert allowed.status_code == 200
