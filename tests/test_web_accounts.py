@@ -184,6 +184,8 @@ def test_only_managers_manage_users_on_the_web(staffed: Desk) -> None:
     token = login(manager, "mona")
     assert "carl" in manager.get("/users").text
     assert manager.post("/users", data={**add, "csrf": token}).status_code == 200
+    trail = manager.get("/users").text  # the audit trail names the action in Chinese
+    assert "<td>添加账户</td><td>newbie</td>" in trail and "user add" not in trail
     short = {**add, "csrf": token, "name": "shorty", "password": "short"}
     response = manager.post("/users", data=short)
     assert response.status_code == 400 and "密码至少要 8 个字符" in response.text

@@ -9,6 +9,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dunning.errors import DunningError, NotFoundError
+from dunning.vocabulary import AUDIT_ACTIONS, title
 from dunning.web.guard import guard, state_of
 from dunning.web.users import (
     ROLE_TITLES,
@@ -33,7 +34,10 @@ def _page(request: Request, error: str | None = None) -> Response:
         users=list_users(db),
         roles=ROLES,
         role_titles=ROLE_TITLES,
-        audit=audit_entries(db, 30),
+        audit=[
+            (at, who, title(AUDIT_ACTIONS, action), detail)
+            for at, who, action, detail in audit_entries(db, 30)
+        ],
         error=error,
     )
 
