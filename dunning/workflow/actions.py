@@ -125,7 +125,8 @@ def add_log(
             on=on,
             zone=zone,
         )
-        record_audit(conn, actor, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
+        kind_title = title(LOG_KINDS, entry.kind)
+        record_audit(conn, actor, "log add", f"{entry.customer} {kind_title} #{entry.id}")
     return entry
 
 
@@ -142,6 +143,7 @@ def set_status(
                 require_role(actor, "manager", what)
         change = change_status(conn, customer, status, note=note, by=actor.name)
         if change.changed:
-            detail = f"{change.customer} {change.old_status} → {change.new_status}"
+            old, new = (title(CUSTOMER_STATUS, s) for s in (change.old_status, change.new_status))
+            detail = f"{change.customer} {old} → {new}"
             record_audit(conn, actor, "set-status", detail)
     return change
