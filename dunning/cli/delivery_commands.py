@@ -147,7 +147,11 @@ def _sent_from_sheet(
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(str(exc)) from None
     if result.sent:
-        _audit(db, "letter sent", f"{sheet.name}: {len(result.sent)} letters via {via}")
+        _audit(
+            db,
+            "letter sent",
+            f"{sheet.name}：{len(result.sent)} 封函件经{title(DELIVERY_CHANNELS, via)}寄出",
+        )
     if as_json:
         echo_json(result.to_json())
         return

@@ -131,7 +131,7 @@ def pack(
         if result.pack_dir is not None:
             from dunning.workflow.actions import audit
 
-            audit(db, os_actor(), "pack", f"{result.pack_dir.name}: {len(result.letters)} letters")
+            audit(db, os_actor(), "pack", f"{result.pack_dir.name}：{len(result.letters)} 封函件")
     for note in result.notes:
         click.echo(f"说明：{note}。", err=True)
     if as_json:

@@ -63,7 +63,7 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return dry_run(state, plan, day)
     result = write_pack(state.desk, db, plan, pdf=bool(body.get("pdf", False)))
     name = result.pack_dir.name if result.pack_dir else "-"
-    audit(db, user.name, "pack", f"{name}: {len(result.letters)} letters")
+    audit(db, user.name, "pack", f"{name}：{len(result.letters)} 封函件")
     return result.to_json()
 
 
