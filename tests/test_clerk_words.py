@@ -283,3 +283,28 @@ def test_a_refused_command_says_why_in_chinese(
     assert result.exit_code in (1, 2), result.output
     assert sentence in result.stderr
     assert english_words(said_by(result).replace(str(demo.root), "")) == []
+
+
+def test_templates_check_names_each_problem_in_chinese(demo: Desk, tmp_path: Path) -> None:
+    desk = copy_desk(demo, tmp_path / "desk")
+    path = desk.templates / "reminder.docx"
+    document = docx.Document(str(path))
+    for text in (
+        "致 {{ customer.nmae }}",
+        "欠款 {{ balance_owing }}",
+        "金额 ｛｛ total_open ｝｝ 元",
+    ):
+        document.add_paragraph(text)
+    split = document.add_paragraph("截至 ")
+    split.add_run("{{ as_")
+    split.add_run("of }}").bold = True
+    document.save(str(path))
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "templates", "check"])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("reminder.docx：")]
+    kinds = {line.split("：")[1][:4] for line in lines}
+    assert kinds == {"全角花括", "标签被拆", "未知字段", "未知变量"}
+    # What the clerk typed (the quoted tags, the fields of a variable) is not the desk's words.
+    problems = "\n".join(line.split("：", 1)[1] for line in lines)
+    told = re.sub(r"'[^']*'|（位置：.*?）$|\.\w+", " ", problems, flags=re.M)
+    assert english_words(told) == []

@@ -256,7 +256,7 @@ def templates_check(ctx: click.Context, as_json: bool) -> None:
         echo_json([p.to_json() for p in problems])
     else:
         for p in problems:
-            click.echo(f"{Path(p.file).name}: {p.problem} ({p.tag})")
+            click.echo(f"{Path(p.file).name}：{p.problem}（位置：{p.tag}）")
         click.echo(f"已检查 {len(paths)} 个模板，发现 {len(problems)} 个问题")
     if problems:
         ctx.exit(1)

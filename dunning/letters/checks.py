@@ -247,7 +247,8 @@ def _unknown_attributes(
         known = fields.get(owner.name) if isinstance(owner, nodes.Name) else None
         if known and access.attr not in known:
             name = f"{owner.name}.{access.attr}"  # type: ignore[attr-defined]
-            problem = f"未知字段 {name!r}：{name.split('.')[0]} 只有 " + "、".join(sorted(known))
+            fields_known = "、".join(f".{k}" for k in sorted(known))
+            problem = f"未知字段 {name!r}：{{{{ {name.split('.')[0]} }}}} 只有 {fields_known}"
             found.append(TemplateProblem(path.name, name, problem))
     return found
 
