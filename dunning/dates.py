@@ -16,7 +16,7 @@ _PATTERNS = (
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
-_NOT_A_DATE = "not a date (write it like 2025-03-05, 2025/3/5 or 2025年3月5日)"
+_NOT_A_DATE = "不是日期（请写成 2025-03-05、2025/3/5 或 2025年3月5日 这样）"
 # Dates a receivables desk can act on; 9999-12-31 (an ERP's "never") would overflow every
 # deadline and limitation computed from it.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -27,9 +27,7 @@ def parse_date(raw: object) -> dt.date:
     """Read a date from a cell; raises ValueError with a short reason."""
     day = _parse(raw)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(
-            f"the year {day.year} is out of range ({FIRST_YEAR} to {LAST_YEAR}): check the date"
-        )
+        raise ValueError(f"年份 {day.year} 超出范围（{FIRST_YEAR} 至 {LAST_YEAR} 年）：请核对日期")
     return day
 
 
@@ -47,7 +45,7 @@ def _parse(raw: object) -> dt.date:
     # NFKC: full-width digits and punctuation (２０２５－０３－０５) read as their ASCII forms.
     text = _TIME_TAIL.sub("", unicodedata.normalize("NFKC", str(raw)).strip())
     if not text:
-        raise ValueError("the date is empty")
+        raise ValueError("日期为空：请填写日期")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text))
     for pattern in _PATTERNS:
@@ -57,7 +55,7 @@ def _parse(raw: object) -> dt.date:
             try:
                 return dt.date(year, month, day)
             except ValueError as exc:
-                raise ValueError("no such day (check the month and day)") from exc
+                raise ValueError("没有这一天（请核对月份和日）") from exc
     raise ValueError(_NOT_A_DATE)
 
 
@@ -65,7 +63,7 @@ def _from_digits(value: int) -> dt.date:
     try:
         return dt.date(value // 10000, value // 100 % 100, value % 100)
     except ValueError as exc:
-        raise ValueError("no such day (check the month and day)") from exc
+        raise ValueError("没有这一天（请核对月份和日）") from exc
 
 
 def _from_serial(serial: float) -> dt.date:
@@ -87,12 +85,21 @@ def office_zone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValueError(f"{name!r} is not a time zone name") from exc
+        raise ValueError(f"“{name}”不是时区名称（应写成 Asia/Shanghai 这样）") from exc
 
 
 def office_today(zone: str = "Asia/Shanghai") -> dt.date:
     """Today's date in the office, whatever the server's own zone."""
     return dt.datetime.now(office_zone(zone)).date()
+
+
+def office_day_of(stamp: str, zone: str = "Asia/Shanghai") -> dt.date:
+    """The office's day of a stored ISO timestamp, from its instant (not its text): a row
+    written with the server's offset at 17:30 UTC is the next day in Asia/Shanghai."""
+    moment = dt.datetime.fromisoformat(stamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(office_zone(zone))
+    return moment.date()
 
 
 def office_time(stamp: str, zone: str = "Asia/Shanghai") -> str:

@@ -108,10 +108,10 @@ def build_demo(root: Path, *, replace: bool = False, as_of: dt.date | None = Non
         shutil.rmtree(root)
     if (root / "dunning.toml").exists():
         raise DeskExistsError(
-            f"{root} already exists; remove it or run `dunning demo --replace` to rebuild it."
+            f"{root} 已经存在：请删除它，或运行 `dunning demo --replace` 重新生成。"
         )
     desk = init_desk(root)
-    (desk.root / MARKER).write_text("made by `dunning demo`; safe to delete\n", encoding="utf-8")
+    (desk.root / MARKER).write_text("由 `dunning demo` 生成，可以放心删除\n", encoding="utf-8")
     day = as_of or office_today(desk.config.timezone)
     rnd = random.Random(2025)
     write_customer_master(desk.inbox / "ledgers" / "客户档案.xlsx")
@@ -134,7 +134,7 @@ def build_demo(root: Path, *, replace: bool = False, as_of: dt.date | None = Non
         plan = plan_pack(db, desk.config, as_of=day)
         pdf = soffice_path() is not None
         pack = write_pack(desk, db, plan, pdf=pdf)
-    skipped = None if pdf else "LibreOffice is not installed, so the pack has no PDF"
+    skipped = None if pdf else "没有安装 LibreOffice，所以函件包没有 PDF"
     return DemoResult(desk, report, pack, skipped)
 
 

@@ -73,7 +73,7 @@ def init_desk(root: Path) -> Desk:
     """Create a desk at `root`; refuses when a desk is already there."""
     desk = Desk(root.resolve())
     if desk.config_path.exists():
-        raise DeskExistsError(f"{desk.root} is already a desk; nothing was changed.")
+        raise DeskExistsError(f"{desk.root} 已经是工作台，什么也没有改变。")
     desk.root.mkdir(parents=True, exist_ok=True)
     for folder in (desk.inbox, desk.store, desk.failed, desk.out, desk.templates):
         folder.mkdir(exist_ok=True)
@@ -102,10 +102,10 @@ def find_desk(given: Path | None = None, *, cwd: Path | None = None) -> Desk:
         if (given / CONFIG_NAME).is_file():
             return Desk(given.resolve())
         raise NotADeskError(
-            f"not a desk: {given} has no {CONFIG_NAME}; run `dunning init {given}`."
+            f"{given} 不是工作台（没有 {CONFIG_NAME}）：请先运行 `dunning init {given}`。"
         )
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():
             return Desk(folder)
-    raise NotADeskError("not a desk: run `dunning init` (or pass --desk DIR).")
+    raise NotADeskError("这里不是工作台：请先运行 `dunning init`（或用 --desk 指定工作台文件夹）。")

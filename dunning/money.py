@@ -31,7 +31,7 @@ YUAN = "CNY"
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
 # Excel's accounting format shows zero as a dash, and "save as CSV" writes what is shown.
 _DASHES = frozenset({"-", "--", "—", "——", "–"})
-_NOT_AN_AMOUNT = "not an amount (write it like 1234.50, ￥1,234.50 or (300.00))"
+_NOT_AN_AMOUNT = "不是金额（请写成 1234.50、￥1,234.50 或 (300.00) 这样）"
 
 
 def quantize(value: Decimal) -> Decimal:
@@ -54,8 +54,7 @@ def parse_amount(raw: object) -> Decimal:
 def foreign_amount(currency: str, desk: str) -> str:
     """Why an amount in another currency is refused."""
     return (
-        f"the amount is in {currency}, not {desk} (the desk's currency); "
-        f"enter it in {desk} (本位币) or leave the row out"
+        f"金额的币种是 {currency}，不是本工作台的本位币 {desk}：请换算成 {desk} 填写，或删去这一行"
     )
 
 
@@ -100,12 +99,12 @@ def parse_money(raw: object) -> tuple[Decimal, str | None]:
 def _parse_text(raw: str) -> tuple[Decimal, str | None]:
     text = "".join(unicodedata.normalize("NFKC", raw).split())
     if not text:
-        raise ValueError("the amount is empty")
+        raise ValueError("金额为空：请填写金额")
     if text in _DASHES:
         return quantize(Decimal(0)), None
     currencies = {_UPPER[m.upper()] for m in _CURRENCY.findall(text)}
     if len(currencies) > 1:
-        raise ValueError(f"the amount names two currencies ({', '.join(sorted(currencies))})")
+        raise ValueError(f"金额写了两种币种（{'、'.join(sorted(currencies))}）：请只写一种")
     currency = currencies.pop() if currencies else None
     text = _CURRENCY.sub("", text)
     negative = False
@@ -126,11 +125,11 @@ def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError(_NOT_AN_AMOUNT)
     if abs(value) >= LIMIT:
-        raise ValueError("the amount is too large (a trillion yuan or more)")
+        raise ValueError("金额太大（一万亿元或以上）：请核对金额")
     try:
         return quantize(value)
     except InvalidOperation as exc:  # more digits than the decimal context holds
-        raise ValueError("the amount is too large") from exc
+        raise ValueError("金额太大：请核对金额") from exc
 
 
 def to_fen(amount: Decimal) -> int:

@@ -326,3 +326,40 @@ def same_as(document: int | None) -> str:
 
 
 NO_FAILED_FILES = "failed/ 中没有失败的文件"
+
+
+def choices(words: Mapping[str, str], codes: tuple[str, ...] | None = None) -> str:
+    """The codes a clerk may type, each with its Chinese title: `lawsuit`（民事起诉）、…"""
+    return "、".join(f"`{code}`（{title(words, code)}）" for code in codes or tuple(words))
+
+
+# The audit trail's actions (audit_log.action, a stable code) as the 账户 page names them.
+AUDIT_ACTIONS: Mapping[str, str] = {
+    "log add": "添加催收记录",
+    "set-status": "设置客户状态",
+    "pack": "生成函件",
+    "letter sent": "记录寄出",
+    "letter delivered": "记录妥投",
+    "letter returned": "记录退回",
+    "letter reply": "记录回执",
+    "upload": "上传文件",
+    "failed retry": "重试失败文件",
+    "invoice keep": "确认仍应收",
+    "invoice void": "确认作废",
+    "receipt assign": "指定到款客户",
+    "receipt dismiss": "忽略未匹配到款",
+    "bank accept": "到账核对：确认",
+    "bank customer": "到账核对：改为其他客户",
+    "bank split": "到账核对：拆分",
+    "bank not_customer": "到账核对：不是客户付款",
+    "case open": "立案",
+    "case stage": "案件阶段",
+    "case cost": "案件费用",
+    "visit plan": "计划上门催收",
+    "visit approve": "批准上门催收",
+    "visit reject": "驳回上门催收",
+    "visit done": "上门催收完成",
+    "user add": "添加账户",
+    "user passwd": "修改密码",
+    "user remove": "删除账户",
+}

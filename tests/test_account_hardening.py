@@ -120,14 +120,14 @@ def test_a_bad_trusted_proxy_setting_is_one_sentence(staffed: Desk, runner: CliR
 @pytest.mark.parametrize(
     ("name", "why"),
     [
-        ("саrl", "looks like the existing account 'carl'"),  # Cyrillic с and а
-        ("ｃａｒｌ", "exists already"),  # full-width: NFKC makes it carl
-        ("Carl", "exists already"),
-        ("carI", "looks like the existing account 'carl'"),  # capital i
-        ("rnona", "looks like the existing account 'mona'"),
-        ("car\u200bl", "invisible or control characters"),
-        ("carl\u202e", "invisible or control characters"),
-        ("pаypal", "mixes Latin with Cyrillic"),
+        ("саrl", "与已有账户 'carl' 看起来一样"),  # Cyrillic с and а
+        ("ｃａｒｌ", "已经存在"),  # full-width: NFKC makes it carl
+        ("Carl", "已经存在"),
+        ("carI", "与已有账户 'carl' 看起来一样"),  # capital i
+        ("rnona", "与已有账户 'mona' 看起来一样"),
+        ("car\u200bl", "含有看不见的字符或控制字符"),
+        ("carl\u202e", "含有看不见的字符或控制字符"),
+        ("pаypal", "混用了拉丁字母与西里尔"),
     ],
 )
 def test_a_name_that_could_pass_for_another_is_refused(
@@ -152,7 +152,7 @@ def test_names_are_stored_normalised_and_chinese_names_are_fine(staffed: Desk) -
     with open_archive(staffed.db_path) as db:
         assert add_user(db, "ＬＩ.Ｗｅｉ", "clerk", "password-1").name == "li.wei"
         assert add_user(db, "张三", "clerk", "password-2").name == "张三"
-        with pytest.raises(UserError, match="exists already"):
+        with pytest.raises(UserError, match="已经存在"):
             add_user(db, "Li.Wei", "viewer", "password-3")
         user = authenticate(db, "LI.WEI", "password-1")
         assert user is not None and user.name == "li.wei"

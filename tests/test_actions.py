@@ -173,8 +173,8 @@ def test_cli_writes_are_audited_with_the_os_user(staffed: Desk, runner: CliRunne
         log = db.execute("SELECT kind, by FROM collection_log ORDER BY id").fetchall()
         changed_by = db.execute("SELECT changed_by FROM status_changes").fetchall()
     assert audit == [
-        (me.label, "log add", "C001 call #1"),
-        (me.label, "set-status", "C002 active → disputed"),
+        (me.label, "log add", "C001 电话 #1"),
+        (me.label, "set-status", "C002 正常 → 有争议"),
     ]
     assert me.label == f"{me.name}（命令行）"
     # The accounts themselves were added at the CLI: audited with the OS user too.

@@ -232,16 +232,16 @@ def test_restore_into_a_damaged_desk_sets_the_damaged_archive_aside(
     assert run(runner, demo.root, "aging")[0] == 1
     code, out, err = run(runner, demo.root, "restore", str(tmp_path / "b"))
     assert code == 0, out + err
-    assert "the damaged archive was kept as archive.db.damaged-" in out
+    assert "损坏的数据库已保留为 archive.db.damaged-" in out
     assert _state(runner, demo.root) == before
     # A working archive is never overwritten.
     code, _, err = run(runner, demo.root, "restore", str(tmp_path / "b"))
-    assert code == 1 and "holds a working archive" in one_sentence(err)
+    assert code == 1 and "是一个正常使用中的数据库" in one_sentence(err)
 
 
 def test_a_backup_inside_the_desk_is_refused(demo: Desk, runner: CliRunner) -> None:
     code, _, err = run(runner, demo.root, "backup", str(demo.root / "bk"))
-    assert code == 1 and "lost with the desk" in one_sentence(err)
+    assert code == 1 and "工作台丢失时这份备份会一起丢失" in one_sentence(err)
 
 
 def test_a_damaged_snapshot_is_refused_by_its_hash(demo: Desk, tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_a_damaged_snapshot_is_refused_by_its_hash(demo: Desk, tmp_path: Path) -
         fh.seek(5000)
         fh.write(b"\xff" * 16)
     code, _, err = run(CliRunner(), tmp_path / "r", "restore", str(tmp_path / "b"))
-    assert code == 1 and "does not match the hash" in one_sentence(err)
+    assert code == 1 and "与备份时记录的校验值不符" in one_sentence(err)
     assert not (tmp_path / "r" / "archive.db").exists()
 
 
@@ -316,7 +316,7 @@ def test_init_rebuild_re_ingests_the_store_and_names_what_is_lost(
 
 def test_init_rebuild_never_replaces_a_working_archive(demo: Desk, runner: CliRunner) -> None:
     code, _, err = run(runner, demo.root, "init", "--rebuild", str(demo.root))
-    assert code == 1 and "holds a working archive" in one_sentence(err)
+    assert code == 1 and "是一个正常使用中的数据库" in one_sentence(err)
 
 
 # -- the round trip: backup while the web desk takes uploads and log entries ------------------------
@@ -401,13 +401,13 @@ def test_backup_onto_a_file_is_one_sentence(demo: Desk, runner: CliRunner, tmp_p
     target = tmp_path / "not-a-folder"
     target.write_text("x", encoding="utf-8")
     code, _, err = run(runner, demo.root, "backup", str(target / "sub"))
-    assert code == 1 and "the last complete backup there is unchanged" in one_sentence(err)
+    assert code == 1 and "那里上一次完整的备份没有改变" in one_sentence(err)
 
 
 def test_restore_from_a_folder_that_is_no_backup(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "random").mkdir()
     code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "random"))
-    assert code == 1 and "is not a dunning backup" in one_sentence(err)
+    assert code == 1 and "不是 dunning 的备份" in one_sentence(err)
     assert not (tmp_path / "r" / "archive.db").exists()
 
 
@@ -456,7 +456,7 @@ def test_originals_archived_after_the_backup_go_back_to_the_inbox(
 
 def test_a_backup_folder_holding_the_desk_is_refused(demo: Desk, runner: CliRunner) -> None:
     code, _, err = run(runner, demo.root, "backup", str(demo.root.parent))
-    assert code == 1 and "holds the desk" in one_sentence(err)
+    assert code == 1 and "包含了工作台" in one_sentence(err)
 
 
 def test_a_latest_pointing_outside_the_backup_is_refused(
@@ -468,7 +468,7 @@ def test_a_latest_pointing_outside_the_backup_is_refused(
         f"../../other/snapshots/{elsewhere.snapshot}\n", encoding="utf-8"
     )
     code, _, err = run(runner, tmp_path / "r", "restore", str(tmp_path / "b"))
-    assert code == 1 and "incomplete or gone" in one_sentence(err)
+    assert code == 1 and "指向的快照不完整或已不存在" in one_sentence(err)
 
 
 def test_a_new_desk_keeps_its_originals_and_letters_private(tmp_path: Path) -> None:

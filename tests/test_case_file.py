@@ -135,7 +135,7 @@ def test_payment_order_claims_principal_only(demo: Desk) -> None:
 def test_stages_costs_and_recovered(demo: Desk) -> None:
     with open_archive(demo.db_path) as db:
         case = list_cases(db, "C004")[0]
-        with pytest.raises(CaseError, match="before the case was opened"):
+        with pytest.raises(CaseError, match="早于立案日期"):
             add_stage(db, case.id, "filed", on=case.opened_on - dt.timedelta(days=1))
         add_stage(db, case.id, "filed", on=case.opened_on, note="(2025)浙0106民初123号")
         add_stage(db, "C004", "judgment", on=case.opened_on)

@@ -19,14 +19,14 @@ from pdf_factory import make_text_pdf
 from tooling import require_soffice, require_tool
 from web_support import client, copy_desk, csrf
 
-from dunning.archive.db import open_archive
+from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
 from dunning.config import load_config
 from dunning.dates import office_time, office_today
 from dunning.desk import Desk
 from dunning.errors import ConfigError
 from dunning.letters.delivery import get_delivery, load_deliveries
-from dunning.workflow.log import list_entries, record_entry
+from dunning.workflow.log import add_entry, list_entries, record_entry
 from dunning.workflow.today import SOURCES, Day, TodayItem, today_list
 
 
@@ -301,6 +301,35 @@ def test_timezone_setting_is_read_and_checked(tmp_path: Path, demo: Desk) -> Non
     toml.write_text('[desk]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="timezone"):
         load_config(toml)
+
+
+def test_the_log_files_an_entry_on_the_offices_day(fresh: Desk) -> None:
+    """17:30 UTC on 7 December is 01:30 on the 8th in Shanghai: the entry is the 8th's, and so
+    is a row written by an older desk with the server's UTC offset."""
+    evening = dt.datetime(2026, 12, 7, 17, 30, tzinfo=dt.UTC)
+    with open_archive(fresh.db_path) as db, write_transaction(db) as conn:
+        entry = add_entry(conn, "C001", kind="call", note="晚间电话", now=evening)
+        conn.execute(
+            "INSERT INTO collection_log (customer_code, kind, note, logged_at)"
+            " VALUES ('C002', 'call', '旧记录', '2026-12-07T17:45:00+00:00')"
+        )
+    assert entry.logged_at == "2026-12-08T01:30:00+08:00"
+    assert entry.day == dt.date(2026, 12, 8)
+    with open_archive(fresh.db_path) as db:
+        on_the_8th = list_entries(db, since=dt.date(2026, 12, 8), until=dt.date(2026, 12, 8))
+        on_the_7th = list_entries(db, since=dt.date(2026, 12, 7), until=dt.date(2026, 12, 7))
+        in_paris = list_entries(
+            db, since=dt.date(2026, 12, 7), until=dt.date(2026, 12, 7), zone="Europe/Paris"
+        )
+    assert {e.note: e.day for e in on_the_8th} == {
+        "晚间电话": dt.date(2026, 12, 8),
+        "旧记录": dt.date(2026, 12, 8),
+    }
+    assert [e.note for e in on_the_7th] == []
+    assert [(e.note, e.day) for e in in_paris] == [
+        ("晚间电话", dt.date(2026, 12, 7)),
+        ("旧记录", dt.date(2026, 12, 7)),
+    ]
 
 
 def test_office_time_shows_a_stamp_in_the_office_zone() -> None:

@@ -270,12 +270,12 @@ def test_a_sheet_with_a_bad_row_records_nothing_and_lists_every_bad_row(
     wb.save(path)
     before = snapshot(packed)
     result = run(runner, packed, "letter", "sent", "--from", str(path), "--via", "ems", code=1)
-    assert "4 bad row(s); nothing was recorded" in result.stderr
+    assert "有 4 行有误，全部未记录" in result.stderr
     for row, why in [
-        (4, "scientific notation"),
+        (4, "科学计数法"),
         (5, "没有函件“CS-2025-000077”"),
-        (6, "no letter reference"),
-        (7, f"letter {FIRST} is on row 3 already"),
+        (6, "没有函件编号"),
+        (7, f"函件 {FIRST} 已在第 3 行出现过"),
     ]:
         assert f"row {row}," in result.stderr and why in result.stderr, (row, why)
     assert "row 3," not in result.stderr
@@ -288,7 +288,7 @@ def test_a_sheet_without_the_columns_is_refused(
     sheet = tmp_path / "list.csv"
     sheet.write_text("name,amount\nA,1\n", encoding="utf-8")
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "sf", code=1)
-    assert "no header row with a tracking-number column" in result.stderr
+    assert "前 10 行中找不到表头" in result.stderr
 
 
 def test_the_plain_ref_tracking_sheet_of_the_spec(
@@ -298,7 +298,7 @@ def test_the_plain_ref_tracking_sheet_of_the_spec(
     sheet.write_text(f"ref,tracking\n{FIRST},SF1402339977811\n{SECOND},SF1402339977820\n")
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "courier",
                  "--on", "2025-07-01")  # fmt: skip
-    assert "2 sent, 0 already recorded, 0 blank or total row(s) skipped" in result.stdout
+    assert "寄出 2 封，已记录过 0 封，跳过空行或合计行 0 行" in result.stdout
     letters = {**letters_of(runner, packed, "C001"), **letters_of(runner, packed, "C002")}
     assert [letters[r]["tracking"] for r in (FIRST, SECOND)] == [
         "SF1402339977811",

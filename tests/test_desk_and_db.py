@@ -56,7 +56,7 @@ def test_desk_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert find_desk(cwd=nested).root == b.root
     assert find_desk(a.root, cwd=nested).root == a.root
     monkeypatch.delenv("DUNNING_DESK")
-    with pytest.raises(NotADeskError, match="not a desk"):
+    with pytest.raises(NotADeskError, match="不是工作台"):
         find_desk(cwd=tmp_path)
 
 
@@ -66,17 +66,17 @@ def test_cli_outside_a_desk_exits_2_with_one_sentence(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["aging"])
     assert result.exit_code == 2
-    assert "not a desk: run `dunning init`" in result.stderr
+    assert "这里不是工作台：请先运行 `dunning init`" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_cli_init_then_init_again(tmp_path: Path, runner: CliRunner) -> None:
     first = runner.invoke(main, ["init", str(tmp_path / "d")])
     assert first.exit_code == 0, first.output
-    assert "created desk" in first.stdout
+    assert "已建立工作台" in first.stdout
     again = runner.invoke(main, ["init", str(tmp_path / "d")])
     assert again.exit_code == 1
-    assert "already a desk" in again.stderr
+    assert "已经是工作台，什么也没有改变" in again.stderr
 
 
 def test_database_is_wal_with_foreign_keys(desk: Desk) -> None:

@@ -90,7 +90,7 @@ def test_a_full_backup_disk_leaves_the_last_backup_whole(tmp_path: Path, leave: 
     assert first["code"] == 0, first
     assert full["code"] == 1, full
     _one_sentence(str(full["err"]))
-    assert "the last complete backup there is unchanged" in str(full["err"])
+    assert "那里上一次完整的备份没有改变" in str(full["err"])
     snapshot = json.loads(str(first["out"]))["snapshot"]
     assert state["latest"] == snapshot
     assert state["snapshots"] == [snapshot]  # no half-written snapshot left behind

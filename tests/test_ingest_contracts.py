@@ -184,9 +184,7 @@ def test_without_ocr_the_scan_is_archived_and_search_says_so(desk: Desk, runner:
     ingest_paths(desk, [desk.inbox])
     result = runner.invoke(main, ["--desk", str(desk.root), "search", "违约金"])
     assert result.exit_code == 0
-    assert "1 document(s) have 1 page(s) waiting for OCR and are not fully searchable yet" in (
-        result.stderr
-    )
+    assert "1 份文档有 1 页等待 OCR 识别，暂时不能全文搜索" in (result.stderr)
 
 
 def test_show_open_and_verify_cover_contracts(desk: Desk, runner: CliRunner) -> None:

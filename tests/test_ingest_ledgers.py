@@ -237,6 +237,6 @@ def test_an_absurd_amount_is_a_bad_row_not_a_crash(desk: Desk, tmp_path: Path) -
     )
     (outcome,) = ingest_paths(desk, [path]).outcomes
     assert outcome.status == "failed"
-    assert "too large" in (desk.failed / "big.csv.error.txt").read_text(encoding="utf-8")
+    assert "金额太大" in (desk.failed / "big.csv.error.txt").read_text(encoding="utf-8")
     with open_archive(desk.db_path) as db:
         assert verify(desk, db).ok

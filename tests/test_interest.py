@@ -169,7 +169,7 @@ def test_a_desk_table_extends_the_package_one(tmp_path: Path) -> None:
              "date,rate\n2025-01-01,-1\n", "date,rate\n2025-01-01,NaN\n"],
 )  # fmt: skip
 def test_a_bad_lpr_line_is_named(text: str) -> None:
-    with pytest.raises(InterestError, match="line"):
+    with pytest.raises(InterestError, match=r"第 \d+ 行"):
         read_lpr(text)
 
 
@@ -364,16 +364,16 @@ def test_every_layout_of_an_lpr_file_reads_the_same(
 def test_duplicate_and_conflicting_dates() -> None:
     same = read_lpr("date,rate\n2025-05-20,3.00\n2025-05-20,3.00\n")
     assert same.imported == 1 and same.skipped == {"header": 1, "duplicate": 1}
-    with pytest.raises(InterestError, match="twice"):
+    with pytest.raises(InterestError, match="出现了两次，利率不同"):
         read_lpr("date,rate\n2025-05-20,3.00\n2025-05-20,3.10\n")
 
 
 def test_every_bad_line_is_named_at_once(tmp_path: Path) -> None:
     with pytest.raises(InterestError) as caught:
         read_lpr("date,rate\n2025-05-20,x\n2025-02-30,3\n2025-06-20,3.0\n")
-    assert "line 2" in str(caught.value) and "line 3" in str(caught.value)
+    assert "第 2 行" in str(caught.value) and "第 3 行" in str(caught.value)
     (tmp_path / "lpr.csv").write_bytes(b"\x00\x01\x02binary")
-    with pytest.raises(InterestError, match="not a text file"):
+    with pytest.raises(InterestError, match="不是文本文件"):
         load_lpr(tmp_path)
 
 

@@ -92,7 +92,7 @@ def test_a_foreign_mark_in_an_amount_cell_is_never_yuan(tmp_path: Path, cell: st
     )
     (problem,) = refused(path).problems
     assert (problem.row, problem.column, problem.value) == (2, "应收金额", cell)
-    assert "not CNY" in problem.why
+    assert "不是本工作台的本位币 CNY" in problem.why
 
 
 def test_a_payment_in_dollars_is_refused_too(tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_a_foreign_mark_never_reads_as_yuan(
 ) -> None:
     amount = f"{Decimal(cents) / 100:,.2f}"
     cell = f"{mark}{space}{amount}" if before else f"{amount}{space}{mark}"
-    with pytest.raises(ValueError, match="not CNY"):
+    with pytest.raises(ValueError, match="不是本工作台的本位币 CNY"):
         parse_amount(cell)
     value, currency = parse_money(cell)
     assert currency not in (None, "CNY") and value == Decimal(cents) / 100

@@ -36,8 +36,8 @@ def test_ingest_lists_the_first_20_bad_rows_then_points_at_the_error_file(
     listed = [line for line in err.splitlines() if line.startswith("  - row ")]
     assert len(listed) == 20
     assert listed[0] == (
-        "  - row 32, column '应收金额', value '十元': not an amount "
-        "(write it like 1234.50, ￥1,234.50 or (300.00))"
+        "  - row 32, column '应收金额', value '十元': 不是金额"
+        "（请写成 1234.50、￥1,234.50 或 (300.00) 这样）"
     )
     assert "  and 5 more in failed/台账.csv.error.txt" in err
     note = (desk.failed / "台账.csv.error.txt").read_text(encoding="utf-8")
@@ -58,7 +58,7 @@ def test_ingest_json_gives_every_bad_row(desk: Desk, runner: CliRunner) -> None:
         "row": 4,
         "column": "应收金额",
         "value": "十元",
-        "why": "not an amount (write it like 1234.50, ￥1,234.50 or (300.00))",
+        "why": "不是金额（请写成 1234.50、￥1,234.50 或 (300.00) 这样）",
     }
     assert failed["error_file"] == "failed/台账.csv.error.txt"
 

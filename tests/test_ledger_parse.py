@@ -375,9 +375,9 @@ def test_bad_row_reasons_say_what_to_do(tmp_path: Path) -> None:
     )
     whys = [p.why for p in error.problems]
     assert whys[1] == "the customer code and name are both empty; fill in at least one"
-    assert whys[3].startswith("no such day")
-    assert whys[4].startswith("not a date (write it like 2025-03-05")
-    assert whys[5].startswith("not an amount")
+    assert whys[3].startswith("没有这一天")
+    assert whys[4].startswith("不是日期（请写成 2025-03-05")
+    assert whys[5].startswith("不是金额")
     pair = "invoice F1 is on rows 3 and 11 (twice with different content); list it once"
     assert whys[0] == whys[8] == pair
     assert "row 7, column '开票日期', value '昨天'" in error.report()

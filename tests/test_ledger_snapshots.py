@@ -383,7 +383,7 @@ def test_ingest_prints_the_first_20_changes_and_says_where_the_rest_are(
     )
     assert out.exit_code == 0
     assert out.stdout.count("已不在本次导出中") == 20
-    assert "…另有 5 条：dunning invoice held" in out.stdout
+    assert "…另有 5 条：用 `dunning invoice held`" in out.stdout
     data = json.loads(
         runner.invoke(main, ["--desk", str(desk.root), "invoice", "held", "--json"]).stdout
     )

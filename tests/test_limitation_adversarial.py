@@ -405,17 +405,17 @@ def test_an_xlsx_tracking_number_beyond_15_digits_stored_as_a_number_is_refused(
     sheet = tmp_path / "京东.xlsx"
     wb.save(sheet)
     bad = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "courier", code=1)
-    assert "row 2" in bad.output and "text" in bad.output
+    assert "row 2" in bad.output and "设为文本格式" in bad.output
     assert delivery_rows(packed) == []
 
 
 @pytest.mark.parametrize(
     ("body", "why"),
     [
-        ("ref,tracking\nCS-2025-000001,1.15123E+12\n", "scientific"),
-        ("ref,tracking\nCS-2025-000001,111\ncs-2025-000001 ,222\n", "row 2"),
+        ("ref,tracking\nCS-2025-000001,1.15123E+12\n", "科学计数法"),
+        ("ref,tracking\nCS-2025-000001,111\ncs-2025-000001 ,222\n", "已在第 2 行出现过"),
         ("ref,tracking\nCS-2025-000001,111\nCS-2025-000099,222\n", "CS-2025-000099"),
-        ("ref,tracking,date\nCS-2025-000001,111,2025/2/30\n", "no such day"),
+        ("ref,tracking,date\nCS-2025-000001,111,2025/2/30\n", "没有这一天"),
         ("ref,tracking,date\nCS-2025-000001,111,2099-01-01\n", "晚于今天"),
     ],
 )

@@ -51,14 +51,14 @@ def test_parse_amount_accepts(raw: object, expected: str) -> None:
     ["abc", "1.234,56", "12,34", "(-300)", "1e5", "1.2.3", True, float("nan"), float("inf")],
 )
 def test_parse_amount_refuses(raw: object) -> None:
-    with pytest.raises(ValueError, match="not an amount"):
+    with pytest.raises(ValueError, match="不是金额"):
         parse_amount(raw)
 
 
 def test_parse_amount_empty_and_huge() -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="金额为空"):
         parse_amount("  ")
-    with pytest.raises(ValueError, match="too large"):
+    with pytest.raises(ValueError, match="金额太大"):
         parse_amount(1e30)
 
 
@@ -113,13 +113,13 @@ def test_parse_date_accepts(raw: object) -> None:
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
-        ("2025-02-30", "no such day"),
-        ("2025-13-01", "no such day"),
-        ("昨天", "not a date"),
-        ("3/5/2025", "not a date"),
-        (12, "not a date"),
-        (True, "not a date"),
-        ("", "empty"),
+        ("2025-02-30", "没有这一天"),
+        ("2025-13-01", "没有这一天"),
+        ("昨天", "不是日期"),
+        ("3/5/2025", "不是日期"),
+        (12, "不是日期"),
+        (True, "不是日期"),
+        ("", "日期为空"),
     ],
 )
 def test_parse_date_refuses(raw: object, why: str) -> None:

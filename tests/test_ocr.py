@@ -196,7 +196,7 @@ def test_twelve_page_scan_is_searchable_page_by_page(desk: Desk, runner: CliRunn
         assert [h.document for h in search(db, "HT-2025-0100")] == [1]  # page 1: read
         assert search(db, "HT-2025-0111") == []  # page 12: still waiting
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "HT-2025-0100"])
-    assert "1 document(s) have 11 page(s) waiting for OCR" in found.stderr
+    assert "1 份文档有 11 页等待 OCR 识别" in found.stderr
     done = runner.invoke(main, ["--desk", str(desk.root), "ocr", "--json"])
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
@@ -215,7 +215,7 @@ def test_twelve_page_scan_is_searchable_page_by_page(desk: Desk, runner: CliRunn
     text = runner.invoke(main, ["--desk", str(desk.root), "show", "1"]).stdout
     assert "第 12 页：已读取，rapidocr" in text
     quiet = runner.invoke(main, ["--desk", str(desk.root), "search", "HT-2025-0100"])
-    assert "waiting for OCR" not in quiet.stderr
+    assert "等待 OCR 识别" not in quiet.stderr
 
 
 def test_a_page_over_its_time_limit_fails_alone_and_can_be_retried(
@@ -231,7 +231,7 @@ def test_a_page_over_its_time_limit_fails_alone_and_can_be_retried(
     assert "识别失败 文档 1 第 1 页：OCR took longer than 0.2 s" in result.stderr
     assert [row[1] for row in _pages(desk)] == ["failed", "failed"]
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
-    assert "2 page(s) could not be read by OCR" in found.stderr
+    assert "2 页 OCR 识别失败" in found.stderr
     desk = _set(desk, "page_timeout_s = 0.2", "page_timeout_s = 120")
     again = runner.invoke(main, ["--desk", str(desk.root), "ocr", "--all", "--json"])
     assert again.exit_code == 0, again.output
@@ -353,7 +353,7 @@ def test_realworld_scans_are_archived_at_once_then_read_page_by_page(
     assert [h["title"] for h in json.loads(found.stdout)] == [
         "ctexkit_xeCJK-example-boundary-register"
     ]
-    assert "page(s) waiting for OCR" in found.stderr
+    assert "页等待 OCR 识别" in found.stderr
     with OcrReader.for_desk(desk) as reader:
         outcomes = reader.drain()
     assert outcomes and all(o.state == "done" for o in outcomes)
@@ -386,7 +386,7 @@ def test_scans_archived_before_the_queue_are_queued_by_dunning_ocr(
         # As an archive made before m008 holds it: flagged, with no page rows.
         db.execute("DELETE FROM document_pages")
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
-    assert "1 more document(s) need OCR: run `dunning ocr`" in found.stderr
+    assert "另有 1 份文档需要 OCR 识别：请运行 `dunning ocr`" in found.stderr
     result = runner.invoke(main, ["--desk", str(desk.root), "ocr", "--json"])
     assert result.exit_code == 0, result.output
     assert [(p["page"], p["state"]) for p in json.loads(result.stdout)["pages"]] == [(1, "done")]

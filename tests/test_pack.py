@@ -260,7 +260,7 @@ def test_pdf_without_libreoffice_is_one_sentence(
         ],
     )
     assert result.exit_code == 1
-    assert "LibreOffice is not installed" in result.stderr
+    assert "没有安装 LibreOffice，无法生成 PDF" in result.stderr
     assert not any(loaded.out.iterdir())
 
 

@@ -252,7 +252,7 @@ def test_report_out_must_be_xlsx(report_desk: Desk, runner: CliRunner, tmp_path:
         ["--desk", str(report_desk.root), "report", "weekly", "--out", str(tmp_path / "w.pdf")],
     )
     assert result.exit_code == 2
-    assert "give a file name ending in .xlsx" in result.stderr
+    assert "文件名要以 .xlsx 结尾" in result.stderr
 
 
 def test_libreoffice_opens_the_weekly_report(

@@ -75,11 +75,11 @@ def test_a_tracked_deletion_is_named_and_the_pack_refused(
     code, problems = check(runner, loaded)
     assert code == 1
     assert [p["file"] for p in problems] == ["reminder.docx"]
-    assert "Track Changes (修订)" in problems[0]["problem"]
-    assert "1 insertion(s) and 1 deletion(s)" in problems[0]["problem"]
+    assert "中有未接受的修订" in problems[0]["problem"]
+    assert "插入 1 处、删除 1 处" in problems[0]["problem"]
     assert problems[0]["tag"].startswith("内部备注")
     with open_archive(loaded.db_path) as db:
-        with pytest.raises(DunningError, match="Track Changes"):
+        with pytest.raises(DunningError, match="中有未接受的修订"):
             write_pack(loaded, db, plan_pack(db, loaded.config, as_of=AS_OF))
         assert db.execute("SELECT count(*) FROM letters").fetchone()[0] == 0
 
@@ -94,15 +94,15 @@ def test_a_tracked_change_inside_a_tag_names_track_changes_not_a_split_tag(
     )
     code, problems = check(runner, loaded)
     assert code == 1
-    assert any("Track Changes" in p["problem"] for p in problems)
-    assert not any("split" in p["problem"] for p in problems)
+    assert any("中有未接受的修订" in p["problem"] for p in problems)
+    assert not any("标签被拆" in p["problem"] for p in problems)
 
 
 def test_comments_are_named(loaded: Desk, runner: CliRunner) -> None:
     edit_document(loaded.templates / "reminder.docx", after_title(COMMENT))
     code, problems = check(runner, loaded)
     assert code == 1
-    assert [p["problem"][:14] for p in problems] == ["comments (批注) "]
+    assert ["中有批注：批注会随每封函件发出" in p["problem"] for p in problems] == [True]
 
 
 @pytest.mark.parametrize("suffix", [".doc", ".wps"])
@@ -119,13 +119,13 @@ def test_a_template_saved_as_doc_or_wps_is_named_not_silently_ignored(
         {
             "file": f"reminder{suffix}",
             "tag": f"reminder{suffix}",
-            "problem": f"saved as {suffix}, which the desk never uses (the built-in template is"
-            " used instead): open it in Word or WPS and save it as Word 文档 (*.docx)",
+            "problem": f"保存成了 {suffix} 格式，本工作台不读取这种格式（实际使用的是内置模板）："
+            "请在 Word 或 WPS 中打开，另存为“Word 文档 (*.docx)”",
         }
     ]
     with (
         open_archive(loaded.db_path) as db,
-        pytest.raises(DunningError, match=rf"saved as \{suffix}"),
+        pytest.raises(DunningError, match=rf"保存成了 \{suffix} 格式"),
     ):
         write_pack(loaded, db, plan_pack(db, loaded.config, as_of=AS_OF))
 

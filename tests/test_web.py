@@ -15,6 +15,7 @@ from web_support import client, copy_desk, csrf
 
 from dunning.archive.db import open_archive
 from dunning.cli import main
+from dunning.dates import office_today
 from dunning.desk import Desk
 from dunning.web.desk_state import highlight
 from dunning.web.inbox_page import safe_name
@@ -95,6 +96,26 @@ def test_api_equals_the_cli_json(web: TestClient, desk: Desk, url: str, cli: lis
     response = web.get(url)
     assert response.status_code == 200
     assert response.json() == cli_json(desk, *cli)
+
+
+@pytest.mark.parametrize("route", ["/api/aging", "/api/customers/C001"])
+def test_api_refuses_an_as_of_after_today_unless_allowed(
+    web: TestClient, desk: Desk, route: str
+) -> None:
+    later = (office_today(desk.config.timezone) + dt.timedelta(days=3)).isoformat()
+    refused = web.get(f"{route}?as_of={later}")
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        f"日期 as_of {later} 晚于今天（{office_today(desk.config.timezone).isoformat()}）："
+        "请给今天或以前的日期（确有需要时加 --allow-future）。"
+    )
+    assert web.get(f"{route}?as_of={later}&allow_future=yes").status_code == 400
+    today = office_today(desk.config.timezone).isoformat()
+    assert web.get(f"{route}?as_of={today}").status_code == 200  # today is not the future
+    allowed = web.get(f"{route}?as_of={later}&allow_future=1")
+    cli = ["aging"] if route == "/api/aging" else ["customer", "C001"]
+    assert allowed.status_code == 200
+    assert allowed.json() == cli_json(desk, *cli, "--as-of", later, "--allow-future")
 
 
 def test_pack_dry_run_equals_the_cli(web: TestClient, desk: Desk) -> None:

@@ -56,9 +56,9 @@ def test_user_commands(staffed: Desk, runner: CliRunner) -> None:
     listed = runner.invoke(main, [*base, "list", "--json"])
     assert [u["name"] for u in __import__("json").loads(listed.stdout)] == ["carl", "mona", "vera"]
     again = runner.invoke(main, [*base, "add", "carl", "--role", "viewer"], input="another-pass\n")
-    assert again.exit_code == 1 and "exists already" in again.stderr
+    assert again.exit_code == 1 and "已经存在" in again.stderr
     short = runner.invoke(main, [*base, "add", "neo", "--role", "viewer"], input="short\n")
-    assert short.exit_code == 1 and "at least 8" in short.stderr
+    assert short.exit_code == 1 and "密码至少要 8 个字符" in short.stderr
     changed = runner.invoke(main, [*base, "passwd", "carl"], input="new-clerk-pass\n")
     assert changed.exit_code == 0
     with open_archive(staffed.db_path) as db:
@@ -154,7 +154,7 @@ def test_login_next_stays_on_the_desk(staffed: Desk) -> None:
 
 
 def test_other_hosts_need_accounts(desk: Desk) -> None:
-    with pytest.raises(ServeRefusedError, match="without accounts"):
+    with pytest.raises(ServeRefusedError, match=r"没有账户时不能在 0\.0\.0\.0 上提供服务"):
         check_host(desk, "0.0.0.0")
     check_host(desk, "127.0.0.1")
     check_host(desk, "::1")
@@ -184,9 +184,11 @@ def test_only_managers_manage_users_on_the_web(staffed: Desk) -> None:
     token = login(manager, "mona")
     assert "carl" in manager.get("/users").text
     assert manager.post("/users", data={**add, "csrf": token}).status_code == 200
+    trail = manager.get("/users").text  # the audit trail names the action in Chinese
+    assert "<td>添加账户</td><td>newbie</td>" in trail and "user add" not in trail
     short = {**add, "csrf": token, "name": "shorty", "password": "short"}
     response = manager.post("/users", data=short)
-    assert response.status_code == 400 and "at least 8" in response.text
+    assert response.status_code == 400 and "密码至少要 8 个字符" in response.text
     me = {"csrf": token, "action": "remove", "name": "mona"}
     assert "不能删除自己" in manager.post("/users", data=me).text
     newbie = client(staffed)
@@ -206,5 +208,5 @@ def test_a_taken_port_is_one_sentence(desk: Desk, runner: CliRunner) -> None:
         port = taken.getsockname()[1]
         result = runner.invoke(main, ["--desk", str(desk.root), "serve", "--port", str(port)])
     assert result.exit_code == 1
-    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert f"无法在 127.0.0.1:{port} 上提供服务" in result.stderr
     assert "Traceback" not in result.output

@@ -434,7 +434,7 @@ def test_no_accounts_refuses_a_client_elsewhere(ledger_desk: Desk) -> None:
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "desk.local"])
 def test_network_bind_without_accounts_is_refused(ledger_desk: Desk, host: str) -> None:
-    with pytest.raises(ServeRefusedError, match="without accounts"):
+    with pytest.raises(ServeRefusedError, match="没有账户时不能在"):
         check_host(ledger_desk, host)
 
 

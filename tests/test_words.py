@@ -46,7 +46,7 @@ def test_prefix_is_optional() -> None:
 
 
 def test_too_large_is_refused() -> None:
-    with pytest.raises(ValueError, match="too large"):
+    with pytest.raises(ValueError, match="太大，无法写成大写金额"):
         amount_in_words(LIMIT)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from dunning.archive.db import open_archive, write_transaction
 from dunning.cli import main
+from dunning.dates import office_today
 from dunning.desk import Desk
 from dunning.errors import NotFoundError
 from dunning.ingest.pipeline import ingest_paths
@@ -50,7 +52,7 @@ def test_set_status_updates_the_customer_history_and_log(
 ) -> None:
     code, out, _ = cli(runner, ledger_desk, "set-status", "C002", "litigation", "--note", "已起诉")
     assert code == 0
-    assert out == "C002 宁波海辰机械有限公司: active → litigation\n"
+    assert out == "C002 宁波海辰机械有限公司：正常 → 诉讼中\n"
     assert rows(ledger_desk, "SELECT status FROM customers WHERE code = 'C002'") == [
         ("litigation",)
     ]
@@ -58,7 +60,7 @@ def test_set_status_updates_the_customer_history_and_log(
         ledger_desk, "SELECT customer_code, old_status, new_status, note FROM status_changes"
     ) == [("C002", "active", "litigation", "已起诉")]
     assert rows(ledger_desk, "SELECT customer_code, kind, note FROM collection_log") == [
-        ("C002", "status", "active → litigation: 已起诉")
+        ("C002", "status", "正常 → 诉讼中：已起诉")
     ]
     with open_archive(ledger_desk.db_path) as db:
         history = status_history(db, "C002")
@@ -69,7 +71,7 @@ def test_set_status_updates_the_customer_history_and_log(
 
 def test_setting_the_same_status_again_writes_nothing(ledger_desk: Desk, runner: CliRunner) -> None:
     code, out, _ = cli(runner, ledger_desk, "set-status", "C001", "active")
-    assert (code, out) == (0, "C001 杭州明远贸易有限公司 is already active.\n")
+    assert (code, out) == (0, "C001 杭州明远贸易有限公司 已是“正常”，未作改变。\n")
     assert rows(ledger_desk, "SELECT count(*) FROM status_changes") == [(0,)]
     assert rows(ledger_desk, "SELECT count(*) FROM collection_log") == [(0,)]
 
@@ -105,7 +107,7 @@ def test_log_add_records_a_call(ledger_desk: Desk, runner: CliRunner) -> None:
         "--by", "王五", "--on", "2025-06-10",
     )  # fmt: skip
     assert code == 0
-    assert out == "logged #1: C001 call on 2025-06-10\n"
+    assert out == "已记录 #1：C001 电话 2025-06-10\n"
     assert rows(
         ledger_desk,
         "SELECT customer_code, kind, note, by, promise_amount_fen, promise_date, letter_ref,"
@@ -133,20 +135,20 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--kind", "call", "--promise-amount", "100"], "needs both --promise-amount and"),
-        (["--kind", "promise", "--promise-date", "2030-01-01"], "needs both --promise-amount"),
-        (["--kind", "promise"], "a promise entry needs --promise-amount and --promise-date"),
+        (["--kind", "call", "--promise-amount", "100"], "要同时给出 --promise-amount 和"),
+        (["--kind", "promise", "--promise-date", "2030-01-01"], "要同时给出 --promise-amount"),
+        (["--kind", "promise"], "承诺付款记录要给出 --promise-amount 和 --promise-date"),
         (
             ["--kind", "call", "--promise-amount", "100", "--promise-date", "2030-01-01"],
-            "only --kind promise takes a promised amount",
+            "只有 --kind promise 才能带承诺金额和日期",
         ),
         (
             ["--kind", "promise", "--promise-amount", "0", "--promise-date", "2030-01-01"],
-            "must be more than zero",
+            "承诺金额必须大于零",
         ),
         (
             ["--kind", "promise", "--promise-amount", "10", "--promise-date", "2025-02-30"],
-            "'2025-02-30': no such day",
+            "'2025-02-30': 没有这一天",
         ),
         (
             ["--kind", "promise", "--promise-amount", "10", "--promise-date", "next week"],
@@ -157,7 +159,7 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
             "Invalid value for '--promise-amount'",
         ),
         (["--kind", "fax"], "'fax' is not one of 'call', 'visit', 'letter'"),
-        (["--kind", "call", "--note", "  "], "the note is empty"),
+        (["--kind", "call", "--note", "  "], "内容为空：请写明发生了什么"),
         (
             [
                 "--kind",
@@ -169,7 +171,7 @@ def test_a_promise_is_stored_as_integer_fen(ledger_desk: Desk, runner: CliRunner
                 "--on",
                 "2025-02-01",
             ],
-            "is before the day of the entry",
+            "早于记录当天",
         ),
     ],
 )
@@ -274,12 +276,12 @@ def test_add_entry_writes_inside_the_callers_transaction(ledger_desk: Desk) -> N
         with write_transaction(db) as conn:
             entry = add_entry(conn, "C001", kind="letter", note="催款函", letter_ref="CS-1")
         assert list_entries(db, "C001") == [entry]
-        assert entry.letter_ref == "CS-1" and entry.day == dt.date.today()
+        assert entry.letter_ref == "CS-1" and entry.day == office_today()
 
 
 def test_library_validation_raises_domain_errors(ledger_desk: Desk) -> None:
     with open_archive(ledger_desk.db_path) as db:
-        with pytest.raises(InvalidEntryError, match="unknown log kind 'fax'"):
+        with pytest.raises(InvalidEntryError, match="没有“fax”这种记录类型"):
             record_entry(db, "C001", kind="fax", note="x")
         with pytest.raises(NotFoundError):
             record_entry(db, "nobody", kind="call", note="x")
@@ -333,3 +335,22 @@ def test_a_promise_is_never_broken_before_its_date(
 ) -> None:
     if as_of <= due:
         assert promise_status(amount, promised_on, due, paid, as_of=as_of) != "broken"
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_log_add_files_the_entry_on_the_desks_own_day(
+    ledger_desk: Desk, runner: CliRunner, zone: str
+) -> None:
+    """+14:00 and -11:00 are never on the same date: each entry is on its own office's day."""
+    toml = ledger_desk.config_path
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[desk]\n", f'[desk]\ntimezone = "{zone}"\n', 1),
+        encoding="utf-8",
+    )
+    code, out, err = cli(runner, ledger_desk, "log", "add", "C001", "--kind", "call",
+                         "--note", "电话", "--json")  # fmt: skip
+    assert code == 0, err
+    at = dt.datetime.fromisoformat(json.loads(out)["at"])
+    assert at.utcoffset() == dt.datetime.now(ZoneInfo(zone)).utcoffset()
+    code, out, _ = cli(runner, ledger_desk, "log", "list", "C001")
+    assert code == 0 and office_today(zone).isoformat() in out.splitlines()[-1]

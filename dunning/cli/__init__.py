@@ -48,20 +48,14 @@ def _database_sentence(exc: sqlite3.OperationalError) -> str:
     text = str(exc)
     if "readonly" in text or "read-only" in text:
         return (
-            "the desk is read-only, so nothing was changed (the archive cannot be written):"
-            " ask for write access to the desk folder, or run a reading command."
+            "工作台是只读的，数据库无法写入，什么也没有改变：请申请该文件夹的写权限，"
+            "或只运行查询类命令。"
         )
     if "locked" in text or "busy" in text:
-        return (
-            "the archive is busy: another dunning command is writing to it; nothing was"
-            " changed, try again in a moment."
-        )
+        return "数据库正忙：另一个 dunning 命令正在写入，什么也没有改变；请稍后再试。"
     if "disk" in text or "full" in text:
-        return (
-            f"the archive could not be written ({text}): nothing was changed; free some disk"
-            " space and try again."
-        )
-    return f"the archive could not be used ({text}): nothing was changed; check the desk folder."
+        return f"数据库无法写入（{text}），什么也没有改变：请腾出磁盘空间后再试。"
+    return f"数据库无法使用（{text}），什么也没有改变：请检查工作台文件夹。"
 
 
 @click.group(cls=DunningGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -49,7 +49,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for o in report.outcomes:
             if o.status == "archived":
-                click.echo(f"archived {o.label} (doc {o.document}): {o.file.name}")
+                click.echo(f"已归档 {o.label}（文档 {o.document}）：{o.file.name}")
             else:
                 click.echo(f"{o.status} {o.file.name}: {o.reason}", err=True)
     if report.of("failed"):
@@ -101,7 +101,7 @@ def list_(
     elif rows:
         _table(rows)
     else:
-        click.echo("no bank receipts: import a statement with `dunning bank import`.")
+        click.echo("还没有银行到账：请用 `dunning bank import` 导入银行流水。")
 
 
 @bank.command("review")
@@ -137,9 +137,7 @@ def review_(
     chosen = sum([accept, customer is not None, bool(parts), not_customer])
     if receipt is None:
         if chosen:
-            raise click.UsageError(
-                "name the receipt to decide on, like `dunning bank review 12 --accept`."
-            )
+            raise click.UsageError("请写明要处理的到账编号，如 `dunning bank review 12 --accept`。")
         with open_archive(desk.db_path) as db:
             rows = queue.receipts(db, status=queue.WAITING)
         if as_json:
@@ -147,10 +145,10 @@ def review_(
         elif rows:
             _table(rows)
         else:
-            click.echo("nothing to review: every receipt is matched or decided.")
+            click.echo("没有待核对的到账：每笔都已匹配或处理。")
         return
     if chosen != 1:
-        raise click.UsageError("choose one of --accept, --customer, --split or --not-customer.")
+        raise click.UsageError("请在 --accept、--customer、--split、--not-customer 中选一个。")
     actor = os_actor().label
     with open_archive(desk.db_path) as db, write_transaction(db) as conn:
         if accept:
@@ -167,13 +165,13 @@ def review_(
         echo_json(done.to_json())
     else:
         who = f" → {done.customer} {done.customer_name or ''}" if done.customer else ""
-        click.echo(f"receipt {done.id}: {BANK_STATUS[done.status]}{who}")
+        click.echo(f"到账 {done.id}：{BANK_STATUS[done.status]}{who}")
 
 
 def _part(text: str) -> tuple[str, Decimal]:
     invoice, sep, amount = text.partition("=")
     if not sep or not invoice.strip():
-        raise click.UsageError(f"{text!r}: write a part as INVOICE=AMOUNT, like 12345678=5000.00.")
+        raise click.UsageError(f"{text!r}：每部分请写成 发票号=金额，如 12345678=5000.00。")
     try:
         return invoice.strip(), AMOUNT.convert(amount, None, None)
     except click.BadParameter as exc:
@@ -195,10 +193,10 @@ def unbooked(ctx: click.Context, as_json: bool) -> None:
         echo_json([r.to_json() for r in rows])
         return
     if not rows:
-        click.echo("nothing unbooked: finance has booked every receipt on the statements.")
+        click.echo("没有未入账的到款：流水上的每笔到款财务都已入账。")
         return
     _table(rows)
     total = sum((r.amount for r in rows), Decimal("0.00"))
     click.echo(
-        f"{len(rows)} receipts, {format_amount(total)} not yet booked ({BANK_SOURCES['bank']})"
+        f"{len(rows)} 笔到款，共 {format_amount(total)} 元尚未入账（{BANK_SOURCES['bank']}）"
     )

@@ -29,6 +29,7 @@ from dunning.letters.delivery import (
     STATUS_TITLES,
     Delivery,
 )
+from dunning.vocabulary import DELIVERY_CHANNELS, title
 
 _REPLY_WORDS = {"agreed": "agreed", "相符": "agreed", "disputed": "disputed", "不符": "disputed"}
 
@@ -114,13 +115,13 @@ def letter_sent(
     from dunning.letters.delivery import already_sent, check_tracking, get_delivery, mark_sent
 
     if (ref is None) == (sheet is None):
-        raise click.UsageError("give either a letter reference or --from FILE, not both or none.")
+        raise click.UsageError("请给出一个函件编号或 --from 文件，二者只能选一个。")
     day, today = _step_day(ctx, on, "寄出日期", allow_future=allow_future)
     desk = current_desk(ctx)
     with open_archive(desk.db_path) as db:
         if sheet is not None:
             if tracking is not None:
-                raise click.UsageError("--tracking goes with one letter; the sheet has its own.")
+                raise click.UsageError("--tracking 只用于单封函件；批量表里每行已有运单号。")
             _sent_from_sheet(db, sheet, via=via, on=day, today=today, as_json=as_json)
             return
         assert ref is not None
@@ -146,17 +147,22 @@ def _sent_from_sheet(
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(str(exc)) from None
     if result.sent:
-        _audit(db, "letter sent", f"{sheet.name}: {len(result.sent)} letters via {via}")
+        _audit(
+            db,
+            "letter sent",
+            f"{sheet.name}：{len(result.sent)} 封函件经{title(DELIVERY_CHANNELS, via)}寄出",
+        )
     if as_json:
         echo_json(result.to_json())
         return
     for row in result.sent:
         click.echo(
-            f"row {row['row']}: {row['ref']} sent {row['sent_on']} via {via} {row['tracking']}"
+            f"第 {row['row']} 行：{row['ref']} 于 {row['sent_on']} 经{title(DELIVERY_CHANNELS, via)}寄出"
+            f" {row['tracking']}"
         )
     click.echo(
-        f"{sheet.name}: {len(result.sent)} sent, {len(result.unchanged)} already recorded,"
-        f" {len(result.skipped)} blank or total row(s) skipped (header on row {result.header_row})."
+        f"{sheet.name}：寄出 {len(result.sent)} 封，已记录过 {len(result.unchanged)} 封，"
+        f"跳过空行或合计行 {len(result.skipped)} 行（表头在第 {result.header_row} 行）。"
     )
 
 

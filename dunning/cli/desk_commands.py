@@ -37,10 +37,10 @@ def init(directory: Path, rebuild: bool, as_json: bool) -> None:
         _rebuild(directory, as_json=as_json)
         return
     desk = init_desk(directory)
-    click.echo(f"created desk {desk.root}")
-    click.echo(f"  edit {desk.config_path.name} for your company, bank account and policy;")
-    click.echo(f"  drop ledgers and contract scans into {desk.inbox}/,")
-    click.echo("  then run `dunning ingest inbox` (or `dunning watch`).")
+    click.echo(f"已建立工作台 {desk.root}")
+    click.echo(f"  请在 {desk.config_path.name} 中填写本公司、收款账户和催收规则；")
+    click.echo(f"  把台账和合同扫描件放进 {desk.inbox}/，")
+    click.echo("  然后运行 `dunning ingest inbox`（或 `dunning watch`）。")
 
 
 def _rebuild(directory: Path, *, as_json: bool) -> None:
@@ -52,18 +52,16 @@ def _rebuild(directory: Path, *, as_json: bool) -> None:
         echo_json(result.to_json())
         return
     click.echo(
-        f"rebuilt {result.desk / 'archive.db'}: {len(result.archived)} originals archived"
-        f" again, {len(result.failed)} could not be"
+        f"已重建 {result.desk / 'archive.db'}：重新归档原件 {len(result.archived)} 份，"
+        f"无法归档 {len(result.failed)} 份"
     )
     if result.set_aside:
-        click.echo(f"  the damaged archive was kept as {result.set_aside}")
+        click.echo(f"  损坏的数据库已保留为 {result.set_aside}")
     for name, why in result.failed:
-        click.echo(f"  not rebuilt: {name}: {why}")
+        click.echo(f"  未重建：{name}：{why}")
     if result.letters_moved:
-        click.echo(
-            f"  {result.letters_moved} letter files of the old registry: {result.kept_in}/out"
-        )
-    click.echo("  not rebuilt (only the archive held them; `dunning restore` a backup for them):")
+        click.echo(f"  原登记簿的函件文件 {result.letters_moved} 个：{result.kept_in}/out")
+    click.echo("  未能重建（只存在于原数据库中；需要时请用 `dunning restore` 从备份恢复）：")
     for what in result.to_json()["not_rebuilt"]:
         click.echo(f"    - {what}")
 
@@ -81,21 +79,21 @@ def demo(directory: Path, replace: bool, as_of: dt.date | None) -> None:
 
     result = build_demo(directory, replace=replace, as_of=as_of)
     desk, report = result.desk, result.ingest
-    click.echo(f"demo desk: {desk.root}")
+    click.echo(f"演示工作台：{desk.root}")
     click.echo(
-        f"  ingested {len(report.of('archived'))} files (customer master, GBK CSV ledger,"
-        f" XLSX payments, contract PDFs); {len(report.of('failed'))} failed"
+        f"  已归档 {len(report.of('archived'))} 个文件（客户资料、GBK 编码的 CSV 台账、"
+        f"XLSX 回款明细、合同 PDF）；失败 {len(report.of('failed'))} 个"
     )
-    click.echo(f"  letter pack: {result.pack.pack_dir} ({len(result.pack.letters)} letters)")
+    click.echo(f"  函件包：{result.pack.pack_dir}（{len(result.pack.letters)} 封函件）")
     if result.pack.pdf:
-        click.echo(f"  print-ready PDF: {result.pack.pdf}")
+        click.echo(f"  可直接打印的 PDF：{result.pack.pdf}")
     if result.pdf_skipped:
-        click.echo(f"  note: {result.pdf_skipped}")
+        click.echo(f"  注意：{result.pdf_skipped}")
     # After `make demo` the command lives in .venv/bin, which is usually not on PATH.
     own = Path(sys.argv[0])
     on_path = own.name != "dunning" or shutil.which("dunning") == str(own)
     cmd = "dunning" if on_path else str(own.resolve())
-    click.echo("next:")
+    click.echo("接下来可以试试：")
     for args in ("aging", "search 违约金", "customer C004"):
         click.echo(f"  {cmd} --desk {directory} {args}")
 
@@ -119,12 +117,12 @@ def backup(ctx: click.Context, dest: Path | None, as_json: bool) -> None:
         echo_json(result.to_json())
         return
     click.echo(
-        f"backed up to {result.dest} (snapshot {result.snapshot}): {result.documents} documents,"
-        f" {result.letters} letters; {result.store_copied} stored files copied,"
-        f" {result.store_kept} already there; {result.out_copied} letter files copied"
+        f"已备份到 {result.dest}（快照 {result.snapshot}）：文档 {result.documents} 份，"
+        f"函件 {result.letters} 封；复制存档文件 {result.store_copied} 个，"
+        f"已有 {result.store_kept} 个；复制函件文件 {result.out_copied} 个"
     )
     for name in result.removed_partials:
-        click.echo(f"  removed {name}: a backup that was interrupted")
+        click.echo(f"  已删除 {name}：一次中断的备份")
 
 
 @main.command()
@@ -145,20 +143,20 @@ def restore(ctx: click.Context, source: Path, as_json: bool) -> None:
         echo_json(result.to_json())
     else:
         click.echo(
-            f"restored {result.snapshot.name} into {result.desk}: {result.documents} documents,"
-            f" {result.letters} letters, {result.out_files} letter files"
+            f"已把 {result.snapshot.name} 恢复到 {result.desk}：文档 {result.documents} 份，"
+            f"函件 {result.letters} 封，函件文件 {result.out_files} 个"
         )
         if result.set_aside:
-            click.echo(f"  the damaged archive was kept as {result.set_aside}")
+            click.echo(f"  损坏的数据库已保留为 {result.set_aside}")
         if result.requeued:
             click.echo(
-                f"  {len(result.requeued)} originals archived after this backup were put back in"
-                " inbox/: run `dunning ingest inbox` (or let `watch` take them)"
+                f"  这次备份之后归档的原件 {len(result.requeued)} 份已放回 inbox/："
+                "请运行 `dunning ingest inbox`（或让 `dunning watch` 处理）"
             )
         if result.verify is not None:
             for problem in result.verify.problems:
                 click.echo(f"  {problem.kind}: {problem.path}: {problem.detail}")
-            verdict = "ok" if result.verify.ok else f"{len(result.verify.problems)} problem(s)"
-            click.echo(f"  verify: {verdict}")
+            verdict = "全部完好" if result.verify.ok else f"{len(result.verify.problems)} 个问题"
+            click.echo(f"  校验：{verdict}")
     if result.verify is not None and not result.verify.ok:
         ctx.exit(1)

@@ -148,8 +148,8 @@ def _echo_notes(name: str, notes: tuple[str, ...]) -> None:
         click.echo(f"  {note}")
     if len(notes) > NOTES_SHOWN:
         click.echo(
-            f"  …另有 {len(notes) - NOTES_SHOWN} 条：dunning invoice held, dunning receipts"
-            " unmatched（或 ingest --json）"
+            f"  …另有 {len(notes) - NOTES_SHOWN} 条：用 `dunning invoice held`、"
+            "`dunning receipts unmatched`（或 `dunning ingest --json`）查看"
         )
 
 

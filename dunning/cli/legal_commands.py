@@ -117,9 +117,7 @@ def interest_rate(
                 rate, document = parse_rate(typed), None
             else:
                 if confirm is None or not 1 <= confirm <= len(candidates):
-                    raise click.UsageError(
-                        f"--confirm takes a candidate number from 1 to {len(candidates)}."
-                    )
+                    raise click.UsageError(f"--confirm 要给候选序号，1 到 {len(candidates)} 之间。")
                 chosen = candidates[confirm - 1]
                 rate, document = chosen.rate, chosen.document
                 contract = contract or chosen.contract_no
@@ -157,7 +155,7 @@ def fees_command(amount: Decimal, preserve: Decimal | None, as_json: bool) -> No
     Example: dunning fees 300000
     """
     if amount <= 0 or (preserve is not None and preserve < 0):
-        raise click.BadParameter("give the claim in yuan, more than zero, like 300000.")
+        raise click.BadParameter("请给出大于零的诉讼标的金额（元），如 300000。")
     sheet = fee_sheet(amount, preserve=preserve)
     if as_json:
         echo_json(sheet.to_json())
@@ -310,7 +308,7 @@ def case_list(ctx: click.Context, code: str | None, as_json: bool) -> None:
         echo_json([c.to_json() for c in cases])
         return
     if not cases:
-        click.echo("no cases.")
+        click.echo("还没有案件。")
         return
     echo_table(_CASE_HEADERS, [_case_line(c) for c in cases], right={0, 6, 7, 8})
 

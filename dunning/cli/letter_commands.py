@@ -116,7 +116,7 @@ def pack(
                 )
         count = len(plan.selected)
         if progress_enabled(quiet or as_json) and count > 20:
-            with click.progressbar(length=count, label="writing letters", file=sys.stderr) as bar:
+            with click.progressbar(length=count, label="正在生成函件", file=sys.stderr) as bar:
                 result = write_pack(
                     desk, db, plan, out_dir=out_dir, pdf=pdf, progress=lambda: bar.update(1)
                 )
@@ -131,7 +131,7 @@ def pack(
         if result.pack_dir is not None:
             from dunning.workflow.actions import audit
 
-            audit(db, os_actor(), "pack", f"{result.pack_dir.name}: {len(result.letters)} letters")
+            audit(db, os_actor(), "pack", f"{result.pack_dir.name}：{len(result.letters)} 封函件")
     for note in result.notes:
         click.echo(f"说明：{note}。", err=True)
     if as_json:
@@ -256,7 +256,7 @@ def templates_check(ctx: click.Context, as_json: bool) -> None:
         echo_json([p.to_json() for p in problems])
     else:
         for p in problems:
-            click.echo(f"{Path(p.file).name}: {p.problem} ({p.tag})")
+            click.echo(f"{Path(p.file).name}：{p.problem}（位置：{p.tag}）")
         click.echo(f"已检查 {len(paths)} 个模板，发现 {len(problems)} 个问题")
     if problems:
         ctx.exit(1)
@@ -279,8 +279,8 @@ def templates_export(ctx: click.Context, directory: Path, defaults: bool) -> Non
     for path in sorted(source.glob("*.docx")):
         target = directory / path.name
         if target.exists():
-            click.echo(f"skipped {target}: already there", err=True)
+            click.echo(f"跳过 {target}：已经存在", err=True)
             continue
         shutil.copyfile(path, target)
         copied += 1
-    click.echo(f"{copied} templates copied to {directory}")
+    click.echo(f"已复制 {copied} 个模板到 {directory}")

@@ -120,10 +120,10 @@ class DocumentIdType(click.ParamType):  # type: ignore[type-arg]
         else:
             text = str(value).strip()
             if not text.lstrip("-").isdigit() or len(text) > 30:
-                self.fail(f"{value!r} is not a document number; `dunning search` shows them.")
+                self.fail(f"{value!r} 不是文档编号：用 `dunning search` 查看文档编号。")
             number = int(text)
         if not 1 <= number <= self._MAX:
-            self.fail(f"{value} is not a document number (they start at 1); see `dunning search`.")
+            self.fail(f"{value} 不是文档编号（从 1 开始）：用 `dunning search` 查看文档编号。")
         return number
 
 

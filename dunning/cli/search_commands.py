@@ -103,7 +103,7 @@ def search(
         more = "（用 --limit 看更多）" if len(hits) == limit else ""
         click.echo(f"{len(hits)} 个文件" + (f"，{len(letters)} 封函件" if letters else "") + more)
     for note in ocr_notes(pending, queue, desk.config.ocr_engine, desk.config.ocr_languages):
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"说明：{note}", err=True)
 
 
 @main.command()
@@ -190,22 +190,21 @@ def ocr_notes(pending: int, queue: QueueCounts, engine: str, languages: str) -> 
     notes = []
     if queue.pages:
         how = (
-            "run `dunning ocr`, or leave `dunning watch` running"
+            "请运行 `dunning ocr`，或让 `dunning watch` 一直运行"
             if choose_engine(engine, languages)
             else missing_engine_message(engine)
         )
         notes.append(
-            f"{queue.documents} document(s) have {queue.pages} page(s) waiting for OCR"
-            f" and are not fully searchable yet: {how}"
+            f"{queue.documents} 份文档有 {queue.pages} 页等待 OCR 识别，暂时不能全文搜索：{how}"
         )
     if queue.failed:
         notes.append(
-            f"{queue.failed} page(s) could not be read by OCR (`dunning show ID` says why;"
-            " `dunning ocr --all` tries again)"
+            f"{queue.failed} 页 OCR 识别失败（用 `dunning show 编号` 查看原因；"
+            "`dunning ocr --all` 重新识别）"
         )
     older = pending - queue.documents
     if older > 0 and not queue.failed:
-        notes.append(f"{older} more document(s) need OCR: run `dunning ocr`")
+        notes.append(f"另有 {older} 份文档需要 OCR 识别：请运行 `dunning ocr`")
     return notes
 
 
@@ -228,7 +227,7 @@ def open_document(ctx: click.Context, document_id: int, path_only: bool) -> None
         click.echo(str(path))
         return
     subprocess.Popen([*opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    click.echo(f"opened {path}")
+    click.echo(f"已打开 {path}")
 
 
 def _opener() -> list[str] | None:

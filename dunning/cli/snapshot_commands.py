@@ -70,7 +70,8 @@ def invoice_held(
     waiting = sum(1 for h in held if h.state == "vanished")
     if waiting:
         click.echo(
-            f"{waiting} 张待核实：dunning invoice void 发票号 --reason … 或 dunning invoice keep 发票号"
+            f"{waiting} 张待核实：`dunning invoice void 发票号 --reason …` 或"
+            " `dunning invoice keep 发票号`"
         )
 
 
@@ -151,7 +152,7 @@ def receipts_unmatched(ctx: click.Context, assigned: bool, as_json: bool) -> Non
     )
     if not assigned:
         click.echo(
-            f"{len(found)} 笔未匹配到款未冲减任何余额：dunning receipts assign 编号 客户编号"
+            f"{len(found)} 笔未匹配到款未冲减任何余额：`dunning receipts assign 编号 客户编号`"
         )
 
 

@@ -139,7 +139,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         # and re-entering a buffered stream raises.
         name = signal.Signals(signum).name
         with suppress(OSError):
-            os.write(2, f"watch: {name}: finishing the current file, then stopping\n".encode())
+            os.write(2, f"watch：收到 {name}，处理完当前文件后停止\n".encode())
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -69,11 +69,11 @@ def user_add(ctx: click.Context, name: str, role: str) -> None:
     Example: echo 's3cret-pass' | dunning user add wang --role clerk
     """
     desk = current_desk(ctx)
-    password = _read_password(f"password for {name}")
+    password = _read_password(f"{name} 的密码")
     with open_archive(desk.db_path) as db:
         user = add_user(db, name, role, password)
         audit(db, os_actor(), "user add", f"{user.name} ({user.role})")
-    click.echo(f"added {user.name} ({user.role})")
+    click.echo(f"已添加 {user.name}（{title(ROLE_TITLES, user.role)}）")
 
 
 @user_group.command("list")
@@ -111,7 +111,7 @@ def user_remove(ctx: click.Context, name: str) -> None:
     with open_archive(desk.db_path) as db:
         remove_user(db, name)
         audit(db, os_actor(), "user remove", name)
-    click.echo(f"removed {name}")
+    click.echo(f"已删除 {name}")
 
 
 @user_group.command("passwd")
@@ -123,8 +123,8 @@ def user_passwd(ctx: click.Context, name: str) -> None:
     Example: dunning user passwd wang
     """
     desk = current_desk(ctx)
-    password = _read_password(f"new password for {name}")
+    password = _read_password(f"{name} 的新密码")
     with open_archive(desk.db_path) as db:
         set_password(db, name, password)
         audit(db, os_actor(), "user passwd", name)
-    click.echo(f"password changed for {name}")
+    click.echo(f"已修改 {name} 的密码")

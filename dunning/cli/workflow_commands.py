@@ -23,6 +23,7 @@ from dunning.cli.output import (
     office_day,
 )
 from dunning.money import format_amount
+from dunning.vocabulary import title
 from dunning.workflow import actions
 from dunning.workflow.log import (
     KIND_TITLES,
@@ -33,7 +34,7 @@ from dunning.workflow.log import (
     list_entries,
     promise_statuses,
 )
-from dunning.workflow.status import STATUSES
+from dunning.workflow.status import STATUS_TITLES, STATUSES
 
 
 @main.command("set-status")
@@ -50,9 +51,11 @@ def set_status_command(ctx: click.Context, code: str, status: str, note: str | N
     with open_archive(desk.db_path) as db:
         change = actions.set_status(db, os_actor(), code, status, note=note)
     if change.changed:
-        click.echo(f"{change.customer} {change.name}: {change.old_status} → {change.new_status}")
+        old, new = (title(STATUS_TITLES, s) for s in (change.old_status, change.new_status))
+        click.echo(f"{change.customer} {change.name}：{old} → {new}")
     else:
-        click.echo(f"{change.customer} {change.name} is already {change.new_status}.")
+        now = title(STATUS_TITLES, change.new_status)
+        click.echo(f"{change.customer} {change.name} 已是“{now}”，未作改变。")
 
 
 @main.group("log")
@@ -102,6 +105,7 @@ def log_add(
                 promise_amount=promise_amount,
                 promise_date=promise_date,
                 on=on,
+                zone=desk.config.timezone,
             )
         except (InvalidEntryError, actions.ActionRefused) as exc:
             raise click.UsageError(str(exc)) from None
@@ -109,7 +113,8 @@ def log_add(
     if as_json:
         echo_json(entry_json(entry, status))
         return
-    click.echo(f"logged #{entry.id}: {entry.customer} {entry.kind} on {entry.day.isoformat()}")
+    kind = KIND_TITLES.get(entry.kind, entry.kind)
+    click.echo(f"已记录 #{entry.id}：{entry.customer} {kind} {entry.day.isoformat()}")
 
 
 @log_group.command("list")
@@ -132,7 +137,7 @@ def log_list(
     desk = current_desk(ctx)
     day = as_of_day(as_of)
     with open_archive(desk.db_path) as db:
-        entries = list_entries(db, code, since=since, until=as_of)
+        entries = list_entries(db, code, since=since, until=as_of, zone=desk.config.timezone)
         statuses = promise_statuses(db, entries, as_of=day)
     if as_json:
         echo_json([entry_json(e, statuses.get(e.id)) for e in entries])
@@ -180,7 +185,7 @@ def report_group() -> None:
 
 def _xlsx_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None and value.suffix.lower() != ".xlsx":
-        raise click.BadParameter(f"{value}: give a file name ending in .xlsx.")
+        raise click.BadParameter(f"{value}：文件名要以 .xlsx 结尾。")
     return value
 
 

@@ -416,8 +416,7 @@ def stamp_exhibits(paged: Paged, target: Path) -> list[Exhibit]:
             writer.write(out)
     except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise EvidenceError(
-            f"the evidence PDF could not be written ({exc}); open the case with --no-pdf and"
-            " print the exhibits one by one."
+            f"证据 PDF 无法写出（{exc}）：请加 --no-pdf 立案，再逐份打印证据。"
         ) from exc
     return numbered
 

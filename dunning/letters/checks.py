@@ -49,7 +49,7 @@ class TemplateProblem:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.problem} — at {self.tag!r}"
+        return f"{self.file}：{self.problem}（位置：{self.tag!r}）"
 
     def to_json(self) -> dict[str, str]:
         """As `templates check --json` prints it."""
@@ -75,7 +75,7 @@ def check_template(
     try:
         parts = _story_parts(path)
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        return [TemplateProblem(path.name, "", f"not a readable Word file ({exc})")]
+        return [TemplateProblem(path.name, "", f"不是可读取的 Word 文件（{exc}）")]
     problems: list[TemplateProblem] = []
     texts: list[str] = []
     for name, xml in parts.items():
@@ -87,7 +87,7 @@ def check_template(
         if not revisions:  # a tracked change inside a tag is named as what it is
             problems += _split_tags(path, paragraphs)
         problems += _syntax(path, name, xml, attributes)
-    if not any(p.problem.startswith("syntax error") for p in problems):
+    if not any(p.problem.startswith("语法错误") for p in problems):
         problems += _unknown_variables(path, known, texts)
     return problems
 
@@ -104,9 +104,9 @@ def _revisions(path: Path, part: str, xml: str) -> list[TemplateProblem]:
             TemplateProblem(
                 path.name,
                 deleted[:60] or part,
-                f"Track Changes (修订) in {part}: {inserted} insertion(s) and {removed}"
-                " deletion(s) not accepted; deleted text would reach the customer. In Word:"
-                " 审阅 → 接受 → 接受所有修订, turn 修订 off, and save",
+                f"{part} 中有未接受的修订：插入 {inserted} 处、删除 {removed} 处，"
+                "删掉的文字会出现在寄给客户的函件里。请在 Word 中：审阅 → 接受 → 接受所有修订，"
+                "关闭修订后保存",
             )
         )
     if _COMMENT.search(xml):
@@ -114,8 +114,8 @@ def _revisions(path: Path, part: str, xml: str) -> list[TemplateProblem]:
             TemplateProblem(
                 path.name,
                 part,
-                f"comments (批注) in {part}: a comment travels with every letter. In Word:"
-                " 审阅 → 删除 → 删除文档中的所有批注, and save",
+                f"{part} 中有批注：批注会随每封函件发出。请在 Word 中：审阅 → 删除 → "
+                "删除文档中的所有批注，然后保存",
             )
         )
     return found
@@ -129,16 +129,14 @@ def unused_templates(folder: Path) -> list[TemplateProblem]:
         if path.suffix.lower() in NOT_USED_SUFFIXES and not path.name.startswith(("~$", ".")):
             docx = path.with_suffix(".docx")
             fallback = (
-                f"the desk's {docx.name} is used instead"
-                if docx.is_file()
-                else "the built-in template is used instead"
+                f"实际使用的是本工作台的 {docx.name}" if docx.is_file() else "实际使用的是内置模板"
             )
             found.append(
                 TemplateProblem(
                     path.name,
                     path.name,
-                    f"saved as {path.suffix.lower()}, which the desk never uses ({fallback}):"
-                    " open it in Word or WPS and save it as Word 文档 (*.docx)",
+                    f"保存成了 {path.suffix.lower()} 格式，本工作台不读取这种格式（{fallback}）："
+                    "请在 Word 或 WPS 中打开，另存为“Word 文档 (*.docx)”",
                 )
             )
     return found
@@ -169,8 +167,7 @@ def _full_width(path: Path, paragraphs: list[list[str]]) -> list[TemplateProblem
                 TemplateProblem(
                     path.name,
                     excerpt,
-                    "full-width brace (｛ ｝ typed with a Chinese input method): "
-                    "retype the tag with half-width { } %",
+                    "全角花括号（用中文输入法打出的 ｛ ｝）：请用半角 { } % 重新输入这个标签",
                 )
             )
     return found
@@ -190,8 +187,7 @@ def _split_tags(path: Path, paragraphs: list[list[str]]) -> list[TemplateProblem
                     TemplateProblem(
                         path.name,
                         match.group(0),
-                        "tag split across Word runs (partly formatted differently): "
-                        "select the whole tag and retype it, or clear its formatting",
+                        "标签被拆成了几段（部分格式不同）：请选中整个标签重新输入，或清除它的格式",
                     )
                 )
     return found
@@ -208,7 +204,7 @@ def _syntax(
         lines = patched.splitlines()
         line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
         tag = re.sub(r"<[^>]+>", "", line).strip()[:120]
-        return [TemplateProblem(path.name, tag, f"syntax error in {part}: {exc.message}")]
+        return [TemplateProblem(path.name, tag, f"语法错误（{part}）：{exc.message}")]
     return _unknown_attributes(path, tree, attributes) + _unsafe(path, tree)
 
 
@@ -221,7 +217,7 @@ def _unsafe(path: Path, tree: nodes.Template) -> list[TemplateProblem]:
                 TemplateProblem(
                     path.name,
                     f".{access.attr}",
-                    f"reaches into Python internals ({access.attr!r}): not allowed in a letter",
+                    f"访问了 Python 内部属性（{access.attr!r}）：函件模板中不允许",
                 )
             )
     for call in tree.find_all(nodes.Call):
@@ -232,7 +228,7 @@ def _unsafe(path: Path, tree: nodes.Template) -> list[TemplateProblem]:
                     TemplateProblem(
                         path.name,
                         f"range({', '.join(map(str, sizes))})",
-                        f"a loop of more than {MAX_RANGE:,} steps: too long for a letter",
+                        f"循环超过 {MAX_RANGE:,} 步：对一封函件来说太长",
                     )
                 )
     return found
@@ -251,9 +247,8 @@ def _unknown_attributes(
         known = fields.get(owner.name) if isinstance(owner, nodes.Name) else None
         if known and access.attr not in known:
             name = f"{owner.name}.{access.attr}"  # type: ignore[attr-defined]
-            problem = f"unknown field {name!r}: {name.split('.')[0]} has " + ", ".join(
-                sorted(known)
-            )
+            fields_known = "、".join(f".{k}" for k in sorted(known))
+            problem = f"未知字段 {name!r}：{{{{ {name.split('.')[0]} }}}} 只有 {fields_known}"
             found.append(TemplateProblem(path.name, name, problem))
     return found
 
@@ -262,7 +257,7 @@ def _unknown_variables(path: Path, known: set[str], texts: list[str]) -> list[Te
     try:
         names = DocxTemplate(str(path)).get_undeclared_template_variables(jinja_env=ENV)
     except jinja2.TemplateSyntaxError as exc:
-        return [TemplateProblem(path.name, "", f"syntax error: {exc.message}")]
+        return [TemplateProblem(path.name, "", f"语法错误：{exc.message}")]
     found = []
     for name in sorted(set(names) - known - _BUILTIN):
         tag = next(
@@ -272,8 +267,8 @@ def _unknown_variables(path: Path, known: set[str], texts: list[str]) -> list[Te
             TemplateProblem(
                 path.name,
                 tag,
-                f"unknown variable {name!r}: not in the letter context "
-                "(see `dunning templates list --context`)",
+                f"未知变量 {name!r}：函件内容中没有这个变量"
+                "（用 `dunning templates list --context` 查看可用的变量）",
             )
         )
     return found

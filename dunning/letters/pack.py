@@ -42,6 +42,7 @@ from dunning.letters.unreviewed import unreviewed_hold
 from dunning.money import format_amount, to_fen
 from dunning.receivables import CustomerAging
 from dunning.safenames import make_unique_dir, safe_name
+from dunning.vocabulary import title
 from dunning.workers import WorkerPool
 from dunning.workflow.log import add_entry
 
@@ -184,7 +185,9 @@ def plan_pack(
     unless `allow_no_address`: a letter with a blank address cannot be mailed.
     """
     if level is not None and not 1 <= level <= len(config.levels):
-        raise PackError(f"--level must be 1 to {len(config.levels)} (see [[policy.levels]]).")
+        raise PackError(
+            f"--level 只能是 1 到 {len(config.levels)}（见 dunning.toml 的 `[[policy.levels]]`）。"
+        )
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
@@ -291,7 +294,7 @@ def _snapshot_warnings(
             found.append(
                 f"{cust.code} 可能已于 {r.paid_on.isoformat()} 付款 {format_amount(r.amount)}："
                 f"未匹配到款 #{r.id}（付款方 {r.payer_name}），请先核实"
-                f"（dunning receipts assign {r.id} {cust.code}）"
+                f"（`dunning receipts assign {r.id} {cust.code}`）"
             )
     return tuple(found)
 
@@ -375,7 +378,7 @@ def write_pack(
     return result
 
 
-DROPPED = "no letter: another pack sent one meanwhile, or the account changed; run pack again"
+DROPPED = "未生成：期间另一次生成已发出函件，或客户账目已变化；请重新运行 `dunning pack`"
 
 
 def _abandon_quietly(db: sqlite_utils.Database, run_id: int) -> None:
@@ -393,7 +396,7 @@ def _pack_folder(desk: Desk, as_of: dt.date, out_dir: Path | None) -> tuple[Path
     """
     if out_dir is not None:
         if out_dir.exists() and any(out_dir.iterdir()):
-            raise PackError(f"{out_dir} already holds files; choose another --out.")
+            raise PackError(f"{out_dir} 里已经有文件：请用 --out 另选一个空文件夹。")
         made = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
         return out_dir, made
@@ -406,7 +409,7 @@ def _pack_folder(desk: Desk, as_of: dt.date, out_dir: Path | None) -> tuple[Path
         except FileExistsError:
             continue
         return folder, True
-    raise PackError(f"too many packs named {base.name}* in {desk.out}; tidy it up.")
+    raise PackError(f"{desk.out} 中名为 {base.name}* 的函件包太多：请先整理该文件夹。")
 
 
 def _undo_folder(pack_dir: Path, made: bool) -> None:
@@ -454,7 +457,8 @@ def _check_templates(desk: Desk, documents: set[str]) -> None:
         path = template_path(desk, document)
         if not path.is_file():
             raise PackError(
-                f"no template for {document!r}: expected {path}; run `dunning templates export`."
+                f"没有“{title(DOCUMENT_TITLES, document)}”的模板：应在 {path}；"
+                "请运行 `dunning templates export`。"
             )
         problems = check_template(path, set(CONTEXT_DOC))
         if problems:

@@ -21,8 +21,8 @@ from dunning.errors import DunningError
 from dunning.procs import alive, die_with_parent
 
 INSTALL_HINT = (
-    "LibreOffice is not installed, so no PDF can be made: install it"
-    " (apt-get install libreoffice-writer-nogui fonts-wqy-microhei) or run without --pdf."
+    "没有安装 LibreOffice，无法生成 PDF：请安装"
+    "（apt-get install libreoffice-writer-nogui fonts-wqy-microhei），或不加 --pdf 运行。"
 )
 
 
@@ -77,7 +77,7 @@ def convert_to_pdf(docs: Sequence[Path], *, timeout_s: float = 600.0) -> list[Pa
             if not produced.is_file():
                 stderr = done[n % parts].stderr.decode(errors="replace").strip().splitlines()
                 detail = stderr[-1:] or [""]
-                raise PdfToolError(f"LibreOffice could not convert {doc.name}: {detail[0]}")
+                raise PdfToolError(f"LibreOffice 无法转换 {doc.name}：{detail[0]}")
             target = doc.with_suffix(".pdf")
             shutil.move(produced, target)
             results.append(target)
@@ -175,7 +175,7 @@ def _run(cmd: list[str], timeout_s: float) -> subprocess.CompletedProcess[bytes]
             )
         except subprocess.TimeoutExpired as exc:
             raise PdfToolError(
-                f"LibreOffice took longer than {timeout_s:.0f} s; try a smaller pack."
+                f"LibreOffice 用时超过 {timeout_s:.0f} 秒：请分批生成较小的函件包。"
             ) from exc
         if done.returncode != _RESTART:
             return done

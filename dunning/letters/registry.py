@@ -141,15 +141,9 @@ def repair(desk: Desk, db: sqlite_utils.Database) -> list[str]:
         inside_out = folder.resolve().is_relative_to(desk.out.resolve())
         if folder.exists() and not registered and inside_out:
             shutil.rmtree(folder, ignore_errors=True)
-            said.append(
-                f"removed {folder.name}: a pack that was interrupted before its letters were"
-                " registered (its reference numbers are not reused)"
-            )
+            said.append(f"已删除 {folder.name}：这次生成在函件登记前中断（其函件编号不会再用）")
         elif folder.exists() and not registered:
-            said.append(
-                f"{folder} holds letters of an interrupted pack that were never registered:"
-                " delete them, they are not valid letters"
-            )
+            said.append(f"{folder} 里是一次中断的生成留下的函件，从未登记：不是有效函件，请删除")
         with write_transaction(db) as conn:
             finish(conn, run_id, state="abandoned")
     return said

@@ -68,8 +68,8 @@ class TemplateError(DunningError):
     """A template cannot be rendered: a Jinja syntax error or a variable the context lacks."""
 
     def __init__(self, template: Path, problem: str, tag: str = "") -> None:
-        where = f" near {tag!r}" if tag else ""
-        super().__init__(f"{template.name}: {problem}{where}; fix the template in Word.")
+        where = f"（在 {tag!r} 附近）" if tag else ""
+        super().__init__(f"{template.name}：{problem}{where}；请在 Word 中修改模板。")
         self.template = template
         self.problem = problem
         self.tag = tag
@@ -210,7 +210,7 @@ def compile_template(template: Path) -> CompiledTemplate:
     try:
         doc = Document(str(template))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise TemplateError(template, f"not a readable Word file ({exc})") from exc
+        raise TemplateError(template, f"不是可读取的 Word 文件（{exc}）") from exc
     accept_revisions(doc.element.body)
     body = _compile(template, _DOCXTPL.xml_to_string(doc.element.body))
     xml_parts: dict[str, jinja2.Template] = {}
@@ -439,4 +439,23 @@ def _template_error(template: Path, exc: jinja2.TemplateError, source: str) -> T
         lines = source.splitlines()
         if 0 < lineno <= len(lines):
             tag = re.sub(r"<[^>]+>", "", lines[lineno - 1]).strip()[:120]
-    return TemplateError(template, str(exc.message or exc), tag)
+    return TemplateError(template, _problem(exc), tag)
+
+
+_UNDEFINED = re.compile(r"'([^']*)' is undefined")
+_UNSAFE = re.compile(r"access to attribute '([^']*)' of '[^']*' object is unsafe")
+
+
+def _problem(exc: jinja2.TemplateError) -> str:
+    """Jinja's reason as a clerk reads it: the two a letter meets named in Chinese."""
+    text = str(exc.message or exc)
+    if match := _UNDEFINED.search(text):
+        return (
+            f"变量 '{match.group(1)}' 不存在（用 `dunning templates list --context`"
+            " 查看可用的变量）"
+        )
+    if match := _UNSAFE.search(text):
+        return f"访问了不安全的属性 '{match.group(1)}'：函件模板中不允许"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"语法错误：{text}"
+    return text

@@ -53,15 +53,15 @@ def _tick(steps: int = 0) -> None:
     if limits[3] % 64:  # the clock is read every 64th step: this sits on every loop step
         return
     if limits[1] > MAX_LOOP_STEPS:
-        raise SecurityError(f"the template loops more than {MAX_LOOP_STEPS:,} times for one letter")
+        raise SecurityError(f"模板在一封函件里循环超过 {MAX_LOOP_STEPS:,} 次：请检查模板中的循环")
     if time.monotonic() > limits[0]:
-        raise SecurityError(f"rendering one letter took longer than {limits[2]:g} s")
+        raise SecurityError(f"生成一封函件用时超过 {limits[2]:g} 秒：请简化模板")
 
 
 def _range(*args: int) -> Iterator[int]:
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
-        raise SecurityError(f"range() of {len(numbers):,} numbers; at most {MAX_RANGE:,}")
+        raise SecurityError(f"range() 产生 {len(numbers):,} 个数，最多只能 {MAX_RANGE:,} 个")
     for n in numbers:
         _tick(1)
         yield n
@@ -74,8 +74,8 @@ def bounded_render(template: Template, context: dict[str, Any]) -> str:
         size += len(chunk)
         if size > MAX_PART_CHARS:
             raise SecurityError(
-                f"the letter grows past {MAX_PART_CHARS:,} characters: a tag prints"
-                f" {chunk[:20]!r}… too often or too long"
+                f"函件内容超过 {MAX_PART_CHARS:,} 个字符：某个标签输出 {chunk[:20]!r}…"
+                "次数太多或内容太长"
             )
         parts.append(chunk)
     return "".join(parts)
@@ -97,14 +97,13 @@ class LetterSandbox(SandboxedEnvironment):
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _tick()
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"a power of {right}; at most {MAX_EXPONENT}")
+            raise SecurityError(f"乘方 {right} 太大，最多只能 {MAX_EXPONENT}")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 size = _size(seq)
                 if size is not None and isinstance(times, int) and size * times > MAX_TEXT:
                     raise SecurityError(
-                        f"multiplying a text or list to {size * times:,} items; at most"
-                        f" {MAX_TEXT:,}"
+                        f"把文字或列表乘到 {size * times:,} 项，最多只能 {MAX_TEXT:,} 项"
                     )
         return super().call_binop(context, operator, left, right)
 

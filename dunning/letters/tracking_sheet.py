@@ -33,6 +33,7 @@ from dunning.letters.delivery import (
     write_sent,
 )
 from dunning.letters.registry import find_refs, known_refs
+from dunning.vocabulary import DELIVERY_CHANNELS, choices
 
 REF_HEADERS = (
     "ref", "reference", "letter", "letterref", "customerreference", "orderno", "函件编号",
@@ -109,7 +110,7 @@ def _rows(path: Path) -> list[list[object]]:
         with guarded_sheets(path) as sheets:
             sheet = next(sheets, None)
             if sheet is None:
-                raise SheetError(f"{path.name} holds no sheet.")
+                raise SheetError(f"{path.name} 里没有工作表：请检查文件。")
             rows = itertools.chain(sheet.head, sheet.rest)
             return [list(r) for r in itertools.islice(rows, MAX_ROWS + 1)]
     except IngestError as exc:
@@ -130,9 +131,8 @@ def _find_header(path: Path, rows: list[list[object]]) -> tuple[int, dict[str, i
                 columns["date"] = date
             return index, columns
     raise SheetError(
-        f"{path.name}: no header row with a tracking-number column (运单号, 快递单号, 邮件号,"
-        " tracking) and a letter-reference column (ref, 函件编号, 订单号, 备注) in its first"
-        f" {HEADER_SEARCH_ROWS} rows."
+        f"{path.name}：前 {HEADER_SEARCH_ROWS} 行中找不到表头：需要一列运单号（运单号、快递单号、"
+        "邮件号或 tracking）和一列函件编号（ref、函件编号、订单号或备注）；请补上表头后再导入。"
     )
 
 
@@ -140,7 +140,7 @@ def read_tracking_sheet(path: Path) -> TrackingSheet:
     """Read a courier's batch sheet (CSV in UTF-8 or GBK, or XLSX); every row accounted for."""
     rows = _rows(path)
     if len(rows) > MAX_ROWS:
-        raise SheetError(f"{path.name} has more than {MAX_ROWS} rows; split it.")
+        raise SheetError(f"{path.name} 超过 {MAX_ROWS} 行：请拆成几个文件分别导入。")
     header, columns = _find_header(path, rows)
     sheet = TrackingSheet(path, header + 1)
     for number, row in _numbered(rows, header):
@@ -199,20 +199,19 @@ def _tracking_text(raw: str) -> str:
 
 def _row_problem(refs: list[str], tracking: str, ref_cell: str) -> tuple[str, str, str] | None:
     if not refs:
-        return ("ref", ref_cell, "no letter reference like CS-2025-000123")
+        return ("ref", ref_cell, "没有函件编号（应像 CS-2025-000123 这样）")
     if len(refs) > 1:
-        return ("ref", ref_cell, f"several letter references ({', '.join(refs)}): one per row")
+        return ("ref", ref_cell, f"有多个函件编号（{'、'.join(refs)}）：每行只写一个")
     if not tracking:
-        return ("tracking", tracking, "no tracking number")
+        return ("tracking", tracking, "没有运单号")
     if _SCIENTIFIC.match(tracking):
         return (
             "tracking",
             tracking,
-            "Excel turned the number into scientific notation and lost digits; format the"
-            " column as text and export again",
+            "Excel 把运单号变成了科学计数法，丢了位数：请把这一列设为文本格式后重新导出",
         )
     if len(tracking) > 40 or not all(c.isalnum() or c in "-_ " for c in tracking):
-        return ("tracking", tracking, "not a tracking number (letters, digits and dashes)")
+        return ("tracking", tracking, "不是运单号（只能有字母、数字和短横线）")
     return None
 
 
@@ -245,7 +244,9 @@ def mark_sent_from_sheet(
     rejects the whole sheet with every bad row listed; nothing is written.
     """
     if via not in CHANNELS:
-        raise DeliveryError(f"unknown channel {via!r}; use one of {', '.join(CHANNELS)}.")
+        raise DeliveryError(
+            f"没有“{via}”这种寄送方式：请用 {choices(DELIVERY_CHANNELS, CHANNELS)}。"
+        )
     sheet = read_tracking_sheet(path)
     result = BatchResult(str(path), sheet.header_row)
     result.skipped = [{"row": r, "why": w} for r, w in sheet.skipped]
@@ -254,8 +255,7 @@ def mark_sent_from_sheet(
         problems = sorted([*sheet.problems, *problems], key=lambda p: p.row)
         if problems:
             raise SheetError(
-                f"{path.name}: {len(problems)} bad row(s); nothing was recorded. Fix them and"
-                " give the sheet again.",
+                f"{path.name}：有 {len(problems)} 行有误，全部未记录：请改正后重新导入整张表。",
                 problems,
             )
         for letter, tracking, day in todo:
@@ -276,7 +276,7 @@ def _plan_rows(
         entry = {"row": row.row, "ref": ref, "tracking": row.tracking, "sent_on": day}
         try:
             if ref in seen:
-                raise DeliveryError(f"letter {ref} is on row {seen[ref]} already")
+                raise DeliveryError(f"函件 {ref} 已在第 {seen[ref]} 行出现过：每封函件只写一行")
             seen[ref] = row.row
             letter = get_delivery(conn, ref)
             recorded = (letter.status, letter.channel, letter.tracking_no, letter.sent_on)

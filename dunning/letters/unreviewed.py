@@ -39,14 +39,14 @@ def unreviewed_hold(
     ids = "、".join(f"#{r.id} {format_amount(r.amount)}（{r.received_on}）" for r in found)
     if ignore:
         return decision, (
-            f"{aging.customer} {aging.name}: 到账待核对 {ids} may already pay this claim;"
-            " sent anyway (--ignore-unreviewed)",
+            f"{aging.customer} {aging.name}：到账待核对 {ids} 可能已付清这笔欠款，"
+            "仍按 --ignore-unreviewed 发出函件",
         )
     held = dataclasses.replace(
         decision,
         next_level=None,
-        reason=f"到账待核对 {ids} may cover the claim: review it first (dunning bank review)"
-        " or pack with --ignore-unreviewed",
+        reason=f"到账待核对 {ids} 可能已付清这笔欠款：请先核对（`dunning bank review`），"
+        "或加 --ignore-unreviewed 生成",
     )
     return held, ()
 

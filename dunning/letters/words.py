@@ -31,7 +31,7 @@ def amount_in_words(amount: Decimal, *, prefix: bool = False) -> str:
     sign = "负" if fen_total < 0 else ""
     fen_total = abs(fen_total)
     if fen_total >= LIMIT * 100:
-        raise ValueError(f"amount {amount} is too large to write in words")
+        raise ValueError(f"金额 {amount} 太大，无法写成大写金额")
     yuan, rest = divmod(fen_total, 100)
     jiao, fen = divmod(rest, 10)
     words = sign + _yuan_and_cents(yuan, jiao, fen)

@@ -14,9 +14,10 @@ from starlette.routing import Route
 from dunning.archive.accounts import aging_json, customers_json
 from dunning.archive.documents import stored_original
 from dunning.archive.search.query import search
-from dunning.dates import office_today, parse_date
+from dunning.dates import office_today, parse_date, refuse_future
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import parse_amount
+from dunning.vocabulary import DOCUMENT_KINDS, choices
 from dunning.web.desk_state import csrf_token, json_body, json_response
 from dunning.web.guard import actor_of, guard, state_of
 from dunning.workflow import actions
@@ -39,21 +40,35 @@ def query_date(value: str | None, name: str) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError:
-        raise BadRequest(f"{name}={value!r} is not a date like 2025-06-30.") from None
+        raise BadRequest(f"{name}={value!r} 不是日期：请写成 2025-06-30 这样。") from None
+
+
+def query_as_of(request: Request) -> dt.date:
+    """`?as_of=` (default today in the office); a day after today only with `allow_future=1`,
+    as `--as-of` with `--allow-future` on the command line."""
+    today = office_today(state_of(request).desk.config.timezone)
+    day = query_date(request.query_params.get("as_of"), "as_of")
+    if day is None:
+        return today
+    allow = request.query_params.get("allow_future", "")
+    if allow not in ("", "0", "1", "true", "false"):
+        raise BadRequest(f"allow_future={allow!r}：请写 1 或 0。")
+    refuse_future(day, today, "日期 as_of", allow=allow in ("1", "true"))
+    return day
 
 
 def query_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
-        raise BadRequest(f"{name}={value!r}: give a whole number from {low} to {high}.")
+        raise BadRequest(f"{name}={value!r}：请给 {low} 到 {high} 之间的整数。")
     return int(value)
 
 
 def document_id(request: Request) -> int:
     raw = str(request.path_params["doc"])
     if not _DOCUMENT_ID.fullmatch(raw):
-        raise NotFoundError(f"no document {raw!r}.")
+        raise NotFoundError(f"没有文档“{raw}”：请核对文档编号。")
     return int(raw)
 
 
@@ -82,9 +97,7 @@ async def call_with_body(fn: Any, request: Request, *args: Any) -> Response:
 def aging_data(request: Request) -> bytes:
     """The body of `aging --json` for `as_of`, serialised once per change of the archive."""
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
-        state.desk.config.timezone
-    )
+    day = query_as_of(request)
 
     def body() -> bytes:
         report = sorted(state.aging(day), key=lambda a: (-a.max_days_overdue, a.customer))
@@ -102,9 +115,7 @@ def customers_data(request: Request) -> list[dict[str, Any]]:
 
 def customer_data(request: Request) -> dict[str, Any]:
     state = state_of(request)
-    day = query_date(request.query_params.get("as_of"), "as_of") or office_today(
-        state.desk.config.timezone
-    )
+    day = query_as_of(request)
     code = str(request.path_params["code"])
     return customer_record(state.db(), code, as_of=day, edges=state.desk.config.bucket_edges)
 
@@ -113,7 +124,7 @@ def search_data(request: Request) -> list[dict[str, object]]:
     q = request.query_params
     kind = q.get("kind") or None
     if kind not in (None, "contract", "ledger", "receipt", "letter", "einvoice"):
-        raise BadRequest(f"kind={kind!r}: use contract, ledger, receipt, letter or einvoice.")
+        raise BadRequest(f"kind={kind!r}：请用 {choices(DOCUMENT_KINDS)}。")
     hits = search(
         state_of(request).db(),
         q.get("q", ""),
@@ -192,16 +203,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise BadRequest("the request body must be a JSON object.") from None
+        raise BadRequest("请求内容必须是一个 JSON 对象：请检查发送的数据。") from None
     if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object.")
+        raise BadRequest("请求内容必须是一个 JSON 对象：请检查发送的数据。")
     return body
 
 
 def _text_field(body: dict[str, Any], name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string, not {json_body(value).decode()[:40]}.")
+        raise BadRequest(f"{name} 必须是文字，不能是 {json_body(value).decode()[:40]}。")
     return value
 
 
@@ -219,6 +230,7 @@ def log_data(request: Request, body: dict[str, Any]) -> dict[str, object]:
             promise_amount=parse_amount(amount) if amount not in (None, "") else None,
             promise_date=query_date(promise_day, "promise_date"),
             on=query_date(body.get("on"), "on"),
+            zone=state.desk.config.timezone,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None

@@ -33,14 +33,14 @@ def decide(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     state, user = state_of(request), request.state.user
     raw_id, action = body.get("receipt"), body.get("action")
     if isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or not str(raw_id).isdigit():
-        raise BadRequest("receipt must be a receipt number, as `dunning bank list` shows it.")
+        raise BadRequest("receipt 必须是到账编号（用 `dunning bank list` 查看）。")
     if action not in ACTIONS:
-        raise BadRequest(f"action must be one of {', '.join(ACTIONS)}.")
+        raise BadRequest(f"action 只能是 {'、'.join(f'`{a}`' for a in ACTIONS)} 之一。")
     receipt = int(raw_id)
     customer = body.get("customer")
     parts = _parts(body.get("split")) if action == "split" else []
     if action == "customer" and (not isinstance(customer, str) or not customer.strip()):
-        raise BadRequest("name the customer (its code) whose money this is.")
+        raise BadRequest("请写明这笔钱是哪个客户的（客户编号）。")
     db = state.db()
     with write_transaction(db) as conn:
         if action == "accept":
@@ -73,15 +73,15 @@ def _parts(raw: object) -> list[tuple[str, Decimal]]:
     elif isinstance(raw, list):
         items = [(p.get("invoice"), p.get("amount")) for p in raw if isinstance(p, dict)]
     if not items:
-        raise BadRequest("split needs at least one invoice and amount (发票号=金额).")
+        raise BadRequest("拆分至少要有一张发票和金额（每行写 发票号=金额）。")
     out = []
     for number, amount in items:
         if not isinstance(number, str) or not number:
-            raise BadRequest("each part needs an invoice number.")
+            raise BadRequest("拆分的每一部分都要写发票号。")
         try:
             out.append((number, parse_amount(amount)))
         except ValueError as exc:
-            raise BadRequest(f"invoice {number}: {exc}.") from None
+            raise BadRequest(f"发票 {number}：{exc}。") from None
     return out
 
 
@@ -89,7 +89,7 @@ def receipts_data(request: Request) -> list[dict[str, Any]]:
     q = request.query_params
     status = tuple(s for s in q.getlist("status") if s)
     if any(s not in queue.STATUSES for s in status):
-        raise BadRequest(f"status must be one of {', '.join(queue.STATUSES)}.")
+        raise BadRequest(f"status 只能是 {'、'.join(f'`{s}`' for s in queue.STATUSES)} 之一。")
     rows = queue.receipts(
         state_of(request).db(),
         status=status,
@@ -140,7 +140,7 @@ async def post_page(request: Request) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if "receipt" not in fields:
-        return PlainTextResponse("missing receipt", status_code=400)
+        return PlainTextResponse("缺少到账编号。", status_code=400)
     return await run_in_threadpool(_form_decision, request, fields)
 
 

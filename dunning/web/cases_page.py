@@ -70,7 +70,7 @@ def _case_page(request: Request, error: str | None = None) -> Response:
     number = _case_id(request)
     try:
         if number is None:
-            raise NotFoundError("no such case")
+            raise NotFoundError("没有这个案件。")
         case = get_case(state.db(), number)
     except NotFoundError:
         return PlainTextResponse("没有这个案件。", status_code=404)
@@ -114,7 +114,7 @@ def _open(request: Request, form: FormData) -> Response:
     code, kind = _form_text(form, "customer"), _form_text(form, "kind") or "lawsuit"
     try:
         if kind not in CASE_KINDS:
-            raise DunningError(f"unknown kind of case {kind!r}.")
+            raise DunningError(f"没有“{kind}”这种案件类型：请从列表中选择。")
         built = build_case_file(
             state.desk, state.db(), code, kind=kind, as_of=_day(form, "as_of", office_today(state.desk.config.timezone)),
             note=_form_text(form, "note") or None,

@@ -189,6 +189,7 @@ def _add_log(request: Request, form: FormData) -> Response:
             promise_amount=parse_amount(amount) if amount else None,
             promise_date=parse_date(day) if day else None,
             on=parse_date(on) if on else None,
+            zone=state.desk.config.timezone,
         )
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)

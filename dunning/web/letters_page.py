@@ -37,18 +37,18 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     day = query_date(body.get("as_of"), "as_of") or today
     allow_future = body.get("allow_future", False)
     if not isinstance(allow_future, bool):
-        raise BadRequest("allow_future must be true or false.")
+        raise BadRequest("allow_future 只能是 true 或 false。")
     refuse_future(day, today, "函件日期", allow=allow_future)
     customers = body.get("customers") or []
     if not isinstance(customers, list) or not all(isinstance(c, str) for c in customers):
-        raise BadRequest("customers must be a list of customer codes.")
+        raise BadRequest("customers 必须是客户编号的列表。")
     min_days, level = body.get("min_days"), body.get("level")
     for name, value in (("min_days", min_days), ("level", level)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise BadRequest(f"{name} must be a whole number.")
+            raise BadRequest(f"{name} 必须是整数。")
     allow_no_address = body.get("allow_no_address", False)
     if not isinstance(allow_no_address, bool):
-        raise BadRequest("allow_no_address must be true or false.")
+        raise BadRequest("allow_no_address 只能是 true 或 false。")
     db = state.db()
     plan = plan_pack(
         db,
@@ -63,7 +63,7 @@ def pack_data(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return dry_run(state, plan, day)
     result = write_pack(state.desk, db, plan, pdf=bool(body.get("pdf", False)))
     name = result.pack_dir.name if result.pack_dir else "-"
-    audit(db, user.name, "pack", f"{name}: {len(result.letters)} letters")
+    audit(db, user.name, "pack", f"{name}：{len(result.letters)} 封函件")
     return result.to_json()
 
 

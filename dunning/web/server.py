@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dunning.archive.db import open_archive
 from dunning.desk import Desk
 from dunning.errors import DunningError
+from dunning.vocabulary import INGEST_OUTCOMES, title
 from dunning.web.guard import is_loopback
 from dunning.web.users import has_users
 
@@ -23,8 +24,8 @@ def check_host(desk: Desk, host: str) -> None:
         accounts = has_users(db)
     if not is_loopback(host) and not accounts:
         raise ServeRefusedError(
-            f"refusing to serve on {host} without accounts: add one with"
-            " `dunning user add NAME --role manager`, or serve on 127.0.0.1."
+            f"没有账户时不能在 {host} 上提供服务：请先用 `dunning user add 用户名 --role manager`"
+            " 添加账户，或只在 127.0.0.1 上提供服务。"
         )
 
 
@@ -33,7 +34,9 @@ def check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ServeRefusedError(f"cannot serve on {host}: {exc.strerror}.") from None
+        raise ServeRefusedError(
+            f"无法在 {host} 上提供服务：{exc.strerror}。请核对 --host。"
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,7 +44,7 @@ def check_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             raise ServeRefusedError(
-                f"cannot serve on {host}:{port}: {exc.strerror}; choose another --port."
+                f"无法在 {host}:{port} 上提供服务：{exc.strerror}；请用 --port 换一个端口。"
             ) from None
 
 
@@ -59,7 +62,7 @@ def run_server(
         app = create_app(desk, watching=watch, loopback_only=is_loopback(host))
         stop = threading.Event()
         watcher = _start_watcher(desk, stop, notice) if watch else None
-        notice(f"http://{host}:{port}/ (Ctrl-C stops)")
+        notice(f"http://{host}:{port}/（按 Ctrl-C 停止）")
         try:
             # proxy_headers off: only `[web] trusted_proxies` may name the client (guard.py).
             uvicorn.run(
@@ -79,10 +82,11 @@ def _start_watcher(
     from dunning.watcher import Watcher, WatchSettings
 
     def outcome(o: Outcome) -> None:
+        said = title(INGEST_OUTCOMES, o.status)
         if o.status == "failed":
-            notice(f"failed {o.file.name}: {o.reason}")
+            notice(f"{said} {o.file.name}：{o.reason}")
         else:
-            notice(f"{o.status} {o.file.name} (doc {o.document})")
+            notice(f"{said} {o.file.name}（文档 {o.document}）")
 
     watcher = Watcher(
         desk, WatchSettings.from_config(desk.config), on_outcome=outcome, on_notice=notice

@@ -16,6 +16,7 @@ from dunning.actors import Actor
 from dunning.archive.snapshots import HELD, confirm_keep, confirm_void, held_invoices
 from dunning.archive.unmatched import assign, dismiss, get_receipt, unmatched_receipts
 from dunning.errors import DunningError, NotFoundError
+from dunning.vocabulary import INVOICE_STATES, choices
 from dunning.web.api import BadRequest, _text_field, call, call_with_body
 from dunning.web.guard import guard, state_of
 from dunning.web.users import audit
@@ -40,7 +41,7 @@ def _back(form: FormData, fallback: str) -> str:
 def _receipt_id(request: Request) -> int:
     raw = str(request.path_params["rid"])
     if not raw.isdigit() or len(raw) > 12:
-        raise NotFoundError(f"no unmatched receipt {raw!r}.")
+        raise NotFoundError(f"没有未匹配到款“{raw}”：请核对编号。")
     return int(raw)
 
 
@@ -138,7 +139,7 @@ def _held_data(request: Request) -> list[dict[str, Any]]:
     states = [s for s in q.getlist("state") if s] or list(HELD)
     unknown = [s for s in states if s not in HELD]
     if unknown:
-        raise BadRequest(f"state={unknown[0]!r}: use vanished, voided or settled.")
+        raise BadRequest(f"state={unknown[0]!r}：请用 {choices(INVOICE_STATES, tuple(HELD))}。")
     held = held_invoices(state_of(request).db(), customer=q.get("customer") or None, states=states)
     return [h.to_json() for h in held]
 

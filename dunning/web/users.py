@@ -17,6 +17,7 @@ from dunning.archive.db import write_transaction
 from dunning.errors import DunningError, NotFoundError
 from dunning.vocabulary import ROLE_TITLES as ROLE_TITLES  # re-exported for the pages
 from dunning.vocabulary import ROLES as ROLES
+from dunning.vocabulary import choices
 from dunning.workflow.actions import record_audit_line
 
 RESERVED_NAME = "本机"  # who acts on a desk without accounts (guard.LOCAL_USER)
@@ -93,9 +94,7 @@ def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 def _refuse_invisible(given: str) -> None:
     if any(unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Zl", "Zp") for ch in given):
-        raise UserError(
-            f"user name {given!r} holds invisible or control characters: type it plainly."
-        )
+        raise UserError(f"用户名 {given!r} 含有看不见的字符或控制字符：请重新手工输入。")
 
 
 def _check_name(db: sqlite_utils.Database | sqlite3.Connection, given: str) -> str:
@@ -105,26 +104,30 @@ def _check_name(db: sqlite_utils.Database | sqlite3.Connection, given: str) -> s
     _check_new(name, ROLES[0], "x" * MIN_PASSWORD)
     for (other,) in db.execute("SELECT name FROM users").fetchall():
         if normalise_name(other) == name:
-            raise UserError(f"user {other!r} exists already; use `dunning user passwd {other}`.")
+            raise UserError(
+                f"用户 {other!r} 已经存在：要改密码请用 `dunning user passwd {other}`。"
+            )
         if skeleton(other) == skeleton(name):
             raise UserError(
-                f"user name {given!r} looks like the existing account {other!r}: the audit trail"
-                " could not tell them apart; choose a clearly different name."
+                f"用户名 {given!r} 与已有账户 {other!r} 看起来一样：操作记录里分不清两人，"
+                "请换一个明显不同的名字。"
             )
     if _mixed_scripts(name):
-        raise UserError(f"user name {given!r} mixes Latin with Cyrillic or Greek letters.")
+        raise UserError(f"用户名 {given!r} 混用了拉丁字母与西里尔或希腊字母：请只用一种。")
     return name
 
 
 def _check_new(name: str, role: str, password: str) -> None:
     if not _NAME.fullmatch(name):
-        raise UserError(f"user name {name!r}: use 1 to 40 letters, digits or . _ @ - (no spaces).")
+        raise UserError(
+            f"用户名 {name!r} 不可用：请用 1 到 40 个字母、数字或 . _ @ -（不能有空格）。"
+        )
     if name == RESERVED_NAME:
-        raise UserError(f"user name {name!r} is how the audit trail names this PC's own use.")
+        raise UserError(f"用户名 {name!r} 是操作记录里留给本机使用者的名字：请换一个。")
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        raise UserError(f"没有“{role}”这种角色：请用 {choices(ROLE_TITLES, ROLES)}。")
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters.")
+        raise UserError(f"密码至少要 {MIN_PASSWORD} 个字符：请换一个更长的密码。")
 
 
 def add_user(db: sqlite_utils.Database, name: str, role: str, password: str) -> User:
@@ -179,7 +182,7 @@ def get_user(db: sqlite_utils.Database, name: str) -> User:
         ).fetchone()
     )
     if row is None:
-        raise NotFoundError(f"no user {name!r}; `dunning user list` shows the accounts.")
+        raise NotFoundError(f"没有用户 {name!r}：用 `dunning user list` 查看所有账户。")
     return User(*row)
 
 

@@ -9,6 +9,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dunning.errors import DunningError, NotFoundError
+from dunning.vocabulary import AUDIT_ACTIONS, title
 from dunning.web.guard import guard, state_of
 from dunning.web.users import (
     ROLE_TITLES,
@@ -33,7 +34,10 @@ def _page(request: Request, error: str | None = None) -> Response:
         users=list_users(db),
         roles=ROLES,
         role_titles=ROLE_TITLES,
-        audit=audit_entries(db, 30),
+        audit=[
+            (at, who, title(AUDIT_ACTIONS, action), detail)
+            for at, who, action, detail in audit_entries(db, 30)
+        ],
         error=error,
     )
 
@@ -63,7 +67,7 @@ def _change(request: Request, form: FormData) -> Response:
                 return _page(request, error="不能删除自己正在使用的账户。")
             remove_user(db, name)
         else:
-            return PlainTextResponse("unknown action", status_code=400)
+            return PlainTextResponse("未知的操作。", status_code=400)
     except NotFoundError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     except DunningError as exc:

@@ -106,11 +106,13 @@ def add_log(
     on: dt.date | None = None,
     by: str | None = None,
     today: dt.date | None = None,
+    zone: str = "Asia/Shanghai",
 ) -> LogEntry:
-    """Log a call, visit, SMS, promise or legal step; `by` (default: the actor) did it."""
+    """Log a call, visit, SMS, promise or legal step; `by` (default: the actor) did it, on
+    the office's day in `zone` (`[desk] timezone`)."""
     require_role(actor, "clerk", "添加催收记录")
     check_log_kind(kind)
-    refuse_future(on, "记录日期", today=today)
+    refuse_future(on, "记录日期", today=today or office_today(zone))
     with write_transaction(db) as conn:
         entry = add_entry(
             conn,
@@ -121,8 +123,10 @@ def add_log(
             promise_amount=promise_amount,
             promise_date=promise_date,
             on=on,
+            zone=zone,
         )
-        record_audit(conn, actor, "log add", f"{entry.customer} {entry.kind} #{entry.id}")
+        kind_title = title(LOG_KINDS, entry.kind)
+        record_audit(conn, actor, "log add", f"{entry.customer} {kind_title} #{entry.id}")
     return entry
 
 
@@ -139,6 +143,7 @@ def set_status(
                 require_role(actor, "manager", what)
         change = change_status(conn, customer, status, note=note, by=actor.name)
         if change.changed:
-            detail = f"{change.customer} {change.old_status} → {change.new_status}"
+            old, new = (title(CUSTOMER_STATUS, s) for s in (change.old_status, change.new_status))
+            detail = f"{change.customer} {old} → {new}"
             record_audit(conn, actor, "set-status", detail)
     return change

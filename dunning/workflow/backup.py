@@ -114,13 +114,13 @@ def backup_desk(desk: Desk, dest: Path, *, now: dt.datetime | None = None) -> Ba
     dest = dest.resolve()
     if dest.is_relative_to(desk.root):
         raise BackupError(
-            f"{dest} is inside the desk {desk.root}: a backup there is lost with the desk;"
-            " choose a folder on another disk or another computer."
+            f"{dest} 在工作台 {desk.root} 里面：工作台丢失时这份备份会一起丢失；"
+            "请选另一块磁盘或另一台电脑上的文件夹。"
         )
     if desk.root.is_relative_to(dest):
         raise BackupError(
-            f"{dest} holds the desk {desk.root} itself: give a folder of its own for the"
-            " backup (on another disk or another computer)."
+            f"{dest} 包含了工作台 {desk.root} 本身：请给备份单独一个文件夹"
+            "（在另一块磁盘或另一台电脑上）。"
         )
     # Opened once first: an archive from an older version is migrated (relative paths)
     # before it is copied, so the snapshot restores anywhere.
@@ -142,8 +142,8 @@ def backup_desk(desk: Desk, dest: Path, *, now: dt.datetime | None = None) -> Ba
             shutil.rmtree(partial, ignore_errors=True)
     except OSError as exc:
         raise BackupError(
-            f"the backup to {dest} could not be written ({exc.strerror or exc}): the last"
-            " complete backup there is unchanged; free some space or choose another folder."
+            f"无法写入到 {dest} 的备份（{exc.strerror or exc}）：那里上一次完整的备份没有改变；"
+            "请腾出空间或另选一个文件夹。"
         ) from None
     return result
 
@@ -265,8 +265,8 @@ def find_snapshot(source: Path) -> tuple[Path, Path]:
     latest = source / LATEST
     if not latest.is_file():
         raise BackupError(
-            f"{source} is not a dunning backup (no {LATEST} and no {MANIFEST});"
-            " give the folder `dunning backup` wrote to."
+            f"{source} 不是 dunning 的备份（没有 {LATEST}，也没有 {MANIFEST}）："
+            "请给出 `dunning backup` 写入的那个文件夹。"
         )
     name = latest.read_text(encoding="utf-8", errors="replace").strip()
     snapshot = source / "snapshots" / name
@@ -274,7 +274,9 @@ def find_snapshot(source: Path) -> tuple[Path, Path]:
         not re.fullmatch(r"[0-9]{8}T[0-9]{6}(-[0-9]+)?", name)
         or not (snapshot / MANIFEST).is_file()
     ):
-        raise BackupError(f"{snapshot}: the snapshot LATEST names is incomplete or gone.")
+        raise BackupError(
+            f"{snapshot}：{LATEST} 指向的快照不完整或已不存在；请指定一个较早快照的文件夹。"
+        )
     return source, snapshot
 
 
@@ -282,11 +284,13 @@ def check_snapshot(snapshot: Path) -> dict[str, Any]:
     """The snapshot's manifest, once its archive matches the recorded hash."""
     manifest: dict[str, Any] = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"{snapshot}: backup format {manifest.get('format')!r} is unknown.")
+        raise BackupError(
+            f"{snapshot}：无法识别的备份格式 {manifest.get('format')!r}；请用生成它的版本恢复。"
+        )
     if store.sha256_file(snapshot / "archive.db") != manifest.get("archive_sha256"):
         raise BackupError(
-            f"{snapshot / 'archive.db'} does not match the hash its backup recorded: the copy"
-            " is damaged; restore an older snapshot (give its folder)."
+            f"{snapshot / 'archive.db'} 与备份时记录的校验值不符：这份副本已损坏；"
+            "请恢复一个较早的快照（给出它的文件夹）。"
         )
     return manifest
 
@@ -347,6 +351,10 @@ def _requeue_newer(desk: Desk, report: VerifyReport) -> list[str]:
     return moved
 
 
+# What refuses to overwrite a working archive, as the sentence names it (callers pass the key).
+_OVERWRITERS = {"a restore": "恢复", "a rebuild": "重建"}
+
+
 def make_room(desk: Desk, now: dt.datetime, *, what: str = "a restore") -> str | None:
     """Set a damaged or empty archive aside for a new one; refuse a working archive."""
     db = desk.db_path
@@ -362,8 +370,8 @@ def make_room(desk: Desk, now: dt.datetime, *, what: str = "a restore") -> str |
         healthy, holds = False, 1
     if healthy and holds:
         raise BackupError(
-            f"{db} holds a working archive: {what} never overwrites one; use an empty folder"
-            " (`--desk NEW`), or move this archive away first."
+            f"{db} 是一个正常使用中的数据库：{_OVERWRITERS.get(what, what)}从不覆盖它；请用一个空文件夹"
+            "（`--desk 新文件夹`），或先把这个数据库移走。"
         )
     aside = f"{db.name}.damaged-{now.strftime('%Y%m%dT%H%M%S')}"
     for suffix in ("", "-wal", "-shm"):
@@ -398,6 +406,6 @@ def _restore_files(
                 result.out_files += 1
     if missing:
         raise BackupError(
-            f"the backup in {backup} lacks {len(missing)} stored original(s), first"
-            f" {missing[0]}: the archive was restored; run `dunning verify` for the list."
+            f"{backup} 中的备份缺少 {len(missing)} 份存档原件（第一份是 {missing[0]}）："
+            "数据库已恢复；请运行 `dunning verify` 查看清单。"
         )

@@ -24,7 +24,7 @@ from dunning.dates import office_today
 from dunning.errors import DunningError, NotFoundError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO
-from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES
+from dunning.vocabulary import CASE_COSTS, CASE_KINDS, CASE_STAGES, choices
 from dunning.workflow.interest import JUDGMENT_DAILY_PERCENT
 from dunning.workflow.log import add_entry
 from dunning.workflow.status import set_status
@@ -163,13 +163,15 @@ def _now() -> str:
 def _note(note: str | None) -> str | None:
     text = (note or "").strip()
     if len(text) > MAX_NOTE:
-        raise CaseError(f"the note is {len(text)} characters long; keep it under {MAX_NOTE}.")
+        raise CaseError(f"备注有 {len(text)} 个字，太长：请缩短到 {MAX_NOTE} 个字以内。")
     return text or None
 
 
 def _check_day(what: str, day: dt.date) -> None:
     if day > office_today():
-        raise CaseError(f"{what} {day.isoformat()} is in the future; record what has happened.")
+        raise CaseError(
+            f"{what} {day.isoformat()} 在今天之后：只能记录已经发生的事，请改为今天或以前的日期。"
+        )
 
 
 def open_case(
@@ -187,9 +189,9 @@ def open_case(
 ) -> Case:
     """Record a new case and move the customer to litigation."""
     if kind not in KINDS:
-        raise CaseError(f"unknown kind of case {kind!r}; use one of {', '.join(KINDS)}.")
+        raise CaseError(f"没有“{kind}”这种案件类型：请用 {choices(CASE_KINDS)}。")
     opened = opened_on or office_today()
-    _check_day("the day the case was opened", opened)
+    _check_day("立案日期", opened)
     note = _note(note)
     customer = get_customer(db, code)
     set_status(db, customer.code, "litigation", note=f"{CASE_KINDS[kind]}（案件材料已生成）")
@@ -226,7 +228,7 @@ def _case_id(conn: sqlite3.Connection | sqlite_utils.Database, ref: str | int) -
         "SELECT id FROM cases WHERE customer_code = ? ORDER BY id DESC LIMIT 1", [customer]
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no case {text!r}; `dunning case list` shows the case numbers.")
+        raise NotFoundError(f"没有案件“{text}”：用 `dunning case list` 查看案件编号。")
     return int(row[0])
 
 
@@ -241,8 +243,8 @@ def add_stage(
 ) -> Case:
     """Record that a case reached a stage on a day (with the court's document, if archived)."""
     if stage not in STAGES:
-        raise CaseError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}.")
-    _check_day("the stage's day", on)
+        raise CaseError(f"没有“{stage}”这个案件阶段：请用 {choices(CASE_STAGES)}。")
+    _check_day("阶段日期", on)
     note = _note(note)
     with write_transaction(db) as conn:
         case_id = _case_id(conn, ref)
@@ -250,12 +252,12 @@ def add_stage(
             "SELECT opened_on, customer_code FROM cases WHERE id = ?", [case_id]
         ).fetchone()
         if on < dt.date.fromisoformat(opened):
-            raise CaseError(f"{on.isoformat()} is before the case was opened ({opened}).")
+            raise CaseError(f"{on.isoformat()} 早于立案日期 {opened}：请核对阶段日期。")
         if (
             document is not None
             and not conn.execute("SELECT 1 FROM documents WHERE id = ?", [document]).fetchone()
         ):
-            raise NotFoundError(f"no document {document}; `dunning search` shows the numbers.")
+            raise NotFoundError(f"没有文档 {document}：用 `dunning search` 查看文档编号。")
         conn.execute(
             "INSERT INTO case_stages (case_id, stage, on_day, note, document_id, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -280,10 +282,10 @@ def add_cost(
 ) -> Case:
     """Record one cost of a case (办案费用)."""
     if kind not in COST_KINDS:
-        raise CaseError(f"unknown cost {kind!r}; use one of {', '.join(COST_KINDS)}.")
+        raise CaseError(f"没有“{kind}”这种费用：请用 {choices(CASE_COSTS)}。")
     if amount <= 0:
-        raise CaseError(f"a cost must be more than zero, not {amount}.")
-    _check_day("the cost's day", on)
+        raise CaseError(f"费用金额必须大于零，不能是 {amount}。")
+    _check_day("费用日期", on)
     note = _note(note)
     with write_transaction(db) as conn:
         case_id = _case_id(conn, ref)

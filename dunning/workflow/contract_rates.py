@@ -136,6 +136,4 @@ def parse_rate(text: str) -> Rate:
     cleaned = text.strip().replace(" ", "")
     for candidate in rate_candidates(f"逾期违约金{cleaned}"):
         return candidate.rate
-    raise InterestError(
-        f"{text!r} is not a rate: write it like 日0.05%, 每日万分之五, 年6% or 月1%."
-    )
+    raise InterestError(f"{text!r} 不是利率：请写成 日0.05%、每日万分之五、年6% 或 月1% 这样。")

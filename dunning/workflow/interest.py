@@ -129,7 +129,7 @@ def read_lpr(text: str, name: str = "lpr.csv") -> LprTable:
         if kind:
             skipped[kind] = skipped.get(kind, 0) + 1
     if bad:
-        raise InterestError(f"{name}: " + "; ".join(bad) + " (write lines like 2025-05-20,3.00).")
+        raise InterestError(f"{name}：" + "；".join(bad) + "（每行请写成 2025-05-20,3.00 这样）。")
     table = LprTable(
         tuple(LprPoint(d, points[d]) for d in sorted(points)),
         len(rows),
@@ -166,18 +166,18 @@ def _lpr_line(
     try:
         day = parse_date(raw_date)
     except ValueError as exc:
-        bad.append(f"line {line}: date {raw_date!r} {exc}")
+        bad.append(f"第 {line} 行：日期 {raw_date!r} {exc}")
         return ""
     try:
         percent = Decimal(raw_rate.rstrip("%％").strip())
     except InvalidOperation:
         percent = Decimal("NaN")
     if not percent.is_finite() or not Decimal(0) < percent < Decimal(100):
-        bad.append(f"line {line}: rate {raw_rate!r} is not a percentage like 3.00")
+        bad.append(f"第 {line} 行：利率 {raw_rate!r} 不是 3.00 这样的百分数")
         return ""
     if day in points:
         if points[day] != percent:
-            bad.append(f"line {line}: {day.isoformat()} appears twice with different rates")
+            bad.append(f"第 {line} 行：{day.isoformat()} 出现了两次，利率不同")
             return ""
         return "duplicate"
     points[day] = percent
@@ -192,7 +192,7 @@ def load_lpr(desk_root: Path | None = None) -> list[LprPoint]:
     if own is not None and own.is_file():
         decoded = decode(own.read_bytes())
         if decoded is None:
-            raise InterestError(f"{own}: not a text file; save it as CSV (UTF-8) with date,rate.")
+            raise InterestError(f"{own}：不是文本文件；请另存为 CSV（UTF-8），每行写 日期,利率。")
         merged.update({p.effective: p for p in read_lpr(decoded[0], str(own)).points})
     return [merged[d] for d in sorted(merged)]
 
@@ -211,10 +211,10 @@ def lpr_rate(points: Sequence[LprPoint], due: dt.date, markup: Decimal) -> Rate:
     """The LPR rule's yearly rate for an invoice due on `due`."""
     point = lpr_on(points, due)
     if point is None:
-        first = points[0].effective.isoformat() if points else "none"
+        first = points[0].effective.isoformat() if points else "（空）"
         raise InterestError(
-            f"no LPR is on file for {due.isoformat()} (the table starts {first}); add the rate"
-            " then in force to lpr.csv in the desk folder."
+            f"没有 {due.isoformat()} 适用的 LPR（利率表从 {first} 开始）：请把当时的利率"
+            "加到工作台文件夹的 lpr.csv 中。"
         )
     factor = 1 + markup
     return Rate(

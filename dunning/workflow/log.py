@@ -17,10 +17,11 @@ import sqlite_utils
 
 from dunning.archive.accounts import get_customer, load_payments
 from dunning.archive.db import write_transaction
+from dunning.dates import office_day_of, office_zone
 from dunning.errors import DunningError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import ZERO, Payment
-from dunning.vocabulary import LOG_KINDS, PROMISE_STATUS
+from dunning.vocabulary import LOG_KINDS, PROMISE_STATUS, choices
 
 KINDS = ("call", "visit", "letter", "sms", "promise", "legal", "status", "receipt")
 KIND_TITLES = dict(LOG_KINDS)
@@ -44,11 +45,13 @@ class LogEntry:
     promise_amount: Decimal | None
     promise_date: dt.date | None
     letter_ref: str | None
-    logged_at: str  # ISO timestamp with offset
+    logged_at: str  # ISO timestamp with offset (the office's, for rows written since 2026-12)
+    zone: str = "Asia/Shanghai"  # the office's (`[desk] timezone`): which day the entry is on
 
     @property
     def day(self) -> dt.date:
-        return dt.date.fromisoformat(self.logged_at[:10])
+        """The office's day of the entry, from the instant: older rows carry the server's offset."""
+        return office_day_of(self.logged_at, self.zone)
 
     @property
     def is_promise(self) -> bool:
@@ -78,7 +81,7 @@ def promise_status(
 def status_of(entry: LogEntry, payments: Iterable[Payment], *, as_of: dt.date) -> PromiseStatus:
     """`promise_status` of one promise entry over its customer's payments."""
     if entry.promise_amount is None or entry.promise_date is None:
-        raise ValueError(f"log entry {entry.id} holds no promise")
+        raise ValueError(f"催收记录 {entry.id} 不是付款承诺。")
     return promise_status(
         entry.promise_amount,
         entry.day,
@@ -92,25 +95,27 @@ def _check(
     kind: str, note: str, promise_amount: Decimal | None, promise_date: dt.date | None
 ) -> None:
     if kind not in KINDS:
-        raise InvalidEntryError(f"unknown log kind {kind!r}; use one of {', '.join(KINDS)}.")
+        raise InvalidEntryError(f"没有“{kind}”这种记录类型：请用 {choices(LOG_KINDS, KINDS)}。")
     if not note.strip():
-        raise InvalidEntryError("the note is empty; say what happened.")
+        raise InvalidEntryError("内容为空：请写明发生了什么。")
     if (promise_amount is None) != (promise_date is None):
-        raise InvalidEntryError("a promise needs both --promise-amount and --promise-date.")
+        raise InvalidEntryError("付款承诺要同时给出 --promise-amount 和 --promise-date。")
     if kind == "promise" and promise_amount is None:
         raise InvalidEntryError(
-            "a promise entry needs --promise-amount and --promise-date (how much, by when)."
+            "承诺付款记录要给出 --promise-amount 和 --promise-date（付多少、哪天付）。"
         )
     if kind != "promise" and promise_amount is not None:
         raise InvalidEntryError(
-            f"only --kind promise takes a promised amount and date, not {kind!r}."
+            f"只有 --kind promise 才能带承诺金额和日期，“{kind}”记录不能：请改用 --kind promise。"
         )
     if promise_amount is not None and promise_amount <= 0:
-        raise InvalidEntryError("the promised amount must be more than zero.")
+        raise InvalidEntryError("承诺金额必须大于零。")
 
 
-def _timestamp(on: dt.date | None) -> str:
-    now = dt.datetime.now().astimezone()
+def _timestamp(on: dt.date | None, zone: str, now: dt.datetime | None = None) -> str:
+    """Now (or `now`, for tests) on the office's clock, so that the stored text's day is the
+    office's day whatever the server's zone."""
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(office_zone(zone))
     if on is not None:
         # Backdated entries keep the time of logging so the order of a day's entries holds.
         now = now.replace(year=on.year, month=on.month, day=on.day)
@@ -128,13 +133,16 @@ def add_entry(
     promise_date: dt.date | None = None,
     letter_ref: str | None = None,
     on: dt.date | None = None,
+    zone: str = "Asia/Shanghai",
+    now: dt.datetime | None = None,
 ) -> LogEntry:
-    """Log one entry inside the caller's open write transaction (`conn.execute` only)."""
+    """Log one entry inside the caller's open write transaction (`conn.execute` only), on the
+    office's day in `zone` (`now` stands for the clock in tests)."""
     _check(kind, note, promise_amount, promise_date)
-    logged_at = _timestamp(on)
+    logged_at = _timestamp(on, zone, now)
     if promise_date is not None and promise_date < dt.date.fromisoformat(logged_at[:10]):
         raise InvalidEntryError(
-            f"the promised date {promise_date.isoformat()} is before the day of the entry."
+            f"承诺付款日 {promise_date.isoformat()} 早于记录当天：请核对承诺付款日。"
         )
     customer = get_customer(conn, code).code
     cur = conn.execute(
@@ -161,6 +169,7 @@ def add_entry(
         promise_date,
         letter_ref,
         logged_at,
+        zone,
     )
 
 
@@ -175,6 +184,7 @@ def record_entry(
     promise_date: dt.date | None = None,
     letter_ref: str | None = None,
     on: dt.date | None = None,
+    zone: str = "Asia/Shanghai",
 ) -> LogEntry:
     """`add_entry` in a write transaction of its own."""
     with write_transaction(db) as conn:
@@ -188,6 +198,7 @@ def record_entry(
             promise_date=promise_date,
             letter_ref=letter_ref,
             on=on,
+            zone=zone,
         )
 
 
@@ -196,7 +207,7 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entry(row: tuple[object, ...]) -> LogEntry:
+def _entry(row: tuple[object, ...], zone: str) -> LogEntry:
     fen, due = row[5], row[6]
     return LogEntry(
         id=int(str(row[0])),
@@ -208,6 +219,7 @@ def _entry(row: tuple[object, ...]) -> LogEntry:
         promise_date=dt.date.fromisoformat(str(due)) if due is not None else None,
         letter_ref=None if row[7] is None else str(row[7]),
         logged_at=str(row[8]),
+        zone=zone,
     )
 
 
@@ -217,23 +229,38 @@ def list_entries(
     *,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    zone: str = "Asia/Shanghai",
 ) -> list[LogEntry]:
-    """Log entries, oldest first: one customer's (code or name) or everyone's, by day range."""
+    """Log entries, oldest first: one customer's (code or name) or everyone's, by the office's
+    days in `zone`."""
     where, params = [], []
     if code is not None:
         where.append("customer_code = ?")
         params.append(get_customer(db, code).code)
+    # The stored text's day is the office's for new rows; an older row's offset may put it a
+    # day either side, so the SQL takes a day more each way and `day` decides.
     if since is not None:
         where.append("substr(logged_at, 1, 10) >= ?")
-        params.append(since.isoformat())
+        params.append((since - dt.timedelta(days=1)).isoformat())
     if until is not None:
         where.append("substr(logged_at, 1, 10) <= ?")
-        params.append(until.isoformat())
+        params.append((until + dt.timedelta(days=1)).isoformat())
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.execute(
         f"SELECT {_ENTRY_COLUMNS} FROM collection_log {clause} ORDER BY logged_at, id", params
     ).fetchall()
-    return [_entry(row) for row in rows]
+    entries = [_entry(row, zone) for row in rows]
+    entries.sort(key=lambda e: (_instant(e.logged_at, zone), e.id))  # rows of mixed offsets
+    return [
+        e
+        for e in entries
+        if (since is None or e.day >= since) and (until is None or e.day <= until)
+    ]
+
+
+def _instant(stamp: str, zone: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=office_zone(zone))
 
 
 def entry_json(entry: LogEntry, status: PromiseStatus | None) -> dict[str, object]:

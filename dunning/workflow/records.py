@@ -173,7 +173,7 @@ def document_record(db: sqlite_utils.Database, root: Path, document_id: int) -> 
     """Everything about one archived document: the shape of `show ID --json`."""
     row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE id = ?", [document_id]).fetchone()
     if row is None:
-        raise NotFoundError(f"no document {document_id}; `dunning search` shows document numbers.")
+        raise NotFoundError(f"没有文档 {document_id}：用 `dunning search` 查看文档编号。")
     names = [c.strip() for c in _COLUMNS.split(",")]
     record: dict[str, Any] = dict(zip(names, row, strict=True))
     record["document"] = record.pop("id")

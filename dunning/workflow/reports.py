@@ -150,7 +150,7 @@ def _positions(
     invoices, payments = ledger_by_customer(db)
     letters = load_letters(db, as_of=as_of, config=config)
     log: dict[str, list[LogEntry]] = defaultdict(list)
-    for entry in list_entries(db, until=as_of):
+    for entry in list_entries(db, until=as_of, zone=config.timezone):
         log[entry.customer].append(entry)
     customers = {c.code: c for c in list_customers(db)}
     report = aging_report(

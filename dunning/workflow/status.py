@@ -11,7 +11,7 @@ import sqlite_utils
 from dunning.archive.accounts import get_customer
 from dunning.archive.db import write_transaction
 from dunning.errors import DunningError
-from dunning.vocabulary import CUSTOMER_STATUS
+from dunning.vocabulary import CUSTOMER_STATUS, choices, title
 from dunning.workflow.log import add_entry
 
 STATUSES = ("active", "disputed", "litigation", "excluded")
@@ -59,7 +59,9 @@ def change_status(
 ) -> StatusChange:
     """`set_status` inside the caller's open write transaction (`conn.execute` only)."""
     if status not in STATUSES:
-        raise InvalidStatusError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}.")
+        raise InvalidStatusError(
+            f"没有“{status}”这种客户状态：请用 {choices(CUSTOMER_STATUS, STATUSES)}。"
+        )
     note = note.strip() if note and note.strip() else None
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     found = get_customer(conn, code)
@@ -74,7 +76,9 @@ def change_status(
         " changed_by) VALUES (?, ?, ?, ?, ?, ?)",
         [customer, old, status, note, now, by],
     )
-    summary = f"{old} → {status}" + (f": {note}" if note else "")
+    summary = f"{title(CUSTOMER_STATUS, old)} → {title(CUSTOMER_STATUS, status)}" + (
+        f"：{note}" if note else ""
+    )
     add_entry(conn, customer, kind="status", note=summary, by=by)
     return StatusChange(customer, name, old, status, note, now, changed=True)
 

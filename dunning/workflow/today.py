@@ -105,7 +105,7 @@ def _letter_title(letter: Delivery) -> str:
 
 def promises_due(day: Day) -> list[TodayItem]:
     """Promises to pay due today, and promises broken lately with no contact since."""
-    entries = list_entries(day.db, until=day.today)
+    entries = list_entries(day.db, until=day.today, zone=day.config.timezone)
     statuses = promise_statuses(day.db, entries, as_of=day.today)
     last_contact: dict[str, dt.date] = {}
     for e in entries:

@@ -58,11 +58,16 @@ def verify(
             progress()
         if not path.is_file():
             report.problems.append(
-                Problem("missing", stored_path, doc_id, "the stored original is gone")
+                Problem("missing", stored_path, doc_id, "存档原件不见了：请从备份恢复")
             )
         elif store.sha256_file(path) != sha256:
             report.problems.append(
-                Problem("altered", stored_path, doc_id, "the content no longer matches its hash")
+                Problem(
+                    "altered",
+                    stored_path,
+                    doc_id,
+                    "内容与存档时的校验值不符（已被改动）：请从备份恢复",
+                )
             )
     files = store.iter_stored(desk.store)
     report.store_files = len(files)
@@ -70,7 +75,7 @@ def verify(
         if path.resolve() not in recorded:
             rel = str(path.relative_to(desk.root))
             report.problems.append(
-                Problem("unrecorded", rel, None, "a stored file no document refers to")
+                Problem("unrecorded", rel, None, "存档中有一个文件没有对应的文档：核对后可删除")
             )
     report.problems.extend(_unregistered_pack_files(desk, db))
     return report
@@ -82,7 +87,8 @@ def _integrity(db: sqlite_utils.Database) -> list[Problem]:
     if rows == ["ok"]:
         return []
     return [
-        Problem("damaged", "archive.db", None, f"{row} (restore the last backup)") for row in rows
+        Problem("damaged", "archive.db", None, f"数据库损坏：{row}（请用最近的备份恢复）")
+        for row in rows
     ]
 
 
@@ -107,8 +113,7 @@ def exposed_files(desk: Desk) -> list[Problem]:
                     "exposed",
                     path.name,
                     None,
-                    f"mode {mode:o}: other users of this computer can read it; run"
-                    f" `chmod 600 {path}`",
+                    f"权限 {mode:o}：本机其他用户能读取此文件；请运行 `chmod 600 {path}`",
                 )
             )
     return found
@@ -126,15 +131,14 @@ def _unregistered_pack_files(desk: Desk, db: sqlite_utils.Database) -> list[Prob
             "unregistered",
             str(path.relative_to(desk.root)),
             None,
-            "a letter file no registered letter owns (an interrupted pack): not a valid"
-            " letter; `dunning pack` removes it",
+            "没有登记的函件文件（生成中断留下的）：不是有效函件，下次运行 `dunning pack` 会删除它",
         )
         for path in unregistered_pack_files(desk, db)
         if not any(path.resolve().is_relative_to(folder) for folder in cases)
     ]
     found += [
         Problem(
-            "missing", _shown(desk, path), None, f"letter {ref} is registered but this file is gone"
+            "missing", _shown(desk, path), None, f"函件 {ref} 已登记，但此文件不见了：请从备份恢复"
         )
         for ref, path in letters_missing_files(desk, db)
     ]

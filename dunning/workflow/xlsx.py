@@ -337,7 +337,7 @@ def _wrap_title(ws: Worksheet, width: int) -> None:
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Write `wb` to `path` through a temporary file, so a failed save leaves no half file."""
     if path.suffix.lower() != ".xlsx":
-        raise ReportError(f"{path}: a report is an Excel file; give a name ending in .xlsx.")
+        raise ReportError(f"{path}：报表是 Excel 文件，文件名要以 .xlsx 结尾。")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -346,8 +346,8 @@ def save_workbook(wb: Workbook, path: Path) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ReportError(
-            f"cannot write {path} ({exc.strerror or exc}); close it if it is open in Excel,"
-            " or choose another --out."
+            f"无法写入 {path}（{exc.strerror or exc}）：如果它正在 Excel 中打开，请先关闭，"
+            "或用 --out 另选文件。"
         ) from exc
     return path
 
