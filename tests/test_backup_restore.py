@@ -43,7 +43,7 @@ def run(runner: CliRunner, desk: Path, *args: str) -> tuple[int, str, str]:
 
 
 def one_sentence(err: str) -> str:
-    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    assert err.startswith("错误：") and err.count("\n") == 1, err
     assert "Traceback" not in err
     return err
 

@@ -143,7 +143,7 @@ def test_stages_costs_and_recovered(demo: Desk) -> None:
         add_cost(db, case.id, "court_fee", Decimal("2712.62"), on=case.opened_on)
         with pytest.raises(CaseError):
             add_cost(db, case.id, "lawyer", Decimal("0"), on=case.opened_on)
-        with pytest.raises(CaseError, match="future"):
+        with pytest.raises(CaseError, match="在今天之后"):
             add_stage(db, case.id, "closed", on=office_today() + dt.timedelta(days=1))
         found = get_case(db, case.id)
     assert found.stage is not None and found.stage.stage == "judgment"
@@ -161,7 +161,7 @@ def test_case_commands(demo: Desk) -> None:
     shown = runner.invoke(main, [*base, "case", "show", "C004"])
     assert shown.exit_code == 0 and "判决" in shown.stdout
     missing = runner.invoke(main, [*base, "case", "show", "C999"])
-    assert missing.exit_code == 1 and "no case" in missing.stderr
+    assert missing.exit_code == 1 and "没有案件“C999”" in missing.stderr
     fees = runner.invoke(main, [*base, "fees", "300000", "--json"])
     assert fees.exit_code == 0 and '"5800.00"' in fees.stdout
     interest = runner.invoke(main, [*base, "interest", "C004", "--as-of", AS_OF.isoformat()])

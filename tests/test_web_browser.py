@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 from tooling import require_browser, require_tool
-from web_support import demo_desk
+from web_support import copy_desk
 
 from dunning.archive.db import open_archive
 from dunning.desk import Desk
@@ -63,9 +63,11 @@ def _wait_for_port(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desk, str]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, plain_demo_template: Desk
+) -> Iterator[tuple[Desk, str]]:
     require_browser(CHROMIUM)
-    desk = demo_desk(tmp_path_factory.mktemp("browser") / "desk", hostile=False)
+    desk = copy_desk(plain_demo_template, tmp_path_factory.mktemp("browser") / "desk")
     toml = desk.config_path.read_text(encoding="utf-8")
     desk.config_path.write_text(
         toml.replace("stability_delay_s = 2.0", "stability_delay_s = 0.3"), encoding="utf-8"

@@ -6,16 +6,17 @@ from pathlib import Path
 
 import pytest
 from tooling import require_soffice
-from web_support import HOSTILE_NAME, client, csrf, demo_desk
+from web_support import HOSTILE_NAME, client, copy_desk, csrf
 
 from dunning.archive.db import open_archive
 from dunning.dates import office_today
+from dunning.desk import Desk
 
 
 @pytest.fixture(scope="module")
-def desk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def desk_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: Desk) -> Path:
     require_soffice()
-    return demo_desk(tmp_path_factory.mktemp("webcases") / "desk").root
+    return copy_desk(demo_template, tmp_path_factory.mktemp("webcases") / "desk").root
 
 
 def test_open_a_case_and_follow_it(desk_dir: Path) -> None:
@@ -63,7 +64,7 @@ def test_open_a_case_and_follow_it(desk_dir: Path) -> None:
         f"/cases/{number}/stage",
         data={"csrf": token, "stage": "closed", "on": "2999-01-01"},
     )
-    assert future.status_code == 400 and "future" in future.text
+    assert future.status_code == 400 and "在今天之后" in future.text
     page = c.get(page_url).text
     assert "立案" in page and "8,000.00" in page and "&lt;script&gt;" in page
     listed = c.get("/api/cases").json()

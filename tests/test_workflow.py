@@ -88,7 +88,7 @@ def test_set_status_of_an_unknown_customer_is_one_sentence_and_exit_1(
 ) -> None:
     code, _, err = cli(runner, ledger_desk, "set-status", "C999", "excluded")
     assert code == 1
-    assert err == "Error: 没有客户“C999”：`dunning customers` 列出所有客户编号。\n"
+    assert err == "错误：没有客户“C999”：`dunning customers` 列出所有客户编号。\n"
     assert rows(ledger_desk, "SELECT count(*) FROM status_changes") == [(0,)]
 
 
@@ -189,7 +189,7 @@ def test_log_add_usage_errors_exit_2_and_write_nothing(
 def test_log_add_for_an_unknown_customer_exits_1(ledger_desk: Desk, runner: CliRunner) -> None:
     code, _, err = cli(runner, ledger_desk, "log", "add", "C404", "--kind", "sms", "--note", "x")
     assert code == 1
-    assert err == "Error: 没有客户“C404”：`dunning customers` 列出所有客户编号。\n"
+    assert err == "错误：没有客户“C404”：`dunning customers` 列出所有客户编号。\n"
 
 
 def promises(desk: Desk) -> None:

@@ -14,6 +14,19 @@ from dunning.desk import find_desk
 from dunning.errors import DunningError, NotADeskError
 
 
+class ClerkError(click.ClickException):
+    """A refused command: its one sentence after 错误：, on stderr, exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.format_message()}", file=file, err=True)
+
+
+class NotADeskRefusal(ClerkError):
+    """No desk where the command looked: a usage error, exit code 2."""
+
+    exit_code = 2
+
+
 class DunningGroup(click.Group):
     """Turns library errors into one clear sentence and the SPEC's exit codes."""
 
@@ -21,19 +34,19 @@ class DunningGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NotADeskError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise NotADeskRefusal(str(exc)) from None
         except DunningError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise ClerkError(str(exc)) from None
         except sqlite3.OperationalError as exc:
             if is_damage(exc):
-                raise click.ClickException(str(damaged(_archive_path(ctx), str(exc)))) from None
-            raise click.ClickException(_database_sentence(exc)) from None
+                raise ClerkError(str(damaged(_archive_path(ctx), str(exc)))) from None
+            raise ClerkError(_database_sentence(exc)) from None
         except sqlite3.DatabaseError as exc:  # a page found damaged half-way through a command
-            raise click.ClickException(str(damaged(_archive_path(ctx), str(exc)))) from None
+            raise ClerkError(str(damaged(_archive_path(ctx), str(exc)))) from None
         except OSError as exc:
             # A folder that cannot be written, a path that is a file: one sentence, no traceback.
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}.") from None
+            raise ClerkError(f"{where}{exc.strerror or exc}.") from None
 
 
 def _archive_path(ctx: click.Context) -> Path:

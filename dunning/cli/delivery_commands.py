@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dunning.archive.db import open_archive
-from dunning.cli import main
+from dunning.cli import ClerkError, main
 from dunning.cli.ledger_commands import as_of_option
 from dunning.cli.output import (
     DATE,
@@ -145,7 +145,7 @@ def _sent_from_sheet(
     except SheetError as exc:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
-        raise click.ClickException(str(exc)) from None
+        raise ClerkError(str(exc)) from None
     if result.sent:
         _audit(
             db,

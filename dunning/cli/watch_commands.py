@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dunning.cli import main
+from dunning.cli import ClerkError, main
 from dunning.cli.output import current_desk, echo_json, echo_table, json_option
 from dunning.errors import SHOWN_PROBLEMS, problem_lines
 from dunning.ingest.quarantine import list_failed, retry
@@ -79,7 +79,7 @@ def watch(
             watcher.run(stop)
         except OSError as exc:
             # Per-file errors never get here; this is the inbox itself (gone, unreadable).
-            raise click.ClickException(f"无法监视 {desk.inbox}：{exc}") from None
+            raise ClerkError(f"无法监视 {desk.inbox}：{exc}") from None
     _notice("已停止")
 
 
