@@ -166,25 +166,25 @@ def check_type(kind: str, sniffed: str, path: Path) -> None:
         raise IngestError(f"{path.name} 是空文件（0 字节）：请重新放入完整的文件。")
     if kind == "ledger" and sniffed not in LEDGER_TYPES:
         raise IngestError(
-            f"{path.name} 不是台账导出（识别为{found}）：台账须为 CSV、XLSX、XLS、ET 或 ODS；"
+            f"{path.name} 不是台账导出（识别为 {found}）：台账须为 CSV、XLSX、XLS、ET 或 ODS；"
             "合同和扫描件请放入 inbox/contracts/。"
         )
     if kind in ("contract", "receipt", "evidence") and sniffed not in DOCUMENT_TYPES:
         raise IngestError(
-            f"{path.name} 不是 PDF 或扫描图片（识别为{found}）：请另存为 PDF 后重新放入。"
+            f"{path.name} 不是 PDF 或扫描图片（识别为 {found}）：请另存为 PDF 后重新放入。"
         )
     if kind == "einvoice" and sniffed not in EINVOICE_TYPES:
         raise IngestError(
-            f"{path.name} 不是电子发票（识别为{found}）：请放入发票的 XML、OFD 或 PDF，"
+            f"{path.name} 不是电子发票（识别为 {found}）：请放入发票的 XML、OFD 或 PDF，"
             "或全量发票查询导出（XLSX）。"
         )
     if kind == "bank" and sniffed not in BANK_TYPES:
         raise IngestError(
-            f"{path.name} 不是银行流水导出（识别为{found}）：流水须为网银导出的 CSV、XLS 或 XLSX。"
+            f"{path.name} 不是银行流水导出（识别为 {found}）：流水须为网银导出的 CSV、XLS 或 XLSX。"
         )
     # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
     if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence", "bank", "einvoice"):
         raise IngestError(
             f"{path.name} 既不是台账（CSV/XLSX/XLS/ET/ODS），也不是 PDF 或扫描图片"
-            f"（识别为{found}）：没有可归档的内容。"
+            f"（识别为 {found}）：没有可归档的内容。"
         )

@@ -35,7 +35,7 @@ def archive_evidence(desk: Desk, path: Path) -> int:
     found = sniff(path)
     if found not in DOCUMENT_TYPES:
         raise DeliveryError(
-            f"{path.name} 不是 PDF 或扫描图片（识别为{title(FILE_TYPES, found)}）："
+            f"{path.name} 不是 PDF 或扫描图片（识别为 {title(FILE_TYPES, found)}）："
             "请把快递的妥投记录另存为 PDF 后重新提供。"
         )
     outcome = ingest_file(desk, path, kind="evidence")

@@ -108,7 +108,7 @@ def extract_text(path: Path, limits: ExtractLimits) -> ExtractedText:
         check_image(path)  # damaged images and pixel bombs stop here, before OCR
         return _extract_image(path, limits)
     raise IngestError(
-        f"{path.name} 不是 PDF 或扫描图片（内容识别为{title(FILE_TYPES, kind)}）："
+        f"{path.name} 不是 PDF 或扫描图片（内容识别为 {title(FILE_TYPES, kind)}）："
         "请把合同另存为 PDF 后重新放入。"
     )
 

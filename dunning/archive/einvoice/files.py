@@ -100,7 +100,7 @@ def read_einvoice_file(
             )
         return found, extracted
     raise IngestError(
-        f"{path.name} 不是电子发票（识别为{title(FILE_TYPES, sniffed)}）："
+        f"{path.name} 不是电子发票（识别为 {title(FILE_TYPES, sniffed)}）："
         "请放入发票的 XML、OFD 或 PDF，或全量发票查询导出（XLSX）。"
     )
 
