@@ -635,7 +635,7 @@ def test_empty_search_is_one_sentence(searchable: Desk, runner: CliRunner) -> No
     for args in (["search", ""], ["search", "   "]):
         result = runner.invoke(main, ["--desk", str(searchable.root), *args])
         assert result.exit_code != 0
-        assert "Traceback" not in result.output and "empty" in result.stderr
+        assert "Traceback" not in result.output and "搜索内容为空" in result.stderr
 
 
 @pytest.mark.parametrize("doc_id", ["0", "-1", "99999999999999999999999", "abc", "1e3", "٣"])

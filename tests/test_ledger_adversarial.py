@@ -389,10 +389,7 @@ def test_excel_error_value_in_an_amount_is_a_listed_bad_row(tmp_path: Path) -> N
         (2, "应收金额", "#N/A"),
         (3, "应收金额", "#VALUE!"),
     ]
-    assert (
-        "2 行有误" in error.reason
-        and "读取 2 行：本可导入 0 行，有误 2 行" in (error.reason)
-    )
+    assert "2 行有误" in error.reason and "读取 2 行：本可导入 0 行，有误 2 行" in (error.reason)
 
 
 # -- silent wrong numbers: one customer split in two ---------------------------------------------

@@ -392,5 +392,7 @@ def test_an_opening_that_disagrees_with_the_months_before_is_refused(
     report = ingest_paths(desk, [month_book(tmp_path / "02.xlsx", "2025年2期", 4800, feb)])
     assert [o.status for o in report.outcomes] == ["failed"]
     reason = (desk.failed / "02.xlsx.error.txt").read_text(encoding="utf-8")
-    assert "KH001 在 2025-02-01 的期初余额 4800.00 与存档中此前明细台账得出的 5000.00 不符" in reason
+    assert (
+        "KH001 在 2025-02-01 的期初余额 4800.00 与存档中此前明细台账得出的 5000.00 不符" in reason
+    )
     assert balances_of(desk) == {"KH001": D("5000.00")}

@@ -379,8 +379,7 @@ def test_bad_row_reasons_say_what_to_do(tmp_path: Path) -> None:
     error = caught.value
     assert "8 行有误，整个文件未导入" in error.reason
     assert (
-        "（读取 10 行：本可导入 0 行，跳过空行 1 行，跳过合计行 1 行，有误 8 行）"
-        in error.reason
+        "（读取 10 行：本可导入 0 行，跳过空行 1 行，跳过合计行 1 行，有误 8 行）" in error.reason
     )
     whys = [p.why for p in error.problems]
     assert whys[1] == "客户编号和客户名称都为空：请至少填写一项"

@@ -272,7 +272,7 @@ def test_a_second_payment_of_the_same_day_and_amount_can_be_assigned(
     ingest_paths(desk, [payments(tmp_path, [("老板个人", "2025-11-20", "1000")], "p2.csv")])
     with open_archive(desk.db_path) as db:
         (receipt,) = unmatched_receipts(db)
-        with pytest.raises(AssignError, match="已有一笔 1,000.00 的回款"):
+        with pytest.raises(AssignError, match=r"已有一笔 1,000\.00 的回款"):
             assign(db, receipt.id, "C001", actor=CLERK)
         assign(db, receipt.id, "C001", actor=CLERK, second=True)
         keys = [r[0] for r in db.execute("SELECT natural_key FROM payments ORDER BY id")]

@@ -125,9 +125,7 @@ def get_receipt(
         [receipt_id],
     ).fetchone()
     if row is None:
-        raise NotFoundError(
-            f"没有未匹配到款 #{receipt_id}：清单见 `dunning receipts unmatched`。"
-        )
+        raise NotFoundError(f"没有未匹配到款 #{receipt_id}：清单见 `dunning receipts unmatched`。")
     return _receipt(row)
 
 

@@ -63,9 +63,8 @@ class Outcome:
     document: int | None = None  # the new document, or the existing one for a duplicate
     kind: str | None = None  # ledger | contract | receipt
     reason: str | None = None  # why it failed / which document it duplicates
-    label: str = (
-        ""  # what was archived, for a clerk: "合同 HT-2025-0001", "发票台账（读取 120 行…）"
-    )
+    # What was archived, for a clerk: "合同 HT-2025-0001", "发票台账（读取 120 行…）".
+    label: str = ""
     # A rejected ledger's bad rows (row, column, value, why), as failed/NAME.error.txt lists them.
     problems: tuple[RowProblem, ...] = ()
     error_file: str | None = None  # the failure's note, desk-relative: failed/NAME.error.txt

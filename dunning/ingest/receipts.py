@@ -47,6 +47,6 @@ def sign_letter(conn: sqlite3.Connection, text: str, document_id: int, file_name
         )
     code = mark_signed(conn, ref, document_id)
     conn.execute("UPDATE documents SET customer_code = ? WHERE id = ?", [code, document_id])
-    note = f"signed receipt for {ref} came back ({file_name}, document {document_id})"
+    note = f"函件 {ref} 的签收回执已签回（{file_name}，文档 {document_id}）"
     add_entry(conn, code, kind="receipt", note=note, letter_ref=ref)
     return ref
