@@ -368,7 +368,7 @@ def test_workers_survive_timeouts_and_crashes(start_method: StartMethod) -> None
     assert time.monotonic() - started < 15
     assert {k: results[k] for k in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     assert isinstance(results["hang"], WorkerTimeout)
-    assert "took longer than 2 s" in str(results["hang"])
+    assert "读取超过 2 秒，已停止" in str(results["hang"])
     assert isinstance(results["segfault"], WorkerCrash)
     assert isinstance(results["exit"], WorkerCrash)
     assert isinstance(results["raise"], IngestError)

@@ -228,7 +228,7 @@ def test_a_page_over_its_time_limit_fails_alone_and_can_be_retried(
     ingest_paths(desk, [desk.inbox])
     result = runner.invoke(main, ["--desk", str(desk.root), "ocr"])
     assert result.exit_code == 1
-    assert "识别失败 文档 1 第 1 页：OCR took longer than 0.2 s" in result.stderr
+    assert "识别失败 文档 1 第 1 页：这一页的 OCR 超过 0.2 秒，已停止" in result.stderr
     assert [row[1] for row in _pages(desk)] == ["failed", "failed"]
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
     assert "2 page(s) could not be read by OCR" in found.stderr

@@ -668,7 +668,11 @@ def _as_ingest_error(exc: BaseException) -> IngestError:
         return exc
     if isinstance(exc, DunningError):
         return IngestError(str(exc))
-    return IngestError(f"无法读取（{type(exc).__name__}：{exc}）。")
+    # The reader's own words (English, technical) go to the log; the clerk reads what to do.
+    log.warning("unexpected error reading a file: %s: %s", type(exc).__name__, exc)
+    return IngestError(
+        f"无法读取：读取时出现意外错误（{type(exc).__name__}）；请把文件交给管理员查看。"
+    )
 
 
 def ingest_file(desk: Desk, path: Path, *, kind: str | None = None) -> Outcome:
