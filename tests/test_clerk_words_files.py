@@ -9,15 +9,19 @@ import re
 from pathlib import Path
 
 import pytest
-from bank_corpus import OUR_ACCOUNT, make_world, write_statement
+from bank_corpus import OUR_ACCOUNT, make_world, write_grid, write_statement
 from click.testing import CliRunner
-from einvoice_support import LEDGER_CSV, table, write_xlsx
+from einvoice_support import LEDGER_CSV, ROWS, table, write_xlsx
 from pdf_factory import make_encrypted_pdf
 from test_clerk_words import english_words
 from test_ledger_detail import KINGDEE_ROWS, xlsx
 
+from dunning.archive.bank.reader import read_statement
+from dunning.archive.einvoice.listing import read_invoice_list
 from dunning.cli import main
 from dunning.desk import Desk, init_desk
+from dunning.errors import IngestError
+from dunning.ingest.quarantine import list_failed, retry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "einvoice"
 # Currency codes, the e-invoice file formats and WPS are names, like XLSX.
@@ -143,3 +147,61 @@ def test_a_bad_row_names_its_row_and_column_in_chinese(tmp_path: Path, name: str
     rows = [line for line in note.splitlines() if line.startswith("  - ")]
     assert rows and all(re.match(r"  - 第 \d+ 行「[^」]+」", line) for line in rows), rows
     assert rows[0] in inbox
+
+
+def test_a_bank_row_names_the_statements_own_column_and_a_refusal_is_one_chinese_sentence(
+    tmp_path: Path,
+) -> None:
+    grid: list[list[object]] = [
+        ["账号:", OUR_ACCOUNT],
+        ["记账日", "对方户名", "对方账号", "摘要", "借方发生额", "贷方发生额", "余额"],
+        ["2026-04-01", "甲公司", "1", "货款", "", "1,000.00", "1,000.00"],
+        ["四月二日", "乙公司", "2", "货款", "", "500.00", "1,500.00"],
+        ["2026-04-03", "丙公司", "3", "货款", "", "一千元", "2,500.00"],
+    ]
+    with pytest.raises(IngestError) as caught:
+        read_statement(write_grid(grid, tmp_path / "流水.csv", encoding="utf-8"))
+    rows = [str(p) for p in caught.value.problems]
+    assert rows[0] == "第 4 行「记账日」'四月二日'：不是日期"
+    assert rows[1].startswith("第 5 行「贷方发生额」'一千元'：")
+    assert caught.value.reason == "流水.csv：有 2 行无法读取，整个文件未导入：见下列各行。"
+    no_account = write_grid(grid[1:3], tmp_path / "无账号.csv", encoding="utf-8")
+    with pytest.raises(IngestError) as refused:
+        read_statement(no_account)
+    assert chinese_only(str(refused.value)) == [], str(refused.value)
+
+
+def test_an_einvoice_list_with_bad_rows_says_why_in_chinese(tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS[:3]]
+    rows[1][3] = "12345"  # not an invoice number
+    rows[2][8] = ""  # no 开票日期
+    with pytest.raises(IngestError) as caught:
+        read_invoice_list(write_xlsx(tmp_path / "清单.xlsx", table(rows)))
+    report = caught.value.report()
+    assert "第 5 行「数电票号码」'12345'：不是发票号码（应为 20 位，或 8 位并有发票代码）" in report
+    assert "第 6 行「开票日期」（空）：日期为空：请填写" in report
+    assert chinese_only(report) == [], report
+
+
+def test_failed_notes_old_and_new_are_read_and_retried_to_their_folder(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    rows = "K1,甲,F1,2025-01-05,100\nK1,甲,F2,2025-01-05,\nK1,甲,F3,2025-01-05,100\n"
+    (desk.inbox / "ledgers" / "坏.csv").write_text(HEAD + rows, "utf-8")
+    CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(desk.inbox)])
+    (new,) = list_failed(desk)
+    assert new.source == "inbox/ledgers/坏.csv" and new.failed_at is not None
+    assert new.rows == ("第 3 行「应收金额」（空）：金额为空：请填写",)
+    # A note an earlier version wrote, with English field names, still reads.
+    old = desk.failed / "旧.csv"
+    old.write_text("x", encoding="utf-8")
+    (desk.failed / "旧.csv.error.txt").write_text(
+        "bad\n  - row 2, column 'x', value '': bad\n\nsource: inbox/ledgers/旧.csv\n"
+        "failed at: 2026-01-02T09:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    listed = {f.name: f for f in list_failed(desk)}
+    assert listed["旧.csv"].source == "inbox/ledgers/旧.csv"
+    assert listed["旧.csv"].failed_at == "2026-01-02T09:00:00+08:00"
+    assert sorted(p.name for p in retry(desk)) == ["坏.csv", "旧.csv"]
+    assert (desk.inbox / "ledgers" / "旧.csv").is_file()
+    assert (desk.inbox / "ledgers" / "坏.csv").is_file()

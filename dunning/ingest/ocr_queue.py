@@ -209,7 +209,7 @@ class OcrReader:
         if isinstance(error, WorkerTimeout):
             return (
                 f"这一页的 OCR 超过 {self.config.ocr_page_timeout_s:g} 秒，已停止"
-                "（[ocr] page_timeout_s）；`dunning ocr --all` 会再试一次"
+                "（`[ocr] page_timeout_s`）；`dunning ocr --all` 会再试一次"
             )
         return f"OCR 识别失败：{error}"
 

@@ -353,7 +353,7 @@ class Pipeline:
         if size > self.limits.max_bytes:
             raise IngestError(
                 f"{path.name} 有 {size // (1024 * 1024)} MB，超过 {self.config.max_file_mb} MB 的上限："
-                "请拆分文件，或在 dunning.toml 中调高 [ingest] max_file_mb。"
+                "请拆分文件，或在 dunning.toml 中调高 `[ingest] max_file_mb`。"
             )
         return _Candidate(
             resolved,

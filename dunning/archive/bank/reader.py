@@ -167,7 +167,7 @@ def parse_grid(
     if account is None:
         raise IngestError(
             f"{name} 没有写明是哪个账户的流水（表头上方没有账号，也没有「本方账号」列），"
-            "无法与 [bank] accounts 核对：请连同账户信息重新导出。"
+            "无法与 `[bank] accounts` 核对：请连同账户信息重新导出。"
         )
     ours = [account, *own_accounts]
     reader = _Rows(name, header, ours)

@@ -91,7 +91,7 @@ def check_account(statement: Statement, accounts: Sequence[str], name: str) -> N
         named = f"（{statement.account_name}）" if statement.account_name else ""
         raise IngestError(
             f"{name} 是账户 {statement.account}{named}的流水，不是本公司的账户"
-            f"（dunning.toml 中的 [bank] accounts：{listed}）：如果是公司账户，请加到那里后重新导入。"
+            f"（dunning.toml 中的 `[bank] accounts`：{listed}）：如果是公司账户，请加到那里后重新导入。"
         )
 
 
