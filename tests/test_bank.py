@@ -63,7 +63,7 @@ def test_a_row_whose_balance_does_not_follow_rejects_the_file(tmp_path: Path) ->
     row[-1] = str(Decimal(row[-1]) + 1)  # the printed balance altered by a yuan
     grid_text[9] = ",".join(row)
     path.write_bytes("\n".join(grid_text).encode("gbk"))
-    with pytest.raises(IngestError, match="第 10 行的余额"):
+    with pytest.raises(IngestError, match="第 10 行的「余额」"):
         read_statement(path)
 
 
@@ -314,7 +314,7 @@ def test_real_ccb_xls_gives_its_account_from_the_preamble() -> None:
     with pytest.raises(IngestError) as err:
         read_statement(folder / "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls")
     # The anonymised file's balances do not follow; the refusal names the row and both sums.
-    assert "第 10 行的余额为 1,579.11" in str(err.value) and "1,625.11" in str(err.value)
+    assert "第 10 行的「账户余额」为 1,579.11" in str(err.value) and "1,625.11" in str(err.value)
 
 
 def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(

@@ -175,7 +175,8 @@ def parse_grid(
         reader.take(index + 1, grid[index])
     if reader.problems:
         raise IngestError(_BAD_FILE.format(name=name, n=len(reader.problems)), reader.problems)
-    checked = _reconcile(name, reader.balances)
+    balance = reader.col_name("balance") if "balance" in reader.c else "余额"
+    checked = _reconcile(name, reader.balances, balance)
     return Statement(
         layout=header.direction,
         account=account,
@@ -357,7 +358,7 @@ def _amount_or_zero(text: str) -> Decimal:
     return parse_amount(text) if text not in ("", "/") else Decimal("0.00")
 
 
-def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]]) -> int:
+def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]], column: str = "余额") -> int:
     """Check the printed 余额 row by row; returns the number of rows checked."""
     if len(rows) < 2:
         return len(rows)
@@ -377,6 +378,6 @@ def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]]) -> int:
         return len(rows)
     row, computed, printed = min((forward, backward), key=len)[0]
     raise IngestError(
-        f"{name}：第 {row} 行的余额为 {printed:,.2f}，按上面各行应为 {computed:,.2f}，整个文件未导入；"
-        "可能缺了一行或有行被改动：请重新导出流水。"
+        f"{name}：第 {row} 行的「{column}」为 {printed:,.2f}，按上面各行应为 {computed:,.2f}，"
+        "整个文件未导入；可能缺了一行或有行被改动：请重新导出流水。"
     )
