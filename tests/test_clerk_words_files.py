@@ -205,3 +205,20 @@ def test_failed_notes_old_and_new_are_read_and_retried_to_their_folder(tmp_path:
     assert sorted(p.name for p in retry(desk)) == ["坏.csv", "旧.csv"]
     assert (desk.inbox / "ledgers" / "旧.csv").is_file()
     assert (desk.inbox / "ledgers" / "坏.csv").is_file()
+
+
+def test_a_broken_ofd_and_an_oversized_file_are_refused_in_chinese(tmp_path: Path) -> None:
+    desk = init_desk(tmp_path / "desk")
+    toml = desk.root / "dunning.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("max_file_mb = 100", "max_file_mb = 0"),
+        encoding="utf-8",
+    )
+    (desk.inbox / "发票.ofd").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    (desk.inbox / "大台账.csv").write_text(HEAD + "K1,甲,F1,2025-01-05,100\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--desk", str(desk.root), "ingest", str(desk.inbox)])
+    assert result.exit_code == 1
+    said = result.stdout + result.stderr
+    assert "发票.ofd 是损坏或不完整的 OFD 电子发票：请重新下载后再放入。" in said
+    assert "超过 0 MB 的上限：请拆分文件，或在 dunning.toml 中调高 `[ingest] max_file_mb`。" in said
+    assert chinese_only(said) == [], said

@@ -134,7 +134,7 @@ def _damaged(path: Path, exc: BaseException | None = None, what: str = "Excel �
         what = "OFD 电子发票"
     why = _why_damaged(exc)
     if what != "Excel 文件":
-        return IngestError(f"{path.name} 是损坏或不完整的{what}{why}：请重新下载后再放入。")
+        return IngestError(f"{path.name} 是损坏或不完整的 {what}{why}：请重新下载后再放入。")
     return IngestError(
         f"{path.name} 是损坏或不完整的 Excel 文件{why}：请用 Excel 或 WPS 重新保存后再放入。"
     )
