@@ -85,6 +85,8 @@ DOCUMENT_KINDS: Mapping[str, str] = {
     "receipt": "回执",
     "letter": "函件",
     "einvoice": "电子发票",
+    "bank": "银行流水",
+    "evidence": "妥投证明",
 }
 
 # An e-invoice's state as the tax platform's 全量发票查询 export gives it (SPEC §12).
