@@ -32,8 +32,9 @@ class RowProblem:
     why: str
 
     def __str__(self) -> str:
-        shown = self.value if self.value != "" else "(empty)"
-        return f"row {self.row}, column {self.column!r}, value {shown!r}: {self.why}"
+        """`第 12 行「应收金额」'abc'：不是金额…`: the row as Excel numbers it, the file's header."""
+        shown = repr(self.value) if self.value != "" else "（空）"
+        return f"第 {self.row} 行「{self.column}」{shown}：{self.why}"
 
 
 class IngestError(DunningError):
@@ -58,13 +59,13 @@ SHOWN_PROBLEMS = 20
 def problem_lines(
     problems: Sequence[RowProblem], *, limit: int | None = None, error_file: str | None = None
 ) -> list[str]:
-    """The bad rows as NAME.error.txt lists them (`  - row 5, column ...`), at most `limit`
-    of them, then `  and N more in failed/NAME.error.txt`."""
+    """The bad rows as NAME.error.txt lists them (`  - 第 5 行「…」…`), at most `limit` of
+    them, then `  另有 N 行见 failed/NAME.error.txt`."""
     shown = problems if limit is None else problems[:limit]
     lines = [f"  - {p}" for p in shown]
     rest = len(problems) - len(shown)
     if rest:
-        lines.append(f"  and {rest} more in {error_file or 'the error file in failed/'}")
+        lines.append(f"  另有 {rest} 行见 {error_file or 'failed/ 中的说明文件'}")
     return lines
 
 

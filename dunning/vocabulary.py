@@ -85,6 +85,8 @@ DOCUMENT_KINDS: Mapping[str, str] = {
     "receipt": "回执",
     "letter": "函件",
     "einvoice": "电子发票",
+    "bank": "银行流水",
+    "evidence": "妥投证明",
 }
 
 # An e-invoice's state as the tax platform's 全量发票查询 export gives it (SPEC §12).
@@ -303,14 +305,56 @@ SKIPPED_ROWS: Mapping[str, str] = {
     "invoice line": "发票明细行",
 }
 
+# Why a bank statement's row is not a receipt (Statement.skipped keys, archive/bank/reader.py).
+SKIPPED_BANK_ROWS: Mapping[str, str] = {
+    "blank": "空行",
+    "total": "合计行",
+    "note": "备注行",
+    "neutral": "无收支方向的行",
+    "failed": "交易失败的行",
+    "foreign": "外币行",
+    "zero": "零金额行",
+    "outgoing": "支出行",
+    "internal": "本单位账户间划转",
+}
 
-def row_summary(read: int, imported: int, skipped: Mapping[str, int], bad: int) -> str:
-    """`读取 18 行：导入 17 行，跳过合计行 1 行` (RowCounts as a clerk reads it)."""
-    parts = [f"导入 {imported} 行"]
-    parts += [f"跳过{title(SKIPPED_ROWS, k)} {n} 行" for k, n in sorted(skipped.items())]
+
+def row_summary(
+    read: int,
+    imported: int,
+    skipped: Mapping[str, int],
+    bad: int,
+    *,
+    rejected: bool = False,
+    kinds: Mapping[str, str] = SKIPPED_ROWS,
+) -> str:
+    """`读取 18 行：导入 17 行，跳过合计行 1 行` (RowCounts as a clerk reads it); for a rejected
+    file, where nothing was imported, `本可导入 17 行`."""
+    parts = [f"{'本可导入' if rejected else '导入'} {imported} 行"]
+    parts += [f"跳过{title(kinds, k)} {n} 行" for k, n in sorted(skipped.items())]
     if bad:
         parts.append(f"有误 {bad} 行")
     return f"读取 {read} 行：" + "，".join(parts)
+
+
+# What a file's content is (dunning.archive.sniff), as a refusal names it.
+FILE_TYPES: Mapping[str, str] = {
+    "pdf": "PDF",
+    "png": "PNG 图片",
+    "jpeg": "JPEG 图片",
+    "tiff": "TIFF 图片",
+    "zip": "ZIP 压缩包",
+    "xlsx": "XLSX 表格",
+    "xls": "XLS 表格",
+    "ods": "ODS 表格",
+    "docx": "Word 文档",
+    "ofd": "OFD 文件",
+    "xml": "XML 文件",
+    "csv": "CSV 表格",
+    "text": "纯文本",
+    "empty": "空文件",
+    "unknown": "无法识别的内容",
+}
 
 
 # A scanned page's place in the OCR queue (dunning.archive.contracts.pages).

@@ -240,14 +240,14 @@ class WorkerPool:
 
     def _timeout(self) -> WorkerTimeout:
         return WorkerTimeout(
-            f"took longer than {self.timeout_s:g} s to read and was stopped: the file may be "
-            "damaged or unusually complex; print it to a new PDF and drop it again."
+            f"读取超过 {self.timeout_s:g} 秒，已停止：文件可能已损坏或格外复杂；"
+            "请打印为新的 PDF 后重新放入。"
         )
 
     def _crash(self) -> WorkerCrash:
         return WorkerCrash(
-            "reading it crashed the reader process (damaged file or out of memory): "
-            "ask the sender for a new copy, or print it to a new PDF and drop it again."
+            "读取时读取程序崩溃（文件已损坏或内存不足）：请向发送方要一份新的，"
+            "或打印为新的 PDF 后重新放入。"
         )
 
 

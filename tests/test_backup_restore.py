@@ -306,7 +306,7 @@ def test_init_rebuild_re_ingests_the_store_and_names_what_is_lost(
     result = json.loads(out)
     assert len(result["archived"]) == 8 and result["failed"] == []
     assert result["set_aside"].startswith("archive.db.damaged-")
-    assert "the collection log (calls, visits, promises)" in result["not_rebuilt"]
+    assert "催收记录（电话、上门、承诺付款）" in result["not_rebuilt"]
     assert result["letters_moved"] > 0  # the old letters are kept, out of verify's way
     assert (Path(result["kept_in"]) / "out").is_dir()
     assert run(runner, demo.root, "aging", "--json")[1] == balances

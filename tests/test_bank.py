@@ -63,7 +63,7 @@ def test_a_row_whose_balance_does_not_follow_rejects_the_file(tmp_path: Path) ->
     row[-1] = str(Decimal(row[-1]) + 1)  # the printed balance altered by a yuan
     grid_text[9] = ",".join(row)
     path.write_bytes("\n".join(grid_text).encode("gbk"))
-    with pytest.raises(IngestError, match="row 10's 余额"):
+    with pytest.raises(IngestError, match="第 10 行的「余额」"):
         read_statement(path)
 
 
@@ -234,7 +234,7 @@ def test_cli_import_review_list_unbooked(desk: Desk, tmp_path: Path, runner: Cli
     assert runner.invoke(main, [*base, "review", "1", "--accept", "--not-customer"]).exit_code == 2
     assert runner.invoke(main, [*base, "review", "1", "--split", "12345678"]).exit_code == 2
     res = runner.invoke(main, [*base, "review", "99999", "--accept"])
-    assert res.exit_code == 1 and "no bank receipt 99999" in res.stderr
+    assert res.exit_code == 1 and "没有编号为 99999 的银行到账" in res.stderr
 
 
 def test_split_and_reassign_teach_the_account(
@@ -277,21 +277,21 @@ def test_split_and_reassign_teach_the_account(
 # Hand counts of incoming rows, or None where the file is refused (and why).
 REAL = {
     "boc__debit__example-boc-records.csv": 4,
-    "abc_debit__example-abc_debit-records.csv": "which account",
-    "alipay__example-alipay-records.csv": "which account",
-    "boc__credit__example-boc-records.csv": "no bank statement header",
-    "bocom_credit__example-bocom_credit-records.csv": "no bank statement header",
-    "bocom_debit__example-bocom_debit-records.csv": "which account",
+    "abc_debit__example-abc_debit-records.csv": "没有写明是哪个账户的流水",
+    "alipay__example-alipay-records.csv": "没有写明是哪个账户的流水",
+    "boc__credit__example-boc-records.csv": "中没有银行流水表头",
+    "bocom_credit__example-bocom_credit-records.csv": "中没有银行流水表头",
+    "bocom_debit__example-bocom_debit-records.csv": "没有写明是哪个账户的流水",
     "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls": "余额",
-    "cgb_credit__example-cgb_credit-records.csv": "no bank statement header",
-    "citic__credit__example-citic-records.xls": "no bank statement header",
-    "cmb__credit__example-cmb-records.csv": "no bank statement header",
-    "cmb__debit__example-cmb-records.csv": "which account",
+    "cgb_credit__example-cgb_credit-records.csv": "中没有银行流水表头",
+    "citic__credit__example-citic-records.xls": "中没有银行流水表头",
+    "cmb__credit__example-cmb-records.csv": "中没有银行流水表头",
+    "cmb__debit__example-cmb-records.csv": "没有写明是哪个账户的流水",
     "icbc__credit__example-icbc-credit-records.csv": "余额",
-    "icbc__debit-v1__example-icbc-debit-v1-records.csv": "could not be read",
-    "jd__example-jd-records.csv": "no bank statement header",
-    "mt__example-mt-records.csv": "no bank statement header",
-    "wechat__example-wechat-records.csv": "which account",
+    "icbc__debit-v1__example-icbc-debit-v1-records.csv": "行无法读取",
+    "jd__example-jd-records.csv": "中没有银行流水表头",
+    "mt__example-mt-records.csv": "中没有银行流水表头",
+    "wechat__example-wechat-records.csv": "没有写明是哪个账户的流水",
 }
 
 
@@ -314,7 +314,7 @@ def test_real_ccb_xls_gives_its_account_from_the_preamble() -> None:
     with pytest.raises(IngestError) as err:
         read_statement(folder / "ccb__交易明细_xxxx_2025xxxx_2025xxxx.xls")
     # The anonymised file's balances do not follow; the refusal names the row and both sums.
-    assert "row 10" in str(err.value) and "1,579.11" in str(err.value)
+    assert "第 10 行的「账户余额」为 1,579.11" in str(err.value) and "1,625.11" in str(err.value)
 
 
 def test_pack_holds_a_customer_whose_unreviewed_receipt_covers_the_claim(

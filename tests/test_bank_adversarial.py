@@ -162,11 +162,11 @@ def test_an_empty_statement_imports_nothing_and_says_so(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_statement_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="no bank statement header"):
+    with pytest.raises(IngestError, match="中没有银行流水表头"):
         read_statement(path)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04not really a zip")
-    with pytest.raises(IngestError, match="cannot be read as a spreadsheet"):
+    with pytest.raises(IngestError, match="无法作为表格读取"):
         read_statement(broken)
 
 
@@ -203,16 +203,16 @@ def test_wrong_review_decisions_are_refused_and_a_decision_can_be_taken_back(
     with open_archive(desk.db_path) as db, write_transaction(db) as conn:
         first, loose = review.receipts(conn)
         assert first.status == "certain" and loose.status == "unmatched"
-        with pytest.raises(DunningError, match="no proposed customer"):
+        with pytest.raises(DunningError, match="没有建议的客户"):
             review.accept(conn, loose.id, actor="t")
-        with pytest.raises(DunningError, match="different customers"):
+        with pytest.raises(DunningError, match="所列发票属于不同客户"):
             review.split(
                 conn,
                 loose.id,
                 [(a.invoices[0].number, Decimal("1")), (b.invoices[0].number, Decimal("1"))],
                 actor="t",
             )
-        with pytest.raises(DunningError, match="more than the receipt"):
+        with pytest.raises(DunningError, match="超过到账金额"):
             review.split(conn, loose.id, [(a.invoices[1].number, Decimal("11"))], actor="t")
         with pytest.raises(NotFoundError):
             review.reassign(conn, loose.id, "NOBODY", actor="t")

@@ -550,7 +550,7 @@ def test_hostile_letter_steps_change_nothing(fresh: Desk, tmp_path: Path) -> Non
         data={"csrf": token},
         files={"proof": ("../../妥投.pdf", fake.read_bytes(), "application/pdf")},
     )
-    assert refused.status_code == 400 and "not a PDF" in refused.text
+    assert refused.status_code == 400 and "不是 PDF 或扫描图片" in refused.text
     with open_archive(fresh.db_path) as db:
         assert get_delivery(db, ref).status == "sent"
         assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == before

@@ -149,7 +149,7 @@ def test_evidence_that_is_not_a_pdf_or_scan_is_refused(
     fake.write_text('=HYPERLINK("http://x")', encoding="utf-8")
     before = snapshot(packed)
     result = run(runner, packed, "letter", "delivered", FIRST, "--evidence", str(fake), code=1)
-    assert "is not a PDF or a scanned image" in result.stderr
+    assert "不是 PDF 或扫描图片" in result.stderr
     assert snapshot(packed) == before
     assert not any(packed.failed.iterdir())
 
@@ -184,8 +184,8 @@ def test_a_damaged_xls_sheet_is_refused_with_the_fix(
     sheet.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     result = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "ems", code=1)
     # The one guarded reader's sentence (issue 20): the same as for a ledger.
-    assert "EMS.xls cannot be opened as an Excel workbook" in result.stderr
-    assert "save it as .xlsx" in result.stderr
+    assert "EMS.xls 无法作为 Excel 工作簿打开" in result.stderr
+    assert "另存为 .xlsx 后重新导入" in result.stderr
 
 
 def test_a_statement_reply_is_recorded_with_its_scan(
@@ -277,8 +277,8 @@ def test_a_sheet_with_a_bad_row_records_nothing_and_lists_every_bad_row(
         (6, "没有函件编号"),
         (7, f"函件 {FIRST} 已在第 3 行出现过"),
     ]:
-        assert f"row {row}," in result.stderr and why in result.stderr, (row, why)
-    assert "row 3," not in result.stderr
+        assert f"  第 {row} 行「" in result.stderr and why in result.stderr, (row, why)
+    assert "  第 3 行「" not in result.stderr
     assert snapshot(packed) == before
 
 

@@ -134,7 +134,7 @@ def test_store_put_is_content_addressed_and_read_only(tmp_path: Path) -> None:
 def test_store_refuses_a_file_that_changed_under_it(tmp_path: Path) -> None:
     src = tmp_path / "a.csv"
     src.write_text("x")
-    with pytest.raises(OSError, match="changed while"):
+    with pytest.raises(store.ChangedWhileCopying, match="在复制过程中被改动"):
         store.put(tmp_path / "store", src, "0" * 64)
     assert store.iter_stored(tmp_path / "store") == []
 

@@ -64,12 +64,12 @@ def test_a_full_disk_during_ingest_leaves_the_ledger_in_the_inbox(
     assert isinstance(full, dict)
     _one_sentence(str(full["err"]))
     if state["in_inbox"]:
-        # Not archived: never quarantined as "could not be read", told why in one sentence.
+        # Not archived: never quarantined as "无法读取", told why in one sentence.
         assert state["failed"] == [], state
         assert full["code"] == 1, full
         text = str(full["out"]) + str(full["err"])
-        assert "could not be read" not in text
-        assert "free some disk space" in text or "disk" in text, text
+        assert "无法读取" not in text
+        assert "磁盘空间" in text or "disk" in text, text
     # Once there is room again the same ledger goes in whole, and the desk verifies clean.
     again, verify, aging = state["again"], state["verify"], state["aging"]
     assert isinstance(again, dict) and isinstance(verify, dict) and isinstance(aging, dict)

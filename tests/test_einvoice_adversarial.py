@@ -181,12 +181,12 @@ def test_invoices_issued_to_our_own_company_are_no_receivables(desk: Desk, tmp_p
     purchase.write_bytes(GOODS.replace("杭州明远贸易有限公司".encode(), own.encode()))
     (outcome,) = ingest_paths(desk, [purchase]).outcomes
     assert outcome.status == "failed"
-    assert "purchase invoice" in (outcome.reason or "")
+    assert "（进项发票），不是本公司开出的" in (outcome.reason or "")
     received = [list(r) for r in ROWS[:2]]
     received[1][7] = own
     (listed,) = ingest_paths(desk, [write_xlsx(tmp_path / "l.xlsx", table(received))]).outcomes
     assert listed.status == "archived", listed.reason
-    assert "3 rows read: 1 imported, 1 received by us skipped, 1 total skipped" in listed.label
+    assert "读取 3 行：导入 1 行，跳过我方收到的发票 1 行，跳过合计行 1 行" in listed.label
     with open_archive(desk.db_path) as db:
         assert [r[0] for r in db.execute("SELECT key FROM einvoices")] == ["25332000000000000001"]
 
@@ -196,7 +196,7 @@ def test_an_export_with_no_invoice_rows_is_archived_with_nothing_linked(
 ) -> None:
     (outcome,) = ingest_paths(desk, [write_xlsx(tmp_path / "e.xlsx", table([]))]).outcomes
     assert outcome.status == "archived", outcome.reason
-    assert "1 row read: 0 imported, 1 total skipped" in outcome.label
+    assert "读取 1 行：导入 0 行，跳过合计行 1 行" in outcome.label
 
 
 def test_pdf_text_with_labels_apart_from_values_still_reads() -> None:
@@ -241,7 +241,7 @@ def test_a_utf16_xml_einvoice_is_recognised_and_read(desk: Desk, tmp_path: Path)
     (desk.inbox / "utf16.xml").write_bytes(text.encode("utf-16"))
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "archived", outcome.reason
-    assert outcome.kind == "einvoice" and "for customer C001" in outcome.label
+    assert outcome.kind == "einvoice" and "，客户 C001" in outcome.label
 
 
 def test_a_ledger_with_invoice_status_columns_stays_a_ledger(desk: Desk, tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_bad_row_rejects_the_file_naming_every_bad_row(tmp_path: Path) -> None
     with pytest.raises(IngestError) as caught:
         read_invoice_list(write_csv(tmp_path / "bad.csv", table(rows)))
     err = caught.value
-    assert "10 rows read: 6 imported, 1 total skipped, 3 bad" in err.reason
+    assert "读取 10 行：本可导入 6 行，跳过合计行 1 行，有误 3 行" in err.reason
     assert [p.row for p in err.problems] == [5, 8, 10]
     assert [p.column for p in err.problems] == ["数电票号码", "开票日期", "价税合计"]
 
@@ -100,8 +100,8 @@ def test_an_invoice_listed_twice_is_a_bad_row_unless_the_file_lists_lines(tmp_pa
     twice = table([ROWS[0], ROWS[0]])
     with pytest.raises(IngestError) as caught:
         read_invoice_list(write_xlsx(tmp_path / "twice.xlsx", twice))
-    assert "row 5, column '数电票号码'" in caught.value.report()
-    assert "listed twice (first on row 4)" in caught.value.report()
+    assert "第 5 行「数电票号码」" in caught.value.report()
+    assert "该发票重复列出（第一次在第 4 行）" in caught.value.report()
     header = [*HEADER, "货物或应税劳务名称"]
     lines = table([[*ROWS[0], "钢板"], [*ROWS[0], "运费"]], header=header)
     parsed = read_invoice_list(write_xlsx(tmp_path / "lines.xlsx", lines))
@@ -111,7 +111,7 @@ def test_an_invoice_listed_twice_is_a_bad_row_unless_the_file_lists_lines(tmp_pa
 
 
 def test_no_header_is_refused_with_a_sentence(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="全量发票查询 header"):
+    with pytest.raises(IngestError, match="没有全量发票查询的表头"):
         read_invoice_list(write_csv(tmp_path / "x.csv", [["a", "b"], ["1", "2"]]))
 
 
@@ -153,4 +153,4 @@ def test_a_number_excel_cut_to_15_digits_is_a_bad_row_not_a_wrong_invoice(
     with pytest.raises(IngestError) as caught:
         read_invoice_list(write_xlsx(tmp_path / "cut.xlsx", table([row])))
     (problem,) = caught.value.problems
-    assert problem.column == "数电票号码" and "15 digits" in problem.why
+    assert problem.column == "数电票号码" and "只保留了前 15 位" in problem.why

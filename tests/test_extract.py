@@ -264,27 +264,27 @@ def test_title_byte_strings_decode(tmp_path: Path, codec: str) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     (tmp_path / "e.pdf").write_bytes(b"")
-    with pytest.raises(IngestError, match="is empty"):
+    with pytest.raises(IngestError, match="是空文件（0 字节）"):
         extract_text(tmp_path / "e.pdf", NO_OCR)
 
 
 @pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
 def test_truncated_pdf(tmp_path: Path, keep: float) -> None:
     pdf = make_truncated_pdf(tmp_path / "t.pdf", keep=keep)
-    with pytest.raises(IngestError, match="damaged or incomplete"):
+    with pytest.raises(IngestError, match="PDF 已损坏或不完整"):
         extract_text(pdf, NO_OCR)
 
 
 def test_header_only_pdf(tmp_path: Path) -> None:
     (tmp_path / "h.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<")
-    with pytest.raises(IngestError, match="damaged or incomplete"):
+    with pytest.raises(IngestError, match="PDF 已损坏或不完整"):
         extract_text(tmp_path / "h.pdf", NO_OCR)
 
 
 @pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
 def test_encrypted_with_a_real_password(tmp_path: Path, algorithm: str) -> None:
     pdf = make_encrypted_pdf(tmp_path / "x.pdf", "s3cret", algorithm=algorithm)
-    with pytest.raises(IngestError, match="encrypted with a password: save an unprotected copy"):
+    with pytest.raises(IngestError, match="设有密码：请另存一份无密码的副本"):
         extract_text(pdf, NO_OCR)
 
 
@@ -297,20 +297,20 @@ def test_encrypted_with_empty_password_reads_normally(tmp_path: Path, algorithm:
 
 def test_not_a_pdf_or_image(tmp_path: Path) -> None:
     fake = _zip(tmp_path / "contract.pdf", "xl/workbook.xml")
-    with pytest.raises(IngestError, match=r"not a PDF or a scanned image.*xlsx"):
+    with pytest.raises(IngestError, match=r"不是 PDF 或扫描图片（内容识别为 XLSX 表格）"):
         extract_text(fake, NO_OCR)
 
 
 def test_size_cap(tmp_path: Path) -> None:
     pdf = make_text_pdf(tmp_path / "c.pdf", [CONTRACT])
     limit = pdf.stat().st_size - 1
-    with pytest.raises(IngestError, match="limit"):
+    with pytest.raises(IngestError, match="MB 的上限"):
         extract_text(pdf, ExtractLimits(max_bytes=limit, ocr=False))
 
 
 def test_page_cap(tmp_path: Path) -> None:
     pdf = make_text_pdf(tmp_path / "c.pdf", ["第一页", "第二页", "第三页"])
-    with pytest.raises(IngestError, match="3 pages, over the 2-page limit"):
+    with pytest.raises(IngestError, match="有 3 页，超过合同 2 页的上限"):
         extract_text(pdf, ExtractLimits(max_pages=2, ocr=False))
 
 
@@ -368,7 +368,7 @@ def test_workers_survive_timeouts_and_crashes(start_method: StartMethod) -> None
     assert time.monotonic() - started < 15
     assert {k: results[k] for k in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     assert isinstance(results["hang"], WorkerTimeout)
-    assert "took longer than 2 s" in str(results["hang"])
+    assert "读取超过 2 秒，已停止" in str(results["hang"])
     assert isinstance(results["segfault"], WorkerCrash)
     assert isinstance(results["exit"], WorkerCrash)
     assert isinstance(results["raise"], IngestError)

@@ -299,7 +299,7 @@ def test_links_and_fifos_in_the_inbox_are_quarantined_never_followed(
         assert not os.path.lexists(planted[name]), name
         assert os.path.lexists(desk.failed / name), name
         note = (desk.failed / f"{name}.error.txt").read_text(encoding="utf-8")
-        assert "symbolic link" in note or "named pipe" in note, note
+        assert "是符号链接" in note or "是命名管道（FIFO）" in note, note
     assert os.path.islink(desk.failed / "passwd.csv")  # the link moved, not its target
     assert Path("/etc/passwd").is_file()
     with open_archive(desk.db_path) as db:
@@ -319,7 +319,7 @@ def test_a_device_in_the_inbox_is_never_read(desk: Desk) -> None:
     started = time.monotonic()
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert time.monotonic() - started < 10
-    assert outcome.status == "failed" and "a device" in (outcome.reason or "")
+    assert outcome.status == "failed" and "是设备，不是普通文件" in (outcome.reason or "")
     assert os.path.lexists(desk.failed / "zero.csv")
 
 
@@ -335,7 +335,7 @@ def test_ingest_of_named_links_follows_none_and_copies_nothing(
     )
     assert result.exit_code == 1
     failed = json.loads(result.stdout)["failed"]
-    assert len(failed) == 2 and all("symbolic link" in f["reason"] for f in failed)
+    assert len(failed) == 2 and all("是符号链接" in f["reason"] for f in failed)
     assert os.path.islink(desk.failed / "planted.csv")
     assert os.path.islink(outside)  # a path outside the desk stays where it is
     passwd = Path("/etc/passwd").read_bytes()
@@ -391,7 +391,7 @@ def test_a_full_disk_during_ingest_loses_nothing(desk: Desk) -> None:
     assert (desk.failed / "big-bad.csv").stat().st_size > 600_000  # moved whole, not copied
     assert (desk.failed / "big-bad.csv.error.txt").read_text(encoding="utf-8").strip()
     assert good.is_file(), done.stderr  # not archived, not lost: still in the inbox
-    assert "free some disk space" in done.stderr
+    assert "请清理出一些磁盘空间" in done.stderr
     assert "已归档 0 个" in done.stdout + done.stderr  # the summary still comes
     verified = CliRunner().invoke(main, ["--desk", str(desk.root), "verify"])
     assert verified.exit_code == 0, verified.output
@@ -456,17 +456,17 @@ def test_baseline_peak_of_a_healthy_ledger(desk: Desk) -> None:
 def test_xlsx_with_a_200_mb_shared_string(desk: Desk) -> None:
     path = hf.giant_shared_string_xlsx(desk.inbox / "ledgers" / "bomb.xlsx", 200)
     assert path.stat().st_size < 300_000
-    _quarantined(desk, path, "200 MB", "not opened")
+    _quarantined(desk, path, "200 MB", "未打开")
 
 
 def test_xlsx_with_one_cell_longer_than_excel_allows(desk: Desk) -> None:
     path = hf.giant_shared_string_xlsx(desk.inbox / "ledgers" / "long-cell.xlsx", 20)
-    _quarantined(desk, path, "32,767 characters")
+    _quarantined(desk, path, "超过 32,767 个字符")
 
 
 def test_xlsx_with_thousands_of_parts(desk: Desk) -> None:
     path = hf.many_members_xlsx(desk.inbox / "ledgers" / "parts.xlsx", 3000)
-    _quarantined(desk, path, "parts", "zip bomb")
+    _quarantined(desk, path, "个部件", "压缩炸弹")
 
 
 @pytest.mark.slow  # seconds of real processes or big files
@@ -477,7 +477,7 @@ def test_docx_zip_bomb_is_refused_unopened(desk: Desk, tmp_path: Path) -> None:
         with z.open("word/document.xml", "w", force_zip64=True) as member:
             for _ in range(100):
                 member.write(b"<w:t>" + b"A" * (1024 * 1024))
-    _quarantined(desk, path, "found docx", "nothing to archive")
+    _quarantined(desk, path, "识别为 Word 文档", "没有可归档的内容")
 
 
 @pytest.mark.slow  # seconds of real processes or big files
@@ -487,16 +487,16 @@ def test_a_zip_with_more_members_than_its_end_record_can_count(desk: Desk) -> No
         z.writestr("xl/workbook.xml", "<workbook/>")
         for n in range(70_000):  # past 65,535: the count needs zip64
             z.writestr(f"p/{n}", b"")
-    _quarantined(desk, path, "more than 65,534 parts")
+    _quarantined(desk, path, "超过 65,534 个部件")
 
 
 def test_xlsx_with_an_external_entity(desk: Desk) -> None:
-    _quarantined(desk, hf.xxe_xlsx(desk.inbox / "ledgers" / "xxe.xlsx"), "DTD", "not opened")
+    _quarantined(desk, hf.xxe_xlsx(desk.inbox / "ledgers" / "xxe.xlsx"), "DTD", "未打开")
 
 
 def test_xlsx_with_billion_laughs(desk: Desk) -> None:
     path = hf.billion_laughs_xlsx(desk.inbox / "ledgers" / "laughs.xlsx")
-    _quarantined(desk, path, "billion laughs")
+    _quarantined(desk, path, "实体膨胀攻击")
 
 
 def test_xlsx_whose_dimension_claims_a_million_rows_is_read_by_its_real_rows(desk: Desk) -> None:
@@ -509,7 +509,7 @@ def test_xlsx_whose_dimension_claims_a_million_rows_is_read_by_its_real_rows(des
 
 def test_png_signature_without_image_data(desk: Desk) -> None:
     path = hf.signature_only_png(desk.inbox / "contracts" / "扫描件.pdf")
-    _quarantined(desk, path, "damaged")
+    _quarantined(desk, path, "损坏")
 
 
 def test_truncated_png(desk: Desk) -> None:
@@ -518,17 +518,17 @@ def test_truncated_png(desk: Desk) -> None:
     path = desk.inbox / "contracts" / "truncated.png"
     path.write_bytes(data[: len(data) // 2])
     whole.unlink()
-    _quarantined(desk, path, "damaged")
+    _quarantined(desk, path, "损坏")
 
 
 @pytest.mark.slow  # seconds of real processes or big files
 def test_30000_by_30000_png(desk: Desk) -> None:
     path = hf.pixel_bomb_png(desk.inbox / "contracts" / "huge.png")
-    _quarantined(desk, path, "too large an image", "not decoded")
+    _quarantined(desk, path, "图像太大", "未解码")
 
 
 def test_pdf_with_a_cyclic_page_tree(desk: Desk) -> None:
-    _quarantined(desk, hf.cyclic_pdf(desk.inbox / "contracts" / "cyclic.pdf"), "damaged")
+    _quarantined(desk, hf.cyclic_pdf(desk.inbox / "contracts" / "cyclic.pdf"), "损坏")
 
 
 def test_pdf_with_an_absurd_page_count_is_read_by_its_real_pages(desk: Desk) -> None:
@@ -541,7 +541,7 @@ def test_pdf_with_an_absurd_page_count_is_read_by_its_real_pages(desk: Desk) -> 
 
 def test_pdf_with_10000_pages(desk: Desk) -> None:
     path = hf.many_pages_pdf(desk.inbox / "contracts" / "thick.pdf")
-    _quarantined(desk, path, "10000 pages", "500-page limit")
+    _quarantined(desk, path, "有 10000 页", "超过合同 500 页的上限")
 
 
 # -- a read-only desk --------------------------------------------------------------------------
@@ -635,7 +635,7 @@ def test_empty_search_is_one_sentence(searchable: Desk, runner: CliRunner) -> No
     for args in (["search", ""], ["search", "   "]):
         result = runner.invoke(main, ["--desk", str(searchable.root), *args])
         assert result.exit_code != 0
-        assert "Traceback" not in result.output and "empty" in result.stderr
+        assert "Traceback" not in result.output and "搜索内容为空" in result.stderr
 
 
 @pytest.mark.parametrize("doc_id", ["0", "-1", "99999999999999999999999", "abc", "1e3", "٣"])
@@ -646,9 +646,12 @@ def test_show_and_open_with_odd_ids(searchable: Desk, runner: CliRunner, doc_id:
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "Traceback" not in result.output
         # (click words a bad argument itself: `Error: Invalid value …` before our sentence)
-        errors = [line for line in result.stderr.splitlines() if line.startswith(("错误：", "Error:"))]
-        # `show` says 文档; `open` ends in dunning/archive/documents.py, translated on its own
-        assert len(errors) == 1 and ("文档" in errors[0] or "document" in errors[0]), result.stderr
+        errors = [
+            line for line in result.stderr.splitlines() if line.startswith(("错误：", "Error:"))
+        ]
+        # One sentence, 文档, that points at `dunning search` for the document numbers.
+        assert len(errors) == 1 and "`dunning search`" in errors[0], result.stderr
+        assert "文档" in errors[0], result.stderr
     assert runner.invoke(main, ["--desk", str(searchable.root), "show", "1"]).exit_code == 0
 
 
@@ -663,7 +666,7 @@ def test_year_9999_is_a_bad_row_and_a_usage_error(
     (outcome,) = ingest_paths(desk, [path]).outcomes
     assert outcome.status == "failed"
     note = (desk.failed / "far.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 2" in note and "9999" in note
+    assert "第 2 行「到期日」'9999-12-31'" in note
     for args in (
         ["pack", "--allow-no-address", "--as-of", "9999-12-31"],
         ["aging", "--as-of", "9999-12-31"],

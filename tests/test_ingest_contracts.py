@@ -52,7 +52,7 @@ def test_contract_is_archived_extracted_and_linked_to_the_ledger(
     assert (outcome.status, outcome.kind, outcome.label) == (
         "archived",
         "contract",
-        "contract HT-2025-0001",
+        "合同 HT-2025-0001",
     )
     with open_archive(desk.db_path) as db:
         doc = db.execute(
@@ -94,7 +94,7 @@ def test_content_decides_the_kind_not_the_extension(desk: Desk) -> None:
     assert outcomes["really-a-pdf.csv"].kind == "contract"
     assert outcomes["really-a-pdf.csv"].status == "archived"
     assert outcomes["looks-like.pdf"].status == "archived"
-    assert "needs OCR" in outcomes["looks-like.pdf"].label
+    assert "页待识别" in outcomes["looks-like.pdf"].label
     with open_archive(desk.db_path) as db:
         mimes = dict(db.execute("SELECT original_name, mime FROM documents").fetchall())
         assert unsearchable_count(db) == 1
@@ -118,11 +118,11 @@ def test_every_kind_of_bad_file_is_quarantined_and_the_rest_goes_on(desk: Desk) 
         "open-lock.pdf",
     }
     reasons = {n: o.reason or "" for n, o in outcomes.items() if o.status == "failed"}
-    assert "empty" in reasons["empty.pdf"]
-    assert "damaged or incomplete" in reasons["truncated.pdf"]
-    assert "encrypted with a password" in reasons["locked.pdf"]
-    assert "not a PDF" in reasons["notes.pdf"]
-    assert "2" in reasons["long.pdf"] and "page" in reasons["long.pdf"]
+    assert "是空文件" in reasons["empty.pdf"]
+    assert "PDF 已损坏或不完整" in reasons["truncated.pdf"]
+    assert "设有密码" in reasons["locked.pdf"]
+    assert "不是 PDF 或扫描图片" in reasons["notes.pdf"]
+    assert "超过合同 2 页的上限" in reasons["long.pdf"]
     for name in reasons:
         assert (desk.failed / name).is_file()
         assert (
@@ -139,7 +139,7 @@ def test_size_cap(desk: Desk) -> None:
     desk = Desk(desk.root)
     make_text_pdf(desk.inbox / "contracts" / "big.pdf", CONTRACT)
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
-    assert outcome.status == "failed" and "over the 0 MB limit" in (outcome.reason or "")
+    assert outcome.status == "failed" and "超过 0 MB 的上限" in (outcome.reason or "")
 
 
 def test_duplicate_contract_is_reported_with_the_existing_document(
@@ -151,7 +151,7 @@ def test_duplicate_contract_is_reported_with_the_existing_document(
     shutil.copyfile(original, desk.inbox / "contracts" / "a-again.pdf")
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "duplicate" and outcome.document == 1
-    assert "same content as document 1 (a.pdf" in (desk.failed / "a-again.pdf.error.txt").read_text(
+    assert "与文档 1（a.pdf，" in (desk.failed / "a-again.pdf.error.txt").read_text(
         encoding="utf-8"
     )
 
@@ -162,7 +162,7 @@ def test_image_only_contract_is_archived_at_once_then_ocrd_by_the_queue(desk: De
     make_image_pdf(desk.inbox / "contracts" / "scan.pdf", "违约金条款\n合同编号 HT-2025-0042")
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "archived", outcome.reason
-    assert "needs OCR: 1 page queued" in outcome.label
+    assert "，1 页待识别" in outcome.label
     with open_archive(desk.db_path) as db:
         assert db.execute("SELECT needs_ocr FROM documents").fetchone() == (1,)
         assert search(db, "违约金") == []
@@ -218,7 +218,7 @@ def test_every_realworld_file_goes_through_the_pipeline(desk: Desk, runner: CliR
     assert len(data["archived"]) + len(data["failed"]) == len(files)
     failed = {Path(f["file"]).name: f["reason"] for f in data["failed"]}
     assert set(failed) == {"minkolee_kis_kuaijifenlu_xushibu.xlsx"}
-    assert "journal" in failed["minkolee_kis_kuaijifenlu_xushibu.xlsx"]
+    assert "会计分录序时簿" in failed["minkolee_kis_kuaijifenlu_xushibu.xlsx"]
     with open_archive(desk.db_path) as db:
         flagged = {
             r[0] for r in db.execute("SELECT original_name FROM documents WHERE needs_ocr = 1")

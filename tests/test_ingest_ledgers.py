@@ -61,7 +61,7 @@ def test_reimporting_the_same_file_is_a_duplicate_and_changes_nothing(
     assert (counts(desk), balances(desk)) == before
     assert not dropped.exists()
     error = (desk.failed / "again.csv.error.txt").read_text(encoding="utf-8")
-    assert "same content as document 1" in error
+    assert "与文档 1（应收台账.csv，" in error and "内容相同" in error
 
 
 def test_an_updated_export_supersedes_the_rows_it_covers(desk: Desk, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_an_updated_export_supersedes_the_rows_it_covers(desk: Desk, tmp_path: P
     ingest_paths(desk, [first])
     report = ingest_paths(desk, [second])
     assert report.outcomes[0].status == "archived"
-    assert "1 new, 1 updated" in report.outcomes[0].label
+    assert "新增 1 条，更新 1 条" in report.outcomes[0].label
     assert counts(desk)[1] == 3  # F1, F2, F3 — F2 counted once
     assert balances(desk) == {"C1": Decimal("550.00")}
 
@@ -118,11 +118,11 @@ def test_a_file_with_bad_rows_is_rejected_whole_with_every_row_listed(desk: Desk
     assert not bad.exists()
     assert (desk.failed / "坏台账.csv").read_bytes().startswith("客户编号".encode())
     error = (desk.failed / "坏台账.csv.error.txt").read_text(encoding="utf-8")
-    for row in ("row 3", "row 4", "row 5"):
+    for row in ("第 3 行", "第 4 行", "第 5 行"):
         assert row in error
-    assert "row 2" not in error
+    assert "第 2 行" not in error
     assert "abc" in error and "2025-13-45" in error
-    assert "source: inbox/ledgers/坏台账.csv" in error
+    assert "来源：inbox/ledgers/坏台账.csv" in error
     with open_archive(desk.db_path) as db:
         assert verify(desk, db).ok  # nothing half-stored
 
@@ -136,9 +136,9 @@ def test_duplicate_invoice_numbers_in_one_file_are_bad_rows(desk: Desk, tmp_path
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].status == "failed"
     error = (desk.failed / "dup.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 2, column '发票号码', value 'F1'" in error
-    assert "row 3, column '发票号码', value 'F1'" in error
-    assert "invoice F1 is on rows 2 and 3 (twice with different content)" in error
+    assert "第 2 行「发票号码」'F1'：" in error
+    assert "第 3 行「发票号码」'F1'：" in error
+    assert "发票 F1 出现在第 2 行和第 3 行（内容不同）" in error
     assert counts(desk) == (0, 0, 0)
     with open_archive(desk.db_path) as db:
         assert verify(desk, db).ok

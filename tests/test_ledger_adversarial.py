@@ -389,10 +389,7 @@ def test_excel_error_value_in_an_amount_is_a_listed_bad_row(tmp_path: Path) -> N
         (2, "应收金额", "#N/A"),
         (3, "应收金额", "#VALUE!"),
     ]
-    assert (
-        "2 row(s) have bad values" in error.reason
-        and "2 rows read: 0 would have imported, 2 bad" in (error.reason)
-    )
+    assert "2 行有误" in error.reason and "读取 2 行：本可导入 0 行，有误 2 行" in (error.reason)
 
 
 # -- silent wrong numbers: one customer split in two ---------------------------------------------
@@ -572,7 +569,7 @@ def test_year_sheet_name_is_not_a_customer(tmp_path: Path) -> None:
         ),
     )
     error = rejected(path)
-    assert "names no customer" in error.report()
+    assert "该行没有客户" in error.report()
 
 
 @pytest.mark.parametrize(
@@ -795,7 +792,7 @@ def test_utf8_bom_over_a_gbk_body_is_refused_with_a_sentence(tmp_path: Path) -> 
         codecs.BOM_UTF8 + (INVOICE_HEAD + "KH1,甲公司,F1,2025-01-01,100\n").encode("gbk")
     )
     error = rejected(path)  # not read as mojibake
-    assert error.reason.startswith("mixed.csv is neither UTF-8")
+    assert error.reason.startswith("mixed.csv 不是 UTF-8、UTF-16 或 GBK/GB18030 编码的文本")
 
 
 def test_semicolon_csv_with_decimal_commas_is_rejected_not_misread(tmp_path: Path) -> None:
@@ -858,7 +855,7 @@ def test_impossible_date_and_excel_errors_are_listed_with_excel_row_numbers(
         (4, "开票日期", "2025-02-30"),
         (5, "应收金额", "#REF!"),
     ]
-    assert "3 rows read: 1 would have imported, 2 bad" in error.reason
+    assert "读取 3 行：本可导入 1 行，有误 2 行" in error.reason
 
 
 def test_quoted_line_break_counts_as_one_excel_row(tmp_path: Path) -> None:
@@ -969,10 +966,10 @@ def test_wrong_balance_after_rows_with_empty_balance_is_still_caught(
     report = ingest_paths(desk, [path])
     assert [o.status for o in report.outcomes] == ["failed"]
     reason = report.outcomes[0].reason or ""
-    assert "nothing was imported" in reason
+    assert "整个文件未导入" in reason
     error = (desk.failed / "明细.xlsx.error.txt").read_text(encoding="utf-8")
-    assert "row 4" in error and "printed 260.00, computed 250.00" in error
-    assert "row 5" not in error  # one wrong row is reported once
+    assert "第 4 行" in error and "表上为 260.00，按上一行余额 + 借方 − 贷方 应为 250.00" in error
+    assert "第 5 行" not in error  # one wrong row is reported once
     assert balances(desk) == {}
 
 
@@ -1000,7 +997,7 @@ def test_detail_ledger_through_ingest_reports_every_row(desk: Desk, tmp_path: Pa
     report = ingest_paths(desk, [path])
     (outcome,) = report.outcomes
     assert outcome.status == "archived"
-    assert "7 rows read: 4 imported, 1 blank skipped, 1 subtotal skipped, 1 total skipped" in (
+    assert "读取 7 行：导入 4 行，跳过空行 1 行，跳过小计行 1 行，跳过合计行 1 行" in (
         outcome.label
     )
     assert balances(desk) == {"KH1": D("1000.00")}
@@ -1013,7 +1010,7 @@ def test_many_rows_one_bad_row_at_the_end_imports_nothing(desk: Desk, tmp_path: 
     )
     report = ingest_paths(desk, [path])
     assert [o.status for o in report.outcomes] == ["failed"]
-    assert "6001 rows read: 6000 would have imported, 1 bad" in (report.outcomes[0].reason or "")
+    assert "读取 6001 行：本可导入 6000 行，有误 1 行" in (report.outcomes[0].reason or "")
     assert balances(desk) == {}
     error = (desk.failed / "大台账.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 6002, column '开票日期', value '2025-13-01'" in error
+    assert "第 6002 行「开票日期」'2025-13-01'：" in error

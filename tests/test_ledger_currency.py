@@ -56,7 +56,7 @@ def test_a_usd_row_beside_a_cny_row_is_refused_naming_the_row(tmp_path: Path) ->
     error = refused(path)
     (problem,) = error.problems
     assert (problem.row, problem.column, problem.value) == (3, "币种", "USD")
-    assert "not CNY" in problem.why and "nothing was imported" in error.reason
+    assert "不是本工作台的记账币种 CNY" in problem.why and "整个文件未导入" in error.reason
 
 
 def test_cny_words_in_the_currency_column_are_all_yuan(desk: Desk, tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_wei_hexiao_that_does_not_add_up_is_a_bad_row(tmp_path: Path) -> None:
     )
     (problem,) = refused(csv_file(tmp_path, text)).problems
     assert (problem.row, problem.column, problem.value) == (3, "未核销金额", "4000.00")
-    assert "8000.00 − 已核销金额 3000.00 is not the 未核销金额 4000.00" in problem.why
+    assert "8000.00 − 已核销金额 3000.00 不等于未核销金额 4000.00" in problem.why
 
 
 LEGACY_TABLE = [

@@ -160,7 +160,7 @@ def test_kingdee_book_through_ingest_gives_the_printed_closing_balances(
     path = xlsx(tmp_path / "k.xlsx", ("往来明细账", KINGDEE_ROWS))
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].status == "archived", report.outcomes[0].reason
-    assert "9 rows read: 6 imported" in report.outcomes[0].label
+    assert "读取 9 行：导入 6 行" in report.outcomes[0].label
     with open_archive(desk.db_path) as db:
         balances = {
             a.customer: a.balance for a in aging_report(db, as_of=AS_OF, edges=(30, 60, 90))
@@ -330,22 +330,22 @@ def test_a_balance_that_does_not_reconcile_rejects_the_file(tmp_path: Path) -> N
     problems = caught.value.problems
     assert len(problems) == 1
     assert problems[0].row == 6 and problems[0].value == "8200.00"
-    assert "printed 8200.00, computed 8300.00" in problems[0].why
-    assert "nothing was imported" in caught.value.reason
+    assert "表上为 8200.00，按上一行余额 + 借方 − 贷方 应为 8300.00" in problems[0].why
+    assert "整个文件未导入" in caught.value.reason
 
 
 def test_a_row_without_any_customer_is_a_bad_row(tmp_path: Path) -> None:
     rows = [["日期", "摘要", "借方", "贷方", "余额"], ["2025-01-02", "销售", 10, None, 10]]
     with pytest.raises(IngestError) as caught:
         read_ledger(xlsx(tmp_path / "x.xlsx", ("Sheet1", rows)))
-    assert "names no customer" in caught.value.problems[0].why
+    assert "该行没有客户" in caught.value.problems[0].why
 
 
 def test_the_voucher_journal_is_still_rejected_with_its_message() -> None:
     kis = require_realworld() / "minkolee_kis_kuaijifenlu_xushibu.xlsx"
     with pytest.raises(IngestError) as caught:
         read_ledger(kis)
-    assert "accounting journal (会计分录序时簿" in str(caught.value)
+    assert "这是会计分录序时簿（" in str(caught.value)
 
 
 def month_book(path: Path, period: str, opening: int, rows: list[list[object]]) -> Path:
@@ -393,6 +393,6 @@ def test_an_opening_that_disagrees_with_the_months_before_is_refused(
     assert [o.status for o in report.outcomes] == ["failed"]
     reason = (desk.failed / "02.xlsx.error.txt").read_text(encoding="utf-8")
     assert (
-        "opening balance 4800.00 of KH001 on 2025-02-01 does not agree with the 5000.00" in reason
+        "KH001 在 2025-02-01 的期初余额 4800.00 与存档中此前明细台账得出的 5000.00 不符" in reason
     )
     assert balances_of(desk) == {"KH001": D("5000.00")}

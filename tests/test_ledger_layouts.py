@@ -339,4 +339,4 @@ def test_a_currency_or_hexiao_never_changes_the_cny_balances_silently(
         assert bad == set(range(first_data_row, first_data_row + len(rows)))
     else:
         assert bad == {first_data_row + refused}
-    assert "nothing was imported" in caught.value.reason
+    assert "整个文件未导入" in caught.value.reason

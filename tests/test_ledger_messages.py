@@ -10,8 +10,18 @@ from web_support import client
 
 from dunning.cli import main
 from dunning.desk import Desk
+from dunning.money import parse_money
 
 HEADER = "客户编号,客户名称,发票号码,开票日期,应收金额\n"
+
+
+def not_an_amount(cell: str) -> str:
+    """Why the amount parser refuses `cell`, in its own words."""
+    try:
+        parse_money(cell)
+    except ValueError as exc:
+        return str(exc)
+    raise AssertionError(f"{cell!r} parsed")
 
 
 def bad_ledger(folder: Path, good: int, bad: int) -> Path:
@@ -31,19 +41,16 @@ def test_ingest_lists_the_first_20_bad_rows_then_points_at_the_error_file(
     assert result.exit_code == 1
     err = result.stderr
     # Nothing was imported: the 30 good rows "would have" been, never "30 imported".
-    assert "55 rows read: 30 would have imported, 25 bad" in err
-    assert " imported," not in err.replace("would have imported", "")
-    listed = [line for line in err.splitlines() if line.startswith("  - row ")]
+    assert "读取 55 行：本可导入 30 行，有误 25 行" in err
+    assert "导入 30" not in err.replace("本可导入 30", "")
+    listed = [line for line in err.splitlines() if line.startswith("  - 第 ")]
     assert len(listed) == 20
-    assert listed[0] == (
-        "  - row 32, column '应收金额', value '十元': 不是金额"
-        "（请写成 1234.50、￥1,234.50 或 (300.00) 这样）"
-    )
-    assert "  and 5 more in failed/台账.csv.error.txt" in err
+    assert listed[0] == f"  - 第 32 行「应收金额」'十元'：{not_an_amount('十元')}"
+    assert "  另有 5 行见 failed/台账.csv.error.txt" in err
     note = (desk.failed / "台账.csv.error.txt").read_text(encoding="utf-8")
     # The terminal's lines are the note's lines.
     assert all(line in note.splitlines() for line in listed)
-    assert sum(line.startswith("  - row ") for line in note.splitlines()) == 25
+    assert sum(line.startswith("  - 第 ") for line in note.splitlines()) == 25
 
 
 def test_ingest_json_gives_every_bad_row(desk: Desk, runner: CliRunner) -> None:
@@ -52,13 +59,13 @@ def test_ingest_json_gives_every_bad_row(desk: Desk, runner: CliRunner) -> None:
     assert result.exit_code == 1
     (failed,) = json.loads(result.stdout)["failed"]
     assert failed["file"] == str(path)
-    assert "would have imported" in failed["reason"]
+    assert "本可导入 2 行" in failed["reason"]
     assert len(failed["rows"]) == 23
     assert failed["rows"][0] == {
         "row": 4,
         "column": "应收金额",
         "value": "十元",
-        "why": "不是金额（请写成 1234.50、￥1,234.50 或 (300.00) 这样）",
+        "why": not_an_amount("十元"),
     }
     assert failed["error_file"] == "failed/台账.csv.error.txt"
 
@@ -70,7 +77,7 @@ def test_a_file_failing_without_bad_rows_has_an_empty_rows_list(
     path.write_text("名字,电话号码\n甲,1\n", encoding="utf-8")
     result = runner.invoke(main, ["--desk", str(desk.root), "ingest", "--json", str(path)])
     (failed,) = json.loads(result.stdout)["failed"]
-    assert failed["rows"] == [] and "No ledger header found" in failed["reason"]
+    assert failed["rows"] == [] and "没有找到台账表头" in failed["reason"]
 
 
 def test_the_web_inbox_shows_the_bad_rows_and_offers_the_error_file(
@@ -81,8 +88,8 @@ def test_the_web_inbox_shows_the_bad_rows_and_offers_the_error_file(
     web = client(desk)
     page = web.get("/inbox").text
     assert "有问题的行 22 行" in page
-    assert "row 3, column &#39;应收金额&#39;, value &#39;十元&#39;" in page
-    assert page.count("<li>row ") == 20
+    assert "第 3 行「应收金额」&#39;十元&#39;：" in page
+    assert page.count("<li>第 ") == 20
     assert "另有 2 行见说明文件" in page
     note = web.get("/inbox/failed-note", params={"name": "台账.csv"})
     assert note.status_code == 200

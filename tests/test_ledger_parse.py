@@ -12,6 +12,7 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from tooling import require_realworld
 
 from dunning.archive.ledger import Ledger, read_ledger
 from dunning.archive.ledger.rows import amount_value as _amount
+from dunning.dates import parse_date
 from dunning.errors import IngestError, RowProblem
-from dunning.money import parse_amount
+from dunning.money import parse_amount, parse_money
 
 GOLDEN = Path(__file__).parent / "golden" / "ledger"
 KIS_NAME = "minkolee_kis_kuaijifenlu_xushibu.xlsx"
@@ -78,6 +80,13 @@ def problems_of(path: Path) -> list[RowProblem]:
     with pytest.raises(IngestError) as caught:
         read_ledger(path)
     return caught.value.problems
+
+
+def refusal(parse: Callable[[str], object], cell: str) -> str:
+    """Why `parse` refuses `cell`, in the parser's own words."""
+    with pytest.raises(ValueError) as caught:
+        parse(cell)
+    return str(caught.value)
 
 
 def reason_of(path: Path) -> str:
@@ -134,7 +143,7 @@ def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
 def test_undecodable_bytes_name_the_encoding_problem(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes("客户编号,客户名称\n".encode() + "Caf\xe9 M\xfcller,x\n".encode("latin-1"))
-    assert "neither UTF-8, UTF-16 nor GBK/GB18030" in reason_of(path)
+    assert "不是 UTF-8、UTF-16 或 GBK/GB18030 编码的文本" in reason_of(path)
 
 
 # --- content of the invoice ledger --------------------------------------------------------------
@@ -368,19 +377,20 @@ def test_bad_row_reasons_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         read_ledger(write_csv(tmp_path, BAD_ROWS))
     error = caught.value
-    assert "8 row(s) have bad values, so nothing was imported" in error.reason
+    assert "8 行有误，整个文件未导入" in error.reason
     assert (
-        "(10 rows read: 0 would have imported, 1 blank skipped, 1 total skipped, 8 bad)"
-        in error.reason
+        "（读取 10 行：本可导入 0 行，跳过空行 1 行，跳过合计行 1 行，有误 8 行）" in error.reason
     )
     whys = [p.why for p in error.problems]
-    assert whys[1] == "the customer code and name are both empty; fill in at least one"
-    assert whys[3].startswith("没有这一天")
-    assert whys[4].startswith("不是日期（请写成 2025-03-05")
+    assert whys[1] == "客户编号和客户名称都为空：请至少填写一项"
+    assert whys[3] == refusal(parse_date, "2025-13-01")
+    assert whys[4] == refusal(parse_date, "昨天")
+    assert whys[5] == refusal(parse_money, "abc")
+    pair = "发票 F1 出现在第 3 行和第 11 行（内容不同）：只保留一行"
+    assert whys[3].startswith("没有这一天") and whys[4].startswith("不是日期（请写成 2025-03-05")
     assert whys[5].startswith("不是金额")
-    pair = "invoice F1 is on rows 3 and 11 (twice with different content); list it once"
     assert whys[0] == whys[8] == pair
-    assert "row 7, column '开票日期', value '昨天'" in error.report()
+    assert f"第 7 行「开票日期」'昨天'：{whys[4]}" in error.report()
 
 
 def test_bad_rows_in_xlsx_use_excel_row_numbers(tmp_path: Path) -> None:
@@ -420,46 +430,43 @@ def test_payment_and_customer_bad_rows(tmp_path: Path) -> None:
 
 def test_unknown_columns_list_what_was_found_and_what_is_needed(tmp_path: Path) -> None:
     reason = reason_of(write_csv(tmp_path, "序号,品名,规格,数量\n1,螺丝,M3,100\n"))
-    assert reason.startswith("No ledger header found (headers seen: 序号, 品名, 规格, 数量)")
-    assert "an invoice ledger needs 客户编号 or 客户名称, 发票号码, 开票日期 and 应收金额" in reason
+    assert reason.startswith("没有找到台账表头（看到的表头：序号、品名、规格、数量）")
+    assert "发票台账需要客户编号或客户名称、发票号码、开票日期和应收金额" in reason
 
 
 def test_invoice_ledger_missing_a_required_column(tmp_path: Path) -> None:
     reason = reason_of(write_csv(tmp_path, "客户名称,发票号码,应收金额\n甲,F1,1\n"))
-    assert reason == (
-        "The invoice ledger in l.csv has no 开票日期 column in its header (row 1); "
-        "add the column and import the file again."
-    )
+    assert reason == "l.csv的发票台账表头（第 1 行）缺少「开票日期」列：请补上后重新导入。"
 
 
 @pytest.mark.parametrize("content", [b"", b"\r\n \r\n", "\ufeff".encode()])
 def test_empty_csv(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
-    assert "is empty" in reason_of(path) or "has no data" in reason_of(path)
+    assert "是空文件" in reason_of(path) or "中没有数据" in reason_of(path)
 
 
 def test_empty_workbook_and_header_only(tmp_path: Path) -> None:
     empty = write_xlsx(tmp_path / "empty.xlsx", ("Sheet1", []))
-    assert reason_of(empty) == "empty.xlsx has no data; export the ledger again and import it."
+    assert reason_of(empty) == "empty.xlsx 中没有数据：请重新导出台账后再导入。"
     header_only = write_csv(tmp_path, "客户编号,发票号码,开票日期,应收金额\n合计,,,0\n")
-    assert "has a header but no ledger rows" in reason_of(header_only)
+    assert "有表头但没有台账行" in reason_of(header_only)
 
 
 def test_not_a_workbook(tmp_path: Path) -> None:
     fake = tmp_path / "fake.xlsx"
     fake.write_bytes(b"PK\x03\x04 not really a zip")
-    assert "cannot be opened as an Excel workbook" in reason_of(fake)
+    assert "无法作为 Excel 工作簿打开" in reason_of(fake)
     # A damaged .xls (only the compound-file magic): read, and refused as damaged.
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
-    assert "cannot be opened as an Excel workbook" in reason_of(xls)
+    assert "无法作为 Excel 工作簿打开" in reason_of(xls)
 
 
 def test_kingdee_kis_journal_is_refused_with_a_reason_a_clerk_understands() -> None:
     reason = reason_of(require_realworld() / KIS_NAME)
-    assert "accounting journal (会计分录序时簿" in reason
-    assert "export the receivables ledger" in reason
+    assert "这是会计分录序时簿（" in reason
+    assert "请改为导出应收账款明细表" in reason
 
 
 def test_xlsx_with_a_wrong_dimension_tag_is_read_in_full(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_remark_column_is_never_a_payment_number(desk: Desk, tmp_path: Path) -> 
     with open_archive(desk.db_path) as db:
         numbers = {r[0] for r in db.execute("SELECT payment_no FROM payments")}
     assert numbers == {None}
-    assert "17 rows read: 17 imported" in report.outcomes[1].label
+    assert "读取 17 行：导入 17 行" in report.outcomes[1].label
 
 
 def test_invoice_ledger_with_trailing_unknown_columns(tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_an_invoice_of_another_customer_is_a_bad_row(desk: Desk, tmp_path: Path)
     report = ingest_paths(desk, [other])
     assert report.outcomes[0].status == "failed"
     reason = (desk.failed / "other.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 2" in reason and "KH002" in reason and "KH009" in reason
+    assert "第 2 行「发票号码」'FP2001'" in reason and "KH002" in reason and "KH009" in reason
     with open_archive(desk.db_path) as db:
         owner = db.execute("SELECT customer_code FROM invoices WHERE invoice_no='FP2001'")
         assert owner.fetchone()[0] == "KH002"
@@ -200,7 +200,7 @@ def test_control_character_after_the_first_8kb_is_a_bad_row(desk: Desk, tmp_path
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].status == "failed"
     reason = (desk.failed / "long.csv.error.txt").read_text(encoding="utf-8")
-    assert "row 352, column '客户名称'" in reason and "U+0001" in reason
+    assert "第 352 行「客户名称」" in reason and "U+0001" in reason
 
 
 def test_ingest_reports_and_keeps_the_row_counts(desk: Desk, tmp_path: Path) -> None:
@@ -208,8 +208,7 @@ def test_ingest_reports_and_keeps_the_row_counts(desk: Desk, tmp_path: Path) -> 
     path.write_text(INVOICES + ",,,,,\n合计,,,,,24000.00\n", encoding="utf-8")
     report = ingest_paths(desk, [path])
     assert report.outcomes[0].label == (
-        "ledger invoices (5 rows read: 3 imported, 1 blank skipped, 1 total skipped;"
-        " 3 new, 0 updated)"
+        "发票台账（读取 5 行：导入 3 行，跳过空行 1 行，跳过合计行 1 行；新增 3 条，更新 0 条）"
     )
     with open_archive(desk.db_path) as db:
         row = db.execute(

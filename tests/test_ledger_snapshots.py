@@ -110,7 +110,7 @@ def test_void_records_who_and_why_and_keep_brings_it_back(desk: Desk, tmp_path: 
             "ERP 已作废 红冲",
             "王会计（命令行）",
         )
-        with pytest.raises(InvoiceStateError, match="already void"):
+        with pytest.raises(InvoiceStateError, match="已作废：未做任何改动"):
             confirm_void(db, "INV002", reason="again", actor=CLERK)
         events = db.execute(
             "SELECT event, actor, reason FROM invoice_events WHERE invoice_no = 'INV002'"
@@ -123,7 +123,7 @@ def test_void_records_who_and_why_and_keep_brings_it_back(desk: Desk, tmp_path: 
     assert balances(desk)["C001"] == Decimal("10000.00")
     with open_archive(desk.db_path) as db:
         assert confirm_keep(db, "INV002", actor=CLERK, note="客户确认未付") == "C001"
-        with pytest.raises(InvoiceStateError, match="not held"):
+        with pytest.raises(InvoiceStateError, match="未被暂停（已计入欠款）"):
             confirm_keep(db, "INV002", actor=CLERK)
     assert balances(desk)["C001"] == Decimal("15000.00")
     # Kept: a later export that still leaves it out does not hold it again.
@@ -316,7 +316,7 @@ def test_cli_invoice_held_void_keep(desk: Desk, tmp_path: Path, runner: CliRunne
     bad = runner.invoke(main, [*args, "void", "INV002"])
     assert bad.exit_code == 2 and "--reason" in bad.output
     missing = runner.invoke(main, [*args, "void", "NOPE", "--reason", "x"])
-    assert missing.exit_code == 1 and "no invoice 'NOPE'" in missing.output
+    assert missing.exit_code == 1 and "存档中没有发票 'NOPE'" in missing.output
     assert "Traceback" not in missing.output
     done = runner.invoke(main, [*args, "void", "INV002", "--reason", "ERP 已作废"])
     assert done.exit_code == 0 and "已作废：ERP 已作废" in done.stdout

@@ -148,7 +148,7 @@ def test_an_encrypted_xlsx_is_refused_with_a_reason(tmp_path: Path) -> None:
     assert sniff(path) == "xls"
     with pytest.raises(IngestError) as caught:
         read_ledger(path)
-    assert "cannot be opened as an Excel workbook" in str(caught.value)
+    assert "无法作为 Excel 工作簿打开" in str(caught.value)
 
 
 def test_an_ods_that_is_only_a_mimetype_is_refused(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_without_an_engine_ocr_says_what_to_install(desk: Desk, runner: CliRunne
     desk = _set(desk, 'ocr_languages = "chi_sim+eng"', 'ocr_languages = "xx_nonexistent"')
     result = runner.invoke(main, ["--desk", str(desk.root), "ocr"])
     assert result.exit_code == 1
-    assert "Tesseract with chi_sim is not installed: apt-get install" in result.stderr
+    assert "未安装带 chi_sim 的 Tesseract：请运行 `apt-get install" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -187,7 +187,7 @@ def test_twelve_page_scan_is_searchable_page_by_page(desk: Desk, runner: CliRunn
     started = time.monotonic()
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "archived" and time.monotonic() - started < 30
-    assert "needs OCR: 12 pages queued" in outcome.label
+    assert "，12 页待识别" in outcome.label
     assert [row[1] for row in _pages(desk)] == ["waiting"] * 12
     with OcrReader.for_desk(desk) as reader:
         first = reader.read_next()
@@ -228,7 +228,7 @@ def test_a_page_over_its_time_limit_fails_alone_and_can_be_retried(
     ingest_paths(desk, [desk.inbox])
     result = runner.invoke(main, ["--desk", str(desk.root), "ocr"])
     assert result.exit_code == 1
-    assert "识别失败 文档 1 第 1 页：OCR took longer than 0.2 s" in result.stderr
+    assert "识别失败 文档 1 第 1 页：这一页的 OCR 超过 0.2 秒，已停止" in result.stderr
     assert [row[1] for row in _pages(desk)] == ["failed", "failed"]
     found = runner.invoke(main, ["--desk", str(desk.root), "search", "合同"])
     assert "2 页 OCR 识别失败" in found.stderr

@@ -140,7 +140,7 @@ def test_an_unknown_or_ambiguous_payer_is_an_unmatched_receipt_lowering_nothing(
                              ("完全陌生的公司", "2025-11-22", "250.50")])],
     )  # fmt: skip
     (outcome,) = report.outcomes
-    assert outcome.status == "archived" and "2 unmatched receipt(s)" in outcome.label
+    assert outcome.status == "archived" and "2 笔到款未匹配" in outcome.label
     assert any("苏州丁有限责任公司" in n and "可能是 C005、C006" in n for n in outcome.notes)
     assert any("完全陌生的公司" in n and "无相近客户" in n for n in outcome.notes)
     assert customer_count(desk) == before and balances(desk) == owed
@@ -167,9 +167,9 @@ def test_an_unknown_or_ambiguous_payer_is_an_unmatched_receipt_lowering_nothing(
     again = runner.invoke(
         main, ["--desk", str(desk.root), "receipts", "assign", str(rows[0]["id"]), "C005"]
     )
-    assert again.exit_code == 1 and "already assigned to C006" in again.output
+    assert again.exit_code == 1 and "归入 C006：未做任何改动" in again.output
     nobody = runner.invoke(main, ["--desk", str(desk.root), "receipts", "assign", "999", "C005"])
-    assert nobody.exit_code == 1 and "no unmatched receipt #999" in nobody.output
+    assert nobody.exit_code == 1 and "没有未匹配到款 #999" in nobody.output
     no_customer = runner.invoke(
         main, ["--desk", str(desk.root), "receipts", "assign", str(rows[1]["id"]), "C999"]
     )
@@ -248,7 +248,7 @@ def test_a_receipt_already_booked_is_refused_and_can_be_dismissed(
     base = ["--desk", str(desk.root), "receipts"]
     (receipt,) = json.loads(runner.invoke(main, [*base, "unmatched", "--json"]).stdout)
     refused = runner.invoke(main, [*base, "assign", str(receipt["id"]), "C001"])
-    assert refused.exit_code == 1 and "already has a payment of 1,000.00" in refused.output
+    assert refused.exit_code == 1 and "已有一笔 1,000.00 的回款" in refused.output
     assert balances(desk)["C001"] == Decimal("9000.00")  # not lowered twice
     no_reason = runner.invoke(main, [*base, "dismiss", str(receipt["id"]), "--reason", " "])
     assert no_reason.exit_code == 1 and "--reason" in no_reason.output
@@ -258,7 +258,7 @@ def test_a_receipt_already_booked_is_refused_and_can_be_dismissed(
     history = runner.invoke(main, [*base, "unmatched", "--assigned"])
     assert "已忽略：已入账" in history.stdout
     again = runner.invoke(main, [*base, "assign", str(receipt["id"]), "C001", "--second"])
-    assert again.exit_code == 1 and "dismissed" in again.output
+    assert again.exit_code == 1 and "已排除" in again.output
     assert balances(desk)["C001"] == Decimal("9000.00")
 
 
@@ -272,7 +272,7 @@ def test_a_second_payment_of_the_same_day_and_amount_can_be_assigned(
     ingest_paths(desk, [payments(tmp_path, [("老板个人", "2025-11-20", "1000")], "p2.csv")])
     with open_archive(desk.db_path) as db:
         (receipt,) = unmatched_receipts(db)
-        with pytest.raises(AssignError, match="already has a payment"):
+        with pytest.raises(AssignError, match=r"已有一笔 1,000\.00 的回款"):
             assign(db, receipt.id, "C001", actor=CLERK)
         assign(db, receipt.id, "C001", actor=CLERK, second=True)
         keys = [r[0] for r in db.execute("SELECT natural_key FROM payments ORDER BY id")]

@@ -69,7 +69,7 @@ def test_every_file_ends_cleanly(name: str) -> None:
         result = extract_text(path, NO_OCR)
     except IngestError as exc:
         assert path.name in NOT_CONTRACTS, exc
-        assert "not a PDF or a scanned image" in str(exc)
+        assert "不是 PDF 或扫描图片" in str(exc)
         return
     assert result.page_count == len(result.pages) >= 1
     if path.name in USABLE:

@@ -61,7 +61,7 @@ def test_signed_receipt_round_trip_through_libreoffice(
     shutil.copyfile(receipt_pdf, dropped)
     report = ingest_paths(desk, [desk.inbox])
     assert [o.status for o in report.outcomes] == ["archived"]
-    assert report.outcomes[0].label == f"receipt signing {letter['ref']}"
+    assert report.outcomes[0].label == f"签收回执，签回函件 {letter['ref']}"
     status, doc = _letter(desk, letter["ref"])
     assert status == "signed" and doc == report.outcomes[0].document
     shown = json.loads(
@@ -113,7 +113,7 @@ def test_a_page_naming_several_letters_is_not_a_signature(
     (desk.inbox / "receipts" / "all.pdf").write_bytes(simple_pdf(["回执", *refs]))
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert outcome.status == "failed"
-    assert "names several letters" in (outcome.reason or "")
+    assert "上有多个函件编号" in (outcome.reason or "")
     assert all(_letter(desk, ref)[0] == "issued" for ref in refs)
 
 
@@ -128,8 +128,8 @@ def test_a_receipt_with_an_unknown_reference_is_quarantined(
     report = ingest_paths(desk, [desk.inbox])
     assert [o.status for o in report.outcomes] == ["failed", "failed"]
     reasons = " ".join(o.reason or "" for o in report.outcomes)
-    assert "CS-2025-999999, which this desk never sent" in reasons
-    assert "shows no letter reference" in reasons
+    assert "上的函件编号 CS-2025-999999 不是本工作台发出的" in reasons
+    assert "上没有函件编号" in reasons
     assert (desk.failed / "wrong.pdf.error.txt").is_file()
     with open_archive(desk.db_path) as db:
         assert db.execute("SELECT count(*) FROM letters WHERE status = 'signed'").fetchone()[0] == 0
@@ -147,5 +147,5 @@ def test_a_sealed_and_signed_receipt_scan_signs_its_letter(
     save_png(page, desk.inbox / "receipts" / "回执扫描.png")
     (outcome,) = ingest_paths(desk, [desk.inbox]).outcomes
     assert (outcome.status, outcome.kind) == ("archived", "receipt"), outcome.reason
-    assert outcome.label == f"receipt signing {ref}"
+    assert outcome.label == f"签收回执，签回函件 {ref}"
     assert _letter(desk, ref) == ("signed", outcome.document)

@@ -346,7 +346,7 @@ def test_index_document_of_a_missing_document(db: sqlite_utils.Database) -> None
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t"])
 def test_empty_query_is_a_clear_error(db: sqlite_utils.Database, query: str) -> None:
-    with pytest.raises(EmptyQueryError, match="empty"):
+    with pytest.raises(EmptyQueryError, match="搜索内容为空"):
         search(db, query)
     assert issubclass(EmptyQueryError, DunningError)
 

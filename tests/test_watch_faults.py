@@ -148,7 +148,7 @@ def test_sigkill_at_random_points_archives_everything_once(tmp_path: Path) -> No
     print(
         f"\nfault injection: {KILLS} SIGKILLs, {len(dropper.files)} good files + {len(bad)} bad;"
         f" archived when killed: {archived_at_kill};"
-        f" finished after a kill: {stderr.count('(already archived)')}"
+        f" finished after a kill: {stderr.count('（已归档）')}"
     )
 
 

@@ -757,7 +757,7 @@ def test_empty_upload_is_quarantined_with_its_reason(staffed: Desk) -> None:
         if failed:
             break
         time.sleep(0.2)
-    assert failed and failed[0].reason and failed[0].reason != "(no error file)"
+    assert failed and failed[0].reason and failed[0].reason != "（没有说明文件）"
     assert "empty" in c.get("/inbox").text
 
 

@@ -119,7 +119,7 @@ def test_assign_from_the_page_and_the_api(desk_with_changes: Desk) -> None:
     twice = web.post(
         f"/api/receipts/{short}/assign", json={"customer": "C002"}, headers={"X-CSRF-Token": token}
     )
-    assert twice.status_code == 400 and "already assigned" in twice.json()["error"]
+    assert twice.status_code == 400 and "归入 C001：未做任何改动" in twice.json()["error"]
     bad = web.post(
         "/api/receipts/abc/assign", json={"customer": "C002"}, headers={"X-CSRF-Token": token}
     )

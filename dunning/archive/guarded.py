@@ -25,11 +25,11 @@ def guarded_sheets(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterato
         with path.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise IngestError(f"The file {path.name} cannot be read ({exc.strerror}).") from exc
+        raise IngestError(f"无法读取文件 {path.name}（{exc.strerror}）。") from exc
     if size > max_bytes:
         raise IngestError(
-            f"{path.name} is {size / 1048576:.0f} MB, more than the {max_bytes // 1048576} MB"
-            " a sheet may have; split it."
+            f"{path.name} 有 {size / 1048576:.0f} MB，超过表格文件 {max_bytes // 1048576} MB 的上限："
+            "请拆分。"
         )
     if magic == _ZIP_MAGIC:
         check_member_count(path)

@@ -367,8 +367,7 @@ def _invoice(conn: sqlite3.Connection, invoice_no: str) -> tuple[str, str | None
     ).fetchone()
     if row is None:
         raise NotFoundError(
-            f"no invoice {invoice_no!r} in the archive; see `dunning invoice held` or the"
-            " customer's record for the numbers."
+            f"存档中没有发票 {invoice_no!r}：发票号见 `dunning invoice held` 或客户档案。"
         )
     return row[0], row[1]
 
@@ -381,11 +380,11 @@ def void_invoice(
     reason = " ".join(reason.split())
     if not reason:
         raise InvoiceStateError(
-            f"say why invoice {invoice_no} is void (--reason), e.g. 'ERP 已作废, 红冲 INV002-R'."
+            f"请写明发票 {invoice_no} 作废的原因（--reason），如「ERP 已作废，红冲 INV002-R」。"
         )
     code, state = _invoice(conn, invoice_no)
     if state == "voided":
-        raise InvoiceStateError(f"invoice {invoice_no} of {code} is already void; nothing changed.")
+        raise InvoiceStateError(f"{code} 的发票 {invoice_no} 已作废：未做任何改动。")
     conn.execute("UPDATE invoices SET state = 'voided' WHERE invoice_no = ?", [invoice_no])
     _event(conn, invoice_no, code, "voided", now, actor=actor, reason=reason)
     return _one(conn, invoice_no)
@@ -399,7 +398,7 @@ def keep_invoice(
     code, state = _invoice(conn, invoice_no)
     if state is None or state == "kept":
         raise InvoiceStateError(
-            f"invoice {invoice_no} of {code} is not held (it already counts); nothing changed."
+            f"{code} 的发票 {invoice_no} 未被暂停（已计入欠款）：未做任何改动。"
         )
     conn.execute("UPDATE invoices SET state = 'kept' WHERE invoice_no = ?", [invoice_no])
     _event(conn, invoice_no, code, "kept", now, actor=actor, reason=note or None)

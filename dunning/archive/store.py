@@ -25,6 +25,10 @@ def stored_name(sha256: str, suffix: str) -> str:
     return f"{sha256[:2]}/{sha256}{suffix}"
 
 
+class ChangedWhileCopying(OSError):
+    """The source's content changed between hashing and copying: the file's fault, not the disk's."""
+
+
 def put(store: Path, source: Path, sha256: str) -> Path:
     """Copy `source` into the store under its hash; a no-op when already there.
 
@@ -46,7 +50,7 @@ def put(store: Path, source: Path, sha256: str) -> Path:
             out.flush()
             os.fsync(out.fileno())
         if digest.hexdigest() != sha256:
-            raise OSError(f"{source} changed while it was being copied; drop it again.")
+            raise ChangedWhileCopying(f"{source.name} 在复制过程中被改动：请重新放入。")
         tmp.chmod(0o444)
         os.replace(tmp, target)
         fsync_dir(target.parent)

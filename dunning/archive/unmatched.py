@@ -125,9 +125,7 @@ def get_receipt(
         [receipt_id],
     ).fetchone()
     if row is None:
-        raise NotFoundError(
-            f"no unmatched receipt #{receipt_id}; see `dunning receipts unmatched` for the list."
-        )
+        raise NotFoundError(f"没有未匹配到款 #{receipt_id}：清单见 `dunning receipts unmatched`。")
     return _receipt(row)
 
 
@@ -237,13 +235,12 @@ def _waiting(conn: sqlite3.Connection, receipt_id: int) -> UnmatchedReceipt:
     receipt = get_receipt(conn, receipt_id)
     if receipt.assigned_to is not None:
         raise AssignError(
-            f"unmatched receipt #{receipt_id} was already assigned to {receipt.assigned_to}"
-            f" by {receipt.assigned_by}; nothing was changed."
+            f"未匹配到款 #{receipt_id} 已由 {receipt.assigned_by} 归入 {receipt.assigned_to}："
+            "未做任何改动。"
         )
     if receipt.dismissed_reason is not None:
         raise AssignError(
-            f"unmatched receipt #{receipt_id} was dismissed ({receipt.dismissed_reason});"
-            " nothing was changed."
+            f"未匹配到款 #{receipt_id} 已排除（{receipt.dismissed_reason}）：未做任何改动。"
         )
     return receipt
 
@@ -259,11 +256,10 @@ def _refuse_if_booked(
     ).fetchone()
     if found is not None:
         raise AssignError(
-            f"{code} already has a payment of {format_amount(receipt.amount)} on"
-            f" {receipt.paid_on.isoformat()} (document {found[1]}): receipt #{receipt.id} is"
-            f" probably that money booked again; dismiss it (`dunning receipts dismiss"
-            f" {receipt.id} --reason …`), or assign it with --second if it really is a second"
-            " payment."
+            f"{code} 在 {receipt.paid_on.isoformat()} 已有一笔 {format_amount(receipt.amount)} 的回款"
+            f"（文档 {found[1]}）：到款 #{receipt.id} 很可能是同一笔钱重复入账；请排除它"
+            f"（`dunning receipts dismiss {receipt.id} --reason …`），如确是第二笔回款，"
+            "请用 --second 归入。"
         )
 
 
@@ -274,7 +270,7 @@ def dismiss_receipt(
     already booked): it leaves the list, lowering nothing. Kept, with who and why."""
     reason = " ".join(reason.split())
     if not reason:
-        raise AssignError(f"say why receipt #{receipt_id} is dismissed (--reason).")
+        raise AssignError(f"请写明排除到款 #{receipt_id} 的原因（--reason）。")
     _waiting(conn, receipt_id)
     conn.execute(
         "UPDATE unmatched_payments SET dismissed_by = ?, dismissed_at = ?, dismissed_reason = ?"

@@ -41,10 +41,10 @@ class ZipLimits:
     max_total_bytes: int = 256 * _MB
 
 
-def check_zip(path: Path, limits: ZipLimits = ZipLimits(), *, what: str = "Excel file") -> None:
+def check_zip(path: Path, limits: ZipLimits = ZipLimits(), *, what: str = "Excel 文件") -> None:
     """Raise IngestError naming the file when it is a zip bomb, carries a DTD, or is broken.
 
-    `what` names the file in the message: an "Excel file", an "OFD e-invoice"."""
+    `what` names the file in the message: an "Excel 文件", an "OFD 电子发票"."""
     check_member_count(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -79,13 +79,13 @@ def check_member_count(path: Path, limits: ZipLimits = ZipLimits()) -> None:
         tail = fh.read()
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) < at + 22:
-        raise _damaged(path, ValueError("no end-of-archive record"))
+        raise _damaged(path)
     (entries,) = struct.unpack("<H", tail[at + 10 : at + 12])
     if entries == 0xFFFF or entries > limits.max_members:
         raise IngestError(
-            f"{path.name} holds {'more than 65,534' if entries == 0xFFFF else entries} parts,"
-            f" more than the {limits.max_members} a spreadsheet has: it was not opened"
-            " (it may be a zip bomb); save it again from Excel or WPS and drop it again."
+            f"{path.name} 含有 {'超过 65,534' if entries == 0xFFFF else entries} 个部件，"
+            f"超过表格文件应有的 {limits.max_members} 个：未打开（可能是压缩炸弹）；"
+            "请用 Excel 或 WPS 重新保存后再放入。"
         )
 
 
@@ -94,9 +94,9 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: ZipLimits) ->
     for info in infos:
         total += info.file_size
         if info.file_size > limits.max_member_bytes:
-            raise _bomb(path, f"its part {info.filename} unpacks to {info.file_size // _MB} MB")
+            raise _bomb(path, f"其中的 {info.filename} 解压后有 {info.file_size // _MB} MB")
         if total > limits.max_total_bytes:
-            raise _bomb(path, f"it unpacks to more than {limits.max_total_bytes // _MB} MB")
+            raise _bomb(path, f"解压后超过 {limits.max_total_bytes // _MB} MB")
 
 
 def _scan_xml(path: Path, name: str, member: IO[bytes]) -> None:
@@ -107,8 +107,8 @@ def _scan_xml(path: Path, name: str, member: IO[bytes]) -> None:
         window = tail + chunk
         if any(mark in window for mark in _DTD_MARKS):
             raise IngestError(
-                f"{path.name} declares a DTD or entities in {name} (an XML external entity or"
-                " 'billion laughs' attack): it was not opened; save it again from Excel or WPS."
+                f"{path.name} 的 {name} 声明了 DTD 或实体（XML 外部实体或实体膨胀攻击）：未打开；"
+                "请用 Excel 或 WPS 重新保存。"
             )
         first = chunk.find(b"<")
         # A chunk is shorter than MAX_TEXT_RUN: only a run across chunks can be too long.
@@ -116,29 +116,36 @@ def _scan_xml(path: Path, name: str, member: IO[bytes]) -> None:
         run = len(chunk) - chunk.rfind(b"<") - 1 if first >= 0 else longest
         if longest > MAX_TEXT_RUN:
             raise IngestError(
-                f"{path.name} holds a text of more than 32,767 characters in {name}, more than"
-                " an Excel cell can hold: it was not read (a damaged or malicious file); export"
-                " the ledger again."
+                f"{path.name} 的 {name} 中有超过 32,767 个字符的文字，超过 Excel 单元格的容量："
+                "未读取（文件已损坏或有恶意）；请重新导出台账。"
             )
         tail = chunk[-32:]
 
 
 def _bomb(path: Path, detail: str) -> IngestError:
     return IngestError(
-        f"{path.name} was not opened: {detail}, far more than a ledger export (a zip bomb or a"
-        " damaged file); export it again, or split it."
+        f"{path.name} 未打开：{detail}，远超台账导出的大小（压缩炸弹或文件已损坏）："
+        "请重新导出或拆分。"
     )
 
 
-def _damaged(path: Path, exc: BaseException, what: str = "Excel file") -> IngestError:
+def _damaged(path: Path, exc: BaseException | None = None, what: str = "Excel 文件") -> IngestError:
     if path.suffix.lower() == ".ofd":  # named for the message only: the content decides
-        what = "OFD e-invoice"
-    if what != "Excel file":
-        return IngestError(
-            f"{path.name} is a damaged or incomplete {what} ({exc}): download it again and"
-            " drop it again."
-        )
+        what = "OFD 电子发票"
+    why = _why_damaged(exc)
+    if what != "Excel 文件":
+        return IngestError(f"{path.name} 是损坏或不完整的 {what}{why}：请重新下载后再放入。")
     return IngestError(
-        f"{path.name} is a damaged or incomplete Excel file ({exc}): save it again from Excel"
-        " or WPS and drop it again."
+        f"{path.name} 是损坏或不完整的 Excel 文件{why}：请用 Excel 或 WPS 重新保存后再放入。"
     )
+
+
+def _why_damaged(exc: BaseException | None) -> str:
+    """What zipfile's own (English) error says, in a word: encrypted, an unknown compression."""
+    if isinstance(exc, RuntimeError) and "encrypt" in str(exc).lower():
+        return "（部件已加密）"
+    if isinstance(exc, NotImplementedError):
+        return "（压缩方式不受支持）"
+    if isinstance(exc, EOFError):
+        return "（文件不完整）"
+    return ""

@@ -106,7 +106,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bo
         said = title(INGEST_OUTCOMES, outcome.status)
         if outcome.status == "archived":
             click.echo(
-                f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.said or outcome.label}",
+                f"{said} {outcome.file.name}（文档 {outcome.document}）：{outcome.label}",
                 err=True,
             )
         elif outcome.status == "duplicate":

@@ -87,7 +87,7 @@ def _text_line(outcome: Outcome) -> None:
     name = outcome.file.name
     said = title(INGEST_OUTCOMES, outcome.status)
     if outcome.status == "archived":
-        label = outcome.said or outcome.label or title(DOCUMENT_KINDS, outcome.kind or "文档")
+        label = outcome.label or title(DOCUMENT_KINDS, outcome.kind or "文档")
         # The same line as `dunning ingest`: a ledger's label does not name its file.
         click.echo(f"{said} {name}（文档 {outcome.document}）：{label}", err=True)
         for note in outcome.notes:  # what a ledger changed about what is owed

@@ -15,6 +15,7 @@ from dunning.archive.bank.reader import looks_like_statement
 from dunning.desk import INBOX_ROUTES
 from dunning.errors import IngestError
 from dunning.ingest.quarantine import ERROR_SUFFIX
+from dunning.vocabulary import FILE_TYPES, title
 
 ROUTE_KIND = {
     "contracts": "contract",
@@ -111,7 +112,7 @@ def check_regular_file(path: Path) -> None:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        raise IngestError(f"{path.name}: not a file (it may have been moved away).") from None
+        raise IngestError(f"{path.name} 不是文件（可能已被移走）。") from None
     mode = st.st_mode
     if stat.S_ISREG(mode):
         return
@@ -121,24 +122,21 @@ def check_regular_file(path: Path) -> None:
         except OSError:
             target = "?"
         raise IngestError(
-            f"{path.name} is a symbolic link (to {target}): links are never followed, so"
-            " nothing was read from it; copy the file itself into the inbox."
+            f"{path.name} 是符号链接（指向 {target}）：从不跟随链接，未读取任何内容；"
+            "请把文件本身复制到收件箱。"
         )
     what = (
-        "a folder"
+        "文件夹"
         if stat.S_ISDIR(mode)
-        else "a named pipe (FIFO)"
+        else "命名管道（FIFO）"
         if stat.S_ISFIFO(mode)
-        else "a device"
+        else "设备"
         if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket"
+        else "套接字"
         if stat.S_ISSOCK(mode)
-        else "not a regular file"
+        else "特殊文件"
     )
-    raise IngestError(
-        f"{path.name} is {what}, not a regular file: nothing was read from it; drop the"
-        " document itself."
-    )
+    raise IngestError(f"{path.name} 是{what}，不是普通文件：未读取任何内容；请放入文件本身。")
 
 
 def route(path: Path, inbox: Path) -> str | None:
@@ -163,32 +161,30 @@ def kind_from_content(sniffed: str, path: Path) -> str:
 
 
 def check_type(kind: str, sniffed: str, path: Path) -> None:
+    found = title(FILE_TYPES, sniffed)
     if sniffed == "empty":
-        raise IngestError(f"{path.name} is empty (0 bytes): drop the complete file again.")
+        raise IngestError(f"{path.name} 是空文件（0 字节）：请重新放入完整的文件。")
     if kind == "ledger" and sniffed not in LEDGER_TYPES:
         raise IngestError(
-            f"{path.name} is not a ledger export (found {sniffed}): ledgers must be CSV, XLSX,"
-            " XLS, ET or ODS;"
-            " contracts and scans go to inbox/contracts/."
+            f"{path.name} 不是台账导出（识别为 {found}）：台账须为 CSV、XLSX、XLS、ET 或 ODS；"
+            "合同和扫描件请放入 inbox/contracts/。"
         )
     if kind in ("contract", "receipt", "evidence") and sniffed not in DOCUMENT_TYPES:
         raise IngestError(
-            f"{path.name} is not a PDF or a scanned image (found {sniffed}): save it as PDF"
-            " and drop it again."
+            f"{path.name} 不是 PDF 或扫描图片（识别为 {found}）：请另存为 PDF 后重新放入。"
         )
     if kind == "einvoice" and sniffed not in EINVOICE_TYPES:
         raise IngestError(
-            f"{path.name} is not an e-invoice (found {sniffed}): drop the invoice's XML, OFD or"
-            " PDF, or the 全量发票查询 export (XLSX)."
+            f"{path.name} 不是电子发票（识别为 {found}）：请放入发票的 XML、OFD 或 PDF，"
+            "或全量发票查询导出（XLSX）。"
         )
     if kind == "bank" and sniffed not in BANK_TYPES:
         raise IngestError(
-            f"{path.name} is not a bank statement export (found {sniffed}): statements must be"
-            " CSV, XLS or XLSX as the bank's online banking exports them."
+            f"{path.name} 不是银行流水导出（识别为 {found}）：流水须为网银导出的 CSV、XLS 或 XLSX。"
         )
     # "evidence" (a delivery proof) is only ever given by `dunning letter delivered --evidence`.
     if kind == "" or kind not in ("ledger", "contract", "receipt", "evidence", "bank", "einvoice"):
         raise IngestError(
-            f"{path.name} is neither a ledger (CSV/XLSX/XLS/ET/ODS) nor a PDF or scanned image"
-            f" (found {sniffed}): nothing to archive."
+            f"{path.name} 既不是台账（CSV/XLSX/XLS/ET/ODS），也不是 PDF 或扫描图片"
+            f"（识别为 {found}）：没有可归档的内容。"
         )

@@ -22,6 +22,7 @@ from dunning.letters.delivery import (
     mark_delivered,
     record_reply,
 )
+from dunning.vocabulary import FILE_TYPES, title
 
 
 def archive_evidence(desk: Desk, path: Path) -> int:
@@ -30,16 +31,16 @@ def archive_evidence(desk: Desk, path: Path) -> int:
     The same file archived before is not stored twice: its existing document is returned.
     """
     if not path.is_file():
-        raise DeliveryError(f"{path}: no such file; give the delivery proof's PDF or scan.")
+        raise DeliveryError(f"{path}：没有这个文件；请给出妥投证明的 PDF 或扫描件。")
     found = sniff(path)
     if found not in DOCUMENT_TYPES:
         raise DeliveryError(
-            f"{path.name} is not a PDF or a scanned image (found {found}): save the courier's"
-            " delivery record as PDF and give it again."
+            f"{path.name} 不是 PDF 或扫描图片（识别为 {title(FILE_TYPES, found)}）："
+            "请把快递的妥投记录另存为 PDF 后重新提供。"
         )
     outcome = ingest_file(desk, path, kind="evidence")
     if outcome.document is None:
-        raise DeliveryError(f"{path.name} could not be archived: {outcome.reason}")
+        raise DeliveryError(f"{path.name} 未能归档：{outcome.reason}")
     return outcome.document
 
 

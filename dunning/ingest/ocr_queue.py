@@ -145,7 +145,7 @@ class OcrReader:
                 if claimed_by and claimed_by != os.getpid() and _alive(claimed_by):
                     continue  # another reader (the watcher, a cron run) has it in hand
                 if attempts >= MAX_ATTEMPTS:
-                    why = f"reading this page stopped the reader {attempts} times"
+                    why = f"读取这一页已使识别程序中断 {attempts} 次"
                     self._fail_page(conn, doc, page, why)
                     continue
                 conn.execute(
@@ -208,10 +208,10 @@ class OcrReader:
     def _reason(self, error: object) -> str:
         if isinstance(error, WorkerTimeout):
             return (
-                f"OCR took longer than {self.config.ocr_page_timeout_s:g} s on this page and"
-                " was stopped ([ocr] page_timeout_s); `dunning ocr --all` tries it again"
+                f"这一页的 OCR 超过 {self.config.ocr_page_timeout_s:g} 秒，已停止"
+                "（`[ocr] page_timeout_s`）；`dunning ocr --all` 会再试一次"
             )
-        return f"OCR failed: {error}"
+        return f"OCR 识别失败：{error}"
 
 
 def queue_older_scans(desk: Desk, db: sqlite_utils.Database) -> int:

@@ -63,14 +63,14 @@ class Outcome:
     document: int | None = None  # the new document, or the existing one for a duplicate
     kind: str | None = None  # ledger | contract | receipt
     reason: str | None = None  # why it failed / which document it duplicates
-    label: str = ""  # for log lines: "contract HT-2025-0001", "ledger invoices (120 rows)"
+    # What was archived, for a clerk: "合同 HT-2025-0001", "发票台账（读取 120 行…）".
+    label: str = ""
     # A rejected ledger's bad rows (row, column, value, why), as failed/NAME.error.txt lists them.
     problems: tuple[RowProblem, ...] = ()
     error_file: str | None = None  # the failure's note, desk-relative: failed/NAME.error.txt
     # What a ledger changed about what is owed: vanished and settled invoices, payer names
     # attached by a near match (archive/snapshots.py, archive/unmatched.py).
     notes: tuple[str, ...] = ()
-    said: str = ""  # the label in Chinese, for a clerk (a ledger's; "" where none is written yet)
 
 
 @dataclass
@@ -202,7 +202,6 @@ class Pipeline:
         self.limits = limits_for(self.config)
         self._pool: WorkerPool | None = None
         self._notes: dict[int, tuple[str, ...]] = {}  # document → its ledger's notes
-        self._said: dict[int, str] = {}  # document → its ledger's label in Chinese
         store.remove_stale_temps(desk.store)
 
     def close(self) -> None:
@@ -326,8 +325,8 @@ class Pipeline:
             return self._classify_file(path, kind)
         except OSError as exc:
             raise IngestError(
-                f"{path.name} cannot be read ({exc.strerror or exc}): check that it is not"
-                " locked or protected, then drop it again."
+                f"无法读取 {path.name}（{exc.strerror or exc}）：请确认文件没有被占用或加保护，"
+                "然后重新放入。"
             ) from exc
 
     def _classify_file(self, path: Path, kind: str | None) -> _Candidate:
@@ -345,7 +344,7 @@ class Pipeline:
         )  # fmt: skip
         check_type(kind, sniffed, resolved)
         if sniffed in ("xlsx", "ods", "docx", "zip", "ofd"):
-            check_zip(resolved, what="OFD e-invoice" if kind == einvoice.KIND else "Excel file")
+            check_zip(resolved, what="OFD 电子发票" if kind == einvoice.KIND else "Excel 文件")
         elif sniffed == "xml":
             check_xml(resolved)
         if not forced:  # read only once the zip guard has passed it
@@ -353,8 +352,8 @@ class Pipeline:
         size = resolved.stat().st_size
         if size > self.limits.max_bytes:
             raise IngestError(
-                f"{path.name} is {size // (1024 * 1024)} MB, over the {self.config.max_file_mb} MB"
-                " limit: split it, or raise [ingest] max_file_mb in dunning.toml."
+                f"{path.name} 有 {size // (1024 * 1024)} MB，超过 {self.config.max_file_mb} MB 的上限："
+                "请拆分文件，或在 dunning.toml 中调高 `[ingest] max_file_mb`。"
             )
         return _Candidate(
             resolved,
@@ -379,16 +378,15 @@ class Pipeline:
         if c.in_inbox and source == c.source and _untouched_since(c.path, when):
             # A crash after the commit, before the inbox file was removed: finish the job.
             c.path.unlink(missing_ok=True)
-            return Outcome(c.given, "archived", doc_id, kind, None, f"{kind} (already archived)")
-        reason = f"same content as document {doc_id} ({name}, archived {when[:10]})"
+            done = f"{title(DOCUMENT_KINDS, kind)}（已归档）"
+            return Outcome(c.given, "archived", doc_id, kind, None, done)
+        reason = f"与文档 {doc_id}（{name}，{when[:10]} 归档）内容相同"
         if c.in_inbox:
             try:
-                quarantine(self.desk, c.path, f"duplicate: {reason}; nothing was archived again.")
+                quarantine(self.desk, c.path, f"重复文件：{reason}，未再归档。")
             except OSError as err:  # a full disk: the duplicate stays in the inbox
-                reason += f"; it stays in the inbox (failed/ could not be written: {err.strerror})"
-        return Outcome(
-            c.given, "duplicate", doc_id, kind, reason, f"duplicate of document {doc_id}"
-        )
+                reason += f"；文件留在收件箱中（无法写入 failed/：{err.strerror}）"
+        return Outcome(c.given, "duplicate", doc_id, kind, reason, f"与文档 {doc_id} 重复")
 
     def _commit(self, group: list[tuple[_Candidate, Parsed]]) -> list[Outcome]:
         """Archive parsed files: store copies, then one transaction, a savepoint per file.
@@ -455,8 +453,7 @@ class Pipeline:
             if c.in_inbox:
                 c.path.unlink(missing_ok=True)
             notes = self._notes.pop(doc_id, ())
-            said = self._said.pop(doc_id, "")
-            return Outcome(c.given, "archived", doc_id, c.kind, None, label, said=said, notes=notes)
+            return Outcome(c.given, "archived", doc_id, c.kind, None, label, notes=notes)
         if isinstance(result, sqlite3.IntegrityError):
             # The same content archived meanwhile (by another run, or earlier in this group).
             dup = self._check_duplicate(c)
@@ -545,7 +542,6 @@ class Pipeline:
                 open_items=self.config.ledger_open_items_only or parsed.open_items is not None,
             )
             self._notes[doc_id] = result.notes()
-            self._said[doc_id] = result.clerk_label()
             conn.execute(
                 "INSERT INTO document_text (document_id, text) VALUES (?, ?)",
                 [doc_id, parsed.ledger.searchable_text()],
@@ -566,12 +562,11 @@ class Pipeline:
         if c.kind == "receipt":
             if text.needs_ocr and not text.text.strip() and self._engine() is None:
                 raise IngestError(
-                    f"{c.path.name} is a scan and cannot be read: "
+                    f"{c.path.name} 是扫描件，无法读取："
                     + ocr_engines.missing_engine_message(self.config.ocr_engine)
                 )
             ref = sign_letter(conn, text.text, doc_id, c.path.name)
-            self._said[doc_id] = f"签收回执，签回函件 {ref}"
-            return f"receipt signing {ref}"
+            return f"签收回执，签回函件 {ref}"
         if c.kind == "contract":
             record_contract(
                 conn,
@@ -582,12 +577,8 @@ class Pipeline:
             )
         number = link.contract_no if link and link.contract_no else c.path.name
         waiting = len(text.ocr_wanted)
-        flag = (
-            f" (needs OCR: {waiting} page{'s' if waiting != 1 else ''} queued)" if waiting else ""
-        )
         queued = f"，{waiting} 页待识别" if waiting else ""
-        self._said[doc_id] = f"{title(DOCUMENT_KINDS, c.kind)} {number}{queued}"
-        return f"{c.kind} {number}{flag}"
+        return f"{title(DOCUMENT_KINDS, c.kind)} {number}{queued}"
 
     def _engine(self) -> str | None:
         return ocr_engines.choose_engine(self.config.ocr_engine, self.config.ocr_languages)
@@ -611,13 +602,10 @@ class Pipeline:
                     note = note_failure(self.desk, where, exc.report())
             except OSError as err:
                 log.warning("could not record the failure of %s: %s", where, err)
-                reason += (
-                    f" It was left where it is: failed/ could not be written"
-                    f" ({err.strerror or err}); free some disk space."
-                )
+                reason += f"文件留在原处：无法写入 failed/（{err.strerror or err}）：请清理出一些磁盘空间。"
         error_file = _relative(note, self.desk.root) if note is not None else None
         return Outcome(
-            path, "failed", None, kind, reason, f"failed {path.name}",
+            path, "failed", None, kind, reason, f"{path.name} 未能归档",
             tuple(exc.problems), error_file,
         )  # fmt: skip
 
@@ -651,11 +639,11 @@ class StoreFull(IngestError):
 
 
 def _copy_failed(path: Path, exc: OSError) -> IngestError:
-    if "changed while" in str(exc):
+    if isinstance(exc, store.ChangedWhileCopying):
         return IngestError(str(exc))
     return StoreFull(
-        f"{path.name} could not be copied into the store ({exc.strerror or exc}): it was left"
-        " where it is; free some disk space (or fix permissions) and it is taken next time."
+        f"{path.name} 无法复制到存档目录（{exc.strerror or exc}）：文件留在原处；"
+        "请清理出一些磁盘空间（或修正权限），下次会再处理。"
     )
 
 
@@ -669,9 +657,8 @@ def _commit_failed(path: Path, exc: Exception) -> Exception:
     if disk:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return StoreFull(
-            f"{path.name} could not be archived: the archive could not be written ({why});"
-            " nothing of it was recorded and it was left where it is; free some disk space"
-            " and it is taken next time."
+            f"{path.name} 未能归档：无法写入存档（{why}），什么都没有记录，文件留在原处；"
+            "请清理出一些磁盘空间，下次会再处理。"
         )
     return exc
 
@@ -681,7 +668,11 @@ def _as_ingest_error(exc: BaseException) -> IngestError:
         return exc
     if isinstance(exc, DunningError):
         return IngestError(str(exc))
-    return IngestError(f"could not be read ({type(exc).__name__}: {exc}).")
+    # The reader's own words (English, technical) go to the log; the clerk reads what to do.
+    log.warning("unexpected error reading a file: %s: %s", type(exc).__name__, exc)
+    return IngestError(
+        f"无法读取：读取时出现意外错误（{type(exc).__name__}）；请把文件交给管理员查看。"
+    )
 
 
 def ingest_file(desk: Desk, path: Path, *, kind: str | None = None) -> Outcome:

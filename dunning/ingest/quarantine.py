@@ -12,7 +12,10 @@ from dunning.errors import NotFoundError
 from dunning.safenames import numbered, safe_name
 
 ERROR_SUFFIX = ".error.txt"
-_SOURCE_PREFIX = "source: "
+_SOURCE_PREFIX = "来源："
+_FAILED_AT_PREFIX = "失败时间："
+# The English prefixes earlier versions wrote: notes already in failed/ still read.
+_OLD_PREFIXES = {"source: ": _SOURCE_PREFIX, "failed at: ": _FAILED_AT_PREFIX}
 _ROW_PREFIX = "  - "  # a bad row's line (IngestError.report)
 
 
@@ -55,7 +58,7 @@ def quarantine(desk: Desk, path: Path, report: str) -> Path:
     error_file = target.with_name(target.name + ERROR_SUFFIX)
     try:
         error_file.write_text(
-            f"{report}\n\n{_SOURCE_PREFIX}{source}\nfailed at: {when}\n", encoding="utf-8"
+            f"{report}\n\n{_SOURCE_PREFIX}{source}\n{_FAILED_AT_PREFIX}{when}\n", encoding="utf-8"
         )
         os.replace(path, target)
     except OSError:
@@ -71,7 +74,7 @@ def note_failure(desk: Desk, path: Path, report: str) -> Path:
     error_file = target.with_name(target.name + ERROR_SUFFIX)
     try:
         error_file.write_text(
-            f"{report}\n\nThe file was left where it is: {_source(desk, path)}\n",
+            f"{report}\n\n文件留在原处：{_source(desk, path)}\n",
             encoding="utf-8",
         )
     except OSError:
@@ -105,7 +108,7 @@ def retry(desk: Desk, name: str | None = None) -> list[Path]:
     """Move failed files back where they came from (the inbox by default); returns new paths."""
     chosen = [f for f in list_failed(desk) if name is None or f.name == name]
     if name is not None and not chosen:
-        raise NotFoundError(f"no failed file named {name!r}; see `dunning failed list`.")
+        raise NotFoundError(f"failed/ 中没有名为 {name!r} 的文件：见 `dunning failed list`。")
     moved = []
     for failed in chosen:
         target = _retry_target(desk, failed)
@@ -139,18 +142,21 @@ def _retry_target(desk: Desk, failed: FailedFile) -> Path:
 
 def _read(path: Path) -> FailedFile:
     error_file = path.with_name(path.name + ERROR_SUFFIX)
-    reason, source, when = "(no error file)", None, None
+    reason, source, when = "（没有说明文件）", None, None
     rows: list[str] = []
     if error_file.is_file():
         lines = error_file.read_text(encoding="utf-8", errors="replace").splitlines()
         reason = lines[0] if lines else reason
         for line in lines:
+            for old, new in _OLD_PREFIXES.items():
+                if line.startswith(old):
+                    line = new + line[len(old) :]
             if line.startswith(_ROW_PREFIX):
                 rows.append(line[len(_ROW_PREFIX) :])
             elif line.startswith(_SOURCE_PREFIX):
                 source = line[len(_SOURCE_PREFIX) :]
-            elif line.startswith("failed at: "):
-                when = line[len("failed at: ") :]
+            elif line.startswith(_FAILED_AT_PREFIX):
+                when = line[len(_FAILED_AT_PREFIX) :]
     return FailedFile(path.name, path, reason, source, when, tuple(rows))
 
 

@@ -24,10 +24,10 @@ from dunning.ingest.pipeline import Pipeline
 from dunning.workflow.backup import make_room
 
 LOST = (
-    "the collection log (calls, visits, promises)",
-    "customer statuses (disputed, litigation, excluded)",
-    "the letters registry and delivery records (sent, delivered, signed)",
-    "web accounts",
+    "催收记录（电话、上门、承诺付款）",
+    "客户状态（有争议、诉讼中、不催收）",
+    "函件登记和寄送记录（寄出、妥投、签回）",
+    "网页工作台账户",
 )
 
 
@@ -80,7 +80,7 @@ def rebuild_desk(desk: Desk, *, now: dt.datetime | None = None) -> RebuildResult
                 path.chmod(0o644)
                 path.unlink()
             else:
-                result.failed.append((path.name, outcome.reason or "not archived"))
+                result.failed.append((path.name, outcome.reason or "未归档"))
     _remove_empty(kept)
     return result
 

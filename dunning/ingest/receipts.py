@@ -30,23 +30,23 @@ def sign_letter(conn: sqlite3.Connection, text: str, document_id: int, file_name
     known = known_refs(conn, text)
     if len(known) > 1:
         raise IngestError(
-            f"{file_name} names several letters ({', '.join(known)}): scan each signed receipt"
-            " on its own and drop the scans again."
+            f"{file_name} 上有多个函件编号（{'、'.join(known)}）：请把每份签回的回执单独扫描后"
+            "重新放入。"
         )
     ref = known[0] if known else None
     if ref is None:
         refs = find_refs(text)
         if refs:
             raise IngestError(
-                f"{file_name} names letter {refs[0]}, which this desk never sent: check the"
-                " reference on the paper, or file the scan with the right desk."
+                f"{file_name} 上的函件编号 {refs[0]} 不是本工作台发出的：请核对纸面上的编号，"
+                "或交给正确的工作台归档。"
             )
         raise IngestError(
-            f"{file_name} shows no letter reference (like CS-2025-000123): scan the page that"
-            " carries the reference number, or put the file in inbox/contracts/ if it is a contract."
+            f"{file_name} 上没有函件编号（如 CS-2025-000123）：请扫描印有编号的那一页；"
+            "如果是合同，请放入 inbox/contracts/。"
         )
     code = mark_signed(conn, ref, document_id)
     conn.execute("UPDATE documents SET customer_code = ? WHERE id = ?", [code, document_id])
-    note = f"signed receipt for {ref} came back ({file_name}, document {document_id})"
+    note = f"函件 {ref} 的签收回执已签回（{file_name}，文档 {document_id}）"
     add_entry(conn, code, kind="receipt", note=note, letter_ref=ref)
     return ref

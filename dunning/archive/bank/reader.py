@@ -20,7 +20,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from dunning.archive.bank.layout import HEADER_SCAN_ROWS, Header, find_header, preamble_party
+from dunning.archive.bank.layout import (
+    ALIASES,
+    HEADER_SCAN_ROWS,
+    Header,
+    find_header,
+    preamble_party,
+)
 from dunning.archive.bank.statement import BankRow, Statement, same_account
 from dunning.archive.ledger.csvtext import DELIMITERS, decode, decode_csv
 from dunning.config import account_key
@@ -38,7 +44,7 @@ _IN_FLAGS = ("贷", "收", "入", "CR")
 _OUT_FLAGS = ("借", "支", "出", "DR")
 _HOME_CURRENCY = frozenset({"", "人民币", "CNY", "RMB", "156", "人民币元", "-", "/"})
 _FAILED = ("关闭", "失败", "撤销", "冲正")
-_BAD_FILE = "{name}: {n} row(s) could not be read, so nothing was imported; see the rows below."
+_BAD_FILE = "{name}：有 {n} 行无法读取，整个文件未导入：见下列各行。"
 
 
 def read_grids(path: Path, *, head: bool = False) -> list[tuple[str, Grid]]:
@@ -78,8 +84,7 @@ def _read_workbook(path: Path, *, nrows: int | None) -> list[tuple[str, Grid]]:
         ]
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise IngestError(
-            f"{path.name} cannot be read as a spreadsheet ({exc}); open it in Excel, save it"
-            " again as .xlsx and import that."
+            f"{path.name} 无法作为表格读取：请用 Excel 打开，另存为 .xlsx 后导入。"
         ) from exc
 
 
@@ -144,8 +149,8 @@ def read_statement(path: Path, *, own_accounts: Sequence[str] = ()) -> Statement
         if header is not None:
             return parse_grid(path.name, grid, header, own_accounts=own_accounts)
     raise IngestError(
-        f"{path.name} has no bank statement header (such as 交易日期, 贷方发生额, 对方户名) in"
-        " its first 40 rows; export the account's transaction details (账户明细) again."
+        f"{path.name} 的前 40 行中没有银行流水表头（如 交易日期、贷方发生额、对方户名）："
+        "请重新导出账户明细。"
     )
 
 
@@ -161,9 +166,8 @@ def parse_grid(
         account = own_accounts[0]
     if account is None:
         raise IngestError(
-            f"{name} does not say which account it is for (no 账号 above the header or in a"
-            " 本方账号 column), so it cannot be checked against [bank] accounts; export it"
-            " again with the account details."
+            f"{name} 没有写明是哪个账户的流水（表头上方没有账号，也没有「本方账号」列），"
+            "无法与 `[bank] accounts` 核对：请连同账户信息重新导出。"
         )
     ours = [account, *own_accounts]
     reader = _Rows(name, header, ours)
@@ -171,7 +175,8 @@ def parse_grid(
         reader.take(index + 1, grid[index])
     if reader.problems:
         raise IngestError(_BAD_FILE.format(name=name, n=len(reader.problems)), reader.problems)
-    checked = _reconcile(name, reader.balances)
+    balance = reader.col_name("balance") if "balance" in reader.c else "余额"
+    checked = _reconcile(name, reader.balances, balance)
     return Statement(
         layout=header.direction,
         account=account,
@@ -224,7 +229,7 @@ class _Rows:
             if _TOTAL.match(filled[0]) or any(t.startswith(("合计", "总计")) for t in filled[:3]):
                 self.skipped["total"] += 1
             elif self._money_cells(raw):
-                self._bad(number, "date", self.get(raw, "date"), "not a date")
+                self._bad(number, "date", self.get(raw, "date"), "不是日期")
             else:
                 self.skipped["note"] += 1  # a footer line such as 以上数据仅供参考
             return
@@ -322,7 +327,7 @@ class _Rows:
                 return abs(amount)
             if any(w in flag for w in _OUT_FLAGS) or flag == "D":
                 return -abs(amount)
-            raise ValueError(f"the direction {flag!r} is neither 借/贷 nor 收入/支出")
+            raise ValueError(f"收支方向 {flag!r} 既不是 借/贷，也不是 收入/支出")
         if way == "parties":
             payee = self.get(raw, "payee_account")
             if any(same_account(payee, own) for own in self.ours):
@@ -330,13 +335,11 @@ class _Rows:
             payer = self.get(raw, "payer_account")
             if any(same_account(payer, own) for own in self.ours):
                 return -abs(amount)
-            raise ValueError(
-                f"neither 付款人账号 nor 收款人账号 is our account {account_key(self.ours[0])}"
-            )
+            raise ValueError(f"付款人账号和收款人账号都不是本公司账户 {account_key(self.ours[0])}")
         return amount
 
     def _bad(self, number: int, field: str, value: str, why: str) -> None:
-        column = self.col_name(field) if field in self.c else field
+        column = self.col_name(field) if field in self.c else ALIASES[field][0]
         self.problems.append(RowProblem(number, column, value, why))
 
 
@@ -355,7 +358,7 @@ def _amount_or_zero(text: str) -> Decimal:
     return parse_amount(text) if text not in ("", "/") else Decimal("0.00")
 
 
-def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]]) -> int:
+def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]], column: str = "余额") -> int:
     """Check the printed 余额 row by row; returns the number of rows checked."""
     if len(rows) < 2:
         return len(rows)
@@ -375,6 +378,6 @@ def _reconcile(name: str, rows: list[tuple[int, Decimal, Decimal]]) -> int:
         return len(rows)
     row, computed, printed = min((forward, backward), key=len)[0]
     raise IngestError(
-        f"{name}: row {row}'s 余额 is {printed:,.2f} but the rows above give {computed:,.2f}, so"
-        " nothing was imported; a row may be missing or altered — export the statement again."
+        f"{name}：第 {row} 行的「{column}」为 {printed:,.2f}，按上面各行应为 {computed:,.2f}，"
+        "整个文件未导入；可能缺了一行或有行被改动：请重新导出流水。"
     )

@@ -38,6 +38,7 @@ from dunning.config import account_key
 from dunning.errors import IngestError
 from dunning.money import from_fen, to_fen
 from dunning.receivables import allocate
+from dunning.vocabulary import BANK_STATUS, SKIPPED_BANK_ROWS, title
 
 BOOKING_WINDOW_DAYS = 3
 
@@ -57,15 +58,18 @@ class StatementResult:
     skipped: dict[str, int]
 
     def label(self) -> str:
-        """`bank statement 6222…0258 (12 rows read: 7 receipts (5 new, 2 already imported), …)`."""
-        parts = [
-            f"{self.new + self.known} receipts ({self.new} new, {self.known} already imported)"
+        """`银行流水 6222…0258：读取 12 行，到账 7 笔（新增 5，已导入 2），跳过支出行 4 行；
+        匹配：自动核销 3，待核对 2`."""
+        parts = [f"到账 {self.new + self.known} 笔（新增 {self.new}，已导入 {self.known}）"]
+        parts += [
+            f"跳过{title(SKIPPED_BANK_ROWS, k)} {n} 行" for k, n in sorted(self.skipped.items())
         ]
-        parts += [f"{n} {k} skipped" for k, n in sorted(self.skipped.items())]
-        matched = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items()))
+        matched = "，".join(
+            f"{title(BANK_STATUS, s)} {n}" for s, n in sorted(self.by_status.items())
+        )
         return (
-            f"bank statement {self.account} ({self.rows_read} rows read: {', '.join(parts)};"
-            f" matched: {matched or 'none new'})"
+            f"银行流水 {self.account}：读取 {self.rows_read} 行，{'，'.join(parts)}；"
+            f"匹配：{matched or '无新到账'}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -83,12 +87,11 @@ class StatementResult:
 def check_account(statement: Statement, accounts: Sequence[str], name: str) -> None:
     """Refuse a statement of an account that is not ours (`[bank] accounts`)."""
     if not any(same_account(statement.account, own) for own in accounts):
-        listed = "、".join(accounts) or "none"
+        listed = "、".join(accounts) or "未填写"
+        named = f"（{statement.account_name}）" if statement.account_name else ""
         raise IngestError(
-            f"{name} is a statement of account {statement.account}"
-            f"{' (' + statement.account_name + ')' if statement.account_name else ''}, which is"
-            f" not one of ours ([bank] accounts in dunning.toml: {listed}); add it there if it"
-            " is the company's account, then import the file again."
+            f"{name} 是账户 {statement.account}{named}的流水，不是本公司的账户"
+            f"（dunning.toml 中的 `[bank] accounts`：{listed}）：如果是公司账户，请加到那里后重新导入。"
         )
 
 

@@ -132,7 +132,7 @@ def receipts(
 def get_receipt(db: sqlite_utils.Database | sqlite3.Connection, receipt_id: int) -> BankReceipt:
     row = db.execute(f"{_SELECT} WHERE r.id = ?", [receipt_id]).fetchone()
     if row is None:
-        raise NotFoundError(f"no bank receipt {receipt_id}; see `dunning bank list`.")
+        raise NotFoundError(f"没有编号为 {receipt_id} 的银行到账：见 `dunning bank list`。")
     return _receipt(row)
 
 
@@ -188,8 +188,8 @@ def accept(conn: sqlite3.Connection, receipt_id: int, *, actor: str) -> BankRece
     receipt = get_receipt(conn, receipt_id)
     if receipt.customer is None:
         raise ReviewError(
-            f"receipt {receipt_id} has no proposed customer; use `dunning bank review"
-            f" {receipt_id} --customer CODE` to say whose it is."
+            f"到账 {receipt_id} 没有建议的客户：请用 `dunning bank review {receipt_id} "
+            "--customer CODE` 指明是哪个客户的款项。"
         )
     return _confirm(conn, receipt, receipt.customer, receipt.allocation, "已核对确认", actor)
 
@@ -220,28 +220,26 @@ def split(
     """The receipt pays these invoices these amounts (what is left stays a credit)."""
     receipt = get_receipt(conn, receipt_id)
     if not parts:
-        raise ReviewError("name at least one invoice and amount, like --split 12345678=1000.00.")
+        raise ReviewError("请至少写一张发票和金额，如 --split 12345678=1000.00。")
     owners = set()
     for invoice, amount in parts:
         row = conn.execute(
             "SELECT invoice_no, customer_code FROM invoices WHERE invoice_no = ?", [invoice]
         ).fetchone()
         if row is None:
-            raise ReviewError(f"there is no invoice {invoice!r} in the archive.")
+            raise ReviewError(f"存档中没有发票 {invoice!r}。")
         if amount <= 0:
-            raise ReviewError(f"the amount for invoice {invoice} must be more than 0.")
+            raise ReviewError(f"发票 {invoice} 的金额必须大于 0。")
         owners.add(row[1])
     if len(owners) != 1:
         raise ReviewError(
-            "the invoices named belong to different customers ("
+            "所列发票属于不同客户（"
             + "、".join(sorted(owners))
-            + "); split one receipt over one customer's invoices."
+            + "）：一笔到账只能分摊到同一个客户的发票。"
         )
     total = sum((a for _, a in parts), Decimal("0.00"))
     if total > receipt.amount:
-        raise ReviewError(
-            f"the parts add up to {total:,.2f}, more than the receipt's {receipt.amount:,.2f}."
-        )
+        raise ReviewError(f"各部分合计 {total:,.2f}，超过到账金额 {receipt.amount:,.2f}。")
     (code,) = owners
     return _confirm(conn, receipt, code, list(parts), "按发票拆分", actor)
 
@@ -273,8 +271,8 @@ def _confirm(
 ) -> BankReceipt:
     if receipt.booked_payment is not None and receipt.customer not in (None, code):
         raise ReviewError(
-            f"receipt {receipt.id} is already booked by finance for {receipt.customer}; correct"
-            " the ERP's payment, not the bank receipt."
+            f"到账 {receipt.id} 已由财务入账到 {receipt.customer}：请更正 ERP 中的回款，"
+            "而不是银行到账。"
         )
     _decide(
         conn,

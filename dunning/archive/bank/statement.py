@@ -10,6 +10,7 @@ from typing import Any
 
 from dunning.config import account_key
 from dunning.money import to_fen
+from dunning.vocabulary import SKIPPED_BANK_ROWS, title
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,12 @@ class Statement:
     balance_checked: int = 0  # rows whose printed 余额 was reconciled
 
     def summary(self) -> str:
-        """`12 rows read: 7 receipts, 4 outgoing skipped, 1 total skipped`."""
-        parts = [f"{len(self.receipts)} receipts"]
-        parts += [f"{n} {kind} skipped" for kind, n in sorted(self.skipped.items())]
-        return f"{self.rows_read} rows read: " + ", ".join(parts)
+        """`读取 12 行：到账 7 笔，跳过支出行 4 行，跳过合计行 1 行`."""
+        parts = [f"到账 {len(self.receipts)} 笔"]
+        parts += [
+            f"跳过{title(SKIPPED_BANK_ROWS, k)} {n} 行" for k, n in sorted(self.skipped.items())
+        ]
+        return f"读取 {self.rows_read} 行：" + "，".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {

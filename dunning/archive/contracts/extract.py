@@ -42,6 +42,7 @@ from dunning.archive.contracts import ocr, ocr_engines
 from dunning.archive.contracts.imagecheck import check_image
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
+from dunning.vocabulary import FILE_TYPES, title
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +95,11 @@ def extract_text(path: Path, limits: ExtractLimits) -> ExtractedText:
     """Read a PDF or a scanned image into normalised page text, OCR-ing pages that need it."""
     size = path.stat().st_size
     if size == 0:
-        raise IngestError(f"{path.name} is empty (0 bytes): copy the file again from its source.")
+        raise IngestError(f"{path.name} 是空文件（0 字节）：请从来源重新复制。")
     if size > limits.max_bytes:
         raise IngestError(
-            f"{path.name} is {size / _MB:.1f} MB, over the {limits.max_bytes / _MB:g} MB limit "
-            "for contracts: compress or split it and drop it again."
+            f"{path.name} 有 {size / _MB:.1f} MB，超过合同 {limits.max_bytes / _MB:g} MB 的上限："
+            "请压缩或拆分后重新放入。"
         )
     kind = sniff(path)
     if kind == "pdf":
@@ -107,8 +108,8 @@ def extract_text(path: Path, limits: ExtractLimits) -> ExtractedText:
         check_image(path)  # damaged images and pixel bombs stop here, before OCR
         return _extract_image(path, limits)
     raise IngestError(
-        f"{path.name} is not a PDF or a scanned image (its content looks like {kind}): "
-        "save the contract as PDF and drop it again."
+        f"{path.name} 不是 PDF 或扫描图片（内容识别为 {title(FILE_TYPES, kind)}）："
+        "请把合同另存为 PDF 后重新放入。"
     )
 
 
@@ -219,8 +220,8 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
         raise _encrypted(path) from exc
     except DependencyError as exc:
         raise IngestError(
-            f"{path.name} uses encryption this installation cannot read ({exc}): "
-            "install dunning with pypdf[crypto], or save an unprotected copy and drop it again."
+            f"{path.name} 的加密方式本机无法读取：请安装带 `pypdf[crypto]` 的 dunning，"
+            "或另存一份无密码的副本后重新放入。"
         ) from exc
     except PdfReadError as exc:
         raise _damaged(path, exc) from exc
@@ -234,8 +235,7 @@ def _read_pdf(path: Path, limits: ExtractLimits) -> _PdfRead:
 def _check_page_count(path: Path, count: int, limits: ExtractLimits) -> None:
     if count > limits.max_pages:
         raise IngestError(
-            f"{path.name} has {count} pages, over the {limits.max_pages}-page limit for "
-            "contracts: split it and drop the parts again."
+            f"{path.name} 有 {count} 页，超过合同 {limits.max_pages} 页的上限：请拆分后重新放入。"
         )
 
 
@@ -449,14 +449,12 @@ def _extract_image(path: Path, limits: ExtractLimits) -> ExtractedText:
 
 
 def _encrypted(path: Path) -> IngestError:
-    return IngestError(
-        f"{path.name} is encrypted with a password: save an unprotected copy and drop it again."
-    )
+    return IngestError(f"{path.name} 设有密码：请另存一份无密码的副本后重新放入。")
 
 
 def _damaged(path: Path, exc: BaseException) -> IngestError:
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160].rstrip(".")
+    # pypdf's own words (English) go to the log; the clerk reads what to do.
+    log.info("damaged PDF %s: %s", path, exc)
     return IngestError(
-        f"{path.name}: the PDF is damaged or incomplete: {detail}. "
-        "Ask the sender for a new copy, or re-save it from the original program."
+        f"{path.name}：PDF 已损坏或不完整：请向发送方要一份新的，或用原来的程序重新保存。"
     )

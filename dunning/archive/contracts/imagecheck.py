@@ -31,37 +31,32 @@ def check_image(path: Path, *, max_pixels: int = MAX_PIXELS, max_frames: int = M
                 for frame in ImageSequence.Iterator(image):
                     frames += 1
                     if frames > max_frames:
-                        raise IngestError(
-                            f"{path.name} has more than {max_frames} pages: split it and drop"
-                            " the parts again."
-                        )
+                        raise IngestError(f"{path.name} 超过 {max_frames} 页：请拆分后重新放入。")
                     _check_size(path, frame.size, max_pixels)
                     frame.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_big(path, f"over {max_pixels // 1_000_000} million pixels") from exc
+            raise _too_big(path, f"超过 {max_pixels // 1_000_000} 百万像素") from exc
         except UnidentifiedImageError as exc:
-            raise _damaged(path, "no readable image in it") from exc
+            raise _damaged(path, "其中没有可读的图像") from exc
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-            raise _damaged(path, str(exc) or type(exc).__name__) from exc
+            raise _damaged(path, "") from exc
     return frames
 
 
 def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width * height > max_pixels:
-        raise _too_big(path, f"{width}×{height} pixels")
+        raise _too_big(path, f"{width}×{height} 像素")
 
 
 def _too_big(path: Path, detail: str) -> IngestError:
     return IngestError(
-        f"{path.name} is too large an image to read ({detail}): it was not decoded; scan it"
-        " again at 300 dpi and drop it again."
+        f"{path.name} 图像太大，无法读取（{detail}）：未解码；请以 300 dpi 重新扫描后放入。"
     )
 
 
 def _damaged(path: Path, detail: str) -> IngestError:
-    detail = detail.strip().splitlines()[0][:160] if detail.strip() else "unreadable"
+    detail = f"（{detail}）" if detail else ""
     return IngestError(
-        f"{path.name}: the image is damaged or incomplete ({detail}): scan it again, or ask the"
-        " sender for a new copy."
+        f"{path.name}：图像已损坏或不完整{detail}：请重新扫描，或向发送方要一份新的。"
     )

@@ -72,12 +72,12 @@ def run_tool(args: list[str], *, timeout_s: float, what: str) -> str:
             args, capture_output=True, timeout=timeout_s, check=False, env=env, stdin=None
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrError(f"{what} took longer than {timeout_s:g} s") from exc
+        raise OcrError(f"{what} 超过 {timeout_s:g} 秒未完成") from exc
     except OSError as exc:
-        raise OcrError(f"{what} could not start: {exc}") from exc
+        raise OcrError(f"{what} 无法启动（{exc.strerror or exc}）") from exc
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise OcrError(f"{what} failed: {detail[-1] if detail else done.returncode}")
+        raise OcrError(f"{what} 运行失败（{detail[-1] if detail else done.returncode}）")
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -85,7 +85,7 @@ def ocr_image(image: Path, *, languages: str, timeout_s: float) -> str:
     """Raw Tesseract text of an image file; pages of a multi-page TIFF are split by form feeds."""
     exe = shutil.which(TESSERACT)
     if exe is None:
-        raise OcrError("tesseract is not installed")
+        raise OcrError("未安装 tesseract")
     return run_tool(
         [exe, str(image), "stdout", "-l", languages], timeout_s=timeout_s, what="tesseract"
     )
@@ -146,7 +146,7 @@ def _pdftoppm_render(
 ) -> Path:
     exe = shutil.which(PDFTOPPM)
     if exe is None:
-        raise OcrError("the page cannot be rendered (and pdftoppm is not installed)")
+        raise OcrError("无法渲染这一页（未安装 pdftoppm）")
     number = str(page_index + 1)
     root = out_dir / f"pdftoppm-{number}"
     args = [exe, "-r", str(dpi), *(["-gray"] if grey else []), "-png", "-singlefile"]
@@ -154,7 +154,7 @@ def _pdftoppm_render(
     run_tool([*args, str(pdf), str(root)], timeout_s=timeout_s, what="pdftoppm")
     image = root.with_suffix(".png")
     if not image.is_file():
-        raise OcrError("pdftoppm produced no image")
+        raise OcrError("pdftoppm 没有生成图像")
     return image
 
 
@@ -171,7 +171,7 @@ def pdftotext_pages(pdf: Path, first: int, last: int, *, timeout_s: float) -> li
     """
     exe = shutil.which(PDFTOTEXT)
     if exe is None:
-        raise OcrError("pdftotext (poppler-utils) is not installed")
+        raise OcrError("未安装 pdftotext（poppler-utils）")
     args = [exe, "-q", "-enc", "UTF-8", "-f", str(first + 1), "-l", str(last + 1), str(pdf), "-"]
     pages = run_tool(args, timeout_s=timeout_s, what="pdftotext").split("\f")
     wanted = last - first + 1

@@ -58,12 +58,11 @@ def choose_engine(setting: str, languages: str = "chi_sim+eng") -> str | None:
 def missing_engine_message(setting: str) -> str:
     """One sentence naming what to install for `[ocr] engine = setting`."""
     if setting == "rapidocr":
-        return f'RapidOCR is not installed: {INSTALL_RAPIDOCR}, or set [ocr] engine = "auto".'
+        return f'未安装 RapidOCR：请运行 `{INSTALL_RAPIDOCR}`，或设置 `[ocr] engine = "auto"`。'
     if setting == "tesseract":
-        return f"Tesseract with chi_sim is not installed: {INSTALL_TESSERACT}."
+        return f"未安装带 chi_sim 的 Tesseract：请运行 `{INSTALL_TESSERACT}`。"
     return (
-        f"no OCR engine is installed: {INSTALL_RAPIDOCR} (RapidOCR, recommended)"
-        f" or {INSTALL_TESSERACT}."
+        f"未安装 OCR 引擎：请运行 `{INSTALL_RAPIDOCR}`（RapidOCR，推荐）或 `{INSTALL_TESSERACT}`。"
     )
 
 

@@ -24,6 +24,7 @@ from dunning.archive.ledger.files import open_sheets
 from dunning.archive.sniff import sniff
 from dunning.errors import IngestError
 from dunning.money import format_amount
+from dunning.vocabulary import FILE_TYPES, title
 
 KIND = "einvoice"
 _SAMPLE = 256 * 1024  # enough of a workbook's strings to hold its header
@@ -94,14 +95,13 @@ def read_einvoice_file(
         found = from_pdf_text(extracted, path.name)
         if found is None:
             raise IngestError(
-                f"{path.name} is a PDF without a readable e-invoice (no 发票号码, 开票日期 and"
-                " 价税合计 in its text): download the invoice's PDF, OFD or XML again from the"
-                " tax platform."
+                f"{path.name} 是 PDF，但读不出电子发票（文字中没有发票号码、开票日期和价税合计）："
+                "请从税务平台重新下载发票的 PDF、OFD 或 XML。"
             )
         return found, extracted
     raise IngestError(
-        f"{path.name} is not an e-invoice (found {sniffed}): drop the invoice's XML, OFD or PDF,"
-        " or the 全量发票查询 export (XLSX)."
+        f"{path.name} 不是电子发票（识别为 {title(FILE_TYPES, sniffed)}）："
+        "请放入发票的 XML、OFD 或 PDF，或全量发票查询导出（XLSX）。"
     )
 
 
@@ -144,7 +144,7 @@ def record_einvoice_document(
     result = record_file(conn, document_id, parsed)
     first = parsed.invoices[0] if parsed.invoices else None
     single = parsed.source != "list" and first is not None
-    title = f"电子发票 {first.key}" if single and first else "全量发票查询"
+    heading = f"电子发票 {first.key}" if single and first else "全量发票查询"
     meta = {
         "einvoice": parsed.source,
         "invoices": len(parsed.invoices),
@@ -155,7 +155,7 @@ def record_einvoice_document(
         "UPDATE documents SET kind = ?, title = ?, customer_code = ?, contract_no = ?,"
         " pages = COALESCE(pages, ?), meta = ? WHERE id = ?",
         [
-            KIND, title, result.customer if single else None,
+            KIND, heading, result.customer if single else None,
             result.contract_no if single else None, parsed.pages,
             json.dumps(meta, ensure_ascii=False), document_id,
         ],
@@ -175,9 +175,8 @@ def without_received(parsed: EInvoiceFile, own_company: str, name: str) -> EInvo
     if parsed.source != "list":
         invoice = parsed.invoices[0]
         raise IngestError(
-            f"{name or 'the file'} is invoice {invoice.key} issued TO {own_company} by"
-            f" {invoice.seller_name or 'another company'} (a purchase invoice), not one of ours:"
-            " it was not archived; receivables need the invoices we issued."
+            f"{name or '该文件'} 是{invoice.seller_name or '其他公司'}开给{own_company}的发票"
+            f" {invoice.key}（进项发票），不是本公司开出的：未归档；应收只需要本公司开出的发票。"
         )
     counts = None
     if parsed.counts is not None:
@@ -191,23 +190,23 @@ def without_received(parsed: EInvoiceFile, own_company: str, name: str) -> EInvo
 
 
 def label(parsed: EInvoiceFile, result: Recorded) -> str:
-    """`einvoice 2411… → invoice FP-1 (C001)` or `einvoice list (12 rows read: …)`."""
+    """`电子发票 2411…（1,130.00），客户 C001` or `全量发票查询（读取 12 行：…）`."""
     if parsed.source == "list" and parsed.counts is not None:
         head = (
-            f"einvoice list ({parsed.counts.summary()}; {result.linked} linked to the ledger,"
-            f" {result.void} void, {result.red} red)"
+            f"全量发票查询（{parsed.counts.summary()}；关联台账 {result.linked} 张，"
+            f"作废 {result.void} 张，红字 {result.red} 张）"
         )
     else:
         invoice = parsed.invoices[0]
         amount = format_amount(invoice.total)
-        red = " 红字" if invoice.red else ""
-        head = f"einvoice{red} {invoice.key} ({amount})"
-        head += f" for customer {result.customer}" if result.customer else " (no customer found)"
-    shown = [i.detail for i in result.issues[:3]]
+        red = "红字" if invoice.red else ""
+        head = f"{red}电子发票 {invoice.key}（{amount}）"
+        head += f"，客户 {result.customer}" if result.customer else "，未找到客户"
+    shown = [i.detail.rstrip("。") for i in result.issues[:3]]
     more = len(result.issues) - len(shown)
     if more:
-        shown.append(f"… {more} more (dunning einvoice issues)")
-    return head + ("; " + "; ".join(shown) if shown else "")
+        shown.append(f"…另有 {more} 条（见 `dunning einvoice issues`）")
+    return head + ("；" + "；".join(shown) if shown else "")
 
 
 def relink_einvoices(conn: sqlite3.Connection) -> None:

@@ -128,8 +128,8 @@ def read_invoice_list(path: Path) -> EInvoiceFile:
             rows = [*sheet.head[header.row :], *sheet.rest]
             return _read_rows(path, header, rows, first_row=header.row + 1)
     raise IngestError(
-        f"{path.name} has no 全量发票查询 header (发票号码 or 数电票号码, 开票日期, 价税合计,"
-        " 购买方名称) in its first rows: export the invoice list again from the 电子税务局."
+        f"{path.name} 的前几行中没有全量发票查询的表头（发票号码或数电票号码、开票日期、价税合计、"
+        "购买方名称）：请从电子税务局重新导出发票清单。"
     )
 
 
@@ -163,8 +163,7 @@ def _read_rows(
                     number,
                     header.written.get("digital_no") or header.written.get("number", "发票号码"),
                     invoice.key,
-                    f"the invoice is listed twice (first on row {invoices[invoice.key].row});"
-                    " export the list again",
+                    f"该发票重复列出（第一次在第 {invoices[invoice.key].row} 行）：请重新导出清单",
                 )
             )
             continue
@@ -172,9 +171,8 @@ def _read_rows(
         counts.imported += 1
     if problems:
         raise IngestError(
-            f"{path.name}: {counts.bad} row(s) of the invoice list cannot be read, so nothing"
-            f" was imported ({counts.summary()}); correct the rows listed below (or export the"
-            " list again).",
+            f"{path.name}：发票清单有 {counts.bad} 行无法读取，整个文件未导入"
+            f"（{counts.summary(rejected=True)}）：请更正下列各行（或重新导出清单）。",
             problems,
         )
     lines = [_search_line(i) for i in invoices.values()]
@@ -199,7 +197,11 @@ def _invoice(
 ) -> EInvoice | None:
     def text(field: str, *, ident: bool = False) -> str | None:
         return checked_text(
-            _cell(row, header, field), at, header.written.get(field, field), problems, ident=ident
+            _cell(row, header, field),
+            at,
+            header.written.get(field, ALIASES[field][0]),
+            problems,
+            ident=ident,
         )
 
     before = len(problems)
@@ -212,7 +214,7 @@ def _invoice(
         return None  # the number's cell is bad already (cut by Excel, an error value)
     if number is None:
         column = header.written.get("digital_no" if digital else "number", "发票号码")
-        why = "not an invoice number (20 digits, or 8 digits with a 发票代码)"
+        why = "不是发票号码（应为 20 位，或 8 位并有发票代码）"
         problems.append(RowProblem(at, column, raw or "", why))
         return None
     issued = date_value(

@@ -105,8 +105,7 @@ class _Package:
         info = self.archive.getinfo(member)
         if info.file_size > MAX_XML_BYTES:
             raise IngestError(
-                f"{self.name}: its part {path} is far larger than an invoice's XML; it was not"
-                " read (a damaged or malicious file)."
+                f"{self.name}：其中的 {path} 远大于一张发票的 XML：未读取（文件已损坏或有恶意）。"
             )
         return parse_xml(self.archive.read(member), self.name, path)
 
@@ -118,8 +117,7 @@ def read_ofd(path: Path) -> EInvoiceFile:
             return _read(_Package(archive, path.name))
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise IngestError(
-            f"{path.name} is a damaged or incomplete OFD file ({exc}): download the invoice"
-            " again from the tax platform and drop it again."
+            f"{path.name} 是损坏或不完整的 OFD 文件：请从税务平台重新下载发票后再放入。"
         ) from exc
 
 
@@ -127,8 +125,7 @@ def _read(pkg: _Package) -> EInvoiceFile:
     root = pkg.xml(pkg.locate("", "OFD.xml"))
     if root is None or local(root.tag) != "OFD":
         raise IngestError(
-            f"{pkg.name} is a zip without an OFD.xml: it is not an OFD invoice; download the"
-            " invoice again from the tax platform."
+            f"{pkg.name} 是不含 OFD.xml 的压缩包，不是 OFD 发票：请从税务平台重新下载发票。"
         )
     body = child(root, "DocBody")
     custom = {
@@ -235,16 +232,15 @@ def _from_fields(name: str, fields: dict[str, str], page_text: str, texts: list[
     number = number_of(fields.get("number"))
     if number is None:
         raise IngestError(
-            f"{name} is an OFD without invoice data (no 20-digit or 8-digit 发票号码 in it):"
-            " it was not archived as an e-invoice; download the invoice again from the tax"
-            " platform."
+            f"{name} 是没有发票数据的 OFD（其中没有 20 位或 8 位的发票号码）：未作为电子发票归档；"
+            "请从税务平台重新下载发票。"
         )
     try:
         issued = parse_date(fields.get("date", ""))
     except ValueError as exc:
         raise IngestError(
-            f"{name}: the invoice date {fields.get('date', '(missing)')!r} cannot be read"
-            f" ({exc}); download the invoice again from the tax platform."
+            f"{name}：无法读取开票日期 {fields.get('date', '（缺失）')!r}（{exc}）："
+            "请从税务平台重新下载发票。"
         ) from exc
     net, tax = _amount(fields.get("net")), _amount(fields.get("tax"))
     total = _amount(fields.get("total"))
@@ -252,8 +248,8 @@ def _from_fields(name: str, fields: dict[str, str], page_text: str, texts: list[
         total = net + tax
     if total is None:
         raise IngestError(
-            f"{name}: the OFD names no 价税合计 (and no 合计金额 with 合计税额), so the amount"
-            " owed cannot be read; download the invoice again from the tax platform."
+            f"{name}：OFD 中没有价税合计（也没有合计金额和合计税额），读不出应收金额："
+            "请从税务平台重新下载发票。"
         )
     note = fields.get("note") or page_text
     original = original_from_note(note)

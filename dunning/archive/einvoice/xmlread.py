@@ -39,23 +39,28 @@ MAX_XML_BYTES = 8 * 1024 * 1024  # an invoice's XML is a few KB; a huge one is n
 
 def parse_xml(data: bytes, name: str, part: str | None = None) -> ET.Element:
     """Parse untrusted XML: refused with a DTD, too large or not well-formed."""
-    where = f"{name} ({part})" if part else name
+    where = f"{name}（{part}）" if part else name
     if len(data) > MAX_XML_BYTES:
         raise IngestError(
-            f"{where} is {len(data) // (1024 * 1024)} MB of XML, far more than an e-invoice"
-            " holds: it was not read; download the invoice again from the tax platform."
+            f"{where} 是 {len(data) // (1024 * 1024)} MB 的 XML，远超一张电子发票的大小：未读取；"
+            "请从税务平台重新下载发票。"
         )
     if any(mark in data for mark in _DTD_MARKS):
         raise IngestError(
-            f"{where} declares a DTD or entities (an XML external entity or 'billion laughs'"
-            " attack): it was not read; download the invoice again from the tax platform."
+            f"{where} 声明了 DTD 或实体（XML 外部实体或实体膨胀攻击）：未读取；"
+            "请从税务平台重新下载发票。"
         )
     try:
         return ET.fromstring(_as_utf8(data))
     except (ET.ParseError, UnicodeDecodeError) as exc:
+        at = (
+            "第 {} 行第 {} 列出错".format(*exc.position)
+            if isinstance(exc, ET.ParseError)
+            else "编码有误"
+        )
         raise IngestError(
-            f"{where} is not well-formed XML ({exc}): it may be cut short or damaged; download"
-            " the invoice again from the tax platform."
+            f"{where} 不是格式正确的 XML（{at}）：文件可能不完整或已损坏；"
+            "请从税务平台重新下载发票。"
         ) from exc
 
 
@@ -113,10 +118,10 @@ def invoice_from_root(root: ET.Element, name: str, part: str | None = None) -> E
         return _digital(root, name)
     if tag == "eInvoice":
         return _older(root, name)
-    where = f"{name} ({part})" if part else name
+    where = f"{name}（{part}）" if part else name
     raise IngestError(
-        f"{where} is XML of an unknown schema (root element {tag!r}, not the tax platform's"
-        " EInvoice): it was not read as an invoice; download the invoice's XML or OFD again."
+        f"{where} 的 XML 格式无法识别（根元素为 {tag!r}，不是税务平台的 EInvoice）："
+        "未作为发票读取；请重新下载发票的 XML 或 OFD。"
     )
 
 
@@ -126,7 +131,7 @@ def _digital(root: ET.Element, name: str) -> EInvoice:
     raw_number = value(root, "TaxSupervisionInfo", "InvoiceNumber") or value(root, "Header", "EIid")
     number = number_of(raw_number)
     if number is None or len(number) != 20:
-        raise _missing(name, "TaxSupervisionInfo/InvoiceNumber (20 digits)", raw_number)
+        raise _missing(name, "TaxSupervisionInfo/InvoiceNumber（20 位）", raw_number)
     issued = _date(
         value(root, "TaxSupervisionInfo", "IssueTime") or value(basic, "RequestTime"),
         name,
@@ -252,14 +257,12 @@ def _date(raw: str | None, name: str, field: str) -> dt.date:
         return parse_date((raw or "").strip())
     except ValueError as exc:
         raise IngestError(
-            f"{name}: the invoice date {field} is {raw or '(missing)'!r}, {exc}; download the"
-            " invoice again from the tax platform."
+            f"{name}：开票日期 {field} 为 {raw or '（缺失）'!r}，{exc}；请从税务平台重新下载发票。"
         ) from exc
 
 
 def _missing(name: str, field: str, raw: str | None) -> IngestError:
-    shown = f"{raw!r}" if raw else "missing"
+    shown = f"{raw!r}" if raw else "缺失"
     return IngestError(
-        f"{name}: the invoice's {field} is {shown}, so it cannot be read as an e-invoice;"
-        " download the invoice again from the tax platform."
+        f"{name}：发票的 {field} 为 {shown}，无法作为电子发票读取；请从税务平台重新下载发票。"
     )

@@ -51,8 +51,8 @@ def decode_csv(name: str, data: bytes) -> tuple[str, str]:
     decoded = decode(data)
     if decoded is None:
         raise IngestError(
-            f"{name} is neither UTF-8, UTF-16 nor GBK/GB18030 text (or is not a text file at "
-            "all); save it from Excel as 'CSV UTF-8' or as .xlsx and import it again."
+            f"{name} 不是 UTF-8、UTF-16 或 GBK/GB18030 编码的文本（也可能根本不是文本文件）："
+            "请从 Excel 另存为「CSV UTF-8」或 .xlsx 后重新导入。"
         )
     return decoded
 

@@ -229,8 +229,8 @@ class DetailReader:
         if self.current is not None:
             return self.current
         why = (
-            "the row names no customer; add a 客户 column, a title line such as "
-            "客户：KH003 某某公司, or name the sheet after the customer"
+            "该行没有客户：请加一列「客户」，或加标题行如 客户：KH003 某某公司，"
+            "或以客户名称命名工作表"
         )
         self.problems.append(RowProblem(row, self.h["customer_name"], "", why))
         return None
@@ -258,7 +258,7 @@ class DetailReader:
             return self._opening(row, block, printed, debit, credit, own)
         day = self._date(values, row)
         if debit is None and credit is None:
-            why = "the row has neither a 借方 nor a 贷方 amount; fill one in or delete the row"
+            why = f"该行{self.h['debit']}和{self.h['credit']}都没有金额：请填写其中一项或删去该行"
             self.problems.append(RowProblem(row, self.h["debit"], "", why))
             return None
         debit, credit = debit or ZERO, credit or ZERO
@@ -296,7 +296,7 @@ class DetailReader:
             return amount
         sign = _SIGN.get(direction.lower())
         if sign is None:
-            why = "the 方向 must be 借, 贷 or 平"
+            why = f"{self.h['direction']}只能是 借、贷 或 平"
             self.problems.append(RowProblem(row, self.h["direction"], direction, why))
             return None
         if sign == 0 or amount is None:
@@ -324,8 +324,8 @@ class DetailReader:
         computed = (block.balance or ZERO) + change
         if printed is not None and printed != computed:
             why = (
-                f"the 余额 does not reconcile: printed {printed}, computed {computed} "
-                "(the balance above + 借方 − 贷方); correct the row or export the ledger again"
+                f"{self.h['balance']}对不上：表上为 {printed}，按上一行余额 + {self.h['debit']} − "
+                f"{self.h['credit']} 应为 {computed}：请更正该行或重新导出台账"
             )
             self.problems.append(RowProblem(row, self.h["balance"], str(printed), why))
             computed = printed  # one wrong row is reported once, not on every row below
@@ -345,7 +345,7 @@ class DetailReader:
             return dt.date(y, m, d)
         except (TypeError, ValueError):
             shown = "-".join(str(text(p) or "?") for p in parts)
-            why = "the 年/月/日 do not make a date (a year printed over the 月 column counts)"
+            why = "年/月/日 组不成日期（印在「月」列上方的年份也算在内）"
             problems.append(RowProblem(row, self.h["month"], shown, why))
             return None
 
@@ -374,7 +374,7 @@ class DetailReader:
 
     def _add_opening(self, who: Who, row: int, amount: Decimal, start: dt.date | None) -> None:
         if start is None:
-            why = "the opening balance has no date and no dated row follows it; add the date"
+            why = "期初余额没有日期，后面也没有带日期的行：请补上日期"
             self.problems.append(RowProblem(row, self.h["invoice_date"], "", why))
             return
         code, name = who

@@ -65,7 +65,7 @@ def open_sheets(path: Path) -> Iterator[Iterator[Sheet]]:
         with path.open("rb") as handle:
             magic = handle.read(8)
     except OSError as exc:
-        raise IngestError(f"The file {path.name} cannot be read ({exc.strerror}).") from exc
+        raise IngestError(f"无法读取文件 {path.name}（{exc.strerror}）。") from exc
     if magic.startswith((ZIP_MAGIC, OLE_MAGIC)):
         sheets = read_sheets(path)
         try:
@@ -118,8 +118,8 @@ def _open_book(path: Path) -> Any:
     except IngestError as exc:
         if isinstance(exc.__cause__, calamine.PasswordError):
             raise IngestError(
-                f"{path.name} is protected by a password; open it in Excel, remove the "
-                "password (or save an unprotected copy) and import it again."
+                f"{path.name} 设有密码保护：请在 Excel 中打开并取消密码（或另存一份无密码的副本）"
+                "后重新导入。"
             ) from exc.__cause__
         raise
 
@@ -379,16 +379,15 @@ def _fill_merged(rows: Iterator[Row], merges: Merges) -> Iterator[Row]:
 
 def _not_a_workbook(path: Path) -> IngestError:
     return IngestError(
-        f"{path.name} cannot be opened as an Excel workbook (it may be damaged, encrypted or "
-        "not an .xlsx, .xls, .et or .ods file); open it in Excel or WPS, save it as .xlsx and "
-        "import it again."
+        f"{path.name} 无法作为 Excel 工作簿打开（可能已损坏、已加密，或不是 .xlsx、.xls、.et、"
+        ".ods 文件）：请用 Excel 或 WPS 打开，另存为 .xlsx 后重新导入。"
     )
 
 
 def _csv_sheet(path: Path) -> Sheet:
     data = path.read_bytes()
     if not data.strip():
-        raise IngestError(f"{path.name} is empty; export the ledger again and import the new file.")
+        raise IngestError(f"{path.name} 是空文件：请重新导出台账后导入新文件。")
     text, encoding = decode_csv(path.name, data)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -401,6 +400,4 @@ def _guarded_csv(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise IngestError(
-            f"{path.name} is not a well-formed CSV file ({exc}); export it again from Excel."
-        ) from exc
+        raise IngestError(f"{path.name} 不是格式正确的 CSV 文件：请从 Excel 重新导出。") from exc

@@ -131,11 +131,11 @@ HEADER_SCAN_ROWS = 30
 _YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 
 NEEDS = (
-    "an invoice ledger needs 客户编号 or 客户名称, 发票号码, 开票日期 and 应收金额; "
-    "a payment list needs 客户编号 or 客户名称, 回款日期 and 回款金额; "
-    "a customer list needs 客户编号 or 客户名称 and 地址, 联系人, 电话, 信用等级 or 业务员; "
-    "a detail ledger needs 日期, 借方 and 贷方 (with 余额 and the customer as a column, a "
-    "title line such as 客户：KH003 某某公司, or the sheet's name)"
+    "发票台账需要客户编号或客户名称、发票号码、开票日期和应收金额；"
+    "回款台账需要客户编号或客户名称、回款日期和回款金额；"
+    "客户资料需要客户编号或客户名称，以及地址、联系人、电话、信用等级或业务员之一；"
+    "明细台账需要日期、借方和贷方（另有余额，客户写在一列中、标题行如 客户：KH003 某某公司，"
+    "或作为工作表名）"
 )
 
 
@@ -319,7 +319,7 @@ def missing_columns(kind: str, columns: dict[str, Column]) -> list[str]:
         has_date = "invoice_date" in columns or {"month", "day"} <= columns.keys()
         return [] if has_date else ["日期"]
     if "customer_code" not in columns and "customer_name" not in columns:
-        missing.insert(0, "客户编号 or 客户名称")
+        missing.insert(0, "客户编号或客户名称")
     return missing
 
 
@@ -344,10 +344,9 @@ def no_header_error(rows: Sequence[Sequence[object]]) -> IngestError:
     """The clerk-facing error for a file whose header fits no ledger kind."""
     if any(looks_like_journal(row) for row in rows[:HEADER_SCAN_ROWS]):
         return IngestError(
-            "This looks like an accounting journal (会计分录序时簿: 凭证字号, 科目代码, "
-            "借方, 贷方), not a receivables ledger; export the receivables ledger "
-            "(应收账款明细表) instead."
+            "这是会计分录序时簿（凭证字号、科目代码、借方、贷方），不是应收台账："
+            "请改为导出应收账款明细表。"
         )
     seen = headers_seen(rows)
-    shown = ", ".join(seen[:20]) if seen else "none"
-    return IngestError(f"No ledger header found (headers seen: {shown}); {NEEDS}.")
+    shown = "、".join(seen[:20]) if seen else "无"
+    return IngestError(f"没有找到台账表头（看到的表头：{shown}）；{NEEDS}。")

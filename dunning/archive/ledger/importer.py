@@ -52,15 +52,7 @@ class ImportResult:
     waiting: tuple[str, ...] = ()  # the unmatched receipts, one sentence each
 
     def label(self) -> str:
-        """`ledger invoices (18 rows read: 17 imported, 1 total skipped; 15 new, 2 updated)`."""
-        extra = f"; {len(self.unmatched)} unmatched receipt(s)" if self.unmatched else ""
-        return (
-            f"ledger {self.kind} ({self.counts.summary()}; {self.inserted} new,"
-            f" {self.updated} updated{extra})"
-        )
-
-    def clerk_label(self) -> str:
-        """The label as a clerk reads it: `发票台账（读取 18 行：导入 17 行，…；新增 15 条，更新 2 条）`."""
+        """`发票台账（读取 18 行：导入 17 行，…；新增 15 条，更新 2 条）`."""
         c = self.counts
         extra = f"；{len(self.unmatched)} 笔到款未匹配" if self.unmatched else ""
         return (
@@ -241,7 +233,8 @@ def import_ledger(
             inserted += 1
         else:
             updated += 1
-    i, u = _write_invoices(conn, ledger.invoices, customers, import_id, default_terms_days)
+    header = ledger.columns.get("invoice_no", "发票号码")
+    i, u = _write_invoices(conn, ledger.invoices, customers, import_id, default_terms_days, header)
     inserted, updated = inserted + i, updated + u
     payers = _Payers()
     # Only a payment list names payers; a detail ledger's credits are its customer's.
@@ -302,10 +295,7 @@ def _attach_waiting(conn: sqlite3.Connection, customers: _Customers, now: str) -
     return attached
 
 
-_DISAGREE = (
-    "The file's opening balances do not agree with the periods already in the archive, so "
-    "nothing was imported; see the rows listed below."
-)
+_DISAGREE = "文件的期初余额与存档中已有的期间不符，整个文件未导入：见下列各行。"
 
 
 def _without_rows(ledger: Ledger, rows: set[int]) -> Ledger:
@@ -323,6 +313,7 @@ def _write_invoices(
     customers: _Customers,
     import_id: int,
     default_terms_days: int,
+    header: str,
 ) -> tuple[int, int]:
     if not rows:
         return 0, 0
@@ -336,10 +327,10 @@ def _write_invoices(
         owner = existing.get(row.invoice_no)
         if owner is not None and owner != code:
             why = (
-                f"invoice {row.invoice_no} belongs to customer {owner} in the archive, but this "
-                f"row gives it to {code}; correct the invoice number or the customer"
+                f"存档中发票 {row.invoice_no} 属于客户 {owner}，本行却记在 {code} 名下："
+                "请更正发票号码或客户"
             )
-            moved.append(RowProblem(row.row, "invoice_no", row.invoice_no, why))
+            moved.append(RowProblem(row.row, header, row.invoice_no, why))
             continue
         due = row.due_date or (row.invoice_date + terms)
         params.append(
@@ -359,8 +350,8 @@ def _write_invoices(
             contracts.setdefault(row.contract_no, code)
     if moved:
         raise IngestError(
-            f"{len(moved)} invoice(s) in this file belong to another customer in the archive,"
-            " so nothing was imported; correct the rows listed below and import the file again.",
+            f"本文件有 {len(moved)} 张发票在存档中属于其他客户，整个文件未导入："
+            "请更正下列各行后重新导入。",
             moved,
         )
     conn.executemany(

@@ -77,9 +77,8 @@ def already_held(
             leave_out.add(opening.row)
             continue
         why = (
-            f"the opening balance {from_fen(opening.fen)} of {opening.customer} on "
-            f"{opening.day} does not agree with the {from_fen(net)} the archive holds from "
-            "earlier detail ledgers; import the missing periods or correct the ledger"
+            f"{opening.customer} 在 {opening.day} 的期初余额 {from_fen(opening.fen)} 与存档中"
+            f"此前明细台账得出的 {from_fen(net)} 不符：请导入缺少的期间或更正台账"
         )
         problems.append(RowProblem(opening.row, header, str(from_fen(opening.fen)), why))
     return leave_out, problems
@@ -110,9 +109,8 @@ def superseded_later(
             conn.execute(f"DELETE FROM {table} WHERE {key[0]} = ?", [key[1]])
             continue
         why = (
-            f"the archive's opening balance of {code} on {day} ({from_fen(fen)}, from an "
-            f"earlier import) does not agree with the {from_fen(net)} this file's rows come to "
-            "before it; correct the ledger or import the periods in order"
+            f"存档中 {code} 在 {day} 的期初余额（{from_fen(fen)}，来自此前的导入）与本文件在"
+            f"此之前各行合计的 {from_fen(net)} 不符：请更正台账或按期间顺序导入"
         )
         problems.append(RowProblem(row, header, str(from_fen(net)), why))
     return problems

@@ -32,13 +32,8 @@ from dunning.archive.ledger.tabular import (
 )
 from dunning.errors import IngestError, RowProblem
 from dunning.money import YUAN
+from dunning.vocabulary import LEDGER_KINDS
 
-_KIND_LABEL = {
-    "invoices": "invoice ledger",
-    "payments": "payment list",
-    "customers": "customer list",
-    "detail": "detail ledger",
-}
 _LIST_READERS = {
     "invoices": read_invoices,
     "payments": read_payments,
@@ -70,8 +65,8 @@ def read_ledger(path: Path, *, currency: str = YUAN) -> Ledger:
             decided = decide_kind(header.columns) if header else None
             if header is None or decided is None or sheet.hidden:
                 if sheet.name is not None and not all(is_blank(list(r)) for r in sheet.head):
-                    why = "hidden" if sheet.hidden else "no ledger header"
-                    ignored.append(f"{sheet.name} ({why})")
+                    why = "隐藏的工作表" if sheet.hidden else "没有台账表头"
+                    ignored.append(f"{sheet.name}（{why}）")
                 continue
             kind = cast(LedgerKind, decided[0])
             missing = missing_columns(kind, decided[1])
@@ -81,7 +76,7 @@ def read_ledger(path: Path, *, currency: str = YUAN) -> Ledger:
                     raise error
                 # A 汇总 sheet (balances per customer, no dates) beside the customers' books.
                 deferred = deferred or error
-                ignored.append(f"{sheet.name} (a summary without dates)")
+                ignored.append(f"{sheet.name}（没有日期的汇总表）")
                 continue
             ledger = ledger or Ledger(
                 kind, sheet.name, header.index + 1, {}, encoding=sheet.encoding
@@ -93,7 +88,7 @@ def read_ledger(path: Path, *, currency: str = YUAN) -> Ledger:
         if deferred is not None:
             raise deferred
         if first is None:
-            raise IngestError(f"{path.name} has no data; export the ledger again and import it.")
+            raise IngestError(f"{path.name} 中没有数据：请重新导出台账后再导入。")
         raise no_header_error(first)
     ledger.ignored_sheets = ignored
     return _finish(path, ledger, _labelled(found, detail=ledger.kind == "detail"))
@@ -103,9 +98,8 @@ def _missing_error(
     path: Path, sheet: Sheet, header: Header, kind: str, missing: list[str]
 ) -> IngestError:
     return IngestError(
-        f"The {_KIND_LABEL[kind]} in {_where(path, sheet)} has no "
-        f"{' or '.join(missing)} column in its header (row {header.index + 1}); add the "
-        "column and import the file again."
+        f"{_where(path, sheet)}的{LEDGER_KINDS[kind]}表头（第 {header.index + 1} 行）缺少"
+        f"「{'」「'.join(missing)}」列：请补上后重新导入。"
     )
 
 
@@ -116,7 +110,7 @@ def _labelled(
     customer)."""
     label = len(found) > 1 or (detail and found and found[0][0] is not None)
     return [
-        RowProblem(p.row, f"{p.column} (sheet {name})", p.value, p.why)
+        RowProblem(p.row, f"{p.column}（工作表 {name}）", p.value, p.why)
         if label and name is not None
         else p
         for name, problems in found
@@ -125,7 +119,7 @@ def _labelled(
 
 
 def _where(path: Path, sheet: Sheet) -> str:
-    return f"{path.name}" + (f", sheet {sheet.name!r}" if sheet.name else "")
+    return f"{path.name}" + (f"（工作表 {sheet.name}）" if sheet.name else "")
 
 
 def _read_sheet(
@@ -186,11 +180,10 @@ def _no_wider_than(
             spill = [v for v in raw[width:] if isinstance(v, str) and v.strip()]
             if spill:
                 why = (
-                    f"the row has {len(raw)} cells but the header {width}: a value with a comma "
-                    "(an amount like 1,234.50, or a name) was written without quotes; quote it "
-                    "or export the file again"
+                    f"该行有 {len(raw)} 个单元格，表头只有 {width} 个：有含逗号的值（如金额 "
+                    "1,234.50 或名称）没有加引号：请加上引号或重新导出文件"
                 )
-                problems.append(RowProblem(row, "(past the last column)", spill[0], why))
+                problems.append(RowProblem(row, "（最后一列之后）", spill[0], why))
         yield row, raw
 
 
@@ -199,8 +192,8 @@ def _uncomputed(sheet: Sheet, header: Header, columns: dict[str, Column]) -> lis
     would otherwise be a silent 0)."""
     by_index = {c.index: c.header for c in columns.values()}
     why = (
-        "the cell holds a formula that Excel never calculated (the file was written by a "
-        "program, not saved by Excel); open it in Excel, save it and import it again"
+        "单元格中的公式从未被 Excel 计算过（文件由程序生成，未经 Excel 保存）：请用 Excel "
+        "打开并保存后重新导入"
     )
     return [
         RowProblem(row, by_index[col], "", why)
@@ -215,15 +208,13 @@ def _finish(path: Path, ledger: Ledger, problems: list[RowProblem]) -> Ledger:
         counts.bad = len({(p.row, p.column.partition(" (sheet ")[2]) for p in problems})
         counts.imported = counts.read - sum(counts.skipped.values()) - counts.bad
         raise IngestError(
-            f"{path.name}: {counts.bad} row(s) have bad values, so nothing was imported "
-            f"({counts.summary(rejected=True)}); correct the rows listed below and import the "
-            "file again.",
+            f"{path.name}：{counts.bad} 行有误，整个文件未导入（{counts.summary(rejected=True)}）："
+            "请更正下列各行后重新导入。",
             sorted(problems, key=lambda p: (p.column.partition(" (sheet ")[2], p.row)),
         )
     if ledger.row_count == 0:
         raise IngestError(
-            f"{path.name} has a header but no ledger rows ({counts.summary()}); "
-            "export it again with rows."
+            f"{path.name} 有表头但没有台账行（{counts.summary()}）：请连同数据行重新导出。"
         )
     assert counts.adds_up, counts
     return ledger

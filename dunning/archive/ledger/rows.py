@@ -13,6 +13,7 @@ from typing import Any, Literal
 from dunning.dates import parse_date
 from dunning.errors import RowProblem
 from dunning.money import CENT, YUAN, currency_code, foreign_amount, parse_money
+from dunning.vocabulary import row_summary
 
 LedgerKind = Literal["invoices", "payments", "customers", "detail"]
 PaymentKind = Literal["payment", "credit_note", "opening"]
@@ -75,13 +76,9 @@ class RowCounts:
         return self.read == self.imported + sum(self.skipped.values()) + self.bad
 
     def summary(self, *, rejected: bool = False) -> str:
-        """`18 rows read: 17 imported, 1 total skipped`; for a rejected file, where nothing
-        was imported, `17 would have imported`."""
-        parts = [f"{self.imported} {'would have imported' if rejected else 'imported'}"]
-        parts += [f"{n} {kind} skipped" for kind, n in sorted(self.skipped.items())]
-        if self.bad:
-            parts.append(f"{self.bad} bad")
-        return f"{self.read} row{'s' if self.read != 1 else ''} read: {', '.join(parts)}"
+        """`读取 18 行：导入 17 行，跳过合计行 1 行`; for a rejected file, where nothing was
+        imported, `本可导入 17 行`."""
+        return row_summary(self.read, self.imported, self.skipped, self.bad, rejected=rejected)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RowCounts:
@@ -238,15 +235,12 @@ def checked_text(
     if found is None:
         return None
     if found[0] == "#" and found in _EXCEL_ERRORS:
-        why = "the cell holds an Excel error value, not data; correct the formula and export again"
+        why = "单元格是 Excel 错误值，不是数据：请更正公式后重新导出"
         problems.append(RowProblem(row, header, found, why))
         return None
     # isprintable() is False for every control character: the regex runs only when it must.
     if not found.isprintable() and (char := _CONTROL.search(found)) is not None:
-        why = (
-            f"the cell holds a control character (U+{ord(char.group()):04X}) that no ledger "
-            "has; retype the value"
-        )
+        why = f"单元格含有台账中不会出现的控制字符（U+{ord(char.group()):04X}）：请重新输入该值"
         problems.append(RowProblem(row, header, found.encode("unicode_escape").decode(), why))
         return None
     if ident:
@@ -258,10 +252,7 @@ def checked_text(
     return found
 
 
-_TOO_LONG = (
-    "the number was stored as a number and Excel kept only 15 digits of it; format the column "
-    "as text in Excel and export the file again"
-)
+_TOO_LONG = "该编号以数值保存，Excel 只保留了前 15 位：请在 Excel 中把该列设为文本格式后重新导出"
 
 
 def date_value(
@@ -273,7 +264,7 @@ def date_value(
         return value.date()
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems.append(RowProblem(row, header, "", "the date is empty; fill it in"))
+            problems.append(RowProblem(row, header, "", "日期为空：请填写"))
         return None
     try:
         return parse_date(value)
@@ -297,7 +288,7 @@ def amount_value(
         return Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems.append(RowProblem(row, header, "", "the amount is empty; fill it in"))
+            problems.append(RowProblem(row, header, "", "金额为空：请填写"))
         return None
     try:
         amount, named = parse_money(value)
@@ -338,9 +329,8 @@ class Currencies:
             return False
         shown = raw if raw is not None else self.said
         why = (
-            f"the row is in {code}, not {self.desk} (the desk's currency), and the desk never "
-            f"adds two currencies into one balance; export the ledger in 本位币 ({self.desk}) "
-            "or leave the foreign-currency rows out"
+            f"该行币种为 {code}，不是本工作台的记账币种 {self.desk}，两种币种不能合计为一个余额："
+            f"请按本位币（{self.desk}）导出台账，或删去外币行"
         )
         problems.append(RowProblem(row, header, shown, why))
         return True

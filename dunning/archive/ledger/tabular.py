@@ -11,7 +11,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import cast
 
-from dunning.archive.ledger.header import Column
+from dunning.archive.ledger.header import ALIASES, Column
 from dunning.archive.ledger.rows import (
     ZERO,
     Currencies,
@@ -70,7 +70,10 @@ class Layout:
         self.present = frozenset(f for f in fields if f in columns)
         # A field the file lacks reads the None appended after the row, never a real cell.
         self.get = itemgetter(*(columns[f].index if f in columns else -1 for f in fields))
-        self.headers = {f: columns[f].header if f in columns else f for f in fields}
+        # A field the file lacks is named by its usual header (客户名称), never its code.
+        self.headers = {
+            f: columns[f].header if f in columns else ALIASES.get(f, (f,))[0] for f in fields
+        }
         code, name = columns.get("customer_code"), columns.get("customer_name")
         self.who = "/".join(c.header for c in (code, name) if c is not None)
         self.customers: dict[tuple[object, ...], tuple[str | None, str | None]] = {}
@@ -162,7 +165,7 @@ def _who(
     code = checked_text(values[0], row, headers["customer_code"], problems, ident=True)
     name = checked_text(values[1], row, headers["customer_name"], problems)
     if text(values[0]) is None and text(values[1]) is None:
-        why = "the customer code and name are both empty; fill in at least one"
+        why = "客户编号和客户名称都为空：请至少填写一项"
         problems.append(RowProblem(row, layout.who, "", why))
     return code, name
 
@@ -213,8 +216,8 @@ def _check_twice(
         return
     first_row, first = seen[number]
     same = _content(first) == _content(invoice)
-    how = "twice with the same content" if same else "twice with different content"
-    why = f"invoice {number} is on rows {first_row} and {invoice.row} ({how}); list it once"
+    how = "内容相同" if same else "内容不同"
+    why = f"发票 {number} 出现在第 {first_row} 行和第 {invoice.row} 行（{how}）：只保留一行"
     if not any(p.row == first_row and p.value == number for p in problems):
         problems.append(RowProblem(first_row, header, number, why))
     problems.append(RowProblem(invoice.row, header, number, why))
@@ -234,9 +237,7 @@ def _invoice(
     code, name = who(values, row, layout, problems)
     number = checked_text(values[3], row, headers["invoice_no"], problems, ident=True)
     if number is None and text(values[3]) is None:
-        problems.append(
-            RowProblem(row, headers["invoice_no"], "", "the invoice number is empty; fill it in")
-        )
+        problems.append(RowProblem(row, headers["invoice_no"], "", "发票号码为空：请填写"))
     contract = checked_text(values[2], row, headers["contract_no"], problems, ident=True)
     issued = date_value(values[4], row, headers["invoice_date"], problems, required=True)
     due = date_value(values[5], row, headers["due_date"], problems, required=False)
@@ -263,8 +264,8 @@ def _invoice(
         implied = amount - outstanding
         if received is not None and received != implied:
             why = (
-                f"{headers['amount']} {amount} − {headers['received']} {received} is not the "
-                f"{headers['balance']} {outstanding}; correct the row"
+                f"{headers['amount']} {amount} − {headers['received']} {received} 不等于"
+                f"{headers['balance']} {outstanding}：请更正该行"
             )
             problems.append(RowProblem(row, headers["balance"], str(outstanding), why))
             return None
@@ -353,9 +354,8 @@ def _line_twice(
     if first == payment.row:
         return False
     why = (
-        f"payment {payment.payment_no} is on rows {first} and {payment.row} with the same "
-        "invoice, day and amount; a transfer split over invoices names a different invoice on "
-        "each row: delete the repeated line"
+        f"回款 {payment.payment_no} 出现在第 {first} 行和第 {payment.row} 行，发票、日期和金额"
+        "都相同；一笔转账分摊到几张发票时每行应是不同的发票：请删去重复的行"
     )
     if not any(p.row == first and p.value == payment.payment_no for p in problems):
         problems.append(RowProblem(first, header, str(payment.payment_no), why))
@@ -381,7 +381,7 @@ def read_customers(
         before = len(problems)
         code, name = who(values, row, layout, problems)
         if code is not None and code in seen:
-            why = f"customer {code} is on rows {seen[code]} and {row}; list each customer once"
+            why = f"客户 {code} 出现在第 {seen[code]} 行和第 {row} 行：每个客户只列一次"
             problems.append(RowProblem(row, layout.headers["customer_code"], code, why))
         elif code is not None:
             seen[code] = row

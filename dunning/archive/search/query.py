@@ -127,7 +127,7 @@ def parse_terms(query: str) -> list[str]:
         if not any(term in longer for longer in kept):
             kept.append(term)
     if not kept:
-        raise EmptyQueryError("The search is empty: type at least one word or number to find.")
+        raise EmptyQueryError("搜索内容为空：请输入至少一个要查找的词或数字。")
     return kept
 
 
