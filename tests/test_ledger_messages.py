@@ -96,3 +96,33 @@ def test_the_web_inbox_shows_the_bad_rows_and_offers_the_error_file(
     assert "attachment" in note.headers["content-disposition"]
     assert note.text == (desk.failed / "台账.csv.error.txt").read_text(encoding="utf-8")
     assert web.get("/inbox/failed-note", params={"name": "../dunning.toml"}).status_code == 404
+
+
+def test_bad_rows_with_the_same_number_on_two_sheets_are_two_bad_rows(tmp_path: Path) -> None:
+    """Row 3 of sheet 一月 and row 3 of sheet 二月 are different rows: both counted, both
+    listed under their sheet, and the file's rows still add up."""
+    import openpyxl
+    import pytest
+
+    from dunning.archive.ledger import read_ledger
+    from dunning.errors import IngestError
+
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "一月"
+    second = wb.create_sheet("二月")
+    for sheet, prefix in ((first, "A"), (second, "B")):
+        sheet.append(HEADER.strip().split(","))
+        sheet.append(["C1", "甲", f"{prefix}1", "2025-01-05", 100])
+        sheet.append(["C1", "甲", f"{prefix}2", "2025-01-05", "十元"])
+    path = tmp_path / "两个月.xlsx"
+    wb.save(path)
+    with pytest.raises(IngestError) as caught:
+        read_ledger(path)
+    problems = caught.value.problems
+    assert [(p.row, p.column) for p in problems] == [
+        (3, "应收金额（工作表 一月）"),
+        (3, "应收金额（工作表 二月）"),
+    ]
+    assert "2 行有误" in caught.value.reason
+    assert "读取 4 行：本可导入 2 行，有误 2 行" in caught.value.reason

@@ -405,7 +405,7 @@ def test_an_xlsx_tracking_number_beyond_15_digits_stored_as_a_number_is_refused(
     sheet = tmp_path / "京东.xlsx"
     wb.save(sheet)
     bad = run(runner, packed, "letter", "sent", "--from", str(sheet), "--via", "courier", code=1)
-    assert "row 2" in bad.output and "设为文本格式" in bad.output
+    assert "第 2 行「运单号」" in bad.output and "设为文本格式" in bad.output
     assert delivery_rows(packed) == []
 
 

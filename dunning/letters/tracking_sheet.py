@@ -14,7 +14,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +143,19 @@ def read_tracking_sheet(path: Path) -> TrackingSheet:
         raise SheetError(f"{path.name} 超过 {MAX_ROWS} 行：请拆成几个文件分别导入。")
     header, columns = _find_header(path, rows)
     sheet = TrackingSheet(path, header + 1)
+    # A bad row names its column by the sheet's own header (运单号, 单号 …), as the clerk sees it.
+    titles = {key: _cell(rows[header][i]) or COLUMN_TITLES[key] for key, i in columns.items()}
     for number, row in _numbered(rows, header):
         _take_row(sheet, number, row, columns)
+    sheet.problems = [
+        replace(p, column=titles.get(p.column) or COLUMN_TITLES.get(p.column, p.column))
+        for p in sheet.problems
+    ]
     return sheet
+
+
+# What a column is called when the sheet's header cannot say it.
+COLUMN_TITLES = {"ref": "函件编号", "tracking": "运单号", "date": "寄出日期"}
 
 
 def _numbered(rows: list[list[object]], header: int) -> Iterator[tuple[int, list[str]]]:

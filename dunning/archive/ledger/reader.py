@@ -103,6 +103,16 @@ def _missing_error(
     )
 
 
+# A problem's column names its sheet when the rows came from several: 余额（工作表 往来明细账）.
+SHEET_MARK = "（工作表 "
+
+
+def _sheet_of(problem: RowProblem) -> str:
+    """The sheet a labelled problem's row is on ("" when unlabelled): rows of two sheets with
+    the same number are two bad rows, not one."""
+    return problem.column.rpartition(SHEET_MARK)[2]
+
+
 def _labelled(
     found: list[tuple[str | None, list[RowProblem]]], *, detail: bool
 ) -> list[RowProblem]:
@@ -110,7 +120,7 @@ def _labelled(
     customer)."""
     label = len(found) > 1 or (detail and found and found[0][0] is not None)
     return [
-        RowProblem(p.row, f"{p.column}（工作表 {name}）", p.value, p.why)
+        RowProblem(p.row, f"{p.column}{SHEET_MARK}{name}）", p.value, p.why)
         if label and name is not None
         else p
         for name, problems in found
@@ -205,12 +215,12 @@ def _uncomputed(sheet: Sheet, header: Header, columns: dict[str, Column]) -> lis
 def _finish(path: Path, ledger: Ledger, problems: list[RowProblem]) -> Ledger:
     counts = ledger.counts
     if problems:
-        counts.bad = len({(p.row, p.column.partition(" (sheet ")[2]) for p in problems})
+        counts.bad = len({(p.row, _sheet_of(p)) for p in problems})
         counts.imported = counts.read - sum(counts.skipped.values()) - counts.bad
         raise IngestError(
             f"{path.name}：{counts.bad} 行有误，整个文件未导入（{counts.summary(rejected=True)}）："
             "请更正下列各行后重新导入。",
-            sorted(problems, key=lambda p: (p.column.partition(" (sheet ")[2], p.row)),
+            sorted(problems, key=lambda p: (_sheet_of(p), p.row)),
         )
     if ledger.row_count == 0:
         raise IngestError(
