@@ -110,7 +110,8 @@ SHEET_MARK = "（工作表 "
 def _sheet_of(problem: RowProblem) -> str:
     """The sheet a labelled problem's row is on ("" when unlabelled): rows of two sheets with
     the same number are two bad rows, not one."""
-    return problem.column.rpartition(SHEET_MARK)[2]
+    _, mark, sheet = problem.column.rpartition(SHEET_MARK)
+    return sheet if mark else ""
 
 
 def _labelled(
