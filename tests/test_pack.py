@@ -269,7 +269,7 @@ def test_demo_builds_a_desk_with_a_pack(tmp_path: Path, runner: CliRunner) -> No
     target = tmp_path / "demo-desk"
     result = runner.invoke(main, ["demo", str(target), "--as-of", "2025-11-30"])
     assert result.exit_code == 0, result.output
-    assert "0 failed" in result.stdout
+    assert "；失败 0 个" in result.stdout
     with open_archive(target / "archive.db") as db:
         kinds = dict(db.execute("SELECT kind, count(*) FROM documents GROUP BY kind").fetchall())
         levels = {r[0] for r in db.execute("SELECT level FROM letters")}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,31 @@ def check_template(
     `attributes` (default: from CONTEXT_DOC) lists the fields of dict-like variables, so a
     typo such as `customer.nmae` is caught too; loop variables take their list's fields.
     """
-    attributes = documented_attributes() if attributes is None else attributes
+    if attributes is not None:
+        return _check(path, known, attributes)
+    # Every pack checks its templates; a template file unchanged since (same inode, mtime,
+    # size) has the same problems, and docxtpl's variable scan costs tens of milliseconds.
+    try:
+        stat = path.stat()
+    except OSError:
+        return _check(path, known, documented_attributes())
+    key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, frozenset(known))
+    with _CHECKED_LOCK:
+        hit = _CHECKED.get(key)
+    if hit is None:
+        hit = tuple(_check(path, known, documented_attributes()))
+        with _CHECKED_LOCK:
+            if len(_CHECKED) >= 64:
+                _CHECKED.pop(next(iter(_CHECKED)))
+            _CHECKED[key] = hit
+    return list(hit)
+
+
+_CHECKED: dict[tuple[object, ...], tuple[TemplateProblem, ...]] = {}
+_CHECKED_LOCK = threading.Lock()
+
+
+def _check(path: Path, known: set[str], attributes: dict[str, set[str]]) -> list[TemplateProblem]:
     try:
         parts = _story_parts(path)
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
