@@ -11,14 +11,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,ocr]'
 	touch $(STAMP)
 
+# Tests run on every core (pytest-xdist), a test file to a worker: a file's tests keep their
+# order and share their module fixtures. WORKERS=1 runs them in this process.
+WORKERS ?= auto
+XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+
 # Everything (CI runs this, with DUNNING_REQUIRE_TOOLS=1).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 # The fast set a developer runs often: no OCR, LibreOffice, browser or slow tests, and
 # Hypothesis at a tenth of its examples (profile `dev`). Target: under 90 s on 2 cores.
 check: $(STAMP)
-	$(BIN)/pytest -q -m "not (slow or ocr or soffice or browser)" --hypothesis-profile=dev
+	$(BIN)/pytest -q $(XDIST) -m "not (slow or ocr or soffice or browser)" --hypothesis-profile=dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check dunning tests benchmarks
