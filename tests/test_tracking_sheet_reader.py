@@ -50,7 +50,7 @@ def test_a_formula_in_a_cell_is_text_never_run(tmp_path: Path) -> None:
     path = tmp_path / "运单.csv"
     path.write_text('运单号,订单号\n=HYPERLINK("http://x"),CS-2025-000001\n', encoding="utf-8")
     sheet = read_tracking_sheet(path)
-    assert sheet.rows == [] and [p.column for p in sheet.problems] == ["tracking"]
+    assert sheet.rows == [] and [p.column for p in sheet.problems] == ["运单号"]
 
 
 # -- the metamorphic property: another layout, the same result ----------------------------------
