@@ -236,9 +236,34 @@ def compile_template(template: Path) -> CompiledTemplate:
     with zipfile.ZipFile(saved) as package:
         originals = {info.filename: package.read(info) for info in package.infolist()}
     members = [_Member.of(name, data) for name, data in originals.items()]
-    return CompiledTemplate(
+    compiled = CompiledTemplate(
         template, members, shell, body, xml_parts, raw_parts, properties, qr_members, core_source
     )
+    _settle_static_parts(compiled)
+    return compiled
+
+
+_JINJA_MARKS = ("{{", "{%", "{#")
+
+
+def _settle_static_parts(compiled: CompiledTemplate) -> None:
+    """Render once, now, each header or footer that holds no tag (a letterhead, a page footer):
+    its text is the same for every letter, so it joins the parts packed once."""
+    static = {
+        name: serialize_part_xml(_parse_part(compiled._render_xml(template, {}).encode("utf-8")))
+        for name, template in compiled.xml_parts.items()
+        if not any(mark in getattr(template, _SOURCE, "{{") for mark in _JINJA_MARKS)
+    }
+    if not static:
+        return
+    for name in static:
+        del compiled.xml_parts[name]
+    compiled.members = [
+        _Member.of(m.name.decode("utf-8"), static[m.name.decode("utf-8")])
+        if m.name.decode("utf-8") in static
+        else m
+        for m in compiled.members
+    ]
 
 
 # Track Changes: what is removed on "accept all" (deletions and the record of format changes),
