@@ -160,6 +160,12 @@ class WorkerPool:
             for worker in busy:
                 self._replace(worker, self._crash())
 
+    def start(self) -> None:
+        """Start every worker now rather than at the first `run`: a long-lived caller (the
+        watcher) then takes its first files without waiting for process start-up."""
+        while len(self._workers) < self.size:
+            self._workers.append(self._start())
+
     def close(self) -> None:
         """Stop every worker: politely first, then by force."""
         for worker in self._workers:

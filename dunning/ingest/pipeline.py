@@ -226,6 +226,10 @@ class Pipeline:
             self._pool = WorkerPool(workers=2, timeout_s=self.config.extract_timeout_s)
         return self._pool
 
+    def warm(self) -> None:
+        """Start the PDF worker processes now (the watcher: before its first file arrives)."""
+        self.pool.start()
+
     def ingest_file(self, path: Path, *, kind: str | None = None) -> Outcome:
         try:
             candidate = self._classify(path, kind)

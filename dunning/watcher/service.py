@@ -169,6 +169,9 @@ class Watcher:
             yield
             return
         pipeline = Pipeline(self.desk)
+        # Workers started now, while the inbox is quiet: the first files dropped are parsed
+        # at once instead of waiting for a fork server and two processes to start.
+        pipeline.warm()
         self._ingest = lambda _desk, path: pipeline.ingest_file(path)
         self._pipeline_now = pipeline
         try:
