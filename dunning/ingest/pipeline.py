@@ -192,15 +192,27 @@ def _parse_job(job: _Job) -> Parsed:
         return parsed
 
 
+def parse_pool(desk: Desk) -> WorkerPool:
+    """The two worker processes that parse PDFs and images, not yet started."""
+    return WorkerPool(workers=2, timeout_s=desk.config.extract_timeout_s)
+
+
 class Pipeline:
     """One desk's ingest: holds the database connection across files."""
 
-    def __init__(self, desk: Desk, db: sqlite_utils.Database | None = None) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        db: sqlite_utils.Database | None = None,
+        *,
+        pool: WorkerPool | None = None,
+    ) -> None:
+        """`pool`: workers started beforehand (`parse_pool`); the pipeline closes them."""
         self.desk = desk
         self.config = desk.config
         self.db = db or open_archive(desk.db_path)
         self.limits = limits_for(self.config)
-        self._pool: WorkerPool | None = None
+        self._pool: WorkerPool | None = pool
         self._notes: dict[int, tuple[str, ...]] = {}  # document → its ledger's notes
         store.remove_stale_temps(desk.store)
 
@@ -223,12 +235,8 @@ class Pipeline:
         One pathological PDF then costs its time limit, not the run: its worker is replaced.
         """
         if self._pool is None:
-            self._pool = WorkerPool(workers=2, timeout_s=self.config.extract_timeout_s)
+            self._pool = parse_pool(self.desk)
         return self._pool
-
-    def warm(self) -> None:
-        """Start the PDF worker processes now (the watcher: before its first file arrives)."""
-        self.pool.start()
 
     def ingest_file(self, path: Path, *, kind: str | None = None) -> Outcome:
         try:

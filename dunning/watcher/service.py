@@ -27,11 +27,12 @@ from watchdog.observers.polling import PollingObserver
 
 from dunning.config import Config
 from dunning.desk import Desk
-from dunning.ingest.pipeline import Outcome, Pipeline
+from dunning.ingest.pipeline import Outcome, Pipeline, parse_pool
 from dunning.ingest.quarantine import quarantine
 from dunning.watcher.inbox import candidate_files, is_ignored
 from dunning.watcher.ocr_drain import BackgroundOcr
 from dunning.watcher.stability import FileStabilityTracker
+from dunning.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class Watcher:
         self.inbox = desk.inbox
         self.settings = settings or WatchSettings.from_config(desk.config)
         self._given_ingest = ingest  # tests inject failures here
+        self._warm_pool: WorkerPool | None = None  # started by run(), handed to the pipeline
         self._pipeline_now: Pipeline | None = None
         self._ingest: Ingest | None = ingest
         self._on_outcome = on_outcome or _log_outcome
@@ -168,10 +170,8 @@ class Watcher:
         if self._given_ingest is not None:
             yield
             return
-        pipeline = Pipeline(self.desk)
-        # Workers started now, while the inbox is quiet: the first files dropped are parsed
-        # at once instead of waiting for a fork server and two processes to start.
-        pipeline.warm()
+        pipeline = Pipeline(self.desk, pool=self._warm_pool)
+        self._warm_pool = None  # the pipeline owns it now, and closes it
         self._ingest = lambda _desk, path: pipeline.ingest_file(path)
         self._pipeline_now = pipeline
         try:
@@ -291,16 +291,27 @@ class Watcher:
         Sets `stop` itself when it returns early (an error), so the worker never outlives it.
         """
         self.inbox.mkdir(parents=True, exist_ok=True)
-        # Observer first, scan second: a file landing in between is seen by one or the other.
-        self._start_observer()
-        self.rescan()
-        worker = self._start_worker(stop)
+        if self._given_ingest is None and self._warm_pool is None:
+            # The parsing workers start now, before the observer's threads: a process with
+            # one thread forks them directly (no fork server, which a kill during its start-up
+            # leaves printing a traceback), and the first files dropped are parsed at once.
+            self._warm_pool = parse_pool(self.desk)
+            self._warm_pool.start()
         try:
-            worker = self._supervise(stop, worker)
+            # Observer first, scan second: a file landing in between is seen by one or the other.
+            self._start_observer()
+            self.rescan()
+            worker = self._start_worker(stop)
+            try:
+                worker = self._supervise(stop, worker)
+            finally:
+                stop.set()
+                worker.join()
+                self._stop_observer()
         finally:
-            stop.set()
-            worker.join()
-            self._stop_observer()
+            if self._warm_pool is not None:  # never handed to a pipeline
+                self._warm_pool.close()
+                self._warm_pool = None
 
     def _supervise(self, stop: threading.Event, worker: threading.Thread) -> threading.Thread:
         interval = self.settings.rescan_interval_s
