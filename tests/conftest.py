@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,18 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DUNNING_DESK", raising=False)
 
 
+@pytest.fixture(scope="session")
+def fresh_desk_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A desk as `init_desk` makes it, made once per session (about 50 ms: the migrations)."""
+    return init_desk(tmp_path_factory.mktemp("fresh-desk") / "desk").root
+
+
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    return init_desk(tmp_path / "desk")
+def desk(tmp_path: Path, fresh_desk_template: Path) -> Desk:
+    """A new, empty desk of the test's own: a copy of the session's (about 5 ms)."""
+    root = tmp_path / "desk"
+    shutil.copytree(fresh_desk_template, root, symlinks=True)
+    return Desk(root.resolve())
 
 
 @pytest.fixture
