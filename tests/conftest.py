@@ -101,23 +101,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         ]
         for mark in sorted(marks_for([function, *fixtures])):
             item.add_marker(mark)
-    _heaviest_files_first(items)
-
-
-HEAVY_MARKS = ("slow", "ocr", "soffice", "browser")
-
-
-def _heaviest_files_first(items: list[pytest.Item]) -> None:
-    """Order the files by how many of their tests run real OCR, LibreOffice, chromium or are
-    slow, most first (a file keeps its tests' order). `make test` hands whole files to the
-    workers in this order, so the long files start at once and the short ones fill the gaps
-    at the end, instead of one long file starting last while the other worker sits idle."""
-    weight: dict[str, int] = {}
-    for item in items:
-        heavy = any(item.get_closest_marker(m) for m in HEAVY_MARKS)
-        weight[item.nodeid.split("::")[0]] = weight.get(item.nodeid.split("::")[0], 0) + heavy
-    order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (-weight[item.nodeid.split("::")[0]], order[id(item)]))
 
 
 @pytest.fixture(scope="session")
