@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from jinja2 import nodes
 from lxml import etree
 
 from dunning.letters.context import CONTEXT_DOC
-from dunning.letters.render import ENV
+from dunning.letters.render import ENV, FileCache
 from dunning.letters.sandbox import MAX_RANGE
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -77,23 +76,15 @@ def check_template(
     # Every pack checks its templates; a template file unchanged since (same inode, mtime,
     # size) has the same problems, and docxtpl's variable scan costs tens of milliseconds.
     try:
-        stat = path.stat()
+        found = _CHECKED.get(
+            path, lambda: tuple(_check(path, known, documented_attributes())), frozenset(known)
+        )
     except OSError:
         return _check(path, known, documented_attributes())
-    key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, frozenset(known))
-    with _CHECKED_LOCK:
-        hit = _CHECKED.get(key)
-    if hit is None:
-        hit = tuple(_check(path, known, documented_attributes()))
-        with _CHECKED_LOCK:
-            if len(_CHECKED) >= 64:
-                _CHECKED.pop(next(iter(_CHECKED)))
-            _CHECKED[key] = hit
-    return list(hit)
+    return list(found)
 
 
-_CHECKED: dict[tuple[object, ...], tuple[TemplateProblem, ...]] = {}
-_CHECKED_LOCK = threading.Lock()
+_CHECKED: FileCache[tuple[TemplateProblem, ...]] = FileCache()
 
 
 def _check(path: Path, known: set[str], attributes: dict[str, set[str]]) -> list[TemplateProblem]:

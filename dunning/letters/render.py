@@ -28,9 +28,10 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jinja2
 from docx import Document
@@ -129,8 +130,7 @@ class CompiledTemplate:
     def _render(self, context: dict[str, Any]) -> bytes:
         replaced: dict[str, bytes] = {"word/document.xml": self._render_body(context)}
         for name, template in self.xml_parts.items():
-            xml = self._render_xml(template, context)
-            replaced[name] = serialize_part_xml(_parse_part(xml.encode("utf-8")))
+            replaced[name] = self._render_part(template, context)
         for name, template in self.raw_parts.items():
             replaced[name] = self._render_xml(template, context).encode("utf-8")
         if self.properties:
@@ -146,6 +146,11 @@ class CompiledTemplate:
         root = copy.deepcopy(self.shell)
         root.replace(root.find(qn("w:body")), tree)
         return serialize_part_xml(root)
+
+    def _render_part(self, template: jinja2.Template, context: dict[str, Any]) -> bytes:
+        """A header or footer, re-serialised as python-docx writes it (docxtpl's way)."""
+        xml = self._render_xml(template, context)
+        return serialize_part_xml(_parse_part(xml.encode("utf-8")))
 
     def _render_xml(self, template: jinja2.Template, context: dict[str, Any]) -> str:
         """DocxTemplate.render_xml_part after the compile step."""
@@ -177,27 +182,44 @@ class CompiledTemplate:
         return serialize_part_xml(element)
 
 
-_CACHE: dict[tuple[int, int, int, int], CompiledTemplate] = {}
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 64
+V = TypeVar("V")
+
+
+class FileCache(Generic[V]):
+    """Values worked out from a file, kept while the file is unchanged: keyed by its identity
+    (device, inode), mtime and size, plus any `extra` the value depends on; at most `size`
+    of them (the oldest goes first), shared safely between threads."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._values: dict[tuple[Hashable, ...], V] = {}
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, path: Path, make: Callable[[], V], *extra: Hashable) -> V:
+        """The value for `path` as it is now, made by `make()` when the file is new or changed.
+        Raises OSError when the file cannot be looked at."""
+        stat = path.stat()
+        # The file's identity rather than its resolved path: resolving a path costs more per
+        # letter than the rest of this lookup.
+        key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, *extra)
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None:
+            return hit
+        value = make()
+        with self._lock:
+            if len(self._values) >= self._size:
+                self._values.pop(next(iter(self._values)))
+            self._values[key] = value
+        return value
+
+
+_COMPILED: FileCache[CompiledTemplate] = FileCache()
 
 
 def compiled_template(template: Path) -> CompiledTemplate:
     """The compiled form of `template`, rebuilt when the file changes (mtime or size)."""
-    stat = template.stat()
-    # The file's identity (device, inode) rather than its resolved path: resolving a path
-    # costs more per letter than the rest of this lookup.
-    key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    compiled = compile_template(template)
-    with _CACHE_LOCK:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = compiled
-    return compiled
+    return _COMPILED.get(template, lambda: compile_template(template))
 
 
 def render_letter(template: Path, context: dict[str, Any]) -> bytes:
@@ -250,20 +272,16 @@ def _settle_static_parts(compiled: CompiledTemplate) -> None:
     """Render once, now, each header or footer that holds no tag (a letterhead, a page footer):
     its text is the same for every letter, so it joins the parts packed once."""
     static = {
-        name: serialize_part_xml(_parse_part(compiled._render_xml(template, {}).encode("utf-8")))
+        name.encode("utf-8"): _Member.of(name, compiled._render_part(template, {}))
         for name, template in compiled.xml_parts.items()
         if not any(mark in getattr(template, _SOURCE, "{{") for mark in _JINJA_MARKS)
     }
-    if not static:
-        return
-    for name in static:
-        del compiled.xml_parts[name]
-    compiled.members = [
-        _Member.of(m.name.decode("utf-8"), static[m.name.decode("utf-8")])
-        if m.name.decode("utf-8") in static
-        else m
-        for m in compiled.members
-    ]
+    compiled.xml_parts = {
+        name: template
+        for name, template in compiled.xml_parts.items()
+        if name.encode("utf-8") not in static
+    }
+    compiled.members = [static.get(member.name, member) for member in compiled.members]
 
 
 # Track Changes: what is removed on "accept all" (deletions and the record of format changes),
