@@ -271,13 +271,15 @@ def test_a_sheet_with_a_bad_row_records_nothing_and_lists_every_bad_row(
     before = snapshot(packed)
     result = run(runner, packed, "letter", "sent", "--from", str(path), "--via", "ems", code=1)
     assert "有 4 行有误，全部未记录" in result.stderr
-    for row, why in [
-        (4, "科学计数法"),
-        (5, "没有函件“CS-2025-000077”"),
-        (6, "没有函件编号"),
-        (7, f"函件 {FIRST} 已在第 3 行出现过"),
+    # Each bad row names its column by the sheet's own header, whether the sheet's reading or
+    # the letter checks after it found the fault.
+    for row, column, why in [
+        (4, "邮件号", "科学计数法"),
+        (5, "备注", "没有函件“CS-2025-000077”"),
+        (6, "备注", "没有函件编号"),
+        (7, "备注", f"函件 {FIRST} 已在第 3 行出现过"),
     ]:
-        assert f"  第 {row} 行「" in result.stderr and why in result.stderr, (row, why)
+        assert f"  第 {row} 行「{column}」" in result.stderr and why in result.stderr, (row, why)
     assert "  第 3 行「" not in result.stderr
     assert snapshot(packed) == before
 

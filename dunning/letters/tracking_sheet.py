@@ -14,7 +14,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,16 @@ class TrackingSheet:
     rows: list[SheetRow] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, why)
     problems: list[RowProblem] = field(default_factory=list)
+    # ref / tracking / date -> the sheet's own header for it (运单号, 单号 …), as the clerk sees it
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def problem(self, row: int, key: str, value: str, why: str) -> RowProblem:
+        """A bad row, its column named by the sheet's header."""
+        return RowProblem(row, self.titles.get(key) or COLUMN_TITLES.get(key, key), value, why)
+
+
+# What a column is called when the sheet's header cannot say it.
+COLUMN_TITLES = {"ref": "函件编号", "tracking": "运单号", "date": "寄出日期"}
 
 
 def _norm(header: object) -> str:
@@ -142,20 +152,11 @@ def read_tracking_sheet(path: Path) -> TrackingSheet:
     if len(rows) > MAX_ROWS:
         raise SheetError(f"{path.name} 超过 {MAX_ROWS} 行：请拆成几个文件分别导入。")
     header, columns = _find_header(path, rows)
-    sheet = TrackingSheet(path, header + 1)
-    # A bad row names its column by the sheet's own header (运单号, 单号 …), as the clerk sees it.
-    titles = {key: _cell(rows[header][i]) or COLUMN_TITLES[key] for key, i in columns.items()}
+    titles = {key: _cell(rows[header][i]) for key, i in columns.items()}
+    sheet = TrackingSheet(path, header + 1, titles=titles)
     for number, row in _numbered(rows, header):
         _take_row(sheet, number, row, columns)
-    sheet.problems = [
-        replace(p, column=titles.get(p.column) or COLUMN_TITLES.get(p.column, p.column))
-        for p in sheet.problems
-    ]
     return sheet
-
-
-# What a column is called when the sheet's header cannot say it.
-COLUMN_TITLES = {"ref": "函件编号", "tracking": "运单号", "date": "寄出日期"}
 
 
 def _numbered(rows: list[list[object]], header: int) -> Iterator[tuple[int, list[str]]]:
@@ -180,14 +181,14 @@ def _take_row(sheet: TrackingSheet, number: int, cells: list[str], columns: dict
     tracking = _tracking_text(at("tracking"))
     problem = _row_problem(refs, tracking, at("ref"))
     if problem is not None:
-        sheet.problems.append(RowProblem(number, *problem))
+        sheet.problems.append(sheet.problem(number, *problem))
         return
     sent_on = None
     if at("date"):
         try:
             sent_on = parse_date(at("date"))
         except ValueError as exc:
-            sheet.problems.append(RowProblem(number, "date", at("date"), str(exc)))
+            sheet.problems.append(sheet.problem(number, "date", at("date"), str(exc)))
             return
     others = tuple(r for r in in_row if r not in refs)
     sheet.rows.append(SheetRow(number, refs[0], tracking, sent_on, others))
@@ -295,7 +296,7 @@ def _plan_rows(
                 continue
             check_sent(letter, on=day, today=today)
         except DunningError as exc:
-            problems.append(RowProblem(row.row, "ref", ref, str(exc).rstrip(".")))
+            problems.append(sheet.problem(row.row, "ref", ref, str(exc).rstrip(".")))
             continue
         todo.append((letter, row.tracking, day))
         result.sent.append(entry)
