@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def fresh_desk_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fresh_desk_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     """A desk as `init_desk` makes it, made once per session (about 50 ms: the migrations)."""
-    return init_desk(tmp_path_factory.mktemp("fresh-desk") / "desk").root
+    return init_desk(tmp_path_factory.mktemp("fresh-desk") / "desk")
 
 
 @pytest.fixture
-def desk(tmp_path: Path, fresh_desk_template: Path) -> Desk:
+def desk(tmp_path: Path, fresh_desk_template: Desk) -> Desk:
     """A new, empty desk of the test's own: a copy of the session's (about 5 ms)."""
-    root = tmp_path / "desk"
-    shutil.copytree(fresh_desk_template, root, symlinks=True)
-    return Desk(root.resolve())
+    from web_support import copy_desk
+
+    return copy_desk(fresh_desk_template, tmp_path / "desk")
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def _labelled(
 
 
 def _where(path: Path, sheet: Sheet) -> str:
-    return f"{path.name}" + (f"（工作表 {sheet.name}）" if sheet.name else "")
+    return f"{path.name}" + (f"{SHEET_MARK}{sheet.name}）" if sheet.name else "")
 
 
 def _read_sheet(
