@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scan_factory import cer, draw_page, page_lines, save_pdf, save_png
 from tooling import (
     require_pdftoppm,
@@ -117,6 +119,23 @@ def test_stamp_ink_goes_white_and_toner_stays_black() -> None:
         if max(page.getpixel((x, y))) < 60
     ]
     assert dark and all(grey.getpixel(p) < 80 for p in dark)  # the title's toner stays
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=3 * 7 * 5, max_size=3 * 7 * 5))
+def test_stamp_ink_is_judged_pixel_by_pixel_on_any_colours(raw: bytes) -> None:
+    """The byte-wise cleaning gives, for every pixel, what the rule says: a coloured pixel
+    (channels over 60 apart) is paper; any other keeps its brightest channel, scaled so that
+    200 and above is white."""
+    from PIL import Image
+
+    page = Image.frombytes("RGB", (7, 5), raw)
+    grey = scan_prep.drop_stamp_ink(page)
+    for y in range(5):
+        for x in range(7):
+            r, g, b = page.getpixel((x, y))
+            level = 255 if max(r, g, b) - min(r, g, b) > 60 else max(r, g, b)
+            assert grey.getpixel((x, y)) == min(255, int(level * 255 / 200)), (r, g, b)
 
 
 def _is_red(page: object, x: int, y: int) -> bool:

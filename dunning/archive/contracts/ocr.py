@@ -101,10 +101,26 @@ def render_pdf_page(
         with PDFIUM_LOCK:
             rendered = _pdfium_render(pdf, page_index, dpi=dpi, grey=grey)
         rendered.save(image, compress_level=1)
-    except (pdfium.PdfiumError, OSError, ValueError, IndexError) as exc:
+    except _RENDER_ERRORS as exc:
         log.info("PDFium could not render page %d of %s: %s", page_index + 1, pdf, exc)
         return _pdftoppm_render(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
     return image
+
+
+def render_pdf_image(
+    pdf: Path, page_index: int, out_dir: Path, *, dpi: int, timeout_s: float, grey: bool = True
+) -> Image | Path:
+    """One page drawn in memory by PDFium (no PNG written and read back), or, for a page PDFium
+    cannot draw, the PNG pdftoppm made of it in `out_dir`."""
+    try:
+        with PDFIUM_LOCK:
+            return _pdfium_render(pdf, page_index, dpi=dpi, grey=grey)
+    except _RENDER_ERRORS as exc:
+        log.info("PDFium could not render page %d of %s: %s", page_index + 1, pdf, exc)
+        return _pdftoppm_render(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
+
+
+_RENDER_ERRORS = (pdfium.PdfiumError, OSError, ValueError, IndexError)
 
 
 def _pdfium_render(pdf: Path, page_index: int, *, dpi: int, grey: bool) -> Image:
