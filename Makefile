@@ -15,15 +15,19 @@ $(STAMP): pyproject.toml
 # order and share their module fixtures. WORKERS=1 runs them in this process.
 WORKERS ?= auto
 XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+# Keep compiled bytecode even where the environment says not to write it: each worker would
+# otherwise rewrite the asserts of every test module (5 s of a run) and every CLI subprocess
+# compile the package again.
+PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 # Everything (CI runs this, with DUNNING_REQUIRE_TOOLS=1).
 test: $(STAMP)
-	$(BIN)/pytest -q $(XDIST)
+	$(PYTEST) -q $(XDIST)
 
 # The fast set a developer runs often: no OCR, LibreOffice, browser or slow tests, and
 # Hypothesis at a tenth of its examples (profile `dev`). Target: under 90 s on 2 cores.
 check: $(STAMP)
-	$(BIN)/pytest -q $(XDIST) -m "not (slow or ocr or soffice or browser)" --hypothesis-profile=dev
+	$(PYTEST) -q $(XDIST) -m "not (slow or ocr or soffice or browser)" --hypothesis-profile=dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check dunning tests benchmarks
