@@ -64,13 +64,19 @@ def text_of(path: Path) -> str:
     return "\n".join([p.text for p in d.paragraphs] + cells)
 
 
-def bench_render(tmp: Path, count: int) -> None:
-    desk = make_desk(tmp / "desk", count)
+def bench_render(tmp: Path, count: int, runs: int = 3) -> None:
+    """Best of `runs` packs (each on its own copy of the desk) against the plain loop's best
+    third of the same letters (per letter: the plain loop costs the same for every letter)."""
+    made = make_desk(tmp / "desk", count)
+    ours = float("inf")
+    for n in range(runs):
+        desk = Desk(shutil.copytree(made.root, tmp / f"desk-{n}"))
+        with open_archive(desk.db_path) as db:
+            t0 = time.perf_counter()
+            plan = packing.plan_pack(db, desk.config, as_of=AS_OF, allow_no_address=True)
+            result = packing.write_pack(desk, db, plan, out_dir=tmp / f"pack-{n}")
+            ours = min(ours, time.perf_counter() - t0)
     with open_archive(desk.db_path) as db:
-        t0 = time.perf_counter()
-        plan = packing.plan_pack(db, desk.config, as_of=AS_OF, allow_no_address=True)
-        result = packing.write_pack(desk, db, plan, out_dir=tmp / "pack")
-        ours = time.perf_counter() - t0
         # The same letters, contexts built by the pack's own code, through plain docxtpl.
         contexts = []
         by_code = {c.customer.code: c for c in plan.selected}
@@ -86,20 +92,24 @@ def bench_render(tmp: Path, count: int) -> None:
     template = packing.template_path(desk, "statement")
     plain_dir = tmp / "plain"
     plain_dir.mkdir()
-    t0 = time.perf_counter()
-    for n, context in enumerate(contexts):
-        (plain_dir / f"{n:05d}.docx").write_bytes(render_letter_plain(template, context))
-    plain = time.perf_counter() - t0
+    per_letter = float("inf")
+    for part in range(runs):
+        chunk = list(enumerate(contexts))[part::runs]
+        t0 = time.perf_counter()
+        for n, context in chunk:
+            (plain_dir / f"{n:05d}.docx").write_bytes(render_letter_plain(template, context))
+        per_letter = min(per_letter, (time.perf_counter() - t0) / len(chunk))
+    k = len(result.letters)
+    plain = per_letter * k
     same = sum(
         text_of(result.pack_dir / letter.files[0]) == text_of(plain_dir / f"{n:05d}.docx")
         for n, letter in enumerate(result.letters)
     )
-    k = len(result.letters)
     print(
         f"pack of {k:,} statements (plan, render, files, manifest, registered in one transaction)"
     )
-    print(f"  dunning pack:                 {ours:7.2f} s  {k / ours:8.1f} letters/s")
-    print(f"  plain docxtpl loop:           {plain:7.2f} s  {k / plain:8.1f} letters/s")
+    print(f"  dunning pack (best of {runs}):       {ours:7.2f} s  {k / ours:8.1f} letters/s")
+    print(f"  plain docxtpl loop (best third x {k}): {plain:7.2f} s  {k / plain:8.1f} letters/s")
     verdict = "ok" if plain / ours >= 20 else f"UNDER TARGET by {20 - plain / ours:.1f}x"
     print(f"  speed-up: {plain / ours:.1f}x (target >= 20x): {verdict}; identical text: {same}/{k}")
 

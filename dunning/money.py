@@ -139,7 +139,7 @@ def to_fen(amount: Decimal) -> int:
 
 def from_fen(fen: int) -> Decimal:
     """Integer fen to Decimal yuan with two places."""
-    return (Decimal(fen) / 100).quantize(CENT)
+    return Decimal(fen).scaleb(-2)  # exact: the fen's digits, two of them after the point
 
 
 def format_amount(amount: Decimal) -> str:

@@ -37,7 +37,9 @@ def _cap(text: str, max_bytes: int) -> str:
 
 def safe_name(text: str, *, fallback: str = "unnamed", max_bytes: int = MAX_NAME_BYTES) -> str:
     """One safe path component from `text`; its extension survives the length cap."""
-    cleaned = "".join(c if _printable(c) else "_" for c in text)
+    # str.isprintable() is False for every category _printable refuses (and for some it
+    # keeps): when it says True there is nothing to replace, and it asks in C.
+    cleaned = text if text.isprintable() else "".join(c if _printable(c) else "_" for c in text)
     cleaned = _FORBIDDEN.sub("_", cleaned)
     cleaned = " ".join(cleaned.split())  # tabs, newlines and runs of spaces: one space
     # Windows drops trailing dots and spaces; leading dots hide a file (and `..` climbs).

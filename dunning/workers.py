@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
 import signal
@@ -130,17 +131,32 @@ class WorkerPool:
         self.close()
 
     def run(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | Exception]]:
-        """Yield (item, result or exception) in completion order; `fn` must be picklable."""
-        pending: deque[T] = deque(items)
-        while len(self._workers) < min(self.size, len(pending)):
-            self._workers.append(self._start())
+        """Yield (item, result or exception) in completion order; `fn` must be picklable.
+
+        `items` is read lazily, one item ahead of the workers: a generator that does work to
+        make each item (the letter pack prepares a batch of letters) then does it while the
+        workers are busy with the previous ones, not before they start.
+        """
+        source = iter(items)
+        ahead: deque[T] = deque()
+
+        def pending(at_least: int = 1) -> bool:
+            if len(ahead) < at_least:
+                ahead.extend(itertools.islice(source, at_least - len(ahead)))
+            return bool(ahead)
+
         busy: list[_Worker[T]] = []
         try:
-            while pending or busy:
-                for worker in self._workers:
-                    if not worker.busy and pending:
-                        self._assign(worker, fn, pending.popleft())
-                        busy.append(worker)
+            while pending() and len(self._workers) < self.size:
+                self._workers.append(self._start())
+                self._assign(self._workers[-1], fn, ahead.popleft())
+                busy.append(self._workers[-1])
+            for worker in self._workers:
+                if worker not in busy and pending():
+                    self._assign(worker, fn, ahead.popleft())
+                    busy.append(worker)
+            while busy:
+                pending(len(busy))  # make the next items while the workers run
                 self._wait(busy)
                 finished = []
                 for worker in list(busy):
@@ -148,10 +164,10 @@ class WorkerPool:
                     if outcome is None:
                         continue
                     finished.append(outcome)
-                    if pending:
+                    if pending():
                         # Feed the worker before the caller handles the result (archiving it
                         # takes a while): extraction and archiving then overlap.
-                        self._assign(worker, fn, pending.popleft())
+                        self._assign(worker, fn, ahead.popleft())
                     else:
                         busy.remove(worker)
                 yield from finished

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import logging
 import shutil
 import sqlite3
@@ -37,7 +38,7 @@ from dunning.letters.letter_input import letter_input as _letter_input
 from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
-from dunning.letters.render import TemplateError, render_letter
+from dunning.letters.render import TemplateError, compiled_template, render_letter
 from dunning.letters.unreviewed import unreviewed_hold
 from dunning.money import format_amount, to_fen
 from dunning.receivables import CustomerAging
@@ -358,7 +359,10 @@ def write_pack(
             _make_pdfs(pack_dir, drafts)
         with write_transaction(db) as conn:
             kept, dropped = _still_due(db, config, plan, drafts)
-            letters = sorted((_register(conn, plan, draft) for draft in kept), key=lambda r: r.ref)
+            stored = registry.stored_dir(conn, pack_dir)  # once: resolving paths costs
+            letters = sorted(
+                (_register(conn, plan, draft, stored) for draft in kept), key=lambda r: r.ref
+            )
             _discard(dropped)
             notes += [f"{d.job.cand.customer.code}: {DROPPED}" for d in dropped]
             result = PackResult(pack_dir, letters, notes=notes)
@@ -467,19 +471,37 @@ def _check_templates(desk: Desk, documents: set[str]) -> None:
 
 
 @dataclass(frozen=True)
+class _Letter:
+    """What a worker process needs to render and write one letter (and no more: it is
+    pickled for the worker)."""
+
+    letter: LetterInput
+    documents: tuple[str, ...]  # in level order
+    templates: tuple[tuple[str, Path], ...]  # (document, template) of the Word ones
+    contracts: tuple[tuple[ContractInfo, Any], ...]
+
+
+@dataclass(frozen=True)
 class _Job:
-    """One letter ready to render: picklable, so it can go to a worker process."""
+    """One letter ready to render, with what registering it needs."""
 
     cand: Candidate
     ref: str
     level: Level
     folder: Path
-    letter: LetterInput
-    templates: tuple[tuple[str, Path], ...]  # (document, template) in level order
-    contracts: tuple[tuple[ContractInfo, Any], ...]
+    render: _Letter
 
 
-def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_dir: Path) -> _Job:
+def _prepare(
+    desk: Desk,
+    conn: Any,
+    plan: Plan,
+    cand: Candidate,
+    ref: str,
+    pack_dir: Path,
+    templates: dict[str, Path],
+) -> _Job:
+    """`templates`: each document's template (`_templates`), looked up once per pack."""
     level = _level(desk.config, cand)
     folder = pack_dir / safe_name(f"{cand.customer.code} {cand.customer.name}")
     contracts = _contracts(conn, cand.customer.code, cand.aging)
@@ -501,11 +523,12 @@ def _prepare(desk: Desk, conn: Any, plan: Plan, cand: Candidate, ref: str, pack_
         from dunning.letters.interest_line import with_interest
 
         letter = with_interest(letter, conn, desk, plan.as_of)
-    templates = tuple((d, template_path(desk, d)) for d in level.documents if d != "contract")
-    return _Job(cand, ref, level, folder, letter, templates, tuple(contracts))
+    words = tuple((d, templates[d]) for d in level.documents if d != "contract")
+    render = _Letter(letter, tuple(level.documents), words, tuple(contracts))
+    return _Job(cand, ref, level, folder, render)
 
 
-def render_documents(job: _Job) -> list[bytes]:
+def render_documents(job: _Letter) -> list[bytes]:
     """The letter's Word documents, in level order."""
     context = letter_context(job.letter)
     return [render_letter(template, context) for _, template in job.templates]
@@ -514,9 +537,11 @@ def render_documents(job: _Job) -> list[bytes]:
 # Below this many letters, worker start-up and template compiling cost more than they save.
 _PARALLEL_FROM = 40
 _WORKERS = 2
-# Each worker gets its letters in this many batches: the contexts cross the pipe once, the
-# files are written by the worker, and only their names come back.
-_BATCHES_PER_WORKER = 2
+# Letters go to the workers in batches: the contexts cross the pipe once, the files are
+# written by the worker, and only their names come back. Batches are small enough that the
+# workers start on the first while this process prepares the next (and both finish together),
+# large enough that a batch's round trip costs nothing beside its rendering.
+_BATCH_MIN, _BATCH_MAX, _BATCHES_PER_WORKER = 8, 64, 8
 
 
 @dataclass
@@ -534,7 +559,8 @@ class _Batch:
     """Letters for one worker to render and write: each job with its (already made) folder."""
 
     desk_root: Path
-    jobs: tuple[tuple[_Job, Path], ...]
+    jobs: tuple[tuple[_Letter, Path], ...]
+    number: int = 0  # in the order batches were made
 
 
 def _write_drafts(
@@ -547,16 +573,23 @@ def _write_drafts(
     progress: Callable[[], None] | None,
 ) -> list[_Draft]:
     """Render and write every letter, outside any write transaction."""
-    jobs = [
-        _prepare(desk, db.conn, plan, cand, ref, pack_dir)
-        for cand, ref in zip(selected, refs, strict=True)
-    ]
-    # Folders are made here, in plan order: two customers whose names clean to the same
-    # folder name get the same numbered folders however the workers interleave.
-    placed = [(job, make_unique_dir(job.folder.parent, job.folder.name)) for job in jobs]
+    templates = dict(_templates(desk, selected))
+    for template in templates.values():
+        compiled_template(template)  # once, here: forked workers inherit it compiled
+    jobs: list[_Job] = []
+
+    def placed() -> Iterator[tuple[_Job, Path]]:
+        # Prepared one by one as the workers ask for more; folders are made here, in plan
+        # order: two customers whose names clean to the same folder name get the same
+        # numbered folders however the workers interleave.
+        for cand, ref in zip(selected, refs, strict=True):
+            job = _prepare(desk, db.conn, plan, cand, ref, pack_dir, templates)
+            jobs.append(job)
+            yield job, make_unique_dir(job.folder.parent, job.folder.name)
+
     drafts = []
     with _collector_paused():
-        for draft in _render_all(desk.root, placed):
+        for draft in _render_all(desk.root, placed(), len(selected)):
             drafts.append(draft)
             if progress is not None:
                 progress()
@@ -564,23 +597,46 @@ def _write_drafts(
     return sorted(drafts, key=lambda d: order[id(d.job)])
 
 
-def _render_all(desk_root: Path, placed: list[tuple[_Job, Path]]) -> Iterator[_Draft]:
+def _render_all(
+    desk_root: Path, placed: Iterator[tuple[_Job, Path]], count: int
+) -> Iterator[_Draft]:
     """Render and write every letter, on both cores for a big pack; a failure stops the pack."""
-    if len(placed) < _PARALLEL_FROM:
+    if count < _PARALLEL_FROM:
         for job, folder in placed:
-            yield _Draft(job, folder, _write_files(desk_root, job, folder))
+            yield _Draft(job, folder, _write_files(desk_root, job.render, folder))
         return
-    count = _WORKERS * _BATCHES_PER_WORKER
-    batches = [_Batch(desk_root, tuple(placed[n::count])) for n in range(count)]
+    size = max(_BATCH_MIN, min(_BATCH_MAX, count // (_WORKERS * _BATCHES_PER_WORKER)))
+    sent: dict[int, tuple[tuple[_Job, Path], ...]] = {}  # batch number → its jobs
     # The workers import the letter modules once, in the fork server, not each on its own.
     preload = ("dunning.letters.pack",)
-    timeout_s = 120.0 + 2.0 * len(batches[0].jobs)
+    timeout_s = 120.0 + 2.0 * size
     with WorkerPool(workers=_WORKERS, timeout_s=timeout_s, preload=preload) as pool:
-        for batch, result in pool.run(write_batch, batches):
+        for batch, result in pool.run(write_batch, _batches(desk_root, placed, size, sent)):
             if isinstance(result, Exception):
                 raise result
-            for (job, folder), files in zip(batch.jobs, result, strict=True):
+            for (job, folder), files in zip(sent.pop(batch.number), result, strict=True):
                 yield _Draft(job, folder, files)
+
+
+def _batches(
+    desk_root: Path,
+    placed: Iterator[tuple[_Job, Path]],
+    size: int,
+    sent: dict[int, tuple[tuple[_Job, Path], ...]],
+) -> Iterator[_Batch]:
+    """Batches of `size` letters for the workers, each noted in `sent` with its jobs."""
+    for number in itertools.count():
+        chunk = tuple(itertools.islice(placed, size))
+        if not chunk:
+            return
+        sent[number] = chunk
+        yield _Batch(desk_root, tuple((job.render, folder) for job, folder in chunk), number)
+
+
+def _templates(desk: Desk, selected: list[Candidate]) -> list[tuple[str, Path]]:
+    """(document, template) of every letter the selected customers get."""
+    documents = {d for c in selected for d in _level(desk.config, c).documents}
+    return [(d, template_path(desk, d)) for d in sorted(documents - {"contract"})]
 
 
 def write_batch(batch: _Batch) -> list[tuple[str, ...]]:
@@ -588,11 +644,11 @@ def write_batch(batch: _Batch) -> list[tuple[str, ...]]:
     return [_write_files(batch.desk_root, job, folder) for job, folder in batch.jobs]
 
 
-def _write_files(desk_root: Path, job: _Job, folder: Path) -> tuple[str, ...]:
+def _write_files(desk_root: Path, job: _Letter, folder: Path) -> tuple[str, ...]:
     """Render one letter and write its files into its folder; their pack-relative names."""
     by_document = dict(zip((d for d, _ in job.templates), render_documents(job), strict=True))
     files = []
-    for document in job.level.documents:
+    for document in job.documents:
         if document == "contract":
             files.extend(copy_contracts(desk_root, list(job.contracts), folder))
             continue
@@ -640,8 +696,8 @@ def _discard(drafts: list[_Draft]) -> None:
         shutil.rmtree(draft.folder, ignore_errors=True)
 
 
-def _register(conn: Any, plan: Plan, draft: _Draft) -> LetterRecord:
-    """Record one written letter (inside the pack's transaction)."""
+def _register(conn: Any, plan: Plan, draft: _Draft, pack_dir: str) -> LetterRecord:
+    """Record one written letter (inside the pack's transaction); `pack_dir` as stored."""
     job = draft.job
     cust, aging, level = job.cand.customer, job.cand.aging, job.level
     registry.register(
@@ -657,7 +713,7 @@ def _register(conn: Any, plan: Plan, draft: _Draft) -> LetterRecord:
             issued_on=plan.as_of,
             amount_fen=to_fen(aging.balance),
             overdue_fen=to_fen(aging.overdue),
-            pack_dir=str(draft.folder.parent),
+            pack_dir=pack_dir,
             files=tuple(draft.files),
             status="issued",
             signed_document=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import segno
@@ -23,10 +24,14 @@ MASK = 0
 def qr_png(text: str) -> bytes:
     """A QR code PNG (black on white, 4-module quiet zone) encoding `text`."""
     code = segno.make(text, error="m", micro=False, mask=MASK)
-    return _png([list(row) for row in code.matrix], scale=SCALE, border=BORDER)
+    return _png(code.matrix, scale=SCALE, border=BORDER)
 
 
-def _png(matrix: list[list[int]], *, scale: int, border: int) -> bytes:
+# A module's byte of the scanline: 0 (light) → 0xFF, anything else (dark) → 0x00.
+_MODULE_BYTE = bytes([0xFF] + [0x00] * 255)
+
+
+def _png(matrix: Sequence[Iterable[int]], *, scale: int, border: int) -> bytes:
     """A 1-bit greyscale PNG of a module matrix (1 = dark); `scale` must be 8.
 
     At 8 pixels a module every module is exactly one byte of the scanline: 0x00 dark, 0xFF light.
@@ -37,7 +42,7 @@ def _png(matrix: list[list[int]], *, scale: int, border: int) -> bytes:
     quiet = b"\xff" * border
     rows = [light] * (border * scale)
     for modules in matrix:
-        line = b"\x00" + quiet + bytes(0x00 if m else 0xFF for m in modules) + quiet
+        line = b"\x00" + quiet + bytes(modules).translate(_MODULE_BYTE) + quiet
         rows.extend([line] * scale)
     rows.extend([light] * (border * scale))
     size = width * scale

