@@ -27,7 +27,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
@@ -100,9 +100,11 @@ def _worker_main(conn: Connection, memory_limit_bytes: int | None) -> None:
 class _Worker(Generic[T]):
     process: BaseProcess
     conn: Connection
-    item: T | None = None
+    # Items sent and not yet answered, oldest first: the first is being worked on (within
+    # `deadline`), the others wait in the pipe.
+    queue: deque[T] = field(default_factory=deque)
     deadline: float = 0.0
-    busy: bool = False
+    fn: Callable[[T], Any] | None = None  # what the queued items are for
 
 
 class WorkerPool:
@@ -116,8 +118,15 @@ class WorkerPool:
         memory_limit_bytes: int | None = None,
         preload: Sequence[str] = _DEFAULT_PRELOAD,
         start_method: StartMethod = "auto",
+        depth: int = 1,
     ) -> None:
+        """`depth`: items sent to a worker ahead of its answers. At 2 the next item waits in
+        the pipe, so a worker goes straight on while the caller handles the last result (and
+        the time limit of an item starts when its predecessor's answer is read). Only for
+        small items (a few KB): a big one would not fit the pipe and would wait for the
+        worker, which may itself be waiting to send its answer."""
         self.size = max(1, workers)
+        self.depth = max(1, depth)
         self.timeout_s = timeout_s
         self.memory_limit_bytes = memory_limit_bytes
         self.start_method = start_method
@@ -146,34 +155,37 @@ class WorkerPool:
             return bool(ahead)
 
         busy: list[_Worker[T]] = []
+
+        def feed(worker: _Worker[T]) -> None:
+            while len(worker.queue) < self.depth and pending():
+                self._assign(worker, fn, ahead.popleft())
+            if worker.queue and worker not in busy:
+                busy.append(worker)
+
         try:
             while pending() and len(self._workers) < self.size:
                 self._workers.append(self._start())
-                self._assign(self._workers[-1], fn, ahead.popleft())
-                busy.append(self._workers[-1])
+                feed(self._workers[-1])
             for worker in self._workers:
-                if worker not in busy and pending():
-                    self._assign(worker, fn, ahead.popleft())
-                    busy.append(worker)
+                feed(worker)
             while busy:
                 pending(len(busy))  # make the next items while the workers run
                 self._wait(busy)
                 finished = []
                 for worker in list(busy):
-                    outcome = self._collect(worker)
-                    if outcome is None:
-                        continue
-                    finished.append(outcome)
-                    if pending():
-                        # Feed the worker before the caller handles the result (archiving it
-                        # takes a while): extraction and archiving then overlap.
-                        self._assign(worker, fn, ahead.popleft())
-                    else:
-                        busy.remove(worker)
+                    while (outcome := self._collect(worker)) is not None:
+                        finished.append(outcome)
+                        # Feed the worker before the caller handles the result (archiving
+                        # it takes a while): extraction and archiving then overlap.
+                        feed(worker)
+                        if not worker.queue:
+                            busy.remove(worker)
+                            break
                 yield from finished
         finally:
             # The caller stopped early: a late reply must not reach the next run's items.
             for worker in busy:
+                worker.queue.clear()
                 self._replace(worker, self._crash())
 
     def start(self) -> None:
@@ -221,8 +233,13 @@ class WorkerPool:
         return _Worker(process=process, conn=parent)
 
     def _assign(self, worker: _Worker[T], fn: Callable[[T], R], item: T) -> None:
-        worker.item, worker.busy = item, True
-        worker.deadline = time.monotonic() + self.timeout_s
+        worker.queue.append(item)
+        if len(worker.queue) == 1:
+            worker.deadline = time.monotonic() + self.timeout_s
+        self._send(worker, fn, item)
+
+    def _send(self, worker: _Worker[T], fn: Callable[[T], R], item: T) -> None:
+        worker.fn = fn
         # If the worker died while idle, _collect notices and reports this item as crashed.
         with contextlib.suppress(OSError, ValueError):
             worker.conn.send((fn, item))
@@ -235,14 +252,17 @@ class WorkerPool:
         wait(waitables, timeout=timeout)
 
     def _collect(self, worker: _Worker[T]) -> tuple[T, Any] | None:
-        """The finished item's outcome, or None while it is still running within its time."""
-        item: T = worker.item  # type: ignore[assignment]
+        """The oldest item's outcome, or None while it is still running within its time."""
+        if not worker.queue:
+            return None
+        item = worker.queue[0]
         if worker.conn.poll():
             try:
                 _status, value = worker.conn.recv()
             except (EOFError, OSError):
                 return item, self._replace(worker, self._crash())
-            worker.busy, worker.item = False, None
+            worker.queue.popleft()
+            worker.deadline = time.monotonic() + self.timeout_s  # the next one starts now
             return item, value
         if not worker.process.is_alive():
             return item, self._replace(worker, self._crash())
@@ -251,13 +271,19 @@ class WorkerPool:
         return None
 
     def _replace(self, worker: _Worker[T], error: IngestError) -> IngestError:
-        """Kill a worker (hung or dead) and put a fresh one in its place."""
+        """Kill a worker (hung or dead) and put a fresh one in its place; the items that
+        waited behind the one it failed on go to the fresh one, in order."""
         worker.process.kill()
         worker.process.join()
         worker.conn.close()
         fresh = self._start()
         worker.process, worker.conn = fresh.process, fresh.conn
-        worker.busy, worker.item = False, None
+        if worker.queue:
+            worker.queue.popleft()
+        worker.deadline = time.monotonic() + self.timeout_s
+        for waiting in worker.queue:
+            assert worker.fn is not None  # set when they were sent
+            self._send(worker, worker.fn, waiting)
         return error
 
     def _timeout(self) -> WorkerTimeout:
@@ -281,6 +307,7 @@ def run_isolated(
     timeout_s: float,
     memory_limit_bytes: int | None = None,
     start_method: StartMethod = "auto",
+    depth: int = 1,
 ) -> Iterator[tuple[T, R | Exception]]:
     """Run `fn` over `items` in a fresh pool, yielding (item, result or exception) as they end."""
     with WorkerPool(
@@ -288,5 +315,6 @@ def run_isolated(
         timeout_s=timeout_s,
         memory_limit_bytes=memory_limit_bytes,
         start_method=start_method,
+        depth=depth,
     ) as pool:
         yield from pool.run(fn, items)

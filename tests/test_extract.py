@@ -9,6 +9,7 @@ import threading
 import time
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
@@ -356,15 +357,25 @@ def work(item: str) -> str:
         raise IngestError("bad row")
     if item == "memory":
         return str(len(bytearray(3 * 1024**3)))
+    if item.startswith("nap"):
+        time.sleep(0.05)
     return item.upper()
 
 
-@pytest.mark.parametrize("start_method", ["auto", "forkserver"])
+@pytest.mark.parametrize(
+    ("start_method", "depth"), [("auto", 1), ("forkserver", 1), ("auto", 2), ("auto", 3)]
+)
 @pytest.mark.slow  # seconds of real processes or big files
-def test_workers_survive_timeouts_and_crashes(start_method: StartMethod) -> None:
+def test_workers_survive_timeouts_and_crashes(start_method: StartMethod, depth: int) -> None:
+    """With items queued behind the one that hangs or crashes (depth > 1), those go to the
+    fresh worker and are answered, each once."""
     items = ["a", "hang", "b", "segfault", "c", "exit", "raise", "d"]
     started = time.monotonic()
-    results = dict(run_isolated(work, items, workers=2, timeout_s=2, start_method=start_method))
+    answered = list(
+        run_isolated(work, items, workers=2, timeout_s=2, start_method=start_method, depth=depth)
+    )
+    assert sorted(item for item, _ in answered) == sorted(items)
+    results = dict(answered)
     assert time.monotonic() - started < 15
     assert {k: results[k] for k in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     assert isinstance(results["hang"], WorkerTimeout)
@@ -402,6 +413,27 @@ def test_pool_is_reused_and_results_stream() -> None:
         assert {w.process.pid for w in pool._workers} >= pids  # same processes, not new ones
     assert first == [("x", "X")]
     assert second == sorted(str(i) for i in range(50))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_items_are_read_as_the_workers_need_them(depth: int) -> None:
+    """A generator of items is read a few ahead of the workers, not all at once: the pack
+    prepares its letters while the workers render the first ones."""
+    made: list[int] = []
+
+    def items() -> Iterator[str]:
+        for n in range(20):
+            made.append(n)
+            yield f"nap{n}"
+
+    seen = []
+    with WorkerPool(workers=2, timeout_s=10, depth=depth) as pool:
+        for item, result in pool.run(work, items()):
+            seen.append((len(made), item, result))
+    first_made, _, _ = seen[0]
+    assert first_made <= 2 * depth + 2  # the workers' queues and the ones made ahead
+    assert sorted(int(item[3:]) for _, item, _ in seen) == list(range(20))
+    assert all(result == item.upper() for _, item, result in seen)
 
 
 def test_extract_in_workers(tmp_path: Path) -> None:

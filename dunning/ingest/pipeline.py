@@ -193,8 +193,10 @@ def _parse_job(job: _Job) -> Parsed:
 
 
 def parse_pool(desk: Desk) -> WorkerPool:
-    """The two worker processes that parse PDFs and images, not yet started."""
-    return WorkerPool(workers=2, timeout_s=desk.config.extract_timeout_s)
+    """The two worker processes that parse PDFs and images, not yet started. Each has its
+    next file waiting (depth 2: a job is a path and a few settings), so both go on parsing
+    while this process commits a group."""
+    return WorkerPool(workers=2, timeout_s=desk.config.extract_timeout_s, depth=2)
 
 
 class Pipeline:
