@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -55,12 +56,24 @@ def staffed_template(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     with open_archive(desk.db_path) as db:
         for name, role in ROLES.items():
             add_user(db, name, role, PASSWORDS[name])
+    # One session per account, opened by a real login here: the cookie is signed with the
+    # desk's key and the session is a row of its database, so each copy starts with them open.
+    for name in ROLES:
+        c = client(desk)
+        _login(c, name)
+        _OPENED[desk.root][name] = [(k.name, k.value, k.domain, k.path) for k in c.cookies.jar]
     return desk
+
+
+# Sessions opened in a desk before it was copied: desk root → account → its cookies.
+_OPENED: defaultdict[Path, dict[str, list[tuple[str, str | None, str, str]]]] = defaultdict(dict)
 
 
 @pytest.fixture
 def staffed(staffed_template: Desk, tmp_path: Path) -> Desk:
-    return copy_desk(staffed_template, tmp_path / "staffed-desk")
+    desk = copy_desk(staffed_template, tmp_path / "staffed-desk")
+    _OPENED[desk.root] = dict(_OPENED[staffed_template.root])
+    return desk
 
 
 def _form_token(c: TestClient, page: str = "/login") -> str:
@@ -89,8 +102,16 @@ def _try_login(c: TestClient, name: str, password: str, next_: str = "/") -> htt
 
 
 def _as(desk: Desk, name: str) -> tuple[TestClient, str]:
+    """A client logged in as `name`: the session its desk was copied with the first time
+    (a login costs 50 ms of scrypt, and a hundred tests need one), a fresh login after that,
+    so two clients of one account in a test have two sessions."""
     c = client(desk)
-    return c, _login(c, name)
+    opened = _OPENED.get(desk.root, {}).pop(name, None)
+    if opened is None:
+        return c, _login(c, name)
+    for cookie, value, domain, path in opened:
+        c.cookies.set(cookie, value or "", domain=domain, path=path)
+    return c, _meta_token(c)
 
 
 ENTRY = {"customer": "C001", "kind": "call", "note": "电话催收"}
