@@ -159,6 +159,23 @@ def _read(tmp_path: Path, engine: str, seed: int, **kwargs: object) -> tuple[str
     return "\n".join(lines), read.text, read.rotated
 
 
+def test_rapidocr_threads_sleep_when_idle_and_the_hook_is_put_back() -> None:
+    """Spinning onnxruntime threads would take the cores from the PDF workers and the web
+    desk; the sessions RapidOCR makes for us let them sleep, and nobody else's do."""
+    require_rapidocr()
+    from rapidocr_onnxruntime.utils import infer_engine
+
+    from dunning.archive.contracts import ocr_engines
+
+    engine = ocr_engines._rapid()
+    for part in (engine.text_det.infer, engine.text_cls.infer, engine.text_rec.session):
+        options = part.session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    plain = infer_engine.OrtInferSession._init_sess_opts({})
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        plain.get_session_config_entry("session.intra_op.allow_spinning")
+
+
 def test_rapidocr_reads_text_under_a_seal(tmp_path: Path, ocr_engine: object) -> None:
     require_rapidocr()
     require_pdftoppm()

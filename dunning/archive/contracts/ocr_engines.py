@@ -14,6 +14,9 @@ import importlib.util
 import re
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -176,8 +179,41 @@ def _rapid() -> Any:
     batches of six; with the grey tail 0.64 % in 0.51 s (40 generated pages, seeds 300-339).
     """
     from rapidocr_onnxruntime import RapidOCR
+    from rapidocr_onnxruntime.utils import infer_engine
 
-    return RapidOCR(print_verbose=False, rec_batch_num=1)
+    with _RAPID_LOCK, _threads_that_sleep(infer_engine.OrtInferSession):
+        return RapidOCR(print_verbose=False, rec_batch_num=1)
+
+
+_RAPID_LOCK = threading.Lock()  # the class hook below is process-wide
+
+
+@contextmanager
+def _threads_that_sleep(session_class: Any) -> Iterator[None]:
+    """onnxruntime sessions made meanwhile let their idle threads sleep instead of spin.
+
+    Spinning threads take the cores from everything else: with one of 2 cores busy (the
+    watcher's PDF workers, the web desk, another test), a page took 1.71 s with spinning
+    threads and 1.15 s without (idle: 0.84 s and 0.91 s). RapidOCR (pinned below 1.5) builds
+    its sessions' options in `OrtInferSession._init_sess_opts`; without that hook (another
+    version) the sessions are made as they are.
+    """
+    build = getattr(session_class, "_init_sess_opts", None)
+    if build is None:
+        yield
+        return
+
+    def quieter(config: Any) -> Any:
+        options = build(config)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        return options
+
+    session_class._init_sess_opts = staticmethod(quieter)
+    try:
+        yield
+    finally:
+        session_class._init_sess_opts = staticmethod(build)
 
 
 def _rapid_page(page: Image) -> PageRead:
