@@ -142,9 +142,9 @@ class WorkerPool:
     def run(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | Exception]]:
         """Yield (item, result or exception) in completion order; `fn` must be picklable.
 
-        `items` is read lazily, one item ahead of the workers: a generator that does work to
-        make each item (the letter pack prepares a batch of letters) then does it while the
-        workers are busy with the previous ones, not before they start.
+        `items` is read lazily, an item ahead for each busy worker: a generator that does
+        work to make each item (the letter pack prepares a batch of letters) then does it while
+        the workers are busy with the previous ones, not before they start.
         """
         source = iter(items)
         ahead: deque[T] = deque()
