@@ -96,13 +96,14 @@ def render_pdf_page(
 ) -> Path:
     """Render one page (0-based) to a PNG in `out_dir` (colour unless `grey`: stamp ink can then
     be told from toner): PDFium, or pdftoppm for a page PDFium cannot draw."""
+    drawn = render_pdf_image(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
+    if isinstance(drawn, Path):
+        return drawn
     image = out_dir / f"page-{page_index + 1}.png"
     try:
-        with PDFIUM_LOCK:
-            rendered = _pdfium_render(pdf, page_index, dpi=dpi, grey=grey)
-        rendered.save(image, compress_level=1)
-    except _RENDER_ERRORS as exc:
-        log.info("PDFium could not render page %d of %s: %s", page_index + 1, pdf, exc)
+        drawn.save(image, compress_level=1)
+    except OSError as exc:
+        log.info("could not save page %d of %s: %s", page_index + 1, pdf, exc)
         return _pdftoppm_render(pdf, page_index, out_dir, dpi=dpi, timeout_s=timeout_s, grey=grey)
     return image
 
