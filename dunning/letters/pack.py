@@ -345,7 +345,7 @@ def write_pack(
     selected = plan.selected
     if pdf:
         require_soffice()
-    _check_templates(desk, {d for c in selected for d in _level(config, c).documents})
+    _check_templates(desk, _documents(config, selected))
     if not selected:
         return PackResult(None, [], notes=notes)
     pack_dir, made = _pack_folder(desk, plan.as_of, out_dir)
@@ -633,10 +633,15 @@ def _batches(
         yield _Batch(desk_root, tuple((job.render, folder) for job, folder in chunk), number)
 
 
+def _documents(config: Config, selected: list[Candidate]) -> set[str]:
+    """Every document the selected customers' letters hold (their levels' `documents`)."""
+    return {d for c in selected for d in _level(config, c).documents}
+
+
 def _templates(desk: Desk, selected: list[Candidate]) -> list[tuple[str, Path]]:
-    """(document, template) of every letter the selected customers get."""
-    documents = {d for c in selected for d in _level(desk.config, c).documents}
-    return [(d, template_path(desk, d)) for d in sorted(documents - {"contract"})]
+    """(document, template) of every Word document the selected customers get."""
+    documents = _documents(desk.config, selected) - {"contract"}
+    return [(d, template_path(desk, d)) for d in sorted(documents)]
 
 
 def write_batch(batch: _Batch) -> list[tuple[str, ...]]:
