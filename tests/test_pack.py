@@ -378,3 +378,76 @@ def test_customer_record_shows_what_each_invoice_was_paid(
     invoices = {i["invoice"]: i for i in json.loads(out.stdout)["invoices"]}
     assert (invoices["FP0001"]["received"], invoices["FP0001"]["open"]) == ("10500.00", "0.00")
     assert (invoices["FP0002"]["received"], invoices["FP0002"]["open"]) == ("1500.00", "4409.02")
+
+
+# -- planned once, or again: what changed between the plan and the registration -----------------
+
+
+def _planned_twice(monkeypatch: pytest.MonkeyPatch) -> list[dt.date]:
+    """Records each plan `write_pack` makes again inside its transaction."""
+    import dunning.letters.pack as packing
+
+    again: list[dt.date] = []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        again.append(kwargs["as_of"])
+        return plan_pack(*args, **kwargs)
+
+    monkeypatch.setattr(packing, "plan_pack", counted)
+    return again
+
+
+def test_an_untouched_archive_is_not_planned_twice(
+    loaded: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    again = _planned_twice(monkeypatch)
+    with open_archive(loaded.db_path) as db:
+        result = write_pack(
+            loaded, db, plan_pack(db, loaded.config, allow_no_address=True, as_of=AS_OF)
+        )
+    assert again == []
+    assert [letter.customer for letter in result.letters] == ["C001", "C002"]
+
+
+def test_this_connections_own_write_after_the_plan_is_planned_again(
+    loaded: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write through the very connection the plan read (no other connection's commit, so
+    `data_version` stays): the letter for a customer disputed since is not registered."""
+    from dunning.workflow.status import set_status
+
+    again = _planned_twice(monkeypatch)
+    with open_archive(loaded.db_path) as db:
+        plan = plan_pack(db, loaded.config, allow_no_address=True, as_of=AS_OF)
+        set_status(db, "C002", "disputed", note="after the plan, before the pack")
+        result = write_pack(loaded, db, plan)
+    assert again == [AS_OF]
+    assert [letter.customer for letter in result.letters] == ["C001"]
+    assert any(note.startswith("C002") for note in result.notes)
+
+
+def test_a_plan_read_through_another_connection_is_planned_again(
+    loaded: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    again = _planned_twice(monkeypatch)
+    with open_archive(loaded.db_path) as first:
+        plan = plan_pack(first, loaded.config, allow_no_address=True, as_of=AS_OF)
+    with open_archive(loaded.db_path) as db:
+        result = write_pack(loaded, db, plan)
+    assert again == [AS_OF]
+    assert [letter.customer for letter in result.letters] == ["C001", "C002"]
+
+
+def test_a_commit_by_another_connection_between_plan_and_pack_is_planned_again(
+    loaded: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dunning.workflow.status import set_status
+
+    again = _planned_twice(monkeypatch)
+    with open_archive(loaded.db_path) as db:
+        plan = plan_pack(db, loaded.config, allow_no_address=True, as_of=AS_OF)
+        with open_archive(loaded.db_path) as other:
+            set_status(other, "C001", "disputed", note="another clerk, another connection")
+        result = write_pack(loaded, db, plan)
+    assert again == [AS_OF]
+    assert [letter.customer for letter in result.letters] == ["C002"]

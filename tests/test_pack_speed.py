@@ -12,8 +12,11 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import PACK_AS_OF, PACK_CUSTOMERS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 from pypdf import PdfReader
-from tooling import require_slow, require_soffice
+from tooling import examples, require_slow, require_soffice
 
 from dunning.archive.db import open_archive
 from dunning.desk import Desk
@@ -168,3 +171,55 @@ def test_tables_the_fast_path_fixes_equal_docxtpl(tmp_path: Path, drop: int, mer
     )
     assert fast["word/document.xml"] == plain["word/document.xml"]
     assert fast == plain
+
+
+_WNS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+@st.composite
+def _tables(draw: st.DrawFn, depth: int = 0) -> str:
+    """A w:tbl as docxtpl may meet it: a grid (or none), rows of cells, some merged
+    (gridSpan), now and then a table nested in a cell."""
+    grid = draw(st.one_of(st.none(), st.integers(0, 5)))
+    parts = ["<w:tbl>"]
+    if grid is not None:
+        parts.append("<w:tblGrid>" + '<w:gridCol w:w="1000"/>' * grid + "</w:tblGrid>")
+    for _ in range(draw(st.integers(0, 4))):
+        parts.append("<w:tr>")
+        for _ in range(draw(st.integers(0, 6))):
+            span = draw(st.integers(1, 3))
+            props = f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span > 1 else ""
+            inner = draw(_tables(depth + 1)) if depth == 0 and draw(st.integers(0, 9)) == 0 else ""
+            parts.append(f"<w:tc>{props}<w:p/>{inner}</w:tc>")
+        parts.append("</w:tr>")
+    return "".join(parts) + "</w:tbl>"
+
+
+def _needs_fix_per_row(table: etree._Element) -> bool:
+    """The rule as first written, a Python step per row: the oracle for the XPath one."""
+    w = f"{{{_WNS}}}"
+    grid = table.find(w + "tblGrid")
+    if grid is None:
+        return True
+    columns = len(grid.findall(w + "gridCol"))
+    widest = 0
+    for row in table.iter(w + "tr"):
+        cells = len(row.findall(w + "tc"))
+        if cells > columns:
+            return True
+        spans = row.iterfind(f"{w}tc/{w}tcPr/{w}gridSpan")
+        widest = max(widest, cells + sum(int(s.get(w + "val")) - 1 for s in spans))
+    return widest < columns
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(_tables())
+def test_the_table_check_says_when_docxtpl_would_change_a_table(table: str) -> None:
+    from dunning.letters.render import _DOCXTPL, _table_needs_fix
+
+    body = f'<w:body xmlns:w="{_WNS}">{table}</w:body>'
+    tables = list(etree.fromstring(body).iter(f"{{{_WNS}}}tbl"))  # nested ones too
+    needs = [_table_needs_fix(t) for t in tables]
+    assert needs == [_needs_fix_per_row(t) for t in tables]
+    if not any(needs):  # then docxtpl's own pass leaves the body exactly as it is
+        assert etree.tostring(_DOCXTPL.fix_tables(body)) == etree.tostring(etree.fromstring(body))

@@ -91,6 +91,9 @@ class Plan:
     # Ledger payments no customer could be found for (archive/unmatched.py): the clerk assigns
     # them before sending, for any of them may be a letter's customer paying.
     unmatched: list[UnmatchedReceipt] = field(default_factory=list)
+    # The archive as the plan began to read it (`_archive_state`): `write_pack` plans again
+    # only when it has changed since.
+    read_from: ArchiveState | None = field(default=None, repr=False, compare=False)
 
     @property
     def selected(self) -> list[Candidate]:
@@ -189,6 +192,7 @@ def plan_pack(
         raise PackError(
             f"--level 只能是 1 到 {len(config.levels)}（见 dunning.toml 的 `[[policy.levels]]`）。"
         )
+    read_from = _archive_state(db, config)  # before the first read: a write during it counts
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
@@ -200,6 +204,7 @@ def plan_pack(
         allow_no_address=allow_no_address,
     )
     plan.ignore_unreviewed = ignore_unreviewed
+    plan.read_from = read_from
     held = held_by_customer(db)
     plan.unmatched = [r for r in unmatched_receipts(db) if r.paid_on <= as_of]
     agings = load_aging(db, as_of=as_of, edges=config.bucket_edges, codes=codes)
@@ -251,6 +256,24 @@ def plan_pack(
         plan.candidates.append(Candidate(cust, aging, decision, found, mine))
     plan.candidates.sort(key=lambda c: c.customer.code)
     return plan
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """What says whether an archive changed between two moments, seen from one connection:
+    commits by any other connection move `data_version`, this connection's own writes move
+    `total_changes`. The connection and config are held, so the state only ever equals one
+    taken through the same live connection with the same settings."""
+
+    conn: sqlite3.Connection
+    config: Config
+    data_version: int
+    own_changes: int
+
+
+def _archive_state(db: sqlite_utils.Database, config: Config) -> ArchiveState:
+    (version,) = db.conn.execute("PRAGMA data_version").fetchone()
+    return ArchiveState(db.conn, config, int(version), db.conn.total_changes)
 
 
 NO_ADDRESS = "没有地址，函件未生成：先在客户档案中补上地址（或用 --allow-no-address）"
@@ -351,14 +374,17 @@ def write_pack(
     pack_dir, made = _pack_folder(desk, plan.as_of, out_dir)
     reservation: registry.Reservation | None = None
     try:
+        untouched = plan.read_from == _archive_state(db, config)
         reservation = registry.reserve(
             db, config.reference_prefix, plan.as_of.year, len(selected), pack_dir
         )
+        # The reservation's own writes touch nothing a plan reads.
+        reserved = _archive_state(db, config) if untouched else None
         drafts = _write_drafts(desk, db, plan, selected, reservation.refs, pack_dir, progress)
         if pdf:
             _make_pdfs(pack_dir, drafts)
         with write_transaction(db) as conn:
-            kept, dropped = _still_due(db, config, plan, drafts)
+            kept, dropped = _still_due(db, config, plan, drafts, unless_since=reserved)
             stored = registry.stored_dir(conn, pack_dir)  # once: resolving paths costs
             letters = sorted(
                 (_register(conn, plan, draft, stored) for draft in kept), key=lambda r: r.ref
@@ -541,7 +567,7 @@ _WORKERS = 2
 # written by the worker, and only their names come back. Batches are small enough that the
 # workers start on the first while this process prepares the next (and both finish together),
 # large enough that a batch's round trip costs nothing beside its rendering.
-_BATCH_MIN, _BATCH_MAX, _BATCHES_PER_WORKER = 8, 64, 8
+_BATCH_MIN, _BATCH_MAX, _BATCHES_PER_WORKER = 8, 24, 8
 
 
 @dataclass
@@ -610,7 +636,7 @@ def _render_all(
     # The workers import the letter modules once, in the fork server, not each on its own.
     preload = ("dunning.letters.pack",)
     timeout_s = 120.0 + 2.0 * size
-    with WorkerPool(workers=_WORKERS, timeout_s=timeout_s, preload=preload) as pool:
+    with WorkerPool(workers=_WORKERS, timeout_s=timeout_s, preload=preload, depth=2) as pool:
         for batch, result in pool.run(write_batch, _batches(desk_root, placed, size, sent)):
             if isinstance(result, Exception):
                 raise result
@@ -664,13 +690,22 @@ def _write_files(desk_root: Path, job: _Letter, folder: Path) -> tuple[str, ...]
 
 
 def _still_due(
-    db: sqlite_utils.Database, config: Config, plan: Plan, drafts: list[_Draft]
+    db: sqlite_utils.Database,
+    config: Config,
+    plan: Plan,
+    drafts: list[_Draft],
+    *,
+    unless_since: ArchiveState | None = None,
 ) -> tuple[list[_Draft], list[_Draft]]:
     """Plan again inside the write transaction: (letters still due as written, the others).
 
     Another pack may have sent a letter meanwhile (the gap now holds it back), or a payment
-    changed the amounts the letter states: such a letter is not registered.
+    changed the amounts the letter states: such a letter is not registered. When nothing
+    was written to the archive since `unless_since`, taken when the plan had just been read
+    (and nothing before), the plan stands as it is.
     """
+    if unless_since is not None and unless_since == _archive_state(db, config):
+        return drafts, []
     fresh = plan_pack(
         db,
         config,

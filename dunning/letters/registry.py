@@ -269,8 +269,10 @@ def letters(
 
 
 def register(conn: sqlite3.Connection, letter: Letter) -> None:
-    """Record one written letter, inside the pack's write transaction."""
-    pack_dir = stored_dir(conn, letter.pack_dir) if letter.pack_dir else None
+    """Record one written letter, inside the pack's write transaction; its `pack_dir` is as
+    stored (`stored_dir`, worked out once per pack: resolving a folder costs more than the
+    insert)."""
+    pack_dir = letter.pack_dir or None
     conn.execute(
         "INSERT INTO letters (ref, customer_code, level, level_name, manual, as_of, issued_on,"
         " amount_fen, overdue_fen, pack_dir, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

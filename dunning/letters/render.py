@@ -394,23 +394,27 @@ def _fix_tables(xml: str) -> etree._Element:
 
 
 def _table_needs_fix(table: etree._Element) -> bool:
-    grid = table.find(_W + "tblGrid")
-    if grid is None:
+    """Whether docxtpl's fix_tables would change this table: it has no grid, a row (of it or
+    of a table nested in it) has more cells than the grid has columns, or no row spans them
+    all. Counted by XPath in C: a statement's tables have many rows."""
+    if not _HAS_GRID(table):
         return True  # let docxtpl meet it exactly as the plain path does
-    columns = len(grid.findall(_W + "gridCol"))
-    widest = 0
-    for row in table.iter(_TR):
-        # Two searches in C per row rather than a Python step per cell: rows are many.
-        cells = len(row.findall(_TC))
-        if cells > columns:
-            return True
-        extra = sum(int(span.get(_VAL)) - 1 for span in row.iterfind(_SPAN_PATH))
-        widest = max(widest, cells + extra)
-    return widest < columns
+    columns = _GRID_COLUMNS(table)
+    if _ROW_WIDER_THAN(table, n=columns):
+        return True
+    return bool(columns > 0 and not _ROW_SPANNING(table, n=columns))
 
 
-_TR, _TC, _VAL = _W + "tr", _W + "tc", _W + "val"
-_SPAN_PATH = f"{_TC}/{_W}tcPr/{_W}gridSpan"
+_XPATH_NS = {"w": _W[1:-1]}
+_HAS_GRID = etree.XPath("boolean(w:tblGrid)", namespaces=_XPATH_NS)
+_GRID_COLUMNS = etree.XPath("count(w:tblGrid[1]/w:gridCol)", namespaces=_XPATH_NS)
+_ROW_WIDER_THAN = etree.XPath("boolean(.//w:tr[count(w:tc) > $n])", namespaces=_XPATH_NS)
+# A row's width: its cells, plus (span - 1) for each merged one.
+_ROW_SPANNING = etree.XPath(
+    "boolean(.//w:tr[count(w:tc) + sum(w:tc/w:tcPr/w:gridSpan/@w:val)"
+    " - count(w:tc/w:tcPr/w:gridSpan) >= $n])",
+    namespaces=_XPATH_NS,
+)
 
 
 def _parse_part(data: bytes) -> etree._Element:
