@@ -13,7 +13,9 @@ from typing import Any
 
 import docx
 import pytest
-from tooling import require_soffice
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tooling import examples, require_soffice
 
 from dunning.config import default_config
 from dunning.letters.checks import check_template
@@ -333,3 +335,37 @@ def test_pdf_of_statement_and_demand(tmp_path: Path, context: dict[str, Any]) ->
         for expected in (REF, "19,409.02", "壹万玖仟肆佰零玖元零贰分", "2025年12月10日"):
             assert expected in text, f"{name}.pdf: {expected!r} missing"
         assert "A&B<HK>{{7*7}}" in text
+
+
+def _docxtpl_after_render(xml: str) -> str:
+    """DocxTemplate.render_xml_part's steps after Jinja, as docxtpl writes them."""
+    from docxtpl import DocxTemplate
+
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    return str(DocxTemplate(io.BytesIO()).resolve_listing(xml))
+
+
+_PIECES = [
+    "{",
+    "}",
+    "%",
+    "_",
+    "\n",
+    "<w:p ",
+    "<w:p>",
+    "<w:pPr>",
+    "<w:t>",
+    "</w:t>",
+    "a",
+    "甲",
+    "\t",
+]
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_after_render_is_docxtpls_post_processing(xml: str) -> None:
+    from dunning.letters.render import after_render
+
+    assert after_render(xml) == _docxtpl_after_render(xml)
