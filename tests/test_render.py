@@ -13,7 +13,7 @@ from typing import Any
 
 import docx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tooling import examples, require_soffice
 
@@ -353,6 +353,8 @@ _PIECES = ["{", "}", "%", "_", "\n", "\t", "\a", "\f", "<w:p ", "<w:p>", "<w:pPr
 
 @settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+@example("<w:r><w:t>甲\a乙</w:t></w:r>")  # a listing character alone in the part
+@example("<w:r><w:t>\f</w:t></w:r>")
 def test_after_render_is_docxtpls_post_processing(xml: str) -> None:
     from dunning.letters.render import after_render
 
