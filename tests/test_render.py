@@ -347,14 +347,14 @@ def _docxtpl_after_render(xml: str) -> str:
 
 
 # Pieces of what Jinja may leave: escaped braces, paragraph breaks, listing characters, text.
-_PIECES = ["{", "}", "%", "_", "\n", "\t", "\a", "\f", "<w:p ", "<w:p>", "<w:pPr>", "<w:t>",
-           "</w:t>", "a", "甲"]  # fmt: skip
+_PIECES = ["{", "}", "%", "_", "\n", "\t", "\a", "\f", "<w:p ", "<w:p>", "<w:pPr>", "</w:p>",
+           "<w:r>", "</w:r>", "<w:t>", "</w:t>", "a", "甲"]  # fmt: skip
 
 
 @settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
-@example("<w:r><w:t>甲\a乙</w:t></w:r>")  # a listing character alone in the part
-@example("<w:r><w:t>\f</w:t></w:r>")
+@example("<w:p><w:r><w:t>甲\a乙</w:t></w:r></w:p>")  # a listing character alone in the part
+@example("<w:p><w:r><w:t>\f</w:t></w:r></w:p>")
 def test_after_render_is_docxtpls_post_processing(xml: str) -> None:
     from dunning.letters.render import after_render
 
