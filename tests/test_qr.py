@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import segno
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from PIL import Image
+from tooling import examples
 
-from dunning.letters.qr import BORDER, MASK, SCALE, qr_png
+from dunning.letters import qr
+from dunning.letters.qr import BORDER, MASK, SCALE, _Affine, qr_png
 
 
 def test_qr_png_matches_segno_pixel_for_pixel() -> None:
@@ -20,3 +25,50 @@ def test_qr_png_matches_segno_pixel_for_pixel() -> None:
         theirs = Image.open(io.BytesIO(reference.getvalue())).convert("L")
         assert ours.size == theirs.size
         assert ours.tobytes() == theirs.tobytes()
+
+
+def _segno_rows(text: str) -> list[bytes]:
+    return [bytes(row) for row in segno.make(text, error="m", micro=False, mask=MASK).matrix]
+
+
+# References as configured desks write them, and texts that must go through segno itself:
+# all digits (numeric mode), lower case and Chinese (byte mode), empty pairs at the end.
+_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:" + "az催"
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_CHARS[:45], min_size=1, max_size=40),  # the learnt form's
+        st.text(alphabet=_CHARS, min_size=1, max_size=40),
+    )
+)
+@example("DN-2025-000123")
+@example("2025000123")  # numeric mode
+@example("催款-2025-000001")  # byte mode
+def test_every_code_is_segnos_module_for_module(text: str) -> None:
+    fast = _Affine.rows_of(text)
+    alphanumeric = all(char in _CHARS[:45] for char in text) and not text.isdigit()
+    assert (fast is not None) == alphanumeric  # the learnt form serves every reference
+    if fast is not None:
+        assert fast == _segno_rows(text)
+    ours = Image.open(io.BytesIO(qr_png(text))).convert("L")
+    assert ours.size == ((len(_segno_rows(text)) + 2 * BORDER) * SCALE,) * 2
+
+
+def test_a_length_whose_learnt_form_disagrees_with_segno_is_left_to_segno(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = qr._segno_matrix
+
+    def off_by_one_module(text: str) -> tuple[int, int, tuple[object, object]]:
+        matrix, width, shape = real(text)
+        return (matrix ^ 1 if text.startswith(":") else matrix), width, shape
+
+    monkeypatch.setattr(qr, "_segno_matrix", off_by_one_module)
+    qr._affine.cache_clear()
+    try:
+        assert qr._affine(17) is None
+        assert _Affine.rows_of("DN-2025-000123456") is None  # segno's own, then
+    finally:
+        qr._affine.cache_clear()

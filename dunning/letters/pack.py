@@ -38,6 +38,7 @@ from dunning.letters.letter_input import letter_input as _letter_input
 from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
+from dunning.letters.qr import qr_png
 from dunning.letters.render import TemplateError, compiled_template, render_letter
 from dunning.letters.unreviewed import unreviewed_hold
 from dunning.money import format_amount, to_fen
@@ -602,6 +603,8 @@ def _write_drafts(
     templates = dict(_templates(desk, selected))
     for template in templates.values():
         compiled_template(template)  # once, here: forked workers inherit it compiled
+    for ref in {ref: None for ref in refs[:1] + refs[-1:]}:
+        qr_png(ref)  # likewise the QR form of references this long, learnt from segno
     jobs: list[_Job] = []
 
     def placed() -> Iterator[tuple[_Job, Path]]:
