@@ -5,7 +5,7 @@ the fsynced store copy, normalisation, garble scoring, metadata, the search inde
 commits), but reads text layers with PDFium in worker processes; and the watcher's drain of
 the same files (less its stability delay) within 1.2x of `dunning ingest`.
 
-    .venv/bin/python benchmarks/ingest.py [--contracts 150]
+    .venv/bin/python benchmarks/ingest.py [--contracts 150] [--dir FOLDER]
 """
 
 from __future__ import annotations
@@ -116,9 +116,10 @@ def _on_two_processes(loop: Callable[..., float], files: list[Path], *args: Any)
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contracts", type=int, default=150)
+    parser.add_argument("--dir", type=Path, help="where the desks go (default: temp)")
     args = parser.parse_args()
     rnd = random.Random(11)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp) / "contracts"
         folder.mkdir()
         files = [
