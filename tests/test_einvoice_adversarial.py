@@ -305,3 +305,20 @@ def test_an_ofd_with_custom_data_only_never_takes_the_net_amount_for_the_total(
     del custom["合计税额"]
     with pytest.raises(IngestError, match="价税合计"):
         read_ofd(_ofd(tmp_path / "b.ofd", custom))
+
+
+def test_the_characters_a_text_needs_to_be_an_einvoice_come_only_from_themselves() -> None:
+    """`looks_like_einvoice` turns a text away at once when one of NEEDED_CHARS is missing:
+    right only if no other character becomes one of them under NFKC (as ⽇ becomes 日)."""
+    import sys
+    import unicodedata
+
+    from dunning.archive.einvoice.pdftext import NEEDED_CHARS
+
+    sources = {
+        chr(point)
+        for point in range(sys.maxunicode + 1)
+        if not 0xD800 <= point <= 0xDFFF
+        and any(char in unicodedata.normalize("NFKC", chr(point)) for char in NEEDED_CHARS)
+    }
+    assert sources == set(NEEDED_CHARS)

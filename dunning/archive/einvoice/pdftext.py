@@ -38,8 +38,16 @@ _TAX_ID = re.compile(r"(?:纳税人识别号|统一社会信用代码)[^:：\n]*
 _LABEL_WORDS = ("统一社会信用代码", "纳税人识别号", "名称", "地址", "开户行", "信息")
 
 
+# Characters of the labels every e-invoice shows (发票号码, 开票日期, 电子…发票) that no other
+# character becomes under NFKC: a text lacking one is no e-invoice, and most contracts lack
+# one, so they are not normalised here at all.
+NEEDED_CHARS = "发票号码开期电"
+
+
 def looks_like_einvoice(text: str) -> bool:
     """True for the text of an e-invoice (not a contract that mentions invoices)."""
+    if not all(char in text for char in NEEDED_CHARS):
+        return False
     flat = _flat(text)
     return (
         "发票号码" in flat
