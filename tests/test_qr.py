@@ -72,3 +72,39 @@ def test_a_length_whose_learnt_form_disagrees_with_segno_is_left_to_segno(
         assert _Affine.rows_of("DN-2025-000123456") is None  # segno's own, then
     finally:
         qr._affine.cache_clear()
+
+
+def test_one_code_is_segnos_and_a_pack_learns_the_form_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Learning a length's form costs dozens of codes: one letter never pays for it, a pack
+    (`expect`) learns it at its first code."""
+    from collections import Counter
+
+    learnt: list[str] = []
+    real = qr._segno_matrix
+
+    def counted(text: str) -> tuple[int, int, tuple[object, object]]:
+        learnt.append(text)
+        return real(text)
+
+    monkeypatch.setattr(qr, "_segno_matrix", counted)
+    monkeypatch.setattr(qr, "_ASKED", Counter())
+    qr._affine.cache_clear()
+    qr_png.cache_clear()
+    try:
+        one = qr_png("ZZ-2030-000001")
+        assert learnt == []  # segno made it, nothing learnt
+        qr.expect(["ZZ-2030-000002", "ZZ-2030-000003"])
+        two = qr_png("ZZ-2030-000002")
+        assert len(learnt) > 70  # the form of 14 characters, learnt from segno
+        assert two != one
+        reference = io.BytesIO()
+        segno.make("ZZ-2030-000002", error="m", micro=False, mask=MASK).save(
+            reference, kind="png", scale=SCALE, border=BORDER
+        )
+        theirs = Image.open(io.BytesIO(reference.getvalue())).convert("L").tobytes()
+        assert Image.open(io.BytesIO(two)).convert("L").tobytes() == theirs
+    finally:
+        qr._affine.cache_clear()
+        qr_png.cache_clear()

@@ -29,7 +29,7 @@ from dunning.archive.unmatched import UnmatchedReceipt, unmatched_receipts
 from dunning.config import Config, Level
 from dunning.desk import PACKAGE_TEMPLATES, Desk
 from dunning.errors import DunningError
-from dunning.letters import registry
+from dunning.letters import qr, registry
 from dunning.letters.context import ContractInfo, LetterInput
 from dunning.letters.context import build_context as letter_context
 from dunning.letters.letter_input import DOCUMENT_TITLES as DOCUMENT_TITLES
@@ -38,7 +38,6 @@ from dunning.letters.letter_input import letter_input as _letter_input
 from dunning.letters.pack_output import copy_contracts, write_manifest
 from dunning.letters.pdf import convert_to_pdf, merge_pdfs, require_soffice
 from dunning.letters.policy import Decision, LastLetter, decide
-from dunning.letters.qr import qr_png
 from dunning.letters.render import TemplateError, compiled_template, render_letter
 from dunning.letters.unreviewed import unreviewed_hold
 from dunning.money import format_amount, to_fen
@@ -603,8 +602,10 @@ def _write_drafts(
     templates = dict(_templates(desk, selected))
     for template in templates.values():
         compiled_template(template)  # once, here: forked workers inherit it compiled
-    for ref in {ref: None for ref in refs[:1] + refs[-1:]}:
-        qr_png(ref)  # likewise the QR form of references this long, learnt from segno
+    if len(refs) >= _PARALLEL_FROM:
+        qr.expect(refs)
+        for ref in {ref: None for ref in refs[:1] + refs[-1:]}:
+            qr.qr_png(ref)  # likewise the QR form of references this long, learnt from segno
     jobs: list[_Job] = []
 
     def placed() -> Iterator[tuple[_Job, Path]]:
