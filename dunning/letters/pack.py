@@ -192,7 +192,9 @@ def plan_pack(
         raise PackError(
             f"--level 只能是 1 到 {len(config.levels)}（见 dunning.toml 的 `[[policy.levels]]`）。"
         )
-    read_from = _archive_state(db, config)  # before the first read: a write during it counts
+    # Before the first read: a write during it counts. Read inside an open transaction, the
+    # plan may see writes yet to be rolled back, which no counter shows: planned again then.
+    read_from = None if db.conn.in_transaction else _archive_state(db, config)
     codes = [get_customer(db, c).code for c in customers] or None
     statuses = {c.code: c for c in list_customers(db)}
     latest = last_letters(db)
@@ -374,12 +376,16 @@ def write_pack(
     pack_dir, made = _pack_folder(desk, plan.as_of, out_dir)
     reservation: registry.Reservation | None = None
     try:
-        untouched = plan.read_from == _archive_state(db, config)
+        before = _archive_state(db, config)
+        untouched = plan.read_from == before
         reservation = registry.reserve(
             db, config.reference_prefix, plan.as_of.year, len(selected), pack_dir
         )
-        # The reservation's own writes touch nothing a plan reads.
-        reserved = _archive_state(db, config) if untouched else None
+        # The reservation's own writes touch nothing a plan reads; but another connection
+        # may have committed before it took the write lock (it may have waited for it), and
+        # then `data_version` has moved since `before`.
+        after = _archive_state(db, config)
+        reserved = after if untouched and after.data_version == before.data_version else None
         drafts = _write_drafts(desk, db, plan, selected, reservation.refs, pack_dir, progress)
         if pdf:
             _make_pdfs(pack_dir, drafts)
