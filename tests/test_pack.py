@@ -38,6 +38,11 @@ C004,争议有限公司,某地,某人
 
 @pytest.fixture
 def loaded(desk: Desk, tmp_path: Path) -> Desk:
+    return load_customers(desk, tmp_path)
+
+
+def load_customers(desk: Desk, tmp_path: Path) -> Desk:
+    """C001 and C002 due a first letter, C003 within the tolerance, C004 disputed."""
     (tmp_path / "ledger.csv").write_text(LEDGER, encoding="utf-8")
     (tmp_path / "master.csv").write_text(MASTER, encoding="utf-8")
     report = ingest_paths(desk, [tmp_path / "ledger.csv", tmp_path / "master.csv"])

@@ -29,7 +29,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from PIL import Image
-from test_pack import AS_OF, LEDGER, MASTER
+from test_pack import AS_OF, LEDGER, load_customers
 from tooling import examples
 
 from dunning.archive.db import open_archive
@@ -211,15 +211,8 @@ def test_a_text_too_long_for_any_qr_code_fails_as_segno_fails() -> None:
 
 @pytest.fixture
 def loaded(desk: Desk, tmp_path: Path) -> Desk:
-    """test_pack's desk: C001 and C002 due a first letter, C003 within the tolerance, C004
-    disputed (and with an address, so a letter would go out if it were not)."""
-    (tmp_path / "ledger.csv").write_text(LEDGER, encoding="utf-8")
-    (tmp_path / "master.csv").write_text(MASTER, encoding="utf-8")
-    report = ingest_paths(desk, [tmp_path / "ledger.csv", tmp_path / "master.csv"])
-    assert not report.of("failed"), report.of("failed")
-    with open_archive(desk.db_path) as db:
-        db.conn.execute("UPDATE customers SET status = 'disputed' WHERE code = 'C004'")
-    return desk
+    """test_pack's desk (C004 disputed, with an address: a letter would go out if it were not)."""
+    return load_customers(desk, tmp_path)
 
 
 def _plan(db: Any, desk: Desk) -> Plan:
