@@ -66,7 +66,7 @@ def _rows(matrix: Sequence[Sequence[int]]) -> list[bytes]:
 # codewords are linear in them, interleaving and placement move them, the mask and the format
 # information are constants. So the matrix of any text of that length is the matrix of
 # "000…" XOR the change each data bit makes on its own, and those changes are learnt once per
-# length from segno itself, then checked against segno on the first text they serve.
+# length from segno itself, then checked against segno on one more text of that length.
 
 _ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _VALUE = {char: value for value, char in enumerate(_ALPHANUMERIC)}
