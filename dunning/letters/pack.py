@@ -609,9 +609,7 @@ def _write_drafts(
     for template in templates.values():
         compiled_template(template)  # once, here: forked workers inherit it compiled
     if len(refs) >= _PARALLEL_FROM:
-        qr.expect(refs)
-        for ref in {ref: None for ref in refs[:1] + refs[-1:]}:
-            qr.qr_png(ref)  # likewise the QR form of references this long, learnt from segno
+        qr.expect(refs)  # likewise the QR form of references this long, learnt from segno
     jobs: list[_Job] = []
 
     def placed() -> Iterator[tuple[_Job, Path]]:

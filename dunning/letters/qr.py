@@ -31,15 +31,21 @@ def qr_png(text: str) -> bytes:
     makes (`segno.make(text, error="m", micro=False, mask=MASK)`), drawn module for module."""
     rows = _Affine.rows_of(text) if _worth_learning(len(text)) else None
     if rows is None:
-        rows = _rows(segno.make(text, error="m", micro=False, mask=MASK).matrix)
+        rows = _rows(_code(text).matrix)
     return _png(rows, scale=SCALE, border=BORDER)
 
 
+def _code(text: str, mode: str | None = None) -> segno.QRCode:
+    """segno's code for `text` (its own choice of mode unless `mode`)."""
+    return segno.make(text, error="m", micro=False, mask=MASK, mode=mode)
+
+
 def expect(texts: Iterable[str]) -> None:
-    """Many codes of these texts' lengths are coming (a pack's references): learn their form
-    at the next code rather than after `LEARN_AFTER` of them."""
-    for length in {len(text) for text in texts}:
-        _ASKED[length] = max(_ASKED[length], LEARN_AFTER)
+    """Many codes of these texts' lengths are coming (a pack's references): learn the form of
+    each length now (a worker forked next inherits it), not after `LEARN_AFTER` codes."""
+    for text in {len(text): text for text in texts}.values():
+        _ASKED[len(text)] = max(_ASKED[len(text)], LEARN_AFTER)
+        _Affine.rows_of(text)
 
 
 # Learning a length's form takes about 5.5 segno codes per character (~20 ms for a reference):
@@ -121,7 +127,7 @@ def _values(text: str) -> list[tuple[int, int]]:
 
 def _segno_matrix(text: str) -> tuple[int, int, tuple[object, object]]:
     """segno's code for `text` in alphanumeric mode: (matrix as an int, width, (version, error))."""
-    code = segno.make(text, error="m", micro=False, mask=MASK, mode="alphanumeric")
+    code = _code(text, mode="alphanumeric")
     bits = "".join("".join("1" if m else "0" for m in row) for row in code.matrix)
     return int(bits, 2), len(code.matrix), (code.version, code.error)
 
